@@ -1,0 +1,30 @@
+// What this LibTorch can run on, and the global seed.
+import { native, NativeVersions } from './native';
+
+export type Versions = NativeVersions;
+
+export function versions(): Versions {
+  return native.versions();
+}
+
+export function cudaAvailable(): boolean {
+  return native.cudaAvailable();
+}
+
+/** Every usable device name: 'cpu', then 'cuda:0', 'cuda:1', ... */
+export function devices(): string[] {
+  const count = native.cudaAvailable() ? native.cudaDeviceCount() : 0;
+  return ['cpu', ...Array.from({ length: count }, (_, i) => `cuda:${i}`)];
+}
+
+/** Seeds LibTorch's global generators (CPU and CUDA). */
+export function manualSeed(seed: number): void {
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  native.manualSeed(seed);
+}
+
+/** What `pof info` prints. */
+export function info(): { libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; devices: string[] } {
+  const v = versions();
+  return { libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, devices: devices() };
+}

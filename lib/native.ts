@@ -1,0 +1,56 @@
+// The one place that loads the compiled addon; everything else imports its typed surface from here.
+import * as path from 'path';
+
+export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
+export type TypedArrayOf<D extends Dtype> = D extends 'uint8' ? Uint8Array
+  : D extends 'int32' ? Int32Array : D extends 'int64' ? BigInt64Array : Float32Array;
+export type AnyTypedArray = Uint8Array | Int32Array | BigInt64Array | Float32Array;
+
+export interface NativeTensor {
+  readonly shape: number[];
+  readonly dtype: Dtype;
+  readonly device: string;
+  toArray(): AnyTypedArray;
+  to(device: string): NativeTensor;
+  matmul(other: NativeTensor): Promise<NativeTensor>;
+}
+
+export interface NativeVersions {
+  libtorch: string;
+  builtWithCuda: boolean;
+  cuda: string | null;
+  cudnn: string | null;
+}
+
+export interface NativeAddon {
+  Tensor: new (data: AnyTypedArray, shape: number[], device?: string) => NativeTensor;
+  versions(): NativeVersions;
+  cudaAvailable(): boolean;
+  cudaDeviceCount(): number;
+  manualSeed(seed: number): void;
+  numThreads(set?: number): number;
+}
+
+function load(): NativeAddon {
+  // POF_TORCH_ADDON names an addon to load instead of the built one (e.g. the node-gyp build).
+  const explicit = process.env.POF_TORCH_ADDON;
+  if (explicit) return require(path.resolve(explicit)) as NativeAddon;
+  const root = path.resolve(__dirname, '..', '..');
+  const candidates = [path.join(root, 'build', 'Release', 'pof_torch.node'), path.join(root, 'build', 'Debug', 'pof_torch.node')];
+  const errors: string[] = [];
+  for (const file of candidates) {
+    try {
+      return require(file) as NativeAddon;
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (err.code === 'MODULE_NOT_FOUND' && err.message.includes(file)) continue;
+      errors.push(`${file}: ${err.message}`);
+    }
+  }
+  throw new Error(errors.length > 0
+    ? `pof-torch: the native addon failed to load:\n${errors.join('\n')}`
+    : `pof-torch: the native addon is not built (looked for ${candidates.join(', ')}). Run \`npm install\` ` +
+      'or `npm run build` in the pof-torch directory.');
+}
+
+export const native: NativeAddon = load();

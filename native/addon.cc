@@ -1,0 +1,22 @@
+// Module registration only: each concept registers itself from its own file.
+#include <napi.h>
+#include "addon_data.h"
+#include "info.h"
+#include "tensor.h"
+
+namespace pof {
+
+Napi::Object Init(Napi::Env env, Napi::Object exports) {
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  Napi::Function tensor = TensorWrap::Init(env);
+  data->tensor = Napi::Persistent(tensor);
+  exports.Set("Tensor", tensor);
+  InitInfo(env, exports);
+  return exports;
+}
+
+}  // namespace pof
+
+static Napi::Object InitModule(Napi::Env env, Napi::Object exports) { return pof::Init(env, exports); }
+NODE_API_MODULE(pof_torch, InitModule)

@@ -1,0 +1,55 @@
+// Runs a piece of native work on the libuv thread pool and settles a Promise with its result.
+#pragma once
+#include <napi.h>
+#include <functional>
+#include <optional>
+#include "errors.h"
+
+namespace pof {
+
+template <typename Result>
+class PromiseWorker : public Napi::AsyncWorker {
+ public:
+  using Work = std::function<Result()>;
+  using Convert = std::function<Napi::Value(Napi::Env, Result&)>;
+
+  // work runs off the main thread and must not touch JS values; convert runs back on it.
+  static Napi::Promise Start(Napi::Env env, Work work, Convert convert) {
+    auto* worker = new PromiseWorker(env, std::move(work), std::move(convert));
+    Napi::Promise promise = worker->deferred_.Promise();
+    worker->Queue();
+    return promise;
+  }
+
+ protected:
+  void Execute() override {
+    try {
+      result_.emplace(work_());
+    } catch (...) {
+      SetError(DescribeCurrentException());
+    }
+  }
+  void OnOK() override {
+    Napi::HandleScope scope(Env());
+    try {
+      deferred_.Resolve(convert_(Env(), *result_));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    } catch (...) {
+      deferred_.Reject(Napi::Error::New(Env(), DescribeCurrentException()).Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  PromiseWorker(Napi::Env env, Work work, Convert convert)
+      : Napi::AsyncWorker(env), deferred_(Napi::Promise::Deferred::New(env)),
+        work_(std::move(work)), convert_(std::move(convert)) {}
+
+  Napi::Promise::Deferred deferred_;
+  Work work_;
+  Convert convert_;
+  std::optional<Result> result_;
+};
+
+}  // namespace pof

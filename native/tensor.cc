@@ -1,0 +1,145 @@
+#include "tensor.h"
+#include <cstring>
+#include "addon_data.h"
+#include "async.h"
+#include "device.h"
+#include "errors.h"
+
+namespace pof {
+
+namespace {
+
+c10::ScalarType ScalarTypeOf(napi_typedarray_type type) {
+  switch (type) {
+    case napi_uint8_array: return torch::kUInt8;
+    case napi_int32_array: return torch::kInt32;
+    case napi_bigint64_array: return torch::kInt64;
+    case napi_float32_array: return torch::kFloat32;
+    default:
+      throw UserError("unsupported typed array: expected Uint8Array/Buffer, Int32Array, BigInt64Array or Float32Array");
+  }
+}
+
+}  // namespace
+
+std::string DtypeName(c10::ScalarType type) {
+  switch (type) {
+    case torch::kUInt8: return "uint8";
+    case torch::kInt32: return "int32";
+    case torch::kInt64: return "int64";
+    case torch::kFloat32: return "float32";
+    default: return c10::toString(type);
+  }
+}
+
+std::vector<int64_t> ShapeFromJs(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw UserError(std::string(what) + " must be an array of non-negative integers");
+  auto array = value.As<Napi::Array>();
+  std::vector<int64_t> shape;
+  for (uint32_t i = 0; i < array.Length(); ++i) {
+    Napi::Value v = array.Get(i);
+    double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
+    if (d < 0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+      throw UserError(std::string(what) + "[" + std::to_string(i) + "] must be a non-negative integer");
+    }
+    shape.push_back(static_cast<int64_t>(d));
+  }
+  return shape;
+}
+
+Napi::Array ShapeToJs(Napi::Env env, c10::IntArrayRef sizes) {
+  auto array = Napi::Array::New(env, sizes.size());
+  for (size_t i = 0; i < sizes.size(); ++i) array.Set(i, Napi::Number::New(env, static_cast<double>(sizes[i])));
+  return array;
+}
+
+torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape) {
+  const auto type = ScalarTypeOf(array.TypedArrayType());
+  int64_t numel = 1;
+  for (auto d : shape) numel *= d;
+  if (numel != static_cast<int64_t>(array.ElementLength())) {
+    throw UserError("shape " + c10::str(c10::IntArrayRef(shape)) + " holds " + std::to_string(numel) +
+                    " elements but the array has " + std::to_string(array.ElementLength()));
+  }
+  auto tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
+  const auto* src = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
+  if (array.ByteLength() > 0) std::memcpy(tensor.data_ptr(), src, array.ByteLength());
+  return tensor;
+}
+
+Napi::Value TypedArrayFromTensor(Napi::Env env, const torch::Tensor& tensor) {
+  auto host = tensor.detach().to(torch::kCPU).contiguous();
+  const size_t n = static_cast<size_t>(host.numel());
+  const size_t bytes = n * host.element_size();
+  auto buffer = Napi::ArrayBuffer::New(env, bytes);
+  if (bytes > 0) std::memcpy(buffer.Data(), host.data_ptr(), bytes);
+  switch (host.scalar_type()) {
+    case torch::kUInt8: return Napi::Uint8Array::New(env, n, buffer, 0);
+    case torch::kInt32: return Napi::Int32Array::New(env, n, buffer, 0);
+    case torch::kInt64: return Napi::BigInt64Array::New(env, n, buffer, 0);
+    case torch::kFloat32: return Napi::Float32Array::New(env, n, buffer, 0);
+    default: throw UserError("cannot convert a " + DtypeName(host.scalar_type()) + " tensor to a typed array");
+  }
+}
+
+Napi::Function TensorWrap::Init(Napi::Env env) {
+  return DefineClass(env, "Tensor",
+                     {InstanceAccessor<&TensorWrap::Shape>("shape"),
+                      InstanceAccessor<&TensorWrap::Dtype>("dtype"),
+                      InstanceAccessor<&TensorWrap::Device>("device"),
+                      InstanceMethod<&TensorWrap::ToArray>("toArray"),
+                      InstanceMethod<&TensorWrap::To>("to"),
+                      InstanceMethod<&TensorWrap::Matmul>("matmul")});
+}
+
+Napi::Object TensorWrap::New(Napi::Env env, torch::Tensor tensor) {
+  Napi::Object object = Data(env).tensor.New({});
+  Unwrap(object)->tensor_ = std::move(tensor);
+  return object;
+}
+
+torch::Tensor TensorWrap::FromJs(const Napi::Value& value, const char* what) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Data(value.Env()).tensor.Value())) {
+    throw UserError(std::string(what) + " must be a Tensor");
+  }
+  return Napi::ObjectWrap<TensorWrap>::Unwrap(value.As<Napi::Object>())->tensor_;
+}
+
+TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
+  if (info.Length() == 0) return;  // filled in by New()
+  Guard(info.Env(), [&] {
+    if (!info[0].IsTypedArray()) throw UserError("Tensor data must be a typed array or Buffer");
+    auto tensor = TensorFromTypedArray(info[0].As<Napi::TypedArray>(), ShapeFromJs(info[1], "shape"));
+    std::string device = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "cpu";
+    tensor_ = tensor.to(ParseDevice(device));
+  });
+}
+
+Napi::Value TensorWrap::Shape(const Napi::CallbackInfo& info) { return ShapeToJs(info.Env(), tensor_.sizes()); }
+Napi::Value TensorWrap::Dtype(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DtypeName(tensor_.scalar_type()));
+}
+Napi::Value TensorWrap::Device(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), DeviceName(tensor_.device()));
+}
+Napi::Value TensorWrap::ToArray(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&] { return TypedArrayFromTensor(info.Env(), tensor_); });
+}
+Napi::Value TensorWrap::To(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&] {
+    auto device = ParseDevice(info[0].ToString().Utf8Value());
+    return static_cast<Napi::Value>(New(info.Env(), tensor_.to(device)));
+  });
+}
+
+// Matrix product, computed off the main thread (a Promise).
+Napi::Value TensorWrap::Matmul(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    torch::Tensor a = tensor_, b = FromJs(info[0], "matmul's argument");
+    return PromiseWorker<torch::Tensor>::Start(
+        info.Env(), [a, b] { return torch::matmul(a, b); },
+        [](Napi::Env env, torch::Tensor& out) { return static_cast<Napi::Value>(New(env, out)); });
+  });
+}
+
+}  // namespace pof

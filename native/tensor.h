@@ -1,0 +1,34 @@
+// JS typed arrays <-> torch::Tensor, and the Tensor class JS holds.
+#pragma once
+#include <napi.h>
+#include <torch/torch.h>
+
+namespace pof {
+
+// Copies a JS typed array (Uint8Array, Int32Array, BigInt64Array, Float32Array) into a CPU tensor.
+torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape);
+// Copies a tensor (any device) into a new JS typed array of its dtype.
+Napi::Value TypedArrayFromTensor(Napi::Env env, const torch::Tensor& tensor);
+std::vector<int64_t> ShapeFromJs(const Napi::Value& value, const char* what);
+Napi::Array ShapeToJs(Napi::Env env, c10::IntArrayRef sizes);
+std::string DtypeName(c10::ScalarType type);
+
+class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static Napi::Object New(Napi::Env env, torch::Tensor tensor);
+  static torch::Tensor FromJs(const Napi::Value& value, const char* what);
+  explicit TensorWrap(const Napi::CallbackInfo& info);
+
+ private:
+  // new Tensor(typedArray, shape, device)
+  Napi::Value Shape(const Napi::CallbackInfo& info);
+  Napi::Value Dtype(const Napi::CallbackInfo& info);
+  Napi::Value Device(const Napi::CallbackInfo& info);
+  Napi::Value ToArray(const Napi::CallbackInfo& info);
+  Napi::Value To(const Napi::CallbackInfo& info);
+  Napi::Value Matmul(const Napi::CallbackInfo& info);
+  torch::Tensor tensor_;
+};
+
+}  // namespace pof

@@ -1,0 +1,25 @@
+#!/usr/bin/env node
+'use strict';
+// `npm install` step: compile the addon with cmake-js against the LibTorch on this machine.
+const { spawnSync } = require('child_process');
+const os = require('os');
+const path = require('path');
+const { findLibTorch } = require('./find-libtorch');
+
+const root = path.resolve(__dirname, '..');
+let torch;
+try {
+  torch = findLibTorch();
+} catch (e) {
+  console.error(`\npof-torch: cannot build the native addon.\n${e.message}\n`);
+  process.exit(1);
+}
+console.log(`pof-torch: building against LibTorch ${torch.version} (${torch.cuda ? 'CUDA' : 'CPU'}) ` +
+  `from ${torch.root} [${torch.source}]`);
+
+const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
+const jobs = String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
+const args = [cmakeJs, 'compile', '--directory', root, '--parallel', jobs];
+if (process.env.POF_DEBUG_BUILD) args.push('--debug');
+const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
+process.exit(result.status === null ? 1 : result.status);

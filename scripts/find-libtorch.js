@@ -1,0 +1,138 @@
+#!/usr/bin/env node
+'use strict';
+// Finds the LibTorch on this machine (never downloads one). Both builds call this script:
+// CMakeLists.txt (cmake-js) and binding.gyp (node-gyp), so they link the very same library.
+//
+// Order: 1. LIBTORCH (a LibTorch root, or an installed Python `torch` package directory)
+//        2. Torch_DIR / CMAKE_PREFIX_PATH (cmake-style locations)
+//        3. the `torch` package of the `python3` on PATH
+//
+// Usage: node scripts/find-libtorch.js [--json | --field NAME]
+const fs = require('fs');
+const path = require('path');
+const { execFileSync } = require('child_process');
+
+const HOW_TO = [
+  'pof-torch could not find LibTorch. Give it one of these three ways:',
+  '  1. LIBTORCH=/path/to/libtorch   (an unzipped LibTorch download, or a Python torch package dir,',
+  '                                   e.g. $(python3 -c "import torch,os;print(os.path.dirname(torch.__file__))"))',
+  '  2. Torch_DIR=/path/to/libtorch/share/cmake/Torch  or  CMAKE_PREFIX_PATH=/path/to/libtorch',
+  '  3. a python3 on PATH with torch installed   (e.g. pip install torch==2.13.0)',
+].join('\n');
+
+/** A directory is a LibTorch root when it has the headers and the core library. */
+function isLibTorchRoot(dir) {
+  return !!dir &&
+    fs.existsSync(path.join(dir, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'torch.h')) &&
+    fs.existsSync(path.join(dir, 'lib', libName('torch_cpu')));
+}
+
+function libName(name) {
+  if (process.platform === 'darwin') return `lib${name}.dylib`;
+  if (process.platform === 'win32') return `${name}.lib`;
+  return `lib${name}.so`;
+}
+
+/** share/cmake/Torch -> root; a prefix -> root. */
+function rootFromCmakeDir(dir) {
+  for (const candidate of [dir, path.resolve(dir, '..', '..', '..'), path.join(dir, 'torch')]) {
+    if (isLibTorchRoot(candidate)) return candidate;
+  }
+  return null;
+}
+
+function fromEnvLibtorch() {
+  const dir = process.env.LIBTORCH;
+  if (!dir) return null;
+  if (isLibTorchRoot(dir)) return { root: path.resolve(dir), source: 'LIBTORCH' };
+  throw new Error(`LIBTORCH=${dir} is not a LibTorch root: expected include/torch/csrc/api/include/torch/torch.h ` +
+    `and lib/${libName('torch_cpu')} inside it.\n\n${HOW_TO}`);
+}
+
+function fromCmakeVars() {
+  const dirs = [];
+  if (process.env.Torch_DIR) dirs.push(process.env.Torch_DIR);
+  if (process.env.CMAKE_PREFIX_PATH) dirs.push(...process.env.CMAKE_PREFIX_PATH.split(path.delimiter));
+  for (const d of dirs.filter(Boolean)) {
+    const root = rootFromCmakeDir(path.resolve(d));
+    if (root) return { root, source: process.env.Torch_DIR === d ? 'Torch_DIR' : 'CMAKE_PREFIX_PATH' };
+  }
+  return null;
+}
+
+function fromPython() {
+  for (const py of ['python3', 'python']) {
+    try {
+      const out = execFileSync(py, ['-c', 'import torch, os; print(os.path.dirname(torch.__file__))'],
+        { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+      if (isLibTorchRoot(out)) return { root: out, source: `${py} torch package` };
+    } catch { /* no such python, or no torch in it */ }
+  }
+  return null;
+}
+
+function readVersion(root) {
+  const header = path.join(root, 'include', 'torch', 'headeronly', 'version.h');
+  const legacy = path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'version.h');
+  for (const file of [header, legacy]) {
+    if (!fs.existsSync(file)) continue;
+    const text = fs.readFileSync(file, 'utf8');
+    const part = (p) => (text.match(new RegExp(`#define TORCH_VERSION_${p} (\\d+)`)) || [])[1];
+    if (part('MAJOR')) return `${part('MAJOR')}.${part('MINOR')}.${part('PATCH')}`;
+  }
+  return 'unknown';
+}
+
+/** Flags TorchConfig.cmake asks of every consumer (the C++11 ABI setting on old builds). */
+function requiredCxxFlags(root) {
+  const config = path.join(root, 'share', 'cmake', 'Torch', 'TorchConfig.cmake');
+  if (!fs.existsSync(config)) return [];
+  const m = fs.readFileSync(config, 'utf8').match(/set\(TORCH_CXX_FLAGS "([^"]*)"\)/);
+  return m ? m[1].split(/\s+/).filter(Boolean) : [];
+}
+
+function describe(found) {
+  const root = found.root;
+  const lib = path.join(root, 'lib');
+  const cuda = fs.existsSync(path.join(lib, libName('torch_cuda')));
+  return {
+    root,
+    source: found.source,
+    version: readVersion(root),
+    cuda,
+    includeDirs: [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')],
+    libDir: lib,
+    // torch_cuda / c10_cuda are linked only when present; the build keeps them with --no-as-needed
+    libs: ['c10', 'torch_cpu', 'torch'].concat(cuda ? ['torch_cuda', 'c10_cuda'] : []),
+    cxxFlags: requiredCxxFlags(root),
+  };
+}
+
+function findLibTorch() {
+  const found = fromEnvLibtorch() || fromCmakeVars() || fromPython();
+  if (!found) throw new Error(HOW_TO);
+  return describe(found);
+}
+
+module.exports = { findLibTorch, HOW_TO };
+
+if (require.main === module) {
+  try {
+    const info = findLibTorch();
+    const i = process.argv.indexOf('--field');
+    if (i >= 0) {
+      const value = info[process.argv[i + 1]];
+      process.stdout.write(Array.isArray(value) ? value.join(' ') : String(value));
+    } else if (process.argv.includes('--gyp-libs')) {
+      // node-gyp: -L, -l and the RPATH so that the addon finds LibTorch at run time by itself
+      const keep = info.cuda ? ['-Wl,--no-as-needed'] : [];
+      process.stdout.write([`-L${info.libDir}`, `-Wl,-rpath,${info.libDir}`, ...keep,
+        ...info.libs.map((l) => `-l${l}`), ...(info.cuda ? ['-Wl,--as-needed'] : [])].join(' '));
+    } else {
+      process.stdout.write(JSON.stringify(info, null, 2) + '\n');
+    }
+  } catch (e) {
+    process.stderr.write(`${e.message}\n`);
+    process.exit(1);
+  }
+}
