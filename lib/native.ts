@@ -22,7 +22,89 @@ export interface NativeVersions {
   cudnn: string | null;
 }
 
+export type NativeModelConfig =
+  | { kind: 'mlp'; inputDim: number; hidden: number[]; numClasses: number }
+  | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number };
+
+export interface NativeStateEntry {
+  name: string;
+  shape: number[];
+  dtype: Dtype;
+  data: AnyTypedArray;
+}
+
+export interface NativeModel {
+  info(): { featureDim: number; numClasses: number; featureParameterCount: number; classifierParameterCount: number;
+    parameterCount: number; device: string };
+  stateDict(): NativeStateEntry[];
+  loadStateDict(entries: { name: string; shape: number[]; data: AnyTypedArray }[]): void;
+  parameterNames(): { features: string[]; classifier: string[] };
+}
+
+export interface NativeDatasetOptions {
+  inputs: Uint8Array | Float32Array;
+  shape: number[];
+  labels: Uint8Array | Int32Array;
+  numClasses: number;
+  mean?: number[];
+  std?: number[];
+  cropPadding?: number;
+  flip?: boolean;
+  cutout?: number;
+  device?: string;
+}
+
+export interface NativeDataset {
+  readonly size: number;
+  readonly device: string;
+  batch(indices: Int32Array, options: { train: boolean; seed?: number }): { inputs: NativeTensor; labels: NativeTensor };
+}
+
+export interface NativeEpochOptions {
+  method: 'sgd' | 'sam' | 'pof';
+  batchSize: number;
+  rho?: number;
+  gamma?: number;
+  gammaMode?: 'fixed' | 'uniform' | 'linear';
+  weakBatchSize?: number;
+  initialStep?: number;
+  maxStep?: number;
+  partitions?: number;
+  epoch?: number;
+  totalEpochs?: number;
+  reportEvery?: number;
+}
+
+export interface NativeEpochStats {
+  steps: number;
+  examples: number;
+  loss: number;
+  error: number;
+  xi: number;
+  perturbation: number;
+  rejectRate: number;
+  seconds: number;
+  cancelled: boolean;
+}
+
+export interface NativeProgress extends NativeEpochStats {
+  step: number;
+  stepsPerEpoch: number;
+}
+
+export interface NativeEngine {
+  configureOptimizer(options: { featuresOnly: boolean; lr: number; momentum: number; weightDecay: number; nesterov: boolean }): void;
+  setLearningRate(lr: number): void;
+  trainEpoch(data: NativeDataset, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochStats>;
+  trainStep(data: NativeDataset, indices: Int32Array, weakIndices: Int32Array | null, options: NativeEpochOptions): Promise<NativeEpochStats>;
+  evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number }>;
+  cancel(): void;
+}
+
 export interface NativeAddon {
+  Model: new (config: NativeModelConfig, seed: number, device: string) => NativeModel;
+  Dataset: new (options: NativeDatasetOptions) => NativeDataset;
+  Engine: new (model: NativeModel, seed: number) => NativeEngine;
   Tensor: new (data: AnyTypedArray, shape: number[], device?: string) => NativeTensor;
   versions(): NativeVersions;
   cudaAvailable(): boolean;

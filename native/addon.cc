@@ -1,7 +1,10 @@
 // Module registration only: each concept registers itself from its own file.
 #include <napi.h>
 #include "addon_data.h"
+#include "data/dataset_wrap.h"
+#include "engine/engine_wrap.h"
 #include "info.h"
+#include "models/model_wrap.h"
 #include "tensor.h"
 
 namespace pof {
@@ -12,6 +15,13 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   Napi::Function tensor = TensorWrap::Init(env);
   data->tensor = Napi::Persistent(tensor);
   exports.Set("Tensor", tensor);
+  Napi::Function model = ModelWrap::Init(env);
+  data->model = Napi::Persistent(model);
+  exports.Set("Model", model);
+  Napi::Function dataset = DatasetWrap::Init(env);
+  data->dataset = Napi::Persistent(dataset);
+  exports.Set("Dataset", dataset);
+  exports.Set("Engine", EngineWrap::Init(env));
   InitInfo(env, exports);
   return exports;
 }

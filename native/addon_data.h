@@ -8,7 +8,6 @@ struct AddonData {
   Napi::FunctionReference tensor;
   Napi::FunctionReference model;
   Napi::FunctionReference dataset;
-  Napi::FunctionReference session;
 };
 
 inline AddonData& Data(Napi::Env env) { return *env.GetInstanceData<AddonData>(); }

@@ -1,0 +1,68 @@
+// Validation at the API boundary: every error names the option, the value and what was expected.
+
+export class OptionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'OptionError';
+  }
+}
+
+function show(value: unknown): string {
+  if (typeof value === 'string') return `'${value}'`;
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value);
+  } catch {
+    return String(value);
+  }
+}
+
+/** Refuses keys that are not in `allowed` (a typo must not silently fall back to a default). */
+export function checkKeys(where: string, options: object, allowed: readonly string[]): void {
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new OptionError(`${where}: unknown option '${key}'; expected one of ${allowed.join(', ')}`);
+    }
+  }
+}
+
+export function number(where: string, name: string, value: unknown, check: { min?: number; above?: number; max?: number } = {}): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    throw new OptionError(`${where}: ${name} must be a finite number, got ${show(value)}`);
+  }
+  if (check.min !== undefined && value < check.min) throw new OptionError(`${where}: ${name} must be >= ${check.min}, got ${value}`);
+  if (check.above !== undefined && value <= check.above) throw new OptionError(`${where}: ${name} must be > ${check.above}, got ${value}`);
+  if (check.max !== undefined && value > check.max) throw new OptionError(`${where}: ${name} must be <= ${check.max}, got ${value}`);
+  return value;
+}
+
+export function integer(where: string, name: string, value: unknown, min = 0): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
+    throw new OptionError(`${where}: ${name} must be an integer, got ${show(value)}`);
+  }
+  if (value < min) throw new OptionError(`${where}: ${name} must be >= ${min}, got ${value}`);
+  return value;
+}
+
+export function oneOf<T extends string>(where: string, name: string, value: unknown, allowed: readonly T[]): T {
+  if (typeof value !== 'string' || !allowed.includes(value as T)) {
+    throw new OptionError(`${where}: ${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${show(value)}`);
+  }
+  return value as T;
+}
+
+export function boolean(where: string, name: string, value: unknown): boolean {
+  if (typeof value !== 'boolean') throw new OptionError(`${where}: ${name} must be true or false, got ${show(value)}`);
+  return value;
+}
+
+export function integerList(where: string, name: string, value: unknown, min = 0): number[] {
+  if (!Array.isArray(value)) throw new OptionError(`${where}: ${name} must be an array of integers, got ${show(value)}`);
+  return value.map((v, i) => integer(where, `${name}[${i}]`, v, min));
+}
+
+export function optionalFunction<F>(where: string, name: string, value: unknown): F | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'function') throw new OptionError(`${where}: ${name} must be a function, got ${show(value)}`);
+  return value as F;
+}

@@ -1,0 +1,30 @@
+#include "data/dataset.h"
+
+namespace pof {
+
+Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Generator& generator) const {
+  Batch batch;
+  batch.labels = labels.index_select(0, indices);
+  auto x = inputs.index_select(0, indices);
+  if (!is_image()) {
+    batch.inputs = x.to(torch::kFloat32);
+    return batch;
+  }
+  if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {
+    x = CropAndFlip(x, augment.crop_padding, augment.flip, generator);
+  }
+  auto normalised = (x.to(torch::kFloat32).div_(255.0) - mean).div_(std);
+  if (train && x.dim() == 4 && augment.cutout > 0) normalised = Cutout(normalised, augment.cutout, generator);
+  batch.inputs = normalised;
+  return batch;
+}
+
+DeviceDataset DeviceDataset::To(const torch::Device& device) const {
+  DeviceDataset out = *this;
+  out.inputs = inputs.to(device);
+  out.labels = labels.to(device);
+  if (mean.defined()) out.mean = mean.to(device), out.std = std.to(device);
+  return out;
+}
+
+}  // namespace pof

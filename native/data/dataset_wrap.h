@@ -1,0 +1,22 @@
+// The JS Dataset class: a split handed to the native side once and kept on its device.
+#pragma once
+#include <napi.h>
+#include <memory>
+#include "data/dataset.h"
+
+namespace pof {
+
+class DatasetWrap : public Napi::ObjectWrap<DatasetWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  static std::shared_ptr<const DeviceDataset> FromJs(const Napi::Value& value, const char* what);
+  explicit DatasetWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value Size(const Napi::CallbackInfo& info);
+  Napi::Value Device(const Napi::CallbackInfo& info);
+  Napi::Value Batch(const Napi::CallbackInfo& info);
+  std::shared_ptr<const DeviceDataset> data_;
+};
+
+}  // namespace pof

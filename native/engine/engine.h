@@ -1,0 +1,74 @@
+// The training engine: one model, one device, one generator, the optimizer of the current phase,
+// and the epoch loop that runs on a worker thread.
+#pragma once
+#include <atomic>
+#include <functional>
+#include <memory>
+#include "data/dataset.h"
+#include "models/model_handle.h"
+#include "optim/step.h"
+
+namespace pof {
+
+enum class Method { kSgd, kSam, kPof };
+enum class GammaMode { kFixed, kUniform, kLinear };
+
+struct EpochOptions {
+  Method method = Method::kSgd;
+  int64_t batch_size = 256;
+  double rho = 0.05;                 // SAM
+  double gamma = 2.0;                // PoF: the fixed value, or gamma_max for uniform / linear
+  GammaMode gamma_mode = GammaMode::kFixed;
+  int64_t weak_batch_size = 256;     // PoF: |B|
+  PofOptions pof;
+  int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
+  int64_t total_epochs = 1;          // of the phase (linear schedule)
+  int64_t report_every = 0;          // steps between progress reports (0: none)
+};
+
+// Means over the steps run so far.
+struct EpochStats {
+  int64_t steps = 0, examples = 0;
+  double loss = 0, error = 0;        // error in percent
+  double xi = 0, perturbation = 0, reject_rate = 0;  // PoF
+  double seconds = 0;
+  bool cancelled = false;
+};
+
+struct EvalStats {
+  int64_t examples = 0;
+  double loss = 0, error = 0;  // error in percent
+};
+
+class Engine {
+ public:
+  Engine(std::shared_ptr<ModelHandle> model, uint64_t seed);
+
+  // A fresh base optimizer (momentum buffers at zero) over all parameters or the features only.
+  void ConfigureOptimizer(bool features_only, const SgdOptions& options);
+  void SetLearningRate(double lr);
+  Sgd& optimizer();
+
+  using Report = std::function<void(int64_t step, int64_t steps, const EpochStats& so_far)>;
+  EpochStats RunEpoch(const DeviceDataset& data, const EpochOptions& options, const Report& report);
+  // One step on the given examples without augmentation (tests, custom loops).
+  EpochStats RunStep(const DeviceDataset& data, const torch::Tensor& indices, const torch::Tensor& weak_indices,
+                     const EpochOptions& options);
+  EvalStats Evaluate(const DeviceDataset& data, int64_t batch_size);
+
+  void RequestCancel() { cancel_ = true; }
+  std::shared_ptr<ModelHandle> model_handle() const { return model_; }
+  at::Generator& generator() { return generator_; }
+
+ private:
+  StepStats Step(const Batch& regular, const Batch* weak, const EpochOptions& options, double schedule_fraction);
+  void CheckDevice(const DeviceDataset& data) const;
+
+  std::shared_ptr<ModelHandle> model_;
+  at::Generator generator_;
+  std::unique_ptr<Sgd> optimizer_;
+  bool optimizer_features_only_ = false;
+  std::atomic<bool> cancel_{false};
+};
+
+}  // namespace pof

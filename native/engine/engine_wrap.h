@@ -1,0 +1,25 @@
+// The JS Engine class: training epochs, single steps and evaluation, each a Promise resolved off the
+// main thread, with progress every N steps and cancellation at the next step.
+#pragma once
+#include <napi.h>
+#include <memory>
+#include "engine/engine.h"
+
+namespace pof {
+
+class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+ public:
+  static Napi::Function Init(Napi::Env env);
+  explicit EngineWrap(const Napi::CallbackInfo& info);
+
+ private:
+  Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info);
+  Napi::Value SetLearningRate(const Napi::CallbackInfo& info);
+  Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
+  Napi::Value TrainStep(const Napi::CallbackInfo& info);
+  Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value Cancel(const Napi::CallbackInfo& info);
+  std::shared_ptr<Engine> engine_;
+};
+
+}  // namespace pof

@@ -1,0 +1,66 @@
+#include "js_args.h"
+
+namespace pof {
+
+namespace {
+Napi::Value Required(const Napi::Object& o, const char* key) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) throw UserError(std::string("option '") + key + "' is required");
+  return v;
+}
+}  // namespace
+
+double NumberField(const Napi::Object& o, const char* key) {
+  Napi::Value v = Required(o, key);
+  if (!v.IsNumber()) throw UserError(std::string("option '") + key + "' must be a number");
+  return v.As<Napi::Number>().DoubleValue();
+}
+double NumberField(const Napi::Object& o, const char* key, double fallback) {
+  return o.Get(key).IsUndefined() ? fallback : NumberField(o, key);
+}
+int64_t IntField(const Napi::Object& o, const char* key) {
+  double d = NumberField(o, key);
+  if (d != static_cast<double>(static_cast<int64_t>(d))) {
+    throw UserError(std::string("option '") + key + "' must be an integer, got " + std::to_string(d));
+  }
+  return static_cast<int64_t>(d);
+}
+int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback) {
+  return o.Get(key).IsUndefined() ? fallback : IntField(o, key);
+}
+bool BoolField(const Napi::Object& o, const char* key, bool fallback) {
+  Napi::Value v = o.Get(key);
+  if (v.IsUndefined()) return fallback;
+  if (!v.IsBoolean()) throw UserError(std::string("option '") + key + "' must be a boolean");
+  return v.As<Napi::Boolean>().Value();
+}
+std::string StringField(const Napi::Object& o, const char* key) {
+  Napi::Value v = Required(o, key);
+  if (!v.IsString()) throw UserError(std::string("option '") + key + "' must be a string");
+  return v.As<Napi::String>().Utf8Value();
+}
+std::string StringField(const Napi::Object& o, const char* key, const std::string& fallback) {
+  return o.Get(key).IsUndefined() ? fallback : StringField(o, key);
+}
+std::vector<int64_t> IntArrayField(const Napi::Object& o, const char* key) {
+  Napi::Value v = Required(o, key);
+  if (!v.IsArray()) throw UserError(std::string("option '") + key + "' must be an array of integers");
+  auto a = v.As<Napi::Array>();
+  std::vector<int64_t> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).As<Napi::Number>().Int64Value());
+  return out;
+}
+std::vector<double> NumberArrayField(const Napi::Object& o, const char* key) {
+  Napi::Value v = Required(o, key);
+  if (!v.IsArray()) throw UserError(std::string("option '") + key + "' must be an array of numbers");
+  auto a = v.As<Napi::Array>();
+  std::vector<double> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).As<Napi::Number>().DoubleValue());
+  return out;
+}
+Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
+  if (info.Length() <= index || !info[index].IsObject()) throw UserError(std::string(what) + " must be an object");
+  return info[index].As<Napi::Object>();
+}
+
+}  // namespace pof

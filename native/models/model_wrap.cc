@@ -1,0 +1,158 @@
+#include "models/model_wrap.h"
+#include <map>
+#include "addon_data.h"
+#include "device.h"
+#include "js_args.h"
+#include "models/mlp.h"
+#include "models/wide_resnet.h"
+#include "tensor.h"
+
+namespace pof {
+
+namespace {
+
+Model BuildModel(const Napi::Object& config) {
+  const std::string kind = StringField(config, "kind");
+  if (kind == "mlp") {
+    MlpConfig c;
+    c.input_dim = IntField(config, "inputDim");
+    c.hidden = IntArrayField(config, "hidden");
+    c.num_classes = IntField(config, "numClasses");
+    return std::make_shared<MlpImpl>(c);
+  }
+  if (kind == "wideResNet") {
+    WideResNetConfig c;
+    c.depth = IntField(config, "depth");
+    c.widen = IntField(config, "widen");
+    c.num_classes = IntField(config, "numClasses");
+    c.input_channels = IntField(config, "inputChannels");
+    return std::make_shared<WideResNetImpl>(c);
+  }
+  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp' or 'wideResNet'");
+}
+
+int64_t CountOf(const std::vector<torch::Tensor>& tensors) {
+  int64_t n = 0;
+  for (const auto& t : tensors) n += t.numel();
+  return n;
+}
+
+}  // namespace
+
+Napi::Function ModelWrap::Init(Napi::Env env) {
+  return DefineClass(env, "Model",
+                     {InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::StateDict>("stateDict"),
+                      InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
+                      InstanceMethod<&ModelWrap::ParameterNames>("parameterNames")});
+}
+
+std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {
+  if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Data(value.Env()).model.Value())) {
+    throw UserError("expected a Model (from models.mlp or models.wideResNet)");
+  }
+  return Unwrap(value.As<Napi::Object>())->handle_;
+}
+
+// new Model(config, seed, device)
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
+  Guard(info.Env(), [&] {
+    auto config = ObjectArg(info, 0, "model config");
+    if (!info[1].IsNumber()) throw UserError("model seed must be a number");
+    const auto device = ParseDevice(info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "cpu");
+    // Initialisation draws from the global CPU generator: seed it so that a seed fixes the weights.
+    torch::manual_seed(static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
+    handle_ = std::make_shared<ModelHandle>();
+    handle_->model = BuildModel(config);
+    handle_->model->to(device);
+    handle_->device = device;
+  });
+}
+
+Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto out = Napi::Object::New(info.Env());
+    const auto& m = *handle_->model;
+    const int64_t features = CountOf(m.FeatureParameters()), classifier = CountOf(m.ClassifierParameters());
+    out.Set("featureDim", static_cast<double>(m.feature_dim()));
+    out.Set("numClasses", static_cast<double>(m.num_classes()));
+    out.Set("featureParameterCount", static_cast<double>(features));
+    out.Set("classifierParameterCount", static_cast<double>(classifier));
+    out.Set("parameterCount", static_cast<double>(features + classifier));
+    out.Set("device", DeviceName(handle_->device));
+    return out;
+  });
+}
+
+Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto env = info.Env();
+    auto features = Napi::Array::New(env), classifier = Napi::Array::New(env);
+    for (const auto& item : handle_->model->named_parameters()) {
+      auto& target = item.key().rfind("classifiers.", 0) == 0 ? classifier : features;
+      target.Set(target.Length(), item.key());
+    }
+    auto out = Napi::Object::New(env);
+    out.Set("features", features);
+    out.Set("classifier", classifier);
+    return out;
+  });
+}
+
+Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    handle_->CheckIdle("read the state dict");
+    auto env = info.Env();
+    auto out = Napi::Array::New(env);
+    for (const auto& [name, tensor] : handle_->model->StateTensors()) {
+      auto entry = Napi::Object::New(env);
+      entry.Set("name", name);
+      entry.Set("shape", ShapeToJs(env, tensor.sizes()));
+      entry.Set("dtype", DtypeName(tensor.scalar_type()));
+      entry.Set("data", TypedArrayFromTensor(env, tensor));
+      out.Set(out.Length(), entry);
+    }
+    return out;
+  });
+}
+
+// loadStateDict([{ name, shape, data }]): every tensor of the model must be given, with its shape.
+Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto guard = handle_->Acquire("load a state dict");
+    if (!info[0].IsArray()) throw UserError("loadStateDict expects an array of { name, shape, data }");
+    auto entries = info[0].As<Napi::Array>();
+    std::map<std::string, torch::Tensor> given;
+    for (uint32_t i = 0; i < entries.Length(); ++i) {
+      auto e = entries.Get(i).As<Napi::Object>();
+      if (!e.Get("data").IsTypedArray()) throw UserError("state dict entry " + std::to_string(i) + " has no typed-array data");
+      given[StringField(e, "name")] = TensorFromTypedArray(e.Get("data").As<Napi::TypedArray>(), ShapeFromJs(e.Get("shape"), "shape"));
+    }
+    std::vector<std::string> problems;
+    size_t total = 0;
+    auto note = [&](const std::string& p) { if (problems.size() < 5) problems.push_back(p); ++total; };
+    auto own = handle_->model->StateTensors();
+    std::map<std::string, bool> known;
+    for (const auto& [name, tensor] : own) {
+      known[name] = true;
+      auto it = given.find(name);
+      if (it == given.end()) note(name + ": missing from the given state dict (model " + c10::str(tensor.sizes()) + ")");
+      else if (it->second.sizes() != tensor.sizes())
+        note(name + ": given " + c10::str(it->second.sizes()) + " vs model " + c10::str(tensor.sizes()));
+    }
+    for (const auto& [name, tensor] : given) {
+      if (!known.count(name)) note(name + ": not in the model (given " + c10::str(tensor.sizes()) + ")");
+    }
+    if (total > 0) {
+      std::string msg = "state dict does not match the model (" + std::to_string(total) + " mismatch" +
+                        (total > 1 ? "es" : "") + "):";
+      for (const auto& p : problems) msg += "\n  " + p;
+      if (total > problems.size()) msg += "\n  ... and " + std::to_string(total - problems.size()) + " more";
+      throw UserError(msg);
+    }
+    torch::NoGradGuard no_grad;
+    for (auto& [name, tensor] : own) tensor.copy_(given[name]);
+    return info.Env().Undefined();
+  });
+}
+
+}  // namespace pof

@@ -1,0 +1,40 @@
+// WideResNet-d-k with the PoF authors' layout: pre-activation basic blocks, final BN + ReLU and
+// global average pooling inside the feature extractor, one Linear classifier.
+#pragma once
+#include "models/batch_norm.h"
+#include "models/model.h"
+
+namespace pof {
+
+struct WideResNetConfig {
+  int64_t depth = 28;
+  int64_t widen = 10;
+  int64_t num_classes = 10;
+  int64_t input_channels = 3;
+};
+
+// out = conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut(x); the stride sits in conv2.
+class WideBasicImpl : public torch::nn::Module {
+ public:
+  WideBasicImpl(int64_t in_channels, int64_t out_channels, int64_t stride);
+  torch::Tensor forward(const torch::Tensor& x);
+
+ private:
+  BatchNorm bn1_{nullptr}, bn2_{nullptr};
+  torch::nn::Conv2d conv1_{nullptr}, conv2_{nullptr};
+  torch::nn::Sequential shortcut_{nullptr};  // empty when shapes already match
+};
+TORCH_MODULE(WideBasic);
+
+class WideResNetImpl : public ModelImpl {
+ public:
+  explicit WideResNetImpl(const WideResNetConfig& config);
+  torch::Tensor Features(const torch::Tensor& x) override;
+
+ private:
+  torch::nn::Conv2d conv1_{nullptr};
+  std::vector<torch::nn::Sequential> groups_;
+  BatchNorm bn_out_{nullptr};
+};
+
+}  // namespace pof

@@ -1,0 +1,27 @@
+// PoF's line search for xi*_B along the negative mini-batch gradient of a Linear classifier,
+// vectorised: logits are affine in the step s, so every candidate comes from two matrix products.
+#pragma once
+#include <torch/torch.h>
+
+namespace pof {
+
+struct LineSearchOptions {
+  double initial_step = 1.0;  // s0
+  double max_step = 100.0;    // sMax: no loss increase before it means reject
+  int64_t partitions = 16;    // P grid points in (0, s]
+};
+
+// All results are tensors on the features' device: no host synchronisation.
+struct LineSearchResult {
+  torch::Tensor grad_weight, grad_bias;  // g = dL_B/dtheta at theta0 (mean cross entropy)
+  torch::Tensor grad_norm;               // ||g||_2 over weight and bias jointly
+  torch::Tensor step;                    // s*: argmin over the grid (0 when rejected)
+  torch::Tensor xi;                      // xi* = s* ||g||
+  torch::Tensor rejected;                // bool: the loss never rose before sMax
+  torch::Tensor loss;                    // L_B(theta0)
+};
+
+LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,
+                            const torch::Tensor& bias, const LineSearchOptions& options);
+
+}  // namespace pof

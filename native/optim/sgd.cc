@@ -1,0 +1,39 @@
+#include "optim/sgd.h"
+
+namespace pof {
+
+Sgd::Sgd(std::vector<torch::Tensor> params, SgdOptions opts) : options(opts), params_(std::move(params)) {
+  for (const auto& p : params_) buffers_.push_back(torch::zeros_like(p));
+}
+
+void Sgd::ZeroGrad() {
+  for (auto& p : params_) {
+    if (p.grad().defined()) p.mutable_grad().zero_();
+  }
+}
+
+void Sgd::Step() {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> params, grads, buffers;
+  for (size_t i = 0; i < params_.size(); ++i) {
+    if (!params_[i].grad().defined()) continue;
+    params.push_back(params_[i]);
+    grads.push_back(params_[i].grad().clone());  // the update must not alter .grad itself
+    buffers.push_back(buffers_[i]);
+  }
+  if (params.empty()) return;
+  if (options.weight_decay != 0) at::_foreach_add_(grads, params, options.weight_decay);
+  if (options.momentum != 0) {
+    // A zero buffer makes the first step buf = g, as torch.optim.SGD does.
+    at::_foreach_mul_(buffers, options.momentum);
+    at::_foreach_add_(buffers, grads);
+    if (options.nesterov) {
+      at::_foreach_add_(grads, buffers, options.momentum);
+    } else {
+      grads = buffers;
+    }
+  }
+  at::_foreach_add_(params, grads, -options.lr);
+}
+
+}  // namespace pof

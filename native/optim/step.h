@@ -1,0 +1,43 @@
+// One training iteration of each method. Every statistic stays a device tensor (no host sync).
+#pragma once
+#include <torch/torch.h>
+#include "models/model.h"
+#include "optim/line_search.h"
+#include "optim/sgd.h"
+
+namespace pof {
+
+struct Batch {
+  torch::Tensor inputs;  // float, normalised (and augmented for training)
+  torch::Tensor labels;  // int64
+};
+
+struct StepStats {
+  torch::Tensor loss;    // mean loss of the update's forward pass
+  torch::Tensor errors;  // misclassified examples in that pass
+  // PoF only (undefined otherwise): xi*, rejected flag, ||perturbation|| in classifier space.
+  torch::Tensor xi, rejected, perturbation;
+};
+
+// Plain step of the base optimizer on all the optimizer's parameters.
+StepStats StandardStep(ModelImpl& model, Sgd& optimizer, const Batch& batch);
+
+// SAM (Foret et al. 2021): ascend by rho along the normalised gradient of all parameters, take the
+// gradient there (BN running statistics frozen), restore the weights exactly, step the base optimizer.
+StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double rho);
+
+// The ascent alone, for tests and analyses: returns the weights' displacement e_w (already applied).
+std::vector<torch::Tensor> SamAscend(ModelImpl& model, const std::vector<torch::Tensor>& params, const Batch& batch,
+                                     double rho);
+
+struct PofOptions {
+  LineSearchOptions line_search;
+};
+
+// One PoF iteration (steps 1-6 of the spec): features of `weak` without a graph or BN update, line
+// search, classifier perturbed by gamma * xi* along -g, forward/backward on `regular` with it,
+// base-optimizer step on phi. The model's classifier is never written.
+StepStats PofStep(ModelImpl& model, Sgd& feature_optimizer, const Batch& weak, const Batch& regular,
+                  const torch::Tensor& gamma, const PofOptions& options);
+
+}  // namespace pof
