@@ -12,5 +12,7 @@ export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './dat
 export type { ModelSpec } from './models';
 export type { Schedule } from './schedules';
 export { OptionError } from './options';
+export { lineSearch } from './analysis/line-search';
+export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export { models, schedules };
 export const datasets = { fromArrays };

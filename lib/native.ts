@@ -98,7 +98,18 @@ export interface NativeEngine {
   trainEpoch(data: NativeDataset, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochStats>;
   trainStep(data: NativeDataset, indices: Int32Array, weakIndices: Int32Array | null, options: NativeEpochOptions): Promise<NativeEpochStats>;
   evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number }>;
+  samAscend(data: NativeDataset, indices: Int32Array, rho: number): void;
   cancel(): void;
+}
+
+export interface NativeLineSearch {
+  xi: number;
+  step: number;
+  rejected: boolean;
+  gradNorm: number;
+  loss: number;
+  gradWeight: NativeTensor;
+  gradBias: NativeTensor;
 }
 
 export interface NativeAddon {
@@ -106,6 +117,8 @@ export interface NativeAddon {
   Dataset: new (options: NativeDatasetOptions) => NativeDataset;
   Engine: new (model: NativeModel, seed: number) => NativeEngine;
   Tensor: new (data: AnyTypedArray, shape: number[], device?: string) => NativeTensor;
+  lineSearch(features: NativeTensor, labels: NativeTensor, weight: NativeTensor, bias: NativeTensor,
+    options: { initialStep?: number; maxStep?: number; partitions?: number }): NativeLineSearch;
   versions(): NativeVersions;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;

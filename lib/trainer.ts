@@ -213,6 +213,11 @@ export class PoFTrainer {
     });
   }
 
+  /** Moves the weights to SAM's ascent point w + ρ·g/‖g‖ for these examples (analyses and tests). */
+  samAscend(data: ImageSet, indices: Int32Array, rho: number): void {
+    this.engine.samAscend(this.resident(data, 'samAscend'), indices, number('samAscend', 'rho', rho, { min: 0 }));
+  }
+
   /** Every parameter and buffer by name (PyTorch state_dict order), copied to host arrays. */
   async stateDict(): Promise<StateDict> {
     const out: StateDict = {};

@@ -2,6 +2,7 @@
 #include <chrono>
 #include "device.h"
 #include "errors.h"
+#include "models/batch_norm.h"
 #include "random.h"
 
 namespace pof {
@@ -154,6 +155,14 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
   EpochStats out = acc.Read(options.epoch);
   out.seconds = Seconds(started);
   return out;
+}
+
+void Engine::SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices, double rho) {
+  CheckDevice(data);
+  auto& model = *model_->model;
+  model.train();
+  FreezeBatchNormStats frozen;
+  SamAscend(model, model.parameters(), data.Gather(indices.to(model_->device), false, generator_), rho);
 }
 
 EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {

@@ -54,6 +54,8 @@ class Engine {
   // One step on the given examples without augmentation (tests, custom loops).
   EpochStats RunStep(const DeviceDataset& data, const torch::Tensor& indices, const torch::Tensor& weak_indices,
                      const EpochOptions& options);
+  // Moves the weights to SAM's ascent point w + rho g/||g|| for these examples (tests, analyses).
+  void SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices, double rho);
   EvalStats Evaluate(const DeviceDataset& data, int64_t batch_size);
 
   void RequestCancel() { cancel_ = true; }

@@ -124,6 +124,7 @@ Napi::Function EngineWrap::Init(Napi::Env env) {
                       InstanceMethod<&EngineWrap::TrainEpoch>("trainEpoch"),
                       InstanceMethod<&EngineWrap::TrainStep>("trainStep"),
                       InstanceMethod<&EngineWrap::Evaluate>("evaluate"),
+                      InstanceMethod<&EngineWrap::SamAscend>("samAscend"),
                       InstanceMethod<&EngineWrap::Cancel>("cancel")});
 }
 
@@ -221,6 +222,18 @@ Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
           out.Set("error", s.error);
           return out;
         });
+  });
+}
+
+// samAscend(dataset, indices, rho): synchronous; small batches only (tests, analyses).
+Napi::Value EngineWrap::SamAscend(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto data = DatasetWrap::FromJs(info[0], "data");
+    auto indices = IndicesArg(info[1], "indices", data->size());
+    if (!info[2].IsNumber()) throw UserError("rho must be a number");
+    auto busy = engine_->model_handle()->Acquire("take a SAM ascent step");
+    engine_->SamAscendOn(*data, indices, info[2].As<Napi::Number>().DoubleValue());
+    return info.Env().Undefined();
   });
 }
 

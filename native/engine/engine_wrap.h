@@ -18,6 +18,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value TrainEpoch(const Napi::CallbackInfo& info);
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
+  Napi::Value SamAscend(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   std::shared_ptr<Engine> engine_;
 };
