@@ -111,10 +111,11 @@ test('SAM ascends by exactly rho along the gradient, then restores and updates',
   t.true(worst < 1e-6, `largest difference ${worst}`);
 });
 
-test('same seed gives bit-identical weights; another seed does not (SGD, SAM, PoF, augmentation)', async (t) => {
+// On the CPU: cuDNN's convolution backward sums in a nondeterministic order on CUDA.
+test('same seed gives bit-identical weights on the CPU; another seed does not (SGD, SAM, PoF, augmentation)', async (t) => {
   const data = tinyImages(48, 7);
   const run = async (seed: number) => {
-    const trainer = new PoFTrainer({ model: models.wideResNet({ depth: 10, widen: 1, numClasses: 4 }), device, seed });
+    const trainer = new PoFTrainer({ model: models.wideResNet({ depth: 10, widen: 1, numClasses: 4 }), device: 'cpu', seed });
     await trainer.fit(data, { method: 'sgd', epochs: 1, batchSize: 16, lr: 0.05 });
     await trainer.fit(data, { method: 'sam', epochs: 1, batchSize: 16, lr: 0.05 });
     await trainer.postTrain(data, { epochs: 1, batchSize: 16, lr: 0.01, gammaMode: 'uniform' });
