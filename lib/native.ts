@@ -99,6 +99,7 @@ export interface NativeEngine {
   trainStep(data: NativeDataset, indices: Int32Array, weakIndices: Int32Array | null, options: NativeEpochOptions): Promise<NativeEpochStats>;
   evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number }>;
   samAscend(data: NativeDataset, indices: Int32Array, rho: number): void;
+  features(data: NativeDataset, indices: Int32Array): Promise<NativeTensor>;
   cancel(): void;
 }
 

@@ -218,6 +218,12 @@ export class PoFTrainer {
     this.engine.samAscend(this.resident(data, 'samAscend'), indices, number('samAscend', 'rho', rho, { min: 0 }));
   }
 
+  /** Feature-extractor outputs F_φ(x) of these examples in evaluation mode: [B, featureDim] row-major. */
+  async features(data: ImageSet, indices: Int32Array): Promise<Float32Array> {
+    const t = await this.engine.features(this.resident(data, 'features'), indices);
+    return t.toArray() as Float32Array;
+  }
+
   /** Every parameter and buffer by name (PyTorch state_dict order), copied to host arrays. */
   async stateDict(): Promise<StateDict> {
     const out: StateDict = {};

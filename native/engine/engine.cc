@@ -165,6 +165,16 @@ void Engine::SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices
   SamAscend(model, model.parameters(), data.Gather(indices.to(model_->device), false, generator_), rho);
 }
 
+torch::Tensor Engine::FeaturesOf(const DeviceDataset& data, const torch::Tensor& indices) {
+  CheckDevice(data);
+  auto& model = *model_->model;
+  model.eval();
+  torch::NoGradGuard no_grad;
+  auto features = model.Features(data.Gather(indices.to(model_->device), false, generator_).inputs);
+  model.train();
+  return features;
+}
+
 EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   CheckDevice(data);
   auto& model = *model_->model;

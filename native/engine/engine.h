@@ -56,6 +56,8 @@ class Engine {
                      const EpochOptions& options);
   // Moves the weights to SAM's ascent point w + rho g/||g|| for these examples (tests, analyses).
   void SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices, double rho);
+  // Features F_phi(x) of these examples in evaluation mode, without augmentation: [B, featureDim].
+  torch::Tensor FeaturesOf(const DeviceDataset& data, const torch::Tensor& indices);
   EvalStats Evaluate(const DeviceDataset& data, int64_t batch_size);
 
   void RequestCancel() { cancel_ = true; }

@@ -125,6 +125,7 @@ Napi::Function EngineWrap::Init(Napi::Env env) {
                       InstanceMethod<&EngineWrap::TrainStep>("trainStep"),
                       InstanceMethod<&EngineWrap::Evaluate>("evaluate"),
                       InstanceMethod<&EngineWrap::SamAscend>("samAscend"),
+                      InstanceMethod<&EngineWrap::Features>("features"),
                       InstanceMethod<&EngineWrap::Cancel>("cancel")});
 }
 
@@ -234,6 +235,24 @@ Napi::Value EngineWrap::SamAscend(const Napi::CallbackInfo& info) {
     auto busy = engine_->model_handle()->Acquire("take a SAM ascent step");
     engine_->SamAscendOn(*data, indices, info[2].As<Napi::Number>().DoubleValue());
     return info.Env().Undefined();
+  });
+}
+
+// features(dataset, indices) -> Promise<Tensor [B, featureDim]>
+Napi::Value EngineWrap::Features(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto data = DatasetWrap::FromJs(info[0], "data");
+    auto indices = IndicesArg(info[1], "indices", data->size());
+    auto busy = engine_->model_handle()->Acquire("compute features");
+    auto engine = engine_;
+    return PromiseWorker<torch::Tensor>::Start(
+        info.Env(),
+        [engine, data, indices, busy]() mutable {
+          auto features = engine->FeaturesOf(*data, indices);
+          busy.reset();
+          return features;
+        },
+        [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return TensorWrap::New(env, t); });
   });
 }
 

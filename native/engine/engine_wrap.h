@@ -19,6 +19,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value TrainStep(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value SamAscend(const Napi::CallbackInfo& info);
+  Napi::Value Features(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
   std::shared_ptr<Engine> engine_;
 };
