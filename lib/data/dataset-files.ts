@@ -1,0 +1,79 @@
+// Finding a dataset's files on disk and reading them, with errors that say what to do.
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { promisify } from 'util';
+import * as zlib from 'zlib';
+
+/** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
+export class DatasetError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DatasetError';
+  }
+}
+
+export const DOWNLOADS = {
+  cifar: 'https://www.cs.toronto.edu/~kriz/cifar.html',
+  svhn: 'http://ufldl.stanford.edu/housenumbers/',
+  fashionMnist: 'https://github.com/zalandoresearch/fashion-mnist',
+  mnist: 'https://yann.lecun.com/exdb/mnist/',
+} as const;
+
+async function isFile(file: string): Promise<boolean> {
+  try {
+    return (await fs.stat(file)).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The first of `candidates` (directories) that holds every one of `files`; otherwise an error naming
+ * the directory, the files expected and where the official download lives.
+ */
+export async function findDatasetDir(dataset: string, dir: string, candidates: string[], files: string[], download: string): Promise<string> {
+  for (const candidate of candidates) {
+    const present = await Promise.all(files.map((f) => isFile(path.join(candidate, f))));
+    if (present.every(Boolean)) return candidate;
+  }
+  throw new DatasetError(
+    `${dataset}: expected the files ${files.join(', ')} in ${candidates.join(' or ')}` +
+      `${candidates.includes(dir) ? '' : ` (from the directory ${dir})`}, but not all are there; ` +
+      `download the official release from ${download}`,
+  );
+}
+
+/**
+ * Resolves each logical file name to `name` or `name.gz`, whichever exists in `dir`; an error naming
+ * the directory, all expected files and the download page when one is missing.
+ */
+export async function findPlainOrGzipped(dataset: string, dir: string, names: string[], download: string): Promise<string[]> {
+  const found: string[] = [];
+  const missing: string[] = [];
+  for (const name of names) {
+    const plain = path.join(dir, name);
+    if (await isFile(plain)) found.push(plain);
+    else if (await isFile(`${plain}.gz`)) found.push(`${plain}.gz`);
+    else missing.push(`${name}[.gz]`);
+  }
+  if (missing.length > 0) {
+    throw new DatasetError(
+      `${dataset}: missing ${missing.join(', ')} in ${dir} (expected ${names.map((n) => `${n}[.gz]`).join(', ')}); ` +
+        `download the official release from ${download}`,
+    );
+  }
+  return found;
+}
+
+const gunzip = promisify(zlib.gunzip);
+
+/** The file's bytes, gunzipped when it starts with the gzip magic 1f 8b (whatever its name). */
+export async function readMaybeGzipped(file: string): Promise<Buffer> {
+  const raw = await fs.readFile(file);
+  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+  try {
+    return await gunzip(raw);
+  } catch (error) {
+    throw new DatasetError(`${file}: the gzip stream is corrupt or truncated (${(error as Error).message})`);
+  }
+}
