@@ -3,10 +3,13 @@ import { mkdtempSync, rmSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 
+const created: string[] = [];
+process.on('exit', () => created.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
 /** A fresh directory under the OS temp dir; removed when the process exits. */
 export function tempDir(prefix: string): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), `pof-${prefix}-`));
-  process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
+  created.push(dir);
   return dir;
 }
 
