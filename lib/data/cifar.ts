@@ -66,7 +66,7 @@ async function readRecords(name: string, files: string[], layout: RecordLayout):
 export async function cifar10(dir: string): Promise<DatasetSplits> {
   const trainFiles = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
   const root = await findDatasetDir(
-    'cifar10', dir, [path.join(dir, 'cifar-10-batches-bin'), dir], [...trainFiles, 'test_batch.bin'], DOWNLOADS.cifar,
+    'cifar10', [path.join(dir, 'cifar-10-batches-bin'), dir], [...trainFiles, 'test_batch.bin'], DOWNLOADS.cifar,
   );
   const [train, test] = await Promise.all([
     readRecords('cifar10/train', trainFiles.map((f) => path.join(root, f)), CIFAR10_LAYOUT),
@@ -92,7 +92,7 @@ export async function cifar100(dir: string, options: Cifar100Options = {}): Prom
   checkKeys(where, options, ['labels']);
   const kind = oneOf(where, 'labels', options.labels ?? 'fine', ['fine', 'coarse'] as const);
   const root = await findDatasetDir(
-    'cifar100', dir, [path.join(dir, 'cifar-100-binary'), dir], ['train.bin', 'test.bin'], DOWNLOADS.cifar,
+    'cifar100', [path.join(dir, 'cifar-100-binary'), dir], ['train.bin', 'test.bin'], DOWNLOADS.cifar,
   );
   const layout = kind === 'fine' ? CIFAR100_FINE : CIFAR100_COARSE;
   const [train, test] = await Promise.all([

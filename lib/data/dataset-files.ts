@@ -29,16 +29,15 @@ async function isFile(file: string): Promise<boolean> {
 
 /**
  * The first of `candidates` (directories) that holds every one of `files`; otherwise an error naming
- * the directory, the files expected and where the official download lives.
+ * the directories, the files expected and where the official download lives.
  */
-export async function findDatasetDir(dataset: string, dir: string, candidates: string[], files: string[], download: string): Promise<string> {
+export async function findDatasetDir(dataset: string, candidates: string[], files: string[], download: string): Promise<string> {
   for (const candidate of candidates) {
     const present = await Promise.all(files.map((f) => isFile(path.join(candidate, f))));
     if (present.every(Boolean)) return candidate;
   }
   throw new DatasetError(
-    `${dataset}: expected the files ${files.join(', ')} in ${candidates.join(' or ')}` +
-      `${candidates.includes(dir) ? '' : ` (from the directory ${dir})`}, but not all are there; ` +
+    `${dataset}: expected the files ${files.join(', ')} in ${candidates.join(' or ')}, but not all are there; ` +
       `download the official release from ${download}`,
   );
 }

@@ -251,7 +251,15 @@ function inflateElement(handle: fs.FileHandle, start: number, length: number, li
         if (bytesRead !== size) throw new DatasetError(`${where}: the file ended while reading the compressed element`);
         if (!inflate.write(chunk)) {
           // 'close' too: after a failure the stream is destroyed and never drains.
-          await new Promise<void>((done) => { inflate.once('drain', done); inflate.once('close', done); });
+          await new Promise<void>((done) => {
+            const resume = () => {
+              inflate.off('drain', resume);
+              inflate.off('close', resume);
+              done();
+            };
+            inflate.on('drain', resume);
+            inflate.on('close', resume);
+          });
         }
       }
       inflate.end();

@@ -95,7 +95,7 @@ export async function svhn(dir: string, options: SvhnOptions = {}): Promise<Data
   checkKeys(where, options, ['extra']);
   const extra = boolean(where, 'extra', options.extra ?? false);
   const files = ['train_32x32.mat', 'test_32x32.mat', ...(extra ? ['extra_32x32.mat'] : [])];
-  const root = await findDatasetDir('svhn', dir, [dir], files, DOWNLOADS.svhn);
+  const root = await findDatasetDir('svhn', [dir], files, DOWNLOADS.svhn);
   const [train, test] = await Promise.all([
     readSvhnFile(path.join(root, 'train_32x32.mat')),
     readSvhnFile(path.join(root, 'test_32x32.mat')),
