@@ -43,12 +43,25 @@ function callable(qualifiedName: string, call: (args: unknown[]) => unknown): Pi
   return { qualifiedName, call };
 }
 
+/**
+ * True for the legacy (pre-1.6) torch.save format, which begins with a protocol-2 pickle of its
+ * magic number (PROTO 2, LONG1 of 10 bytes). A safetensors header length cannot look like this.
+ */
+export function isLegacyTorchFile(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x80 && bytes[1] === 0x02 && bytes[2] === 0x8a && bytes[3] === 0x0a;
+}
+
+/** True when the bytes start like a ZIP archive (a torch.save file since PyTorch 1.6). */
+export function isZipFile(bytes: Uint8Array): boolean {
+  return bytes[0] === 0x50 && bytes[1] === 0x4b;
+}
+
 /** Decodes a torch.save zip archive held in memory; `fileName` starts every error message. */
 export function decodeTorchCheckpoint(buffer: Uint8Array, fileName = '<buffer>', options: TorchLoadOptions = {}): unknown {
-  if (buffer[0] === 0x80 && buffer[1] !== undefined && buffer[1] <= 5) {
+  if (isLegacyTorchFile(buffer)) {
     throw new Error(`${fileName}: this is the legacy torch.save format (PyTorch < 1.6 or _use_new_zipfile_serialization=False), which is not supported; re-save it with torch.save in a current PyTorch`);
   }
-  if (buffer.byteLength < 4 || buffer[0] !== 0x50 || buffer[1] !== 0x4b) {
+  if (!isZipFile(buffer)) {
     throw new Error(`${fileName}: not a torch.save checkpoint (a torch.save file is a ZIP archive and starts with "PK")`);
   }
   const zip = new ZipArchive(buffer, fileName);

@@ -3,7 +3,7 @@
 // (feature extractor and classifier, each { param, optim }). Safetensors files work too.
 import { promises as fs } from 'fs';
 import { setOwn } from './own-property';
-import { decodeTorchCheckpoint } from './pytorch';
+import { decodeTorchCheckpoint, isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors } from './safetensors';
 import { isTensorData, TensorData, toFloat32 } from './tensor-data';
 
@@ -64,9 +64,7 @@ export function stripPrefix(state: StateDict, prefix: string, fileName: string):
 /** Reads one checkpoint file (torch.save zip or safetensors, told apart by content) as a state dict. */
 async function loadOne(path: string, options: LoadStateDictOptions): Promise<StateDict> {
   const bytes = await fs.readFile(path);
-  const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b;
-  const isLegacyPickle = bytes[0] === 0x80;
-  const state = isZip || isLegacyPickle
+  const state = isZipFile(bytes) || isLegacyTorchFile(bytes)
     ? extractStateDict(decodeTorchCheckpoint(bytes, path), path)
     : stripPrefix(decodeSafetensors(bytes, path).tensors, DDP_PREFIX, path);
   if (!options.toFloat32) return state;

@@ -153,9 +153,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pic
       case 0x58: stack.push(text(u32())); break; // BINUNICODE
       case 0x8c: stack.push(text(u8())); break; // SHORT_BINUNICODE
       case 0x8d: stack.push(text(u64())); break; // BINUNICODE8
-      case 0x42: stack.push(take(u32()).slice()); break; // BINBYTES
-      case 0x43: stack.push(take(u8()).slice()); break; // SHORT_BINBYTES
-      case 0x8e: case 0x96: stack.push(take(u64()).slice()); break; // BINBYTES8, BYTEARRAY8
+      case 0x42: stack.push(new Uint8Array(take(u32()))); break; // BINBYTES
+      case 0x43: stack.push(new Uint8Array(take(u8()))); break; // SHORT_BINBYTES
+      case 0x8e: case 0x96: stack.push(new Uint8Array(take(u64()))); break; // BINBYTES8, BYTEARRAY8
       case 0x7d: stack.push(newDict()); break; // EMPTY_DICT
       case 0x64: { const d = newDict(); setItems(d, popMark()); stack.push(d); break; } // DICT
       case 0x5d: stack.push([]); break; // EMPTY_LIST

@@ -1,0 +1,183 @@
+import test from 'ava';
+import { readFileSync, writeFileSync } from 'fs';
+import * as path from 'path';
+import { matchStateDict, stateDictMismatches } from '../lib/checkpoint/match-state-dict';
+import { decodeTorchCheckpoint, loadTorchCheckpoint } from '../lib/checkpoint/pytorch';
+import { saveSafetensors } from '../lib/checkpoint/safetensors';
+import { loadStateDict } from '../lib/checkpoint/state-dict';
+import { TensorData, tensorBytes } from '../lib/checkpoint/tensor-data';
+import { ZipArchive } from '../lib/checkpoint/zip';
+import { assertTensorMatches, expected, fixture } from './helpers/checkpoint-expected';
+import { tempDir } from './helpers/fixtures';
+import { writeZip } from './helpers/zip-writer';
+
+const shapesOf = (state: Record<string, TensorData>): Record<string, number[]> =>
+  Object.fromEntries(Object.entries(state).map(([name, tensor]) => [name, tensor.shape]));
+
+/** The entries of a fixture archive, to rebuild it in other forms. */
+function fixtureEntries(name: string): Record<string, Uint8Array> {
+  const zip = new ZipArchive(readFileSync(fixture(name)), name);
+  return Object.fromEntries(zip.names().map((entry) => [entry, zip.read(entry)]));
+}
+
+test('a plain state_dict imports exactly: names in order, dtypes, shapes and bytes', async (t) => {
+  const state = await loadStateDict(fixture('wrn_state_dict.pt'));
+  t.deepEqual(Object.keys(state), Object.keys(expected.wrn_state_dict));
+  for (const [name, want] of Object.entries(expected.wrn_state_dict)) assertTensorMatches(t, name, state[name], want);
+  t.is(state['layer1.num_0.bn1.num_batches_tracked'].dtype, 'I64');
+  t.deepEqual(state['conv1.weight'].shape, [4, 3, 3, 3]);
+});
+
+test('the same archive with DEFLATED entries, or rebuilt with ZIP64 records, decodes identically', async (t) => {
+  const stored = await loadTorchCheckpoint(fixture('wrn_state_dict.pt')) as Record<string, TensorData>;
+  const deflated = await loadTorchCheckpoint(fixture('wrn_state_dict_deflated.pt')) as Record<string, TensorData>;
+  const zip64 = decodeTorchCheckpoint(writeZip(fixtureEntries('wrn_state_dict.pt'), { zip64: true }), 'zip64.pt') as Record<string, TensorData>;
+  const both = decodeTorchCheckpoint(writeZip(fixtureEntries('wrn_state_dict.pt'), { zip64: true, deflate: true }), 'zip64-deflated.pt') as Record<string, TensorData>;
+  for (const other of [deflated, zip64, both]) {
+    t.deepEqual(Object.keys(other), Object.keys(stored));
+    for (const name of Object.keys(stored)) t.deepEqual(Buffer.from(tensorBytes(other[name])), Buffer.from(tensorBytes(stored[name])), name);
+  }
+});
+
+test('non-contiguous views, shared storages and every dtype come out contiguous and exact', async (t) => {
+  const checkpoint = await loadTorchCheckpoint(fixture('layouts.pt')) as { tensors: Record<string, TensorData>; note: string; numbers: unknown[]; dtype: string };
+  const tensors = checkpoint.tensors;
+  t.deepEqual(Object.keys(tensors), Object.keys(expected.layouts));
+  for (const [name, want] of Object.entries(expected.layouts)) assertTensorMatches(t, name, tensors[name], want);
+  // The fixture really has these layouts: a transpose and a strided slice at an offset.
+  t.deepEqual(expected.layouts_strides.transposed, [1, 6]);
+  t.deepEqual(expected.layouts_strides.strided_slice, [6, 2]);
+  // base = arange(24).reshape(4, 6) * 0.5 - 3; transposed[i][j] = base[j][i]; strided_slice = base[1:, ::2].
+  const base = (r: number, c: number): number => (r * 6 + c) * 0.5 - 3;
+  t.deepEqual(Array.from(tensors.transposed.data as Float32Array).slice(0, 5), [base(0, 0), base(1, 0), base(2, 0), base(3, 0), base(0, 1)]);
+  t.deepEqual(Array.from(tensors.strided_slice.data as Float32Array), [1, 2, 3].flatMap((r) => [0, 2, 4].map((c) => base(r, c))));
+  t.deepEqual(Array.from(tensors.int64.data as BigInt64Array), [-(2n ** 62n) - 1n, 2n ** 53n + 1n, 0n, -5n]);
+  t.is(tensors.half.data.constructor, Uint16Array);
+  t.deepEqual(tensors.scalar.shape, []);
+  t.deepEqual(Array.from(tensors.scalar.data as Float32Array), [2.5]);
+  t.deepEqual(tensors.empty.shape, [0, 3]);
+  // Plain Python values around the tensors.
+  t.is(checkpoint.note, 'layouts');
+  t.deepEqual(checkpoint.numbers, [1, -2, 2n ** 70n, 1.5, null, true]);
+  t.is(checkpoint.dtype, 'torch.float16');
+});
+
+test('toFloat32 widens fp16, bf16 and fp64 and leaves integers alone', async (t) => {
+  const { tensors } = await loadTorchCheckpoint(fixture('layouts.pt'), { toFloat32: true }) as { tensors: Record<string, TensorData> };
+  for (const name of ['half', 'bfloat16', 'double']) {
+    t.is(tensors[name].dtype, 'F32', name);
+    t.is(tensors[name].data.constructor, Float32Array, name);
+    const want = expected.layouts[name].first as number[];
+    t.deepEqual(Array.from(tensors[name].data as Float32Array).slice(0, 4), want.map((v) => Math.fround(v)), name);
+  }
+  t.is(tensors.int64.dtype, 'I64');
+  t.is(tensors.bool.dtype, 'BOOL');
+});
+
+test("the authors' two files (module. prefixes, { param, optim }) merge into the model's names", async (t) => {
+  const state = await loadStateDict({ features: fixture('fet.pth'), classifier: fixture('clf.pth') });
+  t.deepEqual(Object.keys(state), Object.keys(expected.authors_merged));
+  t.true(Object.keys(state).every((name) => !name.startsWith('module.')));
+  t.deepEqual(Object.keys(state).slice(-2), ['classifiers.0.weight', 'classifiers.0.bias']);
+  for (const [name, want] of Object.entries(expected.authors_merged)) assertTensorMatches(t, name, state[name], want);
+  // After the optimizer step the weights differ from the plain state_dict fixture (same seed, before the step).
+  const before = await loadStateDict(fixture('wrn_state_dict.pt'));
+  for (const name of expected.authors_changed_by_step) t.notDeepEqual(Buffer.from(tensorBytes(state[name])), Buffer.from(tensorBytes(before[name])), name);
+  // The names are those of the real WRN-10-1 (only the widths of the fixture are smaller).
+  t.deepEqual(Object.keys(state), Object.keys(expected.wrn_10_1_shapes));
+  t.true(stateDictMismatches(expected.wrn_10_1_shapes, state).every((m) => / vs model /.test(m)));
+});
+
+test("the authors' optimizer state reads as plain data next to the tensors", async (t) => {
+  const fet = await loadTorchCheckpoint(fixture('fet.pth')) as {
+    param: Record<string, TensorData>;
+    optim: { state: Record<string, { momentum_buffer: TensorData }>; param_groups: Record<string, unknown>[] };
+  };
+  t.true(Object.keys(fet.param).every((name) => name.startsWith('module.')));
+  const group = fet.optim.param_groups[0];
+  t.like(group, { lr: 0.1, momentum: 0.9, nesterov: true, weight_decay: 0.0005, dampening: 0, maximize: false, foreach: null });
+  t.deepEqual(group.params, Object.keys(fet.optim.state).map(Number));
+  assertTensorMatches(t, 'momentum_buffer 0', fet.optim.state['0'].momentum_buffer, expected.authors_optim_first_momentum);
+});
+
+test('a wrong-shape checkpoint fails matchStateDict with both shapes listed', async (t) => {
+  const state = await loadStateDict({ features: fixture('fet.pth'), classifier: fixture('clf_100_classes.pt') });
+  const model = shapesOf(await loadStateDict(fixture('wrn_state_dict.pt')));
+  const right = await loadStateDict({ features: fixture('fet.pth'), classifier: fixture('clf.pth') });
+  t.notThrows(() => matchStateDict(model, right));
+  const error = t.throws(() => matchStateDict(model, state, { source: 'clf_100_classes.pt' }));
+  t.regex(error!.message, /^clf_100_classes\.pt: checkpoint does not match the model: 2 mismatches/);
+  t.regex(error!.message, /classifiers\.0\.weight: checkpoint \[100, 16\] vs model \[10, 16\]/);
+  t.regex(error!.message, /classifiers\.0\.bias: checkpoint \[100\] vs model \[10\]/);
+});
+
+test('matchStateDict lists missing and unexpected names, the first five, and the total', (t) => {
+  const model = Object.fromEntries(Array.from({ length: 8 }, (_, i) => [`layer.${i}`, [i + 1]]));
+  const checkpoint = { 'layer.0': { shape: [1] }, 'layer.1': { shape: [3, 3] }, 'extra.a': { shape: [2] } };
+  const error = t.throws(() => matchStateDict(model, checkpoint));
+  const lines = error!.message.split('\n');
+  t.is(lines[0], 'checkpoint does not match the model: 8 mismatches');
+  t.is(lines[1], '  layer.1: checkpoint [3, 3] vs model [2]');
+  t.is(lines[2], '  layer.2: missing from the checkpoint (model [3])');
+  t.is(lines.length, 1 + 5 + 1);
+  t.is(lines[6], '  ... and 3 more');
+  t.deepEqual(stateDictMismatches(model, checkpoint).slice(-1), ['extra.a: unexpected in the checkpoint ([2]), not in the model']);
+});
+
+test('a state dict nested under state_dict, and safetensors files, load through loadStateDict', async (t) => {
+  const nested = await loadStateDict(fixture('clf_100_classes.pt'));
+  t.deepEqual(shapesOf(nested), { 'classifiers.0.weight': [100, 16], 'classifiers.0.bias': [100] });
+  const file = path.join(tempDir('state-dict'), 'ddp.safetensors');
+  await saveSafetensors(file, { 'module.w': { dtype: 'F16', shape: [1], data: new Uint16Array([0x3c00]) } });
+  const loaded = await loadStateDict(file, { toFloat32: true });
+  t.deepEqual(loaded, { w: { dtype: 'F32', shape: [1], data: new Float32Array([1]) } });
+});
+
+test('a bare Linear classifier file gets the classifiers.0. prefix; a checkpoint without tensors is a named error', async (t) => {
+  const dir = tempDir('bare-linear');
+  const clf = path.join(dir, 'linear.safetensors');
+  await saveSafetensors(clf, { weight: { dtype: 'F32', shape: [10, 16], data: new Float32Array(160) }, bias: { dtype: 'F32', shape: [10], data: new Float32Array(10) } });
+  const merged = await loadStateDict({ features: fixture('fet.pth'), classifier: clf });
+  t.deepEqual(Object.keys(merged).slice(-2), ['classifiers.0.weight', 'classifiers.0.bias']);
+  await t.throwsAsync(loadStateDict({ features: fixture('clf.pth'), classifier: fixture('fet.pth') }), { message: /clf\.pth: the feature-extractor checkpoint holds classifier weights/ });
+  await t.throwsAsync(loadStateDict(fixture('layouts.pt')), { message: /layouts\.pt: no state dict found: .*the checkpoint has 'tensors', 'note', 'numbers', 'dtype'/ });
+});
+
+/** A torch.save-shaped archive around a hand-written pickle. */
+const archiveWith = (pickle: string): Buffer => writeZip({ 'archive/data.pkl': Buffer.from(pickle, 'hex'), 'archive/byteorder': Buffer.from('little') });
+
+test('an unknown pickle global is refused by name', (t) => {
+  // pickle.dumps(collections.Counter(), protocol=2)
+  t.throws(() => decodeTorchCheckpoint(archiveWith('800263636f6c6c656374696f6e730a436f756e7465720a71007d71018571025271032e'), 'evil.pt'),
+    { message: /evil\.pt: refusing to load the pickled global 'collections\.Counter'/ });
+  // GLOBAL 'os system' is refused before anything could call it.
+  const osSystem = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from('cos\nsystem\n'), Buffer.from('X\x02\x00\x00\x00ls\x85R.', 'latin1')]);
+  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/data.pkl': osSystem }), 'os.pt'), { message: /os\.pt: refusing to load the pickled global 'os\.system'/ });
+});
+
+test('corrupt, truncated and non-torch files fail with clear errors', (t) => {
+  const good = readFileSync(fixture('wrn_state_dict.pt'));
+  t.throws(() => decodeTorchCheckpoint(good.subarray(0, good.length - 30), 'cut.pt'), { message: /cut\.pt: not a ZIP archive \(no end-of-central-directory record\)/ });
+  t.throws(() => decodeTorchCheckpoint(good.subarray(0, 3000), 'cut2.pt'), { message: /cut2\.pt: not a ZIP archive/ });
+  // Flip a byte inside the first storage: its CRC no longer matches.
+  const entries = fixtureEntries('wrn_state_dict.pt');
+  const storage = Object.keys(entries).find((name) => name.endsWith('/data/0'))!;
+  const flipped = Buffer.from(good);
+  const at = flipped.indexOf(Buffer.from(entries[storage].subarray(0, 16)));
+  flipped[at + 3] ^= 0xff;
+  t.throws(() => decodeTorchCheckpoint(flipped, 'flipped.pt'), { message: /flipped\.pt: entry '.*\/data\/0' fails its CRC-32 check/ });
+  // A storage missing from the archive.
+  delete entries[storage];
+  t.throws(() => decodeTorchCheckpoint(writeZip(entries), 'missing.pt'), { message: /missing\.pt: storage '0' is missing from the archive/ });
+  t.throws(() => decodeTorchCheckpoint(Buffer.from('80028a0a6cfc9c46f9206aa85019', 'hex'), 'old.pt'), { message: /old\.pt: this is the legacy torch\.save format/ });
+  t.throws(() => decodeTorchCheckpoint(Buffer.from('hello world'), 'text.pt'), { message: /text\.pt: not a torch\.save checkpoint/ });
+  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/other.txt': Buffer.from('x') }), 'nopkl.pt'), { message: /nopkl\.pt: expected one <archive>\/data\.pkl entry, found 0/ });
+  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/data.pkl': Buffer.from('8002', 'hex') }), 'short.pt'), { message: /short\.pt \(a\/data\.pkl\): pickle: truncated/ });
+  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/data.pkl': Buffer.from('8002', 'hex'), 'a/byteorder': Buffer.from('big') }), 'big.pt'), { message: /big\.pt: storages are stored big-endian/ });
+});
+
+test('a loaded file on disk names its path in errors', async (t) => {
+  const file = path.join(tempDir('torch-path'), 'broken.pth');
+  writeFileSync(file, 'PK\x03\x04 but nothing else');
+  await t.throwsAsync(loadStateDict(file), { message: new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a ZIP archive`) });
+});
