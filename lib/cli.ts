@@ -1,57 +1,52 @@
 #!/usr/bin/env node
-// The `pof` command. Modules load lazily so that `pof --help` works even when the addon does not.
-import { parseArgs } from 'util';
+// The `pof` command: finds the command, parses its flags, runs it. A mistake is one line and a non-zero
+// exit code (2 for how the command was called, 1 for anything else). Commands load the addon lazily, so
+// `--help` works even where it does not.
+import { Command, helpText, parseFlags, UsageError } from './cli/args';
+import { infoCommand } from './cli/commands/info';
+import { reproduceTable1Command } from './cli/commands/reproduce-table1';
+import { reproduceTable2Command } from './cli/commands/reproduce-table2';
+import { reproduceToyCommand } from './cli/commands/reproduce-toy';
 
-const HELP = `usage: pof <command> [options]
+const COMMANDS: Command[] = [infoCommand, reproduceToyCommand, reproduceTable1Command, reproduceTable2Command];
 
-commands:
-  info                       LibTorch version, CUDA availability and devices, as JSON
-  reproduce toy --out DIR    the paper's toy study (5-layer MLP: SGD, then PoF); writes DIR/summary.json and summary.md
-  help                       this text
-
-Every command takes --help.`;
-
-async function info(args: string[]): Promise<void> {
-  if (args.includes('--help')) {
-    console.log('usage: pof info\n\nprints { "libtorch": "<version>", "cuda": <bool>, "devices": ["cpu", ...] } as JSON');
-    return;
-  }
-  const { info: read } = await import('./device');
-  console.log(JSON.stringify(read(), null, 2));
+function overview(): string {
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.summary.split('. ')[0].replace(/\.$/, '')}`);
+  return ['usage: pof <command> [options]', '', 'commands:', ...lines, '', 'Every command takes --help.'].join('\n');
 }
 
-async function reproduce(args: string[]): Promise<void> {
-  const [what, ...rest] = args;
-  if (!what || what === '--help') {
-    console.log('usage: pof reproduce toy --out DIR [--seed N]\n\nruns the toy study on the CPU in about a minute');
-    return;
+/** The command named by the first one or two words of argv, and the rest. */
+function find(argv: string[]): [Command, string[]] {
+  const [first, second, ...rest] = argv;
+  const two = COMMANDS.find((c) => c.name === `${first} ${second}`);
+  if (two) return [two, rest];
+  const one = COMMANDS.find((c) => c.name === first);
+  if (one) return [one, argv.slice(1)];
+  const group = COMMANDS.filter((c) => c.name.startsWith(`${first} `)).map((c) => c.name.split(' ')[1]);
+  if (group.length > 0) {
+    if (second === undefined || second === '--help' || second === '-h') {
+      throw new UsageError(`usage: pof ${first} <${group.join('|')}> [options]`);
+    }
+    throw new UsageError(`pof ${first} '${second}' is unknown; expected one of: ${group.join(', ')}`);
   }
-  if (what !== 'toy') throw new Error(`reproduce '${what}' is not available; expected: toy`);
-  const { values } = parseArgs({ args: rest, options: { out: { type: 'string' }, seed: { type: 'string' }, help: { type: 'boolean' } } });
-  if (values.help) return reproduce(['--help']);
-  if (!values.out) throw new Error('reproduce toy needs --out DIR');
-  const seed = values.seed === undefined ? 0 : Number(values.seed);
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${values.seed}'`);
-  const { reproduceToy } = await import('./reproduce/toy');
-  const started = Date.now();
-  const summary = await reproduceToy({ out: values.out, seed, log: (line) => console.log(line) });
-  console.log(`\nSGD: test error ${summary.sgd.testError.toFixed(2)} %, PoF: ${summary.pof.testError.toFixed(2)} %; ` +
-    `xi* median train ${summary.xiStar.trainMedian.toFixed(3)}, test ${summary.xiStar.testMedian.toFixed(3)}`);
-  console.log(`wrote ${values.out}/summary.json and summary.md in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  throw new UsageError(`unknown command '${first}'; expected one of: ${[...new Set(COMMANDS.map((c) => c.name.split(' ')[0]))].join(', ')} (see pof --help)`);
 }
 
 async function main(argv: string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
-    console.log(HELP);
+  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
+    console.log(overview());
     return;
   }
-  if (command === 'info') return info(rest);
-  if (command === 'reproduce') return reproduce(rest);
-  throw new Error(`unknown command '${command}'; expected one of: info, reproduce, help (see pof --help)`);
+  const [command, args] = find(argv);
+  const flags = parseFlags(command, args);
+  if (flags === 'help') {
+    console.log(helpText(command));
+    return;
+  }
+  await command.run(flags);
 }
 
 main(process.argv.slice(2)).catch((e: Error) => {
-  console.error(`pof: ${e.message}`);
-  process.exitCode = 1;
+  console.error(e instanceof UsageError && e.message.startsWith('usage:') ? e.message : `pof: ${e.message}`);
+  process.exitCode = e instanceof UsageError ? 2 : 1;
 });

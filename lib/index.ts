@@ -2,7 +2,8 @@
 import * as models from './models';
 import * as schedules from './schedules';
 import { fromArrays } from './data/from-arrays';
-import { toy } from './data/toy';
+import { subset } from './data/subset';
+import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from './data/readers';
 
 export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
@@ -10,10 +11,13 @@ export type { Dtype } from './native';
 export { PoFTrainer } from './trainer';
 export type { TrainerOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry } from './trainer';
 export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
+export { DatasetError } from './data/readers';
+export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { ModelSpec } from './models';
 export type { Schedule } from './schedules';
 export { OptionError } from './options';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export { models, schedules };
-export const datasets = { fromArrays, toy };
+/** Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer. */
+export const datasets = { fromArrays, subset, toy, cifar10, cifar100, svhn, fashionMnist, mnist };

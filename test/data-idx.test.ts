@@ -4,6 +4,7 @@ import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { fashionMnist, mnist } from '../lib/data/mnist';
 import { patternImages, tempDir } from './helpers/fixtures';
+import { fashionMnistDir, withFashionMnist } from './helpers/shared-data';
 
 function idx(dims: number[], data: Uint8Array, type = 0x08): Buffer {
   const header = Buffer.alloc(4 + 4 * dims.length);
@@ -99,17 +100,9 @@ test('corrupt IDX files are errors naming the file and the problem', async (t) =
   await corrupt(t, 'train-images-idx3-ubyte.gz', gz.subarray(0, gz.length - 20), /train-images-idx3-ubyte\.gz: the gzip stream is corrupt or truncated/);
 });
 
-const fashionDir = path.resolve(__dirname, '../../../shared/datasets/fashion-mnist');
-
-test('the real Fashion-MNIST: 60000/10000 images, 6000/1000 per class', async (t) => {
-  const { existsSync } = await import('fs');
-  if (!existsSync(fashionDir)) {
-    t.log(`${fashionDir} not found: real-data check skipped`);
-    t.pass();
-    return;
-  }
+withFashionMnist('the real Fashion-MNIST: 60000/10000 images, 6000/1000 per class', async (t) => {
   const started = process.hrtime.bigint();
-  const data = await fashionMnist(fashionDir);
+  const data = await fashionMnist(fashionMnistDir);
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   t.log(`read Fashion-MNIST in ${seconds.toFixed(3)} s`);
   t.deepEqual(data.train.shape, [60000, 1, 28, 28]);

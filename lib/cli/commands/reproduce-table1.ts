@@ -1,0 +1,37 @@
+import { choiceFlag, Command, integerListFlag, numberFlag, stringFlag } from '../args';
+import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { epochLog } from '../epoch-log';
+
+export const reproduceTable1Command: Command = {
+  name: 'reproduce table1',
+  summary: 'Table 1: test error of SGD, SAM and SAM→PoF on one dataset, beside the paper\'s numbers. --scale full is the ' +
+    'paper\'s protocol (WRN-28-10, 200/250 epochs, PoF +10/+50, seeds 0,1,2: days on one GPU); --scale smoke a small ' +
+    'model for 8/10 epochs (minutes on a CPU with --train-size). Run it once per dataset with the same --out: ' +
+    'OUT/table1.md, table1.csv and table1.json gather every dataset.',
+  flags: {
+    ...DATASET_FLAGS,
+    scale: { type: 'string', help: 'smoke or full', default: 'smoke' },
+    out: { type: 'string', help: 'the output directory', required: true },
+    model: { type: 'string', help: 'override the model (wrn-D-W or mlp-W-W...)' },
+    'base-epochs': { type: 'string', help: 'override the first budget (the paper\'s 200); the rest scales with it' },
+    'batch-size': { type: 'string', help: 'override the batch size' },
+    seeds: { type: 'string', help: 'comma-separated seeds, e.g. 0,1,2' },
+    ...DEVICE_FLAG,
+  },
+  async run(flags) {
+    const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
+    const data = await loadDatasetFlags(flags);
+    const { reproduceTable1 } = await import('../../reproduce/table1');
+    const out = stringFlag(flags, 'out')!;
+    const baseEpochs = flags['base-epochs'] === undefined ? undefined : numberFlag(flags, 'base-epochs', 0, { integer: true, min: 1 });
+    const batchSize = flags['batch-size'] === undefined ? undefined : numberFlag(flags, 'batch-size', 0, { integer: true, min: 1 });
+    const seeds = flags.seeds === undefined ? undefined : integerListFlag(flags, 'seeds', []);
+    const row = await reproduceTable1({
+      dataset: data.dataset, data, scale, out, device: deviceFlag(flags),
+      protocol: { model: stringFlag(flags, 'model'), baseEpochs, batchSize, seeds },
+      callbacks: (label) => epochLog(label), log: (line) => console.error(line),
+    });
+    console.log(`wrote ${out}/table1.md, table1.csv and table1.json (${row.perSeed.length} seed(s) of ${data.dataset})`);
+  },
+};

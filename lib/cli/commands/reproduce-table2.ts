@@ -1,0 +1,32 @@
+import { choiceFlag, Command, numberFlag, stringFlag } from '../args';
+import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { epochLog } from '../epoch-log';
+
+export const reproduceTable2Command: Command = {
+  name: 'reproduce table2',
+  summary: 'Table 2: seconds per epoch of SGD, SAM and PoF on the same model, data and batch size, and their ratios to SGD, ' +
+    'beside the paper\'s. --scale full: WRN-28-10, batch 256; smoke: WRN-10-2, batch 128.',
+  flags: {
+    ...DATASET_FLAGS,
+    scale: { type: 'string', help: 'smoke or full', default: 'smoke' },
+    out: { type: 'string', help: 'the output directory', required: true },
+    model: { type: 'string', help: 'override the model' },
+    'batch-size': { type: 'string', help: 'override the batch size' },
+    epochs: { type: 'string', help: 'timed epochs per method, after one warm-up epoch', default: '2' },
+    ...DEVICE_FLAG,
+  },
+  async run(flags) {
+    const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
+    const data = await loadDatasetFlags(flags);
+    const { reproduceTable2 } = await import('../../reproduce/table2');
+    const out = stringFlag(flags, 'out')!;
+    const r = await reproduceTable2({
+      dataset: data.dataset, train: data.train, scale, out, device: deviceFlag(flags), model: stringFlag(flags, 'model'),
+      batchSize: flags['batch-size'] === undefined ? undefined : numberFlag(flags, 'batch-size', 0, { integer: true, min: 1 }),
+      epochs: numberFlag(flags, 'epochs', 2, { integer: true, min: 1 }),
+      callbacks: (label) => epochLog(label), log: (line) => console.error(line),
+    });
+    console.log(`SAM/SGD ${r.ratioToSgd.sam.toFixed(2)}, PoF/SGD ${r.ratioToSgd.pof.toFixed(2)} (paper: 1.51, 1.17); wrote ${out}/table2.md and table2.json`);
+  },
+};

@@ -1,0 +1,19 @@
+// Flags several commands share, and what they turn into.
+import { Flag, Flags, numberFlag, stringFlag } from './args';
+
+export const DEVICE_FLAG: Record<string, Flag> = {
+  device: { type: 'string', help: "'cpu', 'cuda' or 'cuda:N'", default: 'cpu' },
+};
+
+export const OUT_FLAGS: Record<string, Flag> = {
+  out: { type: 'string', help: 'the output directory', required: true },
+  force: { type: 'boolean', help: 'overwrite a run already in --out' },
+};
+
+export function deviceFlag(flags: Flags): string {
+  return stringFlag(flags, 'device', 'cpu');
+}
+
+export function seedFlag(flags: Flags): number {
+  return numberFlag(flags, 'seed', 0, { integer: true, min: 0 });
+}

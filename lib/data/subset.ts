@@ -1,0 +1,29 @@
+// A seeded random subset of a split (for smoke runs and quick experiments), copied into its own buffers.
+import { integer, OptionError } from '../options';
+import { Random } from './random';
+import type { ImageSet } from './types';
+
+/** `size` examples of `data` drawn without replacement (seeded), in their original order. */
+export function subset(data: ImageSet, size: number, seed = 0): ImageSet {
+  const where = 'datasets.subset';
+  const total = data.shape[0];
+  integer(where, 'size', size, 1);
+  if (size > total) throw new OptionError(`${where}: size ${size} exceeds the ${total} examples of ${data.name}`);
+  if (size === total) return data;
+  // Partial Fisher–Yates: the first `size` slots of a seeded permutation.
+  const order = Int32Array.from({ length: total }, (_, i) => i);
+  const random = new Random(integer(where, 'seed', seed, 0));
+  for (let i = 0; i < size; i += 1) {
+    const j = i + random.below(total - i);
+    [order[i], order[j]] = [order[j], order[i]];
+  }
+  const chosen = order.subarray(0, size).sort();
+  const perExample = data.images.length / total;
+  const images = new (data.images.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(size * perExample);
+  const labels = new (data.labels.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(size);
+  chosen.forEach((from, k) => {
+    images.set(data.images.subarray(from * perExample, (from + 1) * perExample), k * perExample);
+    labels[k] = data.labels[from];
+  });
+  return { ...data, name: `${data.name}[${size}]`, images, labels, shape: [size, ...data.shape.slice(1)] };
+}
