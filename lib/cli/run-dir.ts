@@ -6,8 +6,11 @@ import { UsageError } from './args';
 export class RunDir {
   readonly figures: string;
 
-  /** Creates `dir`; a directory that already holds a run is refused unless `overwrite` (or resuming). */
-  constructor(readonly dir: string, options: { overwrite?: boolean } = {}) {
+  /**
+   * Creates `dir`; a directory that already holds a run is refused unless `overwrite`. Its metrics start
+   * afresh unless `keepMetrics` (a resumed run appends to them).
+   */
+  constructor(readonly dir: string, options: { overwrite?: boolean; keepMetrics?: boolean } = {}) {
     if (fs.existsSync(path.join(dir, 'config.json')) && !options.overwrite) {
       throw new UsageError(`${dir} already holds a run (config.json); choose another --out, or pass --force to overwrite it`);
     }
@@ -17,7 +20,7 @@ export class RunDir {
     } catch (e) {
       throw new UsageError(`cannot create the run directory ${dir}: ${(e as Error).message}`);
     }
-    fs.rmSync(this.file('metrics.jsonl'), { force: true });
+    if (!options.keepMetrics) fs.rmSync(this.file('metrics.jsonl'), { force: true });
   }
 
   file(name: string): string {
