@@ -101,6 +101,13 @@ export interface NativeEngine {
   samAscend(data: NativeDataset, indices: Int32Array, rho: number): void;
   features(data: NativeDataset, indices: Int32Array): Promise<NativeTensor>;
   cancel(): void;
+  /** The momentum buffer of each parameter the configured optimizer updates, by name (model order). */
+  optimizerState(): NativeStateEntry[];
+  /** Exactly the names and shapes optimizerState() returns. */
+  setOptimizerState(entries: { name: string; shape: number[]; data: AnyTypedArray }[]): void;
+  /** The engine generator's state: with the weights and momentum buffers it fixes the rest of a run. */
+  rngState(): Uint8Array;
+  setRngState(state: Uint8Array): void;
 }
 
 export interface NativeLineSearch {

@@ -1,10 +1,18 @@
 // PoFTrainer: train a model with SGD or SAM, post-train its feature extractor with PoF, evaluate.
 // Orchestration only: every epoch, step and evaluation runs natively off the main thread.
+import { promises as fs } from 'fs';
+import { loadStateDict as loadCheckpointStateDict, StateDictSource } from './checkpoint/state-dict';
+import {
+  assertMatchesModel, assertSameModel, CheckpointContents, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
+  PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, sameJson, writeCheckpoint,
+} from './checkpoint/training-checkpoint';
 import { ImageSet } from './data/types';
 import { ModelSpec } from './models';
 import { AnyTypedArray, Dtype, native, NativeDataset, NativeEngine, NativeEpochOptions, NativeEpochStats, NativeModel } from './native';
 import { boolean, checkKeys, integer, number, oneOf, optionalFunction, OptionError } from './options';
 import { constant, learningRateAt, multistep, Schedule, validateSchedule } from './schedules';
+
+export type { CheckpointInfo, CheckpointTarget } from './checkpoint/training-checkpoint';
 
 export interface TrainerOptions {
   model: ModelSpec;
@@ -55,6 +63,13 @@ interface CommonOptions {
   signal?: AbortSignal;
   /** Evaluated after every epoch when given. */
   evalData?: ImageSet;
+  /** Write a training checkpoint every N epochs, after the last one and when aborted between epochs. */
+  checkpoint?: CheckpointTarget;
+  /**
+   * A training checkpoint of this phase to continue from (its next epoch). Options left out take the
+   * saved values; options given must equal them, so that the run continues exactly.
+   */
+  resume?: string;
 }
 
 export interface FitOptions extends CommonOptions {
@@ -76,8 +91,18 @@ export interface PostTrainOptions extends CommonOptions {
 }
 
 export interface TrainingResult {
+  /** The epochs run by this call (after a resume: only the remaining ones). */
   history: EpochReport[];
   aborted: boolean;
+  /** The checkpoint files written, in order. */
+  checkpoints: string[];
+}
+
+export interface SaveOptions {
+  /** Also save the optimizer state, the generator state and the phase's options, so `resume` can continue the run (default false). */
+  training?: boolean;
+  /** Extra string metadata for the file's __metadata__. */
+  metadata?: Record<string, string>;
 }
 
 export interface TensorEntry {
@@ -88,32 +113,47 @@ export interface TensorEntry {
 export type StateDict = Record<string, TensorEntry>;
 
 const COMMON_KEYS = ['epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'nesterov', 'schedule', 'onEpoch', 'onStep',
-  'reportEvery', 'signal', 'evalData'] as const;
+  'reportEvery', 'signal', 'evalData', 'checkpoint', 'resume'] as const;
 const FIT_KEYS = [...COMMON_KEYS, 'method', 'rho'];
 const POST_TRAIN_KEYS = [...COMMON_KEYS, 'gamma', 'gammaMode', 'weakBatchSize', 'initialStep', 'maxStep', 'partitions'];
 
 interface Phase {
-  name: 'fit' | 'postTrain';
+  name: PhaseName;
   epochs: number;
   lr: number;
   schedule: Schedule;
   optimizer: { featuresOnly: boolean; lr: number; momentum: number; weightDecay: number; nesterov: boolean };
   epochOptions: NativeEpochOptions;
+  /** The resolved options that define the run (saved in training checkpoints). */
+  settings: PhaseSettings;
   common: CommonOptions;
 }
 
-function commonPhase(where: string, o: CommonOptions, defaults: { epochs: number; lr: number; schedule: Schedule }) {
-  const batchSize = integer(where, 'batchSize', o.batchSize ?? 256, 1);
+/** The options every phase shares, resolved; all of them define the run. */
+function commonSettings(where: string, o: CommonOptions, defaults: { epochs: number; lr: number; schedule: Schedule }) {
   return {
     epochs: integer(where, 'epochs', o.epochs ?? defaults.epochs, 0),
-    batchSize,
+    batchSize: integer(where, 'batchSize', o.batchSize ?? 256, 1),
     lr: number(where, 'lr', o.lr ?? defaults.lr, { min: 0 }),
     momentum: number(where, 'momentum', o.momentum ?? 0.9, { min: 0, max: 1 }),
     weightDecay: number(where, 'weightDecay', o.weightDecay ?? 5e-4, { min: 0 }),
     nesterov: boolean(where, 'nesterov', o.nesterov ?? true),
     schedule: validateSchedule(where, o.schedule ?? defaults.schedule),
-    reportEvery: integer(where, 'reportEvery', o.reportEvery ?? 0, 0),
   };
+}
+
+/** A resume's options: those left out take the saved values (only keys the phase accepts). */
+function withSavedSettings<T extends object>(options: T, saved: PhaseSettings, allowed: readonly string[]): T {
+  const merged: Record<string, unknown> = { ...(options as Record<string, unknown>) };
+  for (const [key, value] of Object.entries(saved)) {
+    if (allowed.includes(key) && merged[key] === undefined) merged[key] = value;
+  }
+  return merged as T;
+}
+
+interface ResumePoint {
+  file: string;
+  contents: CheckpointContents & { training: NonNullable<CheckpointContents['training']> };
 }
 
 function checkCallbacks(where: string, o: CommonOptions): void {
@@ -129,6 +169,8 @@ export class PoFTrainer {
   private readonly nativeModel: NativeModel;
   private readonly engine: NativeEngine;
   private readonly residentData = new WeakMap<ImageSet, NativeDataset>();
+  /** The running or last phase at its last completed epoch; undefined once the state left an epoch boundary. */
+  private progress?: PhaseProgress;
 
   constructor(options: TrainerOptions) {
     const where = 'PoFTrainer';
@@ -152,38 +194,36 @@ export class PoFTrainer {
 
   /** Trains every parameter with SGD (Nesterov momentum, weight decay) or SAM over it. */
   async fit(train: ImageSet, options: FitOptions = {}): Promise<TrainingResult> {
-    const where = 'fit';
-    checkKeys(where, options, FIT_KEYS);
-    checkCallbacks(where, options);
-    const c = commonPhase(where, options, { epochs: 200, lr: 0.1, schedule: multistep([60, 120, 160, 200], 0.2) });
-    const method = oneOf(where, 'method', options.method ?? 'sgd', ['sgd', 'sam'] as const);
-    const rho = number(where, 'rho', options.rho ?? 0.05, { min: 0 });
-    return this.runPhase(train, {
-      name: 'fit', epochs: c.epochs, lr: c.lr, schedule: c.schedule, common: options,
-      optimizer: { featuresOnly: false, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-      epochOptions: { method, batchSize: c.batchSize, rho, reportEvery: c.reportEvery },
+    return this.startPhase(train, 'fit', options, FIT_KEYS, (where, o: FitOptions) => {
+      const c = commonSettings(where, o, { epochs: 200, lr: 0.1, schedule: multistep([60, 120, 160, 200], 0.2) });
+      const method = oneOf(where, 'method', o.method ?? 'sgd', ['sgd', 'sam'] as const);
+      const rho = number(where, 'rho', o.rho ?? 0.05, { min: 0 });
+      return {
+        settings: { ...c, method, rho },
+        optimizer: { featuresOnly: false, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
+        epochOptions: { method, batchSize: c.batchSize, rho },
+      };
     });
   }
 
   /** PoF: updates the feature extractor under classifier perturbations; the classifier stays θ0. */
   async postTrain(train: ImageSet, options: PostTrainOptions = {}): Promise<TrainingResult> {
-    const where = 'postTrain';
-    checkKeys(where, options, POST_TRAIN_KEYS);
-    checkCallbacks(where, options);
-    const c = commonPhase(where, options, { epochs: 10, lr: 3e-5, schedule: constant() });
-    const initialStep = number(where, 'initialStep', options.initialStep ?? 1, { above: 0 });
-    const maxStep = number(where, 'maxStep', options.maxStep ?? 100, { above: initialStep });
-    return this.runPhase(train, {
-      name: 'postTrain', epochs: c.epochs, lr: c.lr, schedule: c.schedule, common: options,
-      optimizer: { featuresOnly: true, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-      epochOptions: {
-        method: 'pof', batchSize: c.batchSize, reportEvery: c.reportEvery,
-        gamma: number(where, 'gamma', options.gamma ?? 2, { min: 0 }),
-        gammaMode: oneOf(where, 'gammaMode', options.gammaMode ?? 'fixed', ['fixed', 'uniform', 'linear'] as const),
-        weakBatchSize: integer(where, 'weakBatchSize', options.weakBatchSize ?? c.batchSize, 1),
-        initialStep, maxStep,
-        partitions: integer(where, 'partitions', options.partitions ?? 16, 1),
-      },
+    return this.startPhase(train, 'postTrain', options, POST_TRAIN_KEYS, (where, o: PostTrainOptions) => {
+      const c = commonSettings(where, o, { epochs: 10, lr: 3e-5, schedule: constant() });
+      const initialStep = number(where, 'initialStep', o.initialStep ?? 1, { above: 0 });
+      const pof = {
+        gamma: number(where, 'gamma', o.gamma ?? 2, { min: 0 }),
+        gammaMode: oneOf(where, 'gammaMode', o.gammaMode ?? 'fixed', ['fixed', 'uniform', 'linear'] as const),
+        weakBatchSize: integer(where, 'weakBatchSize', o.weakBatchSize ?? c.batchSize, 1),
+        initialStep,
+        maxStep: number(where, 'maxStep', o.maxStep ?? 100, { above: initialStep }),
+        partitions: integer(where, 'partitions', o.partitions ?? 16, 1),
+      };
+      return {
+        settings: { ...c, method: 'pof' as const, ...pof },
+        optimizer: { featuresOnly: true, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
+        epochOptions: { method: 'pof' as const, batchSize: c.batchSize, ...pof },
+      };
     });
   }
 
@@ -204,7 +244,8 @@ export class PoFTrainer {
     const where = 'step';
     const method = oneOf(where, 'method', options.method, ['sgd', 'sam', 'pof'] as const);
     const { indices, weakIndices, ...rest } = options;
-    const c = commonPhase(where, { ...rest, batchSize: indices.length } as CommonOptions, { epochs: 1, lr: method === 'pof' ? 3e-5 : 0.1, schedule: constant() });
+    const c = commonSettings(where, { ...rest, batchSize: indices.length } as CommonOptions, { epochs: 1, lr: method === 'pof' ? 3e-5 : 0.1, schedule: constant() });
+    this.progress = undefined;  // a fresh optimizer: no longer a phase's epoch boundary
     this.engine.configureOptimizer({ featuresOnly: method === 'pof', lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
     return this.engine.trainStep(this.resident(data, where), indices, weakIndices ?? null, {
       method, batchSize: indices.length, rho: options.rho ?? 0.05, gamma: options.gamma ?? 2,
@@ -234,7 +275,67 @@ export class PoFTrainer {
   /** Loads every tensor of the model; a mismatch lists the first few names with both shapes. */
   async loadStateDict(state: StateDict): Promise<void> {
     if (typeof state !== 'object' || state === null) throw new OptionError('loadStateDict: expected { [name]: { shape, data } }');
+    this.progress = undefined;
     this.nativeModel.loadStateDict(Object.entries(state).map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
+  }
+
+  /**
+   * Writes the model's tensors (PyTorch names) as safetensors, atomically, with the model config and
+   * the last phase's epoch, method and dataset in the metadata. `training: true` adds what `resume`
+   * needs: the optimizer's momentum buffers, the generator state and the phase's options.
+   */
+  async save(file: string, options: SaveOptions = {}): Promise<void> {
+    const where = 'save';
+    if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
+    if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+    checkKeys(where, options, ['training', 'metadata']);
+    const training = boolean(where, 'training', options.training ?? false);
+    if (options.metadata !== undefined && (typeof options.metadata !== 'object' || options.metadata === null)) {
+      throw new OptionError(`${where}: metadata must be an object of strings`);
+    }
+    if (training && !this.progress) {
+      throw new OptionError(`${where}: a training checkpoint is taken between epochs of fit or postTrain; this trainer has no phase ` +
+        'at an epoch boundary (none ran, the last epoch was aborted midway, or step/load changed the state since)');
+    }
+    await this.writeCheckpointFile(file, training, options.metadata);
+  }
+
+  /**
+   * Loads the weights of a checkpoint written by save() (either kind; optimizer and generator state
+   * are only used by `resume`) or any safetensors file with this model's names and shapes.
+   * Returns what the file says about itself, including its kind.
+   */
+  async load(file: string): Promise<CheckpointInfo> {
+    const where = 'load';
+    if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
+    const contents = await readCheckpoint(file, where);
+    assertSameModel(where, file, contents.info.model, this.spec);
+    assertMatchesModel(contents.weights, this.nativeModel.stateDict(), file);
+    this.progress = undefined;
+    this.nativeModel.loadStateDict(contents.weights);
+    return contents.info;
+  }
+
+  /**
+   * Loads weights from torch.save files: a state_dict (plain or under 'state_dict' / 'model' /
+   * 'param'), or the PoF authors' { features, classifier } files. DDP's 'module.' prefixes are
+   * removed; names and shapes must match this model (the error lists the first mismatches).
+   */
+  async importPyTorch(source: StateDictSource): Promise<void> {
+    const where = 'importPyTorch';
+    const files = typeof source === 'string' ? [source]
+      : typeof source === 'object' && source !== null && typeof source.features === 'string' && typeof source.classifier === 'string'
+        ? [source.features, source.classifier] : undefined;
+    if (!files) throw new OptionError(`${where}: expected a path, or { features: path, classifier: path } for the authors' two-file layout`);
+    if (typeof source === 'object') checkKeys(where, source, ['features', 'classifier']);
+    for (const file of files) {
+      if (!(await fs.stat(file).catch(() => undefined))?.isFile()) throw new OptionError(`${where}: ${file} does not exist or is not a file`);
+    }
+    const label = files.join(' + ');
+    const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true }), label);
+    assertMatchesModel(entries, this.nativeModel.stateDict(), label);
+    this.progress = undefined;
+    this.nativeModel.loadStateDict(entries);
   }
 
   /** The native, device-resident copy of a split (made once per ImageSet). */
@@ -255,24 +356,103 @@ export class PoFTrainer {
     return ds;
   }
 
-  private async runPhase(train: ImageSet, phase: Phase): Promise<TrainingResult> {
+  /** Validates a phase's options (merged with a resume's saved ones) and runs it. */
+  private async startPhase<O extends CommonOptions>(train: ImageSet, name: PhaseName, options: O, allowed: readonly string[],
+    resolve: (where: string, o: O) => Pick<Phase, 'settings' | 'optimizer' | 'epochOptions'>): Promise<TrainingResult> {
+    const where = name;
+    if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+    checkKeys(where, options, allowed);
+    checkCallbacks(where, options);
+    this.resident(train, where);
+    const resume = options.resume === undefined ? undefined : await this.readResume(where, options.resume, train);
+    const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
+    if (resume) this.assertSameSettings(where, resume, resolved.settings);
+    const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
+    const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? 0, 0);
+    const s = resolved.settings;
+    return this.runPhase(train, {
+      name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options,
+      optimizer: resolved.optimizer, epochOptions: { ...resolved.epochOptions, reportEvery },
+    }, resume, checkpoint);
+  }
+
+  /** Reads and checks a `resume` file against this trainer, phase and data, before anything changes. */
+  private async readResume(where: PhaseName, file: unknown, train: ImageSet): Promise<ResumePoint> {
+    if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: resume must be the path of a training checkpoint, got ${JSON.stringify(file)}`);
+    const contents = await readCheckpoint(file, `${where}: resume`);
+    const training = contents.training;
+    if (!training) throw new OptionError(`${where}: resume: ${file} holds weights only; resuming needs a training checkpoint (save(path, { training: true }) or the checkpoint option)`);
+    assertSameModel(`${where}: resume`, file, contents.info.model, this.spec);
+    const saved = training.progress;
+    if (saved.phase !== where) throw new OptionError(`${where}: resume: ${file} was written during ${saved.phase}, not ${where}`);
+    // The generator state is device specific (CPU: Mersenne Twister; CUDA: seed and offset).
+    const kindOf = (device: string) => device.split(':')[0];
+    if (contents.info.device !== undefined && kindOf(contents.info.device) !== kindOf(this.device)) {
+      throw new OptionError(`${where}: resume: ${file} was written on ${contents.info.device}; its generator state cannot continue on ${this.device}`);
+    }
+    const size = train.labels.length;
+    if (saved.dataset.size !== size || saved.dataset.name !== train.name) {
+      throw new OptionError(`${where}: resume: ${file} was trained on '${saved.dataset.name}' (${saved.dataset.size} examples), ` +
+        `not '${train.name}' (${size} examples)`);
+    }
+    const model = this.nativeModel.stateDict();
+    assertMatchesModel(contents.weights, model, file);
+    const groups = this.nativeModel.parameterNames();
+    const updated = new Set(where === 'postTrain' ? groups.features : [...groups.features, ...groups.classifier]);
+    assertMatchesModel(training.optimizer, model.filter((m) => updated.has(m.name)), `${file} (optimizer state)`);
+    return { file, contents: { ...contents, training } };
+  }
+
+  private assertSameSettings(where: PhaseName, resume: ResumePoint, settings: PhaseSettings): void {
+    const saved = resume.contents.training.progress.settings;
+    const differ = Object.keys({ ...saved, ...settings }).filter((key) => !sameJson(saved[key], settings[key]));
+    if (differ.length > 0) {
+      throw new OptionError(`${where}: resume: ${resume.file} continues a run with different options: ` +
+        differ.map((key) => `${key} ${JSON.stringify(saved[key])} (saved) vs ${JSON.stringify(settings[key])} (given)`).join(', ') +
+        '; leave them out to use the saved values');
+    }
+  }
+
+  private async writeCheckpointFile(file: string, training: boolean, metadata?: Record<string, string>): Promise<void> {
+    await writeCheckpoint(file, {
+      model: this.spec, device: this.device, weights: this.nativeModel.stateDict(), progress: this.progress, metadata,
+      training: training ? { optimizer: this.engine.optimizerState(), rng: this.engine.rngState() } : undefined,
+    });
+  }
+
+  private async runPhase(train: ImageSet, phase: Phase, resume: ResumePoint | undefined,
+    checkpoint: { path?: string; dir?: string; every: number } | undefined): Promise<TrainingResult> {
     const data = this.resident(train, phase.name);
     const evalData = phase.common.evalData;
     if (evalData) this.resident(evalData, phase.name);
+    this.progress = undefined;
     this.engine.configureOptimizer(phase.optimizer);
+    const dataset = { name: train.name, size: train.labels.length };
+    let first = 0;
+    if (resume) {
+      const { weights, training } = resume.contents;
+      this.nativeModel.loadStateDict(weights);
+      this.engine.setOptimizerState(training.optimizer);
+      this.engine.setRngState(training.rng);
+      first = training.progress.epoch;
+      this.progress = { phase: phase.name, epoch: first, settings: phase.settings, dataset };
+    }
     const history: EpochReport[] = [];
+    const checkpoints: string[] = [];
     const signal = phase.common.signal;
     const cancel = () => this.engine.cancel();
     signal?.addEventListener('abort', cancel);
     let aborted = signal?.aborted ?? false;
     try {
-      for (let epoch = 0; epoch < phase.epochs && !aborted; epoch += 1) {
+      for (let epoch = first; epoch < phase.epochs && !aborted; epoch += 1) {
         const lr = learningRateAt(phase.schedule, phase.lr, epoch, phase.epochs);
         this.engine.setLearningRate(lr);
         const base = { phase: phase.name, epoch: epoch + 1, epochs: phase.epochs, lr };
         const onStep = phase.common.onStep;
+        this.progress = undefined;  // mid-epoch
         const stats = await this.engine.trainEpoch(data, { ...phase.epochOptions, epoch, totalEpochs: phase.epochs },
           onStep && ((p) => onStep({ ...base, ...this.report(phase, p), step: p.step, stepsPerEpoch: p.stepsPerEpoch })));
+        if (!stats.cancelled) this.progress = { phase: phase.name, epoch: epoch + 1, settings: phase.settings, dataset };
         const report: EpochReport = { ...base, ...this.report(phase, stats) };
         if (evalData) {
           const e = await this.evaluate(evalData);
@@ -281,11 +461,19 @@ export class PoFTrainer {
         history.push(report);
         aborted = stats.cancelled || (signal?.aborted ?? false);
         await phase.common.onEpoch?.(report);
+        // An abort during onEpoch stops here, between epochs, where a checkpoint is consistent.
+        aborted ||= signal?.aborted ?? false;
+        const done = epoch + 1;
+        if (checkpoint && !stats.cancelled && (done % checkpoint.every === 0 || done === phase.epochs || aborted)) {
+          const file = checkpointFile(checkpoint, phase.name, done);
+          await this.writeCheckpointFile(file, true);
+          checkpoints.push(file);
+        }
       }
     } finally {
       signal?.removeEventListener('abort', cancel);
     }
-    return { history, aborted };
+    return { history, aborted, checkpoints };
   }
 
   private report(phase: Phase, s: NativeEpochStats) {

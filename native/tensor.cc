@@ -82,6 +82,37 @@ Napi::Value TypedArrayFromTensor(Napi::Env env, const torch::Tensor& tensor) {
   }
 }
 
+Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors) {
+  auto out = Napi::Array::New(env, tensors.size());
+  for (size_t i = 0; i < tensors.size(); ++i) {
+    const auto& [name, tensor] = tensors[i];
+    auto entry = Napi::Object::New(env);
+    entry.Set("name", name);
+    entry.Set("shape", ShapeToJs(env, tensor.sizes()));
+    entry.Set("dtype", DtypeName(tensor.scalar_type()));
+    entry.Set("data", TypedArrayFromTensor(env, tensor));
+    out.Set(i, entry);
+  }
+  return out;
+}
+
+std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value, const char* what) {
+  if (!value.IsArray()) throw UserError(std::string(what) + " must be an array of { name, shape, data }");
+  auto entries = value.As<Napi::Array>();
+  std::map<std::string, torch::Tensor> out;
+  for (uint32_t i = 0; i < entries.Length(); ++i) {
+    Napi::Value item = entries.Get(i);
+    const std::string where = std::string(what) + " entry " + std::to_string(i);
+    if (!item.IsObject()) throw UserError(where + " must be an object { name, shape, data }");
+    auto e = item.As<Napi::Object>();
+    if (!e.Get("name").IsString()) throw UserError(where + " has no string name");
+    if (!e.Get("data").IsTypedArray()) throw UserError(where + " has no typed-array data");
+    out[e.Get("name").As<Napi::String>().Utf8Value()] =
+        TensorFromTypedArray(e.Get("data").As<Napi::TypedArray>(), ShapeFromJs(e.Get("shape"), "shape"));
+  }
+  return out;
+}
+
 Napi::Function TensorWrap::Init(Napi::Env env) {
   return DefineClass(env, "Tensor",
                      {InstanceAccessor<&TensorWrap::Shape>("shape"),

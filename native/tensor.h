@@ -2,6 +2,10 @@
 #pragma once
 #include <napi.h>
 #include <torch/torch.h>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace pof {
 
@@ -12,6 +16,12 @@ Napi::Value TypedArrayFromTensor(Napi::Env env, const torch::Tensor& tensor);
 std::vector<int64_t> ShapeFromJs(const Napi::Value& value, const char* what);
 Napi::Array ShapeToJs(Napi::Env env, c10::IntArrayRef sizes);
 std::string DtypeName(c10::ScalarType type);
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+// [{ name, shape, dtype, data }] with host copies, in the given order (state dicts, optimizer state).
+Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors);
+// The inverse: CPU tensors by name; `what` names the argument in errors.
+std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value, const char* what);
 
 class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
  public:

@@ -63,8 +63,52 @@ Engine::Engine(std::shared_ptr<ModelHandle> model, uint64_t seed)
 
 void Engine::ConfigureOptimizer(bool features_only, const SgdOptions& options) {
   auto& m = *model_->model;
-  optimizer_ = std::make_unique<Sgd>(features_only ? m.FeatureParameters() : m.parameters(), options);
+  // Named here with the same filter as FeatureParameters(), so names and parameters stay aligned.
+  std::vector<torch::Tensor> params;
+  optimizer_names_.clear();
+  for (const auto& item : m.named_parameters()) {
+    if (features_only && item.key().rfind("classifiers.", 0) == 0) continue;
+    params.push_back(item.value());
+    optimizer_names_.push_back(item.key());
+  }
+  optimizer_ = std::make_unique<Sgd>(std::move(params), options);
   optimizer_features_only_ = features_only;
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> Engine::MomentumBuffers() {
+  auto& buffers = optimizer().momentum_buffers();
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  for (size_t i = 0; i < buffers.size(); ++i) out.emplace_back(optimizer_names_[i], buffers[i]);
+  return out;
+}
+
+void Engine::SetMomentumBuffers(const std::map<std::string, torch::Tensor>& given) {
+  auto& buffers = optimizer().momentum_buffers();
+  if (given.size() != buffers.size()) {
+    throw UserError("optimizer state has " + std::to_string(given.size()) + " momentum buffers but the optimizer updates " +
+                    std::to_string(buffers.size()) + " parameters");
+  }
+  for (size_t i = 0; i < buffers.size(); ++i) {
+    auto it = given.find(optimizer_names_[i]);
+    if (it == given.end()) throw UserError("optimizer state has no momentum buffer for '" + optimizer_names_[i] + "'");
+    if (it->second.sizes() != buffers[i].sizes()) {
+      throw UserError("momentum buffer of '" + optimizer_names_[i] + "': given " + c10::str(it->second.sizes()) +
+                      " vs parameter " + c10::str(buffers[i].sizes()));
+    }
+  }
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < buffers.size(); ++i) buffers[i].copy_(given.at(optimizer_names_[i]));
+}
+
+torch::Tensor Engine::GeneratorState() {
+  std::lock_guard<std::mutex> lock(generator_.mutex());
+  return generator_.get_state();
+}
+
+void Engine::SetGeneratorState(const torch::Tensor& state) {
+  if (state.scalar_type() != torch::kUInt8 || state.dim() != 1) throw UserError("generator state must be a 1-D uint8 tensor");
+  std::lock_guard<std::mutex> lock(generator_.mutex());
+  generator_.set_state(state);
 }
 
 void Engine::SetLearningRate(double lr) { optimizer().options.lr = lr; }

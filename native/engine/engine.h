@@ -3,7 +3,12 @@
 #pragma once
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <string>
+#include <utility>
+#include <vector>
 #include "data/dataset.h"
 #include "models/model_handle.h"
 #include "optim/step.h"
@@ -48,6 +53,15 @@ class Engine {
   void ConfigureOptimizer(bool features_only, const SgdOptions& options);
   void SetLearningRate(double lr);
   Sgd& optimizer();
+  // The optimizer's whole state beyond its options: one momentum buffer per parameter it updates, by
+  // parameter name in model order. Setting needs exactly these names and shapes.
+  std::vector<std::pair<std::string, torch::Tensor>> MomentumBuffers();
+  void SetMomentumBuffers(const std::map<std::string, torch::Tensor>& buffers);
+  // The generator's state (a CPU uint8 tensor). Every draw of training (batch order, PoF's B,
+  // augmentation, uniform gamma) comes from this one generator, so with the weights and the momentum
+  // buffers it fixes the rest of a run: restoring all three at an epoch boundary resumes bit-identically.
+  torch::Tensor GeneratorState();
+  void SetGeneratorState(const torch::Tensor& state);
 
   using Report = std::function<void(int64_t step, int64_t steps, const EpochStats& so_far)>;
   EpochStats RunEpoch(const DeviceDataset& data, const EpochOptions& options, const Report& report);
@@ -71,6 +85,7 @@ class Engine {
   std::shared_ptr<ModelHandle> model_;
   at::Generator generator_;
   std::unique_ptr<Sgd> optimizer_;
+  std::vector<std::string> optimizer_names_;  // of optimizer_->params(), in the same order
   bool optimizer_features_only_ = false;
   std::atomic<bool> cancel_{false};
 };

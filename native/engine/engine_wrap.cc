@@ -126,7 +126,11 @@ Napi::Function EngineWrap::Init(Napi::Env env) {
                       InstanceMethod<&EngineWrap::Evaluate>("evaluate"),
                       InstanceMethod<&EngineWrap::SamAscend>("samAscend"),
                       InstanceMethod<&EngineWrap::Features>("features"),
-                      InstanceMethod<&EngineWrap::Cancel>("cancel")});
+                      InstanceMethod<&EngineWrap::Cancel>("cancel"),
+                      InstanceMethod<&EngineWrap::OptimizerState>("optimizerState"),
+                      InstanceMethod<&EngineWrap::SetOptimizerState>("setOptimizerState"),
+                      InstanceMethod<&EngineWrap::RngState>("rngState"),
+                      InstanceMethod<&EngineWrap::SetRngState>("setRngState")});
 }
 
 // new Engine(model, seed)
@@ -259,6 +263,44 @@ Napi::Value EngineWrap::Features(const Napi::CallbackInfo& info) {
 Napi::Value EngineWrap::Cancel(const Napi::CallbackInfo& info) {
   engine_->RequestCancel();
   return info.Env().Undefined();
+}
+
+// optimizerState() -> [{ name, shape, dtype, data }]: the momentum buffers, host copies.
+Napi::Value EngineWrap::OptimizerState(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    engine_->model_handle()->CheckIdle("read the optimizer state");
+    return NamedTensorsToJs(info.Env(), engine_->MomentumBuffers());
+  });
+}
+
+// setOptimizerState([{ name, shape, data }]): one buffer per parameter the optimizer updates.
+Napi::Value EngineWrap::SetOptimizerState(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto busy = engine_->model_handle()->Acquire("set the optimizer state");
+    engine_->SetMomentumBuffers(NamedTensorsFromJs(info[0], "optimizer state"));
+    return info.Env().Undefined();
+  });
+}
+
+// rngState() -> Uint8Array
+Napi::Value EngineWrap::RngState(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    engine_->model_handle()->CheckIdle("read the generator state");
+    return TypedArrayFromTensor(info.Env(), engine_->GeneratorState());
+  });
+}
+
+// setRngState(Uint8Array): a state from rngState() of an engine on the same kind of device.
+Napi::Value EngineWrap::SetRngState(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    auto busy = engine_->model_handle()->Acquire("set the generator state");
+    if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+      throw UserError("generator state must be a Uint8Array");
+    }
+    auto array = info[0].As<Napi::TypedArray>();
+    engine_->SetGeneratorState(TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}));
+    return info.Env().Undefined();
+  });
 }
 
 }  // namespace pof

@@ -21,6 +21,10 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value SamAscend(const Napi::CallbackInfo& info);
   Napi::Value Features(const Napi::CallbackInfo& info);
   Napi::Value Cancel(const Napi::CallbackInfo& info);
+  Napi::Value OptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value SetOptimizerState(const Napi::CallbackInfo& info);
+  Napi::Value RngState(const Napi::CallbackInfo& info);
+  Napi::Value SetRngState(const Napi::CallbackInfo& info);
   std::shared_ptr<Engine> engine_;
 };
 

@@ -101,17 +101,7 @@ Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     handle_->CheckIdle("read the state dict");
-    auto env = info.Env();
-    auto out = Napi::Array::New(env);
-    for (const auto& [name, tensor] : handle_->model->StateTensors()) {
-      auto entry = Napi::Object::New(env);
-      entry.Set("name", name);
-      entry.Set("shape", ShapeToJs(env, tensor.sizes()));
-      entry.Set("dtype", DtypeName(tensor.scalar_type()));
-      entry.Set("data", TypedArrayFromTensor(env, tensor));
-      out.Set(out.Length(), entry);
-    }
-    return out;
+    return NamedTensorsToJs(info.Env(), handle_->model->StateTensors());
   });
 }
 
@@ -119,14 +109,7 @@ Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     auto guard = handle_->Acquire("load a state dict");
-    if (!info[0].IsArray()) throw UserError("loadStateDict expects an array of { name, shape, data }");
-    auto entries = info[0].As<Napi::Array>();
-    std::map<std::string, torch::Tensor> given;
-    for (uint32_t i = 0; i < entries.Length(); ++i) {
-      auto e = entries.Get(i).As<Napi::Object>();
-      if (!e.Get("data").IsTypedArray()) throw UserError("state dict entry " + std::to_string(i) + " has no typed-array data");
-      given[StringField(e, "name")] = TensorFromTypedArray(e.Get("data").As<Napi::TypedArray>(), ShapeFromJs(e.Get("shape"), "shape"));
-    }
+    auto given = NamedTensorsFromJs(info[0], "state dict");
     std::vector<std::string> problems;
     size_t total = 0;
     auto note = [&](const std::string& p) { if (problems.size() < 5) problems.push_back(p); ++total; };

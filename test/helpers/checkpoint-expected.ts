@@ -18,6 +18,12 @@ export interface ExpectedTensor {
   sum?: number | string;
 }
 
+/** float32 values written as doubles (each converts back to the same float32), with their shape. */
+export interface ExactFloats {
+  shape: number[];
+  values: number[];
+}
+
 export const expected = JSON.parse(readFileSync(fixture('checkpoints.expected.json'), 'utf8')) as {
   wrn_10_1_shapes: Record<string, number[]>;
   wrn_state_dict: Record<string, ExpectedTensor>;
@@ -28,6 +34,12 @@ export const expected = JSON.parse(readFileSync(fixture('checkpoints.expected.js
   layouts_strides: Record<string, number[]>;
   python_safetensors: Record<string, ExpectedTensor>;
   python_safetensors_metadata: Record<string, string>;
+  mlp_state_dict: Record<string, ExpectedTensor>;
+  mlp_inputs: ExactFloats;
+  mlp_features: ExactFloats;
+  wrn_10_1_merged: Record<string, ExpectedTensor>;
+  wrn_10_1_inputs: ExactFloats;
+  wrn_10_1_features: ExactFloats;
 };
 
 const TORCH_DTYPES: Record<string, Dtype> = {

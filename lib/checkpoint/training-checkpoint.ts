@@ -1,0 +1,290 @@
+// The trainer's checkpoint files: safetensors holding the model's tensors under their PyTorch names,
+// and for a training checkpoint also the optimizer's momentum buffers and the engine's generator
+// state, with the model config, phase, epoch and phase options in __metadata__ (all strings).
+import { promises as fs, readFileSync } from 'fs';
+import * as path from 'path';
+import type { ModelSpec } from '../models';
+import type { NativeStateEntry } from '../native';
+import { OptionError } from '../options';
+import { matchStateDict } from './match-state-dict';
+import { isLegacyTorchFile, isZipFile } from './pytorch';
+import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
+import { StateDict } from './state-dict';
+import { TensorData, toFloat32 } from './tensor-data';
+import { writeFileAtomic, AtomicWriteOptions } from './atomic';
+import { setOwn } from './own-property';
+
+export type CheckpointKind = 'weights' | 'training';
+export type PhaseName = 'fit' | 'postTrain';
+
+/** A phase's options as resolved (defaults applied): what a resumed run must share with the saved one. */
+export type PhaseSettings = Record<string, unknown> & { epochs: number; method: 'sgd' | 'sam' | 'pof' };
+
+/** Where a phase stands after a completed epoch: enough, with the tensors, to continue it. */
+export interface PhaseProgress {
+  phase: PhaseName;
+  /** Epochs of the phase completed. */
+  epoch: number;
+  settings: PhaseSettings;
+  dataset: { name: string; size: number };
+}
+
+/** What a checkpoint file says about itself. */
+export interface CheckpointInfo {
+  kind: CheckpointKind;
+  /** pof-torch version that wrote it. */
+  version: string;
+  /** The model config, when the file records one (files written by pof-torch do). */
+  model?: ModelSpec;
+  phase?: PhaseName;
+  method?: 'sgd' | 'sam' | 'pof';
+  /** Epochs of the phase completed when it was written, and the phase's length. */
+  epoch?: number;
+  epochs?: number;
+  dataset?: string;
+  /** The device it was written from ('cpu', 'cuda:0', ...). */
+  device?: string;
+  /** Extra string metadata given to save(). */
+  metadata: Record<string, string>;
+}
+
+/** Everything a training checkpoint holds beyond the weights. */
+export interface TrainingState {
+  progress: PhaseProgress;
+  optimizer: NativeStateEntry[];
+  rng: Uint8Array;
+}
+
+export interface CheckpointContents {
+  info: CheckpointInfo;
+  /** The model's tensors (no optimizer or generator entries), as the native side takes them. */
+  weights: NativeStateEntry[];
+  training?: TrainingState;
+}
+
+// Tensor names: the model's own names, and these prefixes (no model name starts with them).
+const OPTIMIZER_PREFIX = 'optimizer.';
+const MOMENTUM_SUFFIX = '.momentum_buffer';
+const RNG_TENSOR = 'rng.engine_generator';
+// Metadata keys that pof-torch writes; save()'s extra metadata may not use them.
+const KEYS = {
+  format: 'format', version: 'pof_torch_version', kind: 'kind', model: 'model', phase: 'phase', method: 'method',
+  epoch: 'epoch', epochs: 'epochs', dataset: 'dataset', datasetSize: 'dataset_size', settings: 'training_options', device: 'device',
+} as const;
+export const RESERVED_METADATA_KEYS: readonly string[] = Object.values(KEYS);
+
+let cachedVersion: string | undefined;
+/** The version in pof-torch's package.json (compiled to dist/lib/checkpoint: three levels up). */
+export function pofTorchVersion(): string {
+  cachedVersion ??= (JSON.parse(readFileSync(path.resolve(__dirname, '..', '..', '..', 'package.json'), 'utf8')) as { version: string }).version;
+  return cachedVersion;
+}
+
+const TO_FILE_DTYPE = { float32: 'F32', int64: 'I64', int32: 'I32', uint8: 'U8' } as const;
+
+function toTensorData(entry: NativeStateEntry): TensorData {
+  return { dtype: TO_FILE_DTYPE[entry.dtype], shape: entry.shape, data: entry.data } as TensorData;
+}
+
+/** A file tensor as the native side takes it: F16 / BF16 / F64 widen to F32; other unsupported dtypes are an error. */
+export function toNativeEntry(name: string, tensor: TensorData, file: string): NativeStateEntry {
+  const t = toFloat32(tensor);
+  switch (t.dtype) {
+    case 'F32': return { name, shape: t.shape, dtype: 'float32', data: t.data };
+    case 'I64': return { name, shape: t.shape, dtype: 'int64', data: t.data };
+    case 'I32': return { name, shape: t.shape, dtype: 'int32', data: t.data };
+    case 'U8': return { name, shape: t.shape, dtype: 'uint8', data: t.data };
+    default: throw new Error(`${file}: tensor '${name}' has dtype ${t.dtype}, which a model tensor cannot take (expected F32, F16, BF16, F64, I64, I32 or U8)`);
+  }
+}
+
+/** Native entries for every tensor of a state dict, in its order. */
+export function nativeEntriesOf(state: StateDict, file: string): NativeStateEntry[] {
+  return Object.entries(state).map(([name, tensor]) => toNativeEntry(name, tensor, file));
+}
+
+export interface CheckpointToWrite {
+  model: ModelSpec;
+  device: string;
+  weights: NativeStateEntry[];
+  /** Describes the last phase (weights files too, when there was one). */
+  progress?: PhaseProgress;
+  /** Present for a training checkpoint. */
+  training?: { optimizer: NativeStateEntry[]; rng: Uint8Array };
+  metadata?: Record<string, string>;
+}
+
+/** The safetensors bytes of a checkpoint (chunks, see encodeSafetensors). */
+export function encodeCheckpoint(c: CheckpointToWrite): Buffer[] {
+  const tensors: Record<string, TensorData> = {};
+  for (const w of c.weights) {
+    if (w.name.startsWith(OPTIMIZER_PREFIX) || w.name === RNG_TENSOR) throw new Error(`model tensor '${w.name}' clashes with the checkpoint's own names`);
+    setOwn(tensors, w.name, toTensorData(w));
+  }
+  const metadata: SafetensorsMetadata = {};
+  for (const [key, value] of Object.entries(c.metadata ?? {})) {
+    if (RESERVED_METADATA_KEYS.includes(key)) throw new OptionError(`save: metadata key '${key}' is reserved (pof-torch writes ${RESERVED_METADATA_KEYS.join(', ')})`);
+    if (typeof value !== 'string') throw new OptionError(`save: metadata value of '${key}' must be a string, got ${typeof value}`);
+    setOwn(metadata, key, value);
+  }
+  Object.assign(metadata, {
+    [KEYS.format]: 'pt', [KEYS.version]: pofTorchVersion(), [KEYS.kind]: c.training ? 'training' : 'weights',
+    [KEYS.model]: JSON.stringify(c.model), [KEYS.device]: c.device,
+  });
+  const p = c.progress;
+  if (p) {
+    Object.assign(metadata, {
+      [KEYS.phase]: p.phase, [KEYS.method]: p.settings.method, [KEYS.epoch]: String(p.epoch), [KEYS.epochs]: String(p.settings.epochs),
+      [KEYS.dataset]: p.dataset.name, [KEYS.datasetSize]: String(p.dataset.size),
+    });
+  }
+  if (c.training) {
+    if (!p) throw new Error('a training checkpoint needs the phase progress');
+    metadata[KEYS.settings] = JSON.stringify(p.settings);
+    for (const m of c.training.optimizer) setOwn(tensors, `${OPTIMIZER_PREFIX}${m.name}${MOMENTUM_SUFFIX}`, toTensorData(m));
+    tensors[RNG_TENSOR] = { dtype: 'U8', shape: [c.training.rng.length], data: c.training.rng };
+  }
+  return encodeSafetensors(tensors, metadata);
+}
+
+/** Writes a checkpoint atomically: a crash or failure mid-write leaves any previous file as it was. */
+export async function writeCheckpoint(file: string, c: CheckpointToWrite, options: AtomicWriteOptions = {}): Promise<void> {
+  await writeFileAtomic(file, encodeCheckpoint(c), options);
+}
+
+function parseJson(file: string, key: string, text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new Error(`${file}: metadata '${key}' is not valid JSON (${(error as Error).message})`);
+  }
+}
+
+function parseCount(file: string, key: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${file}: metadata '${key}' must be a non-negative integer, got '${text}'`);
+  return n;
+}
+
+/**
+ * Reads a checkpoint file. A safetensors file without pof-torch metadata reads as weights of an
+ * unrecorded model; torch.save files are refused with a pointer to importPyTorch.
+ */
+export async function readCheckpoint(file: string, where: string): Promise<CheckpointContents> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') throw new OptionError(`${where}: checkpoint file ${file} does not exist`);
+    if (code === 'EISDIR') throw new OptionError(`${where}: ${file} is a directory, expected a checkpoint file`);
+    throw error;
+  }
+  if (isZipFile(bytes) || isLegacyTorchFile(bytes)) {
+    throw new OptionError(`${where}: ${file} is a torch.save file, not a pof-torch checkpoint; import it with trainer.importPyTorch(path)`);
+  }
+  const { tensors, metadata } = decodeSafetensors(bytes, file);
+  const kind = metadata[KEYS.kind] ?? 'weights';
+  if (kind !== 'weights' && kind !== 'training') throw new Error(`${file}: metadata 'kind' must be 'weights' or 'training', got '${kind}'`);
+  const phase = metadata[KEYS.phase];
+  if (phase !== undefined && phase !== 'fit' && phase !== 'postTrain') throw new Error(`${file}: metadata 'phase' must be 'fit' or 'postTrain', got '${phase}'`);
+  const extra: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) if (!RESERVED_METADATA_KEYS.includes(key)) setOwn(extra, key, value);
+  const info: CheckpointInfo = {
+    kind: kind as CheckpointKind, version: metadata[KEYS.version] ?? 'unknown',
+    model: metadata[KEYS.model] === undefined ? undefined : parseJson(file, KEYS.model, metadata[KEYS.model]) as ModelSpec,
+    phase: phase as PhaseName | undefined, method: metadata[KEYS.method] as CheckpointInfo['method'],
+    epoch: parseCount(file, KEYS.epoch, metadata[KEYS.epoch]), epochs: parseCount(file, KEYS.epochs, metadata[KEYS.epochs]),
+    dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], metadata: extra,
+  };
+
+  const weights: NativeStateEntry[] = [];
+  const optimizer: NativeStateEntry[] = [];
+  let rng: TensorData | undefined;
+  for (const [name, tensor] of Object.entries(tensors)) {
+    if (name === RNG_TENSOR) rng = tensor;
+    else if (name.startsWith(OPTIMIZER_PREFIX)) {
+      if (!name.endsWith(MOMENTUM_SUFFIX)) throw new Error(`${file}: unknown optimizer entry '${name}' (expected ${OPTIMIZER_PREFIX}<parameter>${MOMENTUM_SUFFIX})`);
+      optimizer.push(toNativeEntry(name.slice(OPTIMIZER_PREFIX.length, -MOMENTUM_SUFFIX.length), tensor, file));
+    } else weights.push(toNativeEntry(name, tensor, file));
+  }
+  if (kind === 'weights') return { info, weights };
+
+  const missing = [phase === undefined && 'phase', info.epoch === undefined && 'epoch', metadata[KEYS.settings] === undefined && 'training_options',
+    metadata[KEYS.datasetSize] === undefined && 'dataset_size', rng === undefined && `the tensor '${RNG_TENSOR}'`].filter(Boolean);
+  if (missing.length > 0) throw new Error(`${file}: a training checkpoint needs ${missing.join(', ')}; the file has none`);
+  if (rng!.dtype !== 'U8' || rng!.shape.length !== 1) throw new Error(`${file}: '${RNG_TENSOR}' must be a 1-D U8 tensor, got ${rng!.dtype} [${rng!.shape.join(', ')}]`);
+  const settings = parseJson(file, KEYS.settings, metadata[KEYS.settings]) as PhaseSettings;
+  if (typeof settings !== 'object' || settings === null || settings.epochs !== info.epochs || settings.method !== info.method) {
+    throw new Error(`${file}: metadata 'training_options' disagrees with 'epochs' / 'method'`);
+  }
+  const progress: PhaseProgress = {
+    phase: phase as PhaseName, epoch: info.epoch!, settings,
+    dataset: { name: info.dataset ?? '', size: parseCount(file, KEYS.datasetSize, metadata[KEYS.datasetSize])! },
+  };
+  return { info, weights, training: { progress, optimizer, rng: rng!.data as Uint8Array } };
+}
+
+/** Deep equality of plain JSON values (model configs, phase settings). */
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null || Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a), kb = Object.keys(b);
+  return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k)
+    && sameJson((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
+}
+
+/** Throws unless the file's model config (when it records one) is the trainer's. */
+export function assertSameModel(where: string, file: string, saved: ModelSpec | undefined, own: ModelSpec): void {
+  if (saved !== undefined && !sameJson(saved, own)) {
+    throw new OptionError(`${where}: ${file} holds a model ${JSON.stringify(saved)}, but this trainer's model is ${JSON.stringify(own)}`);
+  }
+}
+
+/** Throws, listing the first few differences with both shapes, unless names and shapes match the model. */
+export function assertMatchesModel(entries: readonly { name: string; shape: number[] }[], model: readonly { name: string; shape: number[] }[], source: string): void {
+  const expected: Record<string, number[]> = {};
+  for (const m of model) setOwn(expected, m.name, m.shape);
+  const actual: Record<string, { shape: number[] }> = {};
+  for (const e of entries) setOwn(actual, e.name, { shape: e.shape });
+  matchStateDict(expected, actual, { source });
+}
+
+/** Where the periodic checkpoints go. */
+export interface CheckpointTarget {
+  /** One file, replaced atomically at each checkpoint. */
+  path?: string;
+  /** A directory that gets <phase>-epoch-<N>.safetensors per checkpoint (created when missing). */
+  dir?: string;
+  /** Epochs between checkpoints (default 1); one is also written after the last epoch, and when a run is aborted between epochs. */
+  every?: number;
+}
+
+/** The file a checkpoint after `epoch` (1-based) goes to. */
+export function checkpointFile(target: { path?: string; dir?: string }, phase: PhaseName, epoch: number): string {
+  return target.path ?? path.join(target.dir!, `${phase}-epoch-${epoch}.safetensors`);
+}
+
+/** Validates a `checkpoint` option; the directory is created here so a bad path fails before training. */
+export async function resolveCheckpointTarget(where: string, value: unknown): Promise<{ path?: string; dir?: string; every: number } | undefined> {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'object' || value === null) throw new OptionError(`${where}: checkpoint must be { path or dir, every? }`);
+  const t = value as CheckpointTarget;
+  for (const key of Object.keys(t)) {
+    if (!['path', 'dir', 'every'].includes(key)) throw new OptionError(`${where}: unknown checkpoint option '${key}'; expected path, dir or every`);
+  }
+  if ((t.path === undefined) === (t.dir === undefined)) throw new OptionError(`${where}: checkpoint needs exactly one of path (a file) or dir (a directory)`);
+  const every = t.every ?? 1;
+  if (!Number.isSafeInteger(every) || every < 1) throw new OptionError(`${where}: checkpoint.every must be an integer >= 1, got ${JSON.stringify(t.every)}`);
+  if (t.path !== undefined) {
+    if (typeof t.path !== 'string' || t.path === '') throw new OptionError(`${where}: checkpoint.path must be a file path`);
+    const dir = path.dirname(t.path);
+    const stat = await fs.stat(dir).catch(() => undefined);
+    if (!stat?.isDirectory()) throw new OptionError(`${where}: checkpoint.path ${t.path}: the directory ${dir} does not exist`);
+    return { path: t.path, every };
+  }
+  if (typeof t.dir !== 'string' || t.dir === '') throw new OptionError(`${where}: checkpoint.dir must be a directory path`);
+  await fs.mkdir(t.dir, { recursive: true });
+  return { dir: t.dir, every };
+}

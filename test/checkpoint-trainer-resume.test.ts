@@ -1,0 +1,135 @@
+// A run stopped after epoch k and resumed from its checkpoint ends bit-identical to the run that
+// never stopped (CPU): weights, BN statistics, momentum buffers and generator state.
+import test from 'ava';
+import { existsSync } from 'fs';
+import * as path from 'path';
+import { FitOptions, ImageSet, models, ModelSpec, OptionError, PoFTrainer, PostTrainOptions, schedules, TrainingResult } from '../lib';
+import { loadSafetensors } from '../lib/checkpoint/safetensors';
+import { tempDir } from './helpers/fixtures';
+import { differingTensors } from './helpers/state-compare';
+import { blobs, tinyImages } from './helpers/synthetic';
+
+const device = 'cpu';
+// Images through an MLP: the augmentation's draws (crop, flip, cutout) come from the engine generator too.
+const imageMlp = () => models.mlp({ inputDim: 3 * 8 * 8, hidden: [24, 16], numClasses: 4 });
+const wrn = () => models.wideResNet({ depth: 10, widen: 1, numClasses: 4 });
+
+interface Case {
+  label: string;
+  model: () => ModelSpec;
+  data: () => ImageSet;
+  /** Run before the phase under test (PoF post-trains a fitted model). */
+  prepare?: (trainer: PoFTrainer, data: ImageSet) => Promise<unknown>;
+  run: (trainer: PoFTrainer, data: ImageSet, options: FitOptions & PostTrainOptions) => Promise<TrainingResult>;
+}
+
+const cases: Case[] = [
+  {
+    label: 'SGD (WideResNet: BN statistics, cosine schedule)', model: wrn, data: () => tinyImages(32, 11),
+    run: (tr, d, o) => tr.fit(d, { method: 'sgd', batchSize: 8, lr: 0.05, schedule: schedules.cosine(), ...o }),
+  },
+  {
+    label: 'SAM', model: imageMlp, data: () => tinyImages(64, 12),
+    run: (tr, d, o) => tr.fit(d, { method: 'sam', rho: 0.05, batchSize: 16, lr: 0.05, schedule: schedules.multistep([3], 0.2), ...o }),
+  },
+  {
+    label: 'PoF (uniform gamma, |B| != |B~|)', model: imageMlp, data: () => tinyImages(64, 13),
+    prepare: (tr, d) => tr.fit(d, { epochs: 2, batchSize: 16, lr: 0.05, schedule: schedules.constant() }),
+    run: (tr, d, o) => tr.postTrain(d, { batchSize: 16, weakBatchSize: 24, lr: 0.01, gamma: 3, gammaMode: 'uniform', ...o }),
+  },
+];
+
+for (const c of cases) {
+  test(`${c.label}: 2 epochs + checkpoint + a new trainer resuming 2 = 4 epochs straight, bit for bit`, async (t) => {
+    const dir = tempDir('resume');
+    const data = c.data();
+    const straightFile = path.join(dir, 'straight.safetensors');
+    const stopFile = path.join(dir, 'stopped.safetensors');
+    const resumedFile = path.join(dir, 'resumed.safetensors');
+
+    const straight = new PoFTrainer({ model: c.model(), device, seed: 1 });
+    await c.prepare?.(straight, data);
+    const full = await c.run(straight, data, { epochs: 4, checkpoint: { path: straightFile, every: 4 } });
+    t.deepEqual(full.checkpoints, [straightFile]);
+
+    // Stopped after epoch 2 by an abort between epochs; the checkpoint is written there.
+    const stopped = new PoFTrainer({ model: c.model(), device, seed: 1 });
+    await c.prepare?.(stopped, data);
+    const controller = new AbortController();
+    const first = await c.run(stopped, data, {
+      epochs: 4, signal: controller.signal, checkpoint: { path: stopFile, every: 3 },
+      onEpoch: (r) => { if (r.epoch === 2) controller.abort(); },
+    });
+    t.true(first.aborted);
+    t.deepEqual(first.history.map((r) => r.epoch), [1, 2]);
+    t.deepEqual(first.checkpoints, [stopFile]);
+
+    // A fresh trainer with another seed: everything comes from the checkpoint.
+    const resumed = new PoFTrainer({ model: c.model(), device, seed: 99 });
+    const rest = await c.run(resumed, data, { resume: stopFile, checkpoint: { path: resumedFile, every: 4 } });
+    t.deepEqual(rest.history.map((r) => r.epoch), [3, 4]);
+    t.deepEqual(rest.history.map((r) => [r.loss, r.error, r.lr]), full.history.slice(2).map((r) => [r.loss, r.error, r.lr]));
+
+    t.deepEqual(differingTensors(await resumed.stateDict(), await straight.stateDict()), [], 'model tensors');
+    t.notDeepEqual(differingTensors(await stopped.stateDict(), await straight.stateDict()), [], 'the stopped run really stopped early');
+    // The final checkpoints also hold the momentum buffers and the generator state: all identical.
+    const a = await loadSafetensors(straightFile), b = await loadSafetensors(resumedFile);
+    t.true(Object.keys(a.tensors).some((n) => n.endsWith('.momentum_buffer')));
+    t.true('rng.engine_generator' in a.tensors);
+    t.deepEqual(differingTensors(a.tensors, b.tensors), []);
+    t.deepEqual(a.metadata, b.metadata);
+  });
+}
+
+test('resume checks the file, the model, the phase, the data and the options before changing anything', async (t) => {
+  const dir = tempDir('resume-errors');
+  const data = blobs(64, 6, 3, 1);
+  const spec = models.mlp({ inputDim: 6, hidden: [8], numClasses: 3 });
+  const trainer = new PoFTrainer({ model: spec, device, seed: 2 });
+  const file = path.join(dir, 'fit.safetensors');
+  await trainer.fit(data, { epochs: 2, batchSize: 16, lr: 0.05, checkpoint: { path: file } });
+  const weightsOnly = path.join(dir, 'weights.safetensors');
+  await trainer.save(weightsOnly);
+
+  const other = new PoFTrainer({ model: spec, device, seed: 3 });
+  const before = await other.stateDict();
+  const base = { epochs: 4, batchSize: 16, lr: 0.05 };
+  await t.throwsAsync(other.fit(data, { ...base, resume: path.join(dir, 'nope.safetensors') }), { instanceOf: OptionError, message: /nope\.safetensors does not exist/ });
+  await t.throwsAsync(other.fit(data, { ...base, resume: weightsOnly }), { instanceOf: OptionError, message: /holds weights only/ });
+  await t.throwsAsync(other.postTrain(data, { resume: file }), { instanceOf: OptionError, message: /was written during fit, not postTrain/ });
+  await t.throwsAsync(other.fit(data, { ...base, lr: 0.1, resume: file }),
+    { instanceOf: OptionError, message: /continues a run with different options: epochs 2 \(saved\) vs 4 \(given\), lr 0\.05 \(saved\) vs 0\.1 \(given\)/ });
+  await t.throwsAsync(other.fit(blobs(64, 6, 3, 9), { resume: file }), { instanceOf: OptionError, message: /was trained on 'blobs-1' \(64 examples\), not 'blobs-9'/ });
+  const wider = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [9], numClasses: 3 }), device });
+  await t.throwsAsync(wider.fit(data, { resume: file }), { instanceOf: OptionError, message: /holds a model .*"hidden":\[8\].* but this trainer's model is .*"hidden":\[9\]/ });
+  t.deepEqual(differingTensors(await other.stateDict(), before), [], 'failed resumes change nothing');
+
+  // Options left out take the saved ones; at the saved epoch count there is nothing left to run.
+  const done = await other.fit(data, { resume: file });
+  t.deepEqual(done.history, []);
+  t.deepEqual(differingTensors(await other.stateDict(), await trainer.stateDict()), []);
+});
+
+test('the checkpoint option: every N epochs into a directory, at the end, and validated', async (t) => {
+  const dir = path.join(tempDir('every'), 'nested', 'ckpt');
+  const data = blobs(48, 6, 3, 2);
+  const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [8], numClasses: 3 }), device });
+  const result = await trainer.fit(data, { epochs: 5, batchSize: 16, lr: 0.05, checkpoint: { dir, every: 2 } });
+  t.deepEqual(result.checkpoints, [2, 4, 5].map((e) => path.join(dir, `fit-epoch-${e}.safetensors`)));
+  t.true(result.checkpoints.every((f) => existsSync(f)));
+  const info = await trainer.load(result.checkpoints[0]);
+  t.like(info, { kind: 'training', phase: 'fit', method: 'sgd', epoch: 2, epochs: 5, dataset: 'blobs-2' });
+
+  const bad: [unknown, RegExp][] = [
+    [{}, /checkpoint needs exactly one of path \(a file\) or dir/],
+    [{ path: 'a', dir: 'b' }, /exactly one of path/],
+    [{ dir, every: 0 }, /checkpoint\.every must be an integer >= 1, got 0/],
+    [{ dir, often: 1 }, /unknown checkpoint option 'often'/],
+    [{ path: path.join(dir, 'missing', 'x.safetensors') }, /the directory .*missing does not exist/],
+    ['file.safetensors', /checkpoint must be \{ path or dir, every\? \}/],
+  ];
+  for (const [checkpoint, message] of bad) {
+    await t.throwsAsync(trainer.fit(data, { epochs: 1, checkpoint: checkpoint as FitOptions['checkpoint'] }), { instanceOf: OptionError, message });
+  }
+  await t.throwsAsync(trainer.fit(data, { epochs: 1, resume: 3 as unknown as string }), { instanceOf: OptionError, message: /resume must be the path of a training checkpoint/ });
+});
