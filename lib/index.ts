@@ -15,5 +15,6 @@ export type { Schedule } from './schedules';
 export { OptionError } from './options';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
+export * as analysis from './analysis';
 export { models, schedules };
 export const datasets = { fromArrays, toy };
