@@ -117,6 +117,19 @@ test.serial('perturbation sizes: PoF γξ* from the line search, SAM ≤ ρ, SGD
   t.notThrows(() => plot.histogram(analysis.perturbationHistogram(r)));
 });
 
+test.serial('ξ* distributions: accepted batches plus rejected ones make up all batches; histogram input', async (t) => {
+  const trainer = await trained();
+  const options = { batches: 10, batchSize: 16, seed: 2 };
+  const a = await analysis.xiStarDistribution(trainer, train, options);
+  const b = await analysis.xiStarDistribution(trainer, held, options);
+  t.is(a.xi.length + a.rejected, 10);
+  for (const xi of [...a.xi, ...b.xi]) t.true(xi > 0);
+  const sizes = await analysis.perturbationSizes(trainer, train, { ...options, gamma: 3 });
+  t.deepEqual(sizes.pof, a.xi.map((x) => 3 * x));
+  t.notThrows(() => plot.histogram(analysis.xiStarHistogram([{ name: 'train', values: a.xi }, { name: 'test', values: b.xi }])));
+  await t.throwsAsync(analysis.xiStarDistribution(trainer, train, { ...options, maxStep: 0.5 }), { message: /0 < initialStep < maxStep/ });
+});
+
 test.serial('toyAnalyses returns what the toy study and its figures need', async (t) => {
   const trainer = await trained();
   const r = await analysis.toyAnalyses(trainer, train, held, { name: 'SGD', batches: 20, batchSize: 16 });

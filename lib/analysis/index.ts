@@ -13,6 +13,8 @@ export { curvatureAlongGradient, curvatureHistogram } from './curvature';
 export type { CurvatureOptions } from './curvature';
 export { eigenvectorCorrelationCounts } from './eigenvector-correlation';
 export type { CorrelationOptions } from './eigenvector-correlation';
+export { xiStarDistribution, xiStarHistogram } from './xi-star';
+export type { XiStarOptions } from './xi-star';
 export { perturbationSizes, perturbationHistogram } from './perturbation-sizes';
 export type { PerturbationOptions } from './perturbation-sizes';
 export type { MiniBatchOptions } from './mini-batches';

@@ -7,6 +7,7 @@ import { ImageSet } from '../data/types';
 import { checkKeys, number, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
+import { xiStarDistribution } from './xi-star';
 
 export interface PerturbationOptions extends MiniBatchOptions {
   /** PoF's expansion factor (default 2). */
@@ -27,15 +28,12 @@ export async function perturbationSizes(trainer: PoFTrainer, data: ImageSet, opt
   const gamma = number(where, 'gamma', g ?? 2, { min: 0 });
   const rho = number(where, 'rho', r ?? 0.05, { min: 0 });
   const lr = number(where, 'lr', l ?? 1.6e-4, { min: 0 });
-  const classifier = await miniBatchStatistics(where, trainer, data, batches, {
-    subset: 'classifier', lineSearch: { initialStep, maxStep, partitions },
-  });
+  const classifier = await miniBatchStatistics(where, trainer, data, batches, { subset: 'classifier' });
   const all = await miniBatchStatistics(where, trainer, data, batches, { subset: 'all' });
-  const pof: number[] = [];
-  classifier.xi!.forEach((xi, b) => { if (!classifier.rejected![b]) pof.push(gamma * xi); });
+  const xi = await xiStarDistribution(trainer, data, { ...batches, initialStep, maxStep, partitions });
   return {
-    pof,
-    pofRejected: classifier.rejected!.filter((x) => x).length,
+    pof: xi.xi.map((x) => gamma * x),
+    pofRejected: xi.rejected,
     sam: classifier.gradNorm.map((gn, b) => (all.gradNorm[b] > 0 ? (rho * gn) / all.gradNorm[b] : 0)),
     sgd: classifier.gradNorm.map((gn) => lr * gn),
     batchSize: classifier.batchSize,
