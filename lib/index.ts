@@ -18,6 +18,7 @@ export type { Schedule } from './schedules';
 export { OptionError } from './options';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
+export * as analysis from './analysis';
 export { models, schedules };
 /** Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer. */
 export const datasets = { fromArrays, subset, toy, cifar10, cifar100, svhn, fashionMnist, mnist };

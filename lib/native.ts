@@ -120,7 +120,41 @@ export interface NativeLineSearch {
   gradBias: NativeTensor;
 }
 
+/** Options every Hessian analysis takes: the parameter subset (selectors) and examples per forward pass. */
+export interface NativeSubsetOptions {
+  subset: string[];
+  chunkSize?: number;
+}
+
+export type NativeVector = Float32Array | Float64Array;
+
+export interface NativeEigenPairs {
+  values: number[];
+  vectors: Float64Array[];
+  residuals: number[];
+  iterations: number;
+  converged: boolean;
+}
+
+/** exports.analysis: the Hessian machinery (native/analysis/hessian_wrap.cc). */
+export interface NativeAnalysis {
+  parameterLayout(model: NativeModel, options: { subset: string[] }): { names: string[]; shapes: number[][]; numel: number };
+  lossAndGradient(model: NativeModel, data: NativeDataset, indices: Int32Array, options: NativeSubsetOptions):
+    Promise<{ loss: number; gradient: Float64Array }>;
+  hessianVectorProduct(model: NativeModel, data: NativeDataset, indices: Int32Array, vector: NativeVector,
+    options: NativeSubsetOptions): Promise<Float64Array>;
+  hessianTopK(model: NativeModel, data: NativeDataset, indices: Int32Array,
+    options: NativeSubsetOptions & { k: number; maxIterations?: number; tolerance?: number; seed?: number }): Promise<NativeEigenPairs>;
+  lossAlong(model: NativeModel, data: NativeDataset, indices: Int32Array, directions: NativeVector[], steps: number[],
+    options: NativeSubsetOptions): Promise<number[][]>;
+  miniBatchStats(model: NativeModel, data: NativeDataset, indices: Int32Array, batchSize: number,
+    options: { subset: string[]; curvature?: boolean; directions?: NativeVector[];
+      lineSearch?: { initialStep?: number; maxStep?: number; partitions?: number } }):
+    Promise<{ loss: number[]; gradNorm: number[]; curvature?: number[]; projections?: number[][]; xi?: number[]; rejected?: number[] }>;
+}
+
 export interface NativeAddon {
+  analysis: NativeAnalysis;
   Model: new (config: NativeModelConfig, seed: number, device: string) => NativeModel;
   Dataset: new (options: NativeDatasetOptions) => NativeDataset;
   Engine: new (model: NativeModel, seed: number) => NativeEngine;

@@ -192,6 +192,11 @@ export class PoFTrainer {
     return { ...info, parameterGroups: this.nativeModel.parameterNames() };
   }
 
+  /** The native model, for lib/analysis (not part of the public API). */
+  get nativeModelForAnalysis(): NativeModel {
+    return this.nativeModel;
+  }
+
   /** Trains every parameter with SGD (Nesterov momentum, weight decay) or SAM over it. */
   async fit(train: ImageSet, options: FitOptions = {}): Promise<TrainingResult> {
     return this.startPhase(train, 'fit', options, FIT_KEYS, (where, o: FitOptions) => {

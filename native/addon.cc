@@ -1,6 +1,7 @@
 // Module registration only: each concept registers itself from its own file.
 #include <napi.h>
 #include "addon_data.h"
+#include "analysis/hessian_wrap.h"
 #include "analysis/line_search_wrap.h"
 #include "data/dataset_wrap.h"
 #include "engine/engine_wrap.h"
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Init(env));
   InitInfo(env, exports);
   InitLineSearch(env, exports);
+  InitHessian(env, exports);
   return exports;
 }
 

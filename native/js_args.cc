@@ -58,6 +58,18 @@ std::vector<double> NumberArrayField(const Napi::Object& o, const char* key) {
   for (uint32_t i = 0; i < a.Length(); ++i) out.push_back(a.Get(i).As<Napi::Number>().DoubleValue());
   return out;
 }
+std::vector<std::string> StringArrayField(const Napi::Object& o, const char* key) {
+  Napi::Value v = Required(o, key);
+  if (!v.IsArray()) throw UserError(std::string("option '") + key + "' must be an array of strings");
+  auto a = v.As<Napi::Array>();
+  std::vector<std::string> out;
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value item = a.Get(i);
+    if (!item.IsString()) throw UserError(std::string("option '") + key + "[" + std::to_string(i) + "]' must be a string");
+    out.push_back(item.As<Napi::String>().Utf8Value());
+  }
+  return out;
+}
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what) {
   if (info.Length() <= index || !info[index].IsObject()) throw UserError(std::string(what) + " must be an object");
   return info[index].As<Napi::Object>();

@@ -16,6 +16,7 @@ std::string StringField(const Napi::Object& o, const char* key);
 std::string StringField(const Napi::Object& o, const char* key, const std::string& fallback);
 std::vector<int64_t> IntArrayField(const Napi::Object& o, const char* key);
 std::vector<double> NumberArrayField(const Napi::Object& o, const char* key);
+std::vector<std::string> StringArrayField(const Napi::Object& o, const char* key);
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 
 }  // namespace pof

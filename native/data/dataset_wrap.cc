@@ -7,6 +7,17 @@
 
 namespace pof {
 
+torch::Tensor IndicesArg(const Napi::Value& v, const char* what, int64_t size) {
+  if (!v.IsTypedArray()) throw UserError(std::string(what) + " must be an Int32Array");
+  auto array = v.As<Napi::TypedArray>();
+  auto t = TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}).to(torch::kLong);
+  if (t.numel() == 0) throw UserError(std::string(what) + " must not be empty");
+  if (t.min().item<int64_t>() < 0 || t.max().item<int64_t>() >= size) {
+    throw UserError(std::string(what) + " must lie in 0.." + std::to_string(size - 1));
+  }
+  return t;
+}
+
 Napi::Function DatasetWrap::Init(Napi::Env env) {
   return DefineClass(env, "Dataset",
                      {InstanceAccessor<&DatasetWrap::Size>("size"), InstanceAccessor<&DatasetWrap::Device>("device"),

@@ -6,6 +6,9 @@
 
 namespace pof {
 
+// Example indices from JS (an Int32Array, non-empty, each in 0..size-1) as an int64 CPU tensor.
+torch::Tensor IndicesArg(const Napi::Value& v, const char* what, int64_t size);
+
 class DatasetWrap : public Napi::ObjectWrap<DatasetWrap> {
  public:
   static Napi::Function Init(Napi::Env env);

@@ -1,0 +1,59 @@
+// 1-D loss landscapes: the loss at w + t·v along directions v of a parameter subset (Fig. 1d), the
+// weights restored bit for bit afterwards.
+import { ImageSet } from '../data/types';
+import { native, NativeVector } from '../native';
+import { checkKeys, integer, number, OptionError } from '../options';
+import { PoFTrainer } from '../trainer';
+import { hessianTopK, subsetArgs, SubsetOptions } from './hessian';
+import { symmetricGrid, target } from './target';
+
+/** Loss L(w + t·v) for every direction (rows) and step t (columns). Directions are flat over the subset. */
+export async function lossAlongDirection(trainer: PoFTrainer, data: ImageSet, directions: NativeVector[], t: number[],
+  options: SubsetOptions = {}): Promise<number[][]> {
+  const where = 'lossAlongDirection';
+  checkKeys(where, options, ['subset', 'indices', 'chunkSize']);
+  if (!Array.isArray(directions) || directions.length === 0 ||
+    !directions.every((d) => d instanceof Float32Array || d instanceof Float64Array)) {
+    throw new OptionError(`${where}: directions must be a non-empty array of Float32Array/Float64Array vectors over the subset`);
+  }
+  if (!Array.isArray(t) || t.length === 0) throw new OptionError(`${where}: t must be a non-empty array of steps`);
+  t.forEach((s, i) => number(where, `t[${i}]`, s));
+  const tg = target(where, trainer, data);
+  const a = subsetArgs(where, data, options);
+  return native.analysis.lossAlong(tg.model, tg.data, a.indices, directions, t, a.native);
+}
+
+export interface LossAlongTopEigenvectorsOptions {
+  /** Eigenvectors of the classifier Hessian (training loss) to follow. Default 3. */
+  k?: number;
+  /** The grid runs over t in [−extent, extent] (default 1, the paper's Fig. 1d axis). */
+  extent?: number;
+  /** Grid points (default 41). */
+  points?: number;
+  /** Series name in the figure (default 'model'). */
+  name?: string;
+  maxIterations?: number;
+  seed?: number;
+  chunkSize?: number;
+}
+
+/**
+ * Fig. 1d: training loss along the top-k eigenvectors of the classifier's Hessian block. Returns the
+ * input of plot.lossAlongDirections (concatenate the `series` of several models for one figure).
+ */
+export async function lossAlongTopEigenvectors(trainer: PoFTrainer, train: ImageSet, options: LossAlongTopEigenvectorsOptions = {}) {
+  const where = 'lossAlongTopEigenvectors';
+  checkKeys(where, options, ['k', 'extent', 'points', 'name', 'maxIterations', 'seed', 'chunkSize']);
+  const k = integer(where, 'k', options.k ?? 3, 1);
+  const t = symmetricGrid(where, options.extent ?? 1, options.points ?? 41);
+  const name = options.name ?? 'model';
+  const eigen = await hessianTopK(trainer, train, {
+    subset: 'classifier', k, maxIterations: options.maxIterations, seed: options.seed, chunkSize: options.chunkSize,
+  });
+  const losses = await lossAlongDirection(trainer, train, eigen.vectors, t, { subset: 'classifier', chunkSize: options.chunkSize });
+  return {
+    t,
+    series: losses.map((loss, i) => ({ name, direction: `v${i + 1}`, loss })),
+    eigenvalues: eigen.values,
+  };
+}

@@ -1,0 +1,42 @@
+// Per-mini-batch statistics over many random batches in one native call: loss, gradient norm,
+// curvature along the gradient, projections onto directions, PoF's ξ*. Evaluation mode, no augmentation.
+import { ImageSet } from '../data/types';
+import { native, NativeVector } from '../native';
+import { checkKeys, integer } from '../options';
+import { PoFTrainer } from '../trainer';
+import { drawBatches, ParameterSubset, subsetSelectors, target } from './target';
+
+export interface MiniBatchOptions {
+  /** Number of mini-batches (default 400, as in the paper's Fig. 5). */
+  batches?: number;
+  /** Examples per batch (default 256, capped at the split's size). */
+  batchSize?: number;
+  /** Seeds the batch draw: the same seed gives the same batches for every model (default 0). */
+  seed?: number;
+}
+
+export interface MiniBatchRequest {
+  subset?: ParameterSubset;
+  curvature?: boolean;
+  directions?: NativeVector[];
+  lineSearch?: { initialStep?: number; maxStep?: number; partitions?: number };
+}
+
+export function batchLayout(where: string, data: ImageSet, options: MiniBatchOptions) {
+  const size = data.shape[0];
+  const batchSize = Math.min(integer(where, 'batchSize', options.batchSize ?? 256, 1), size);
+  const batches = integer(where, 'batches', options.batches ?? 400, 1);
+  return { batchSize, batches, indices: drawBatches(where, size, { batches, batchSize, seed: options.seed ?? 0 }) };
+}
+
+export async function miniBatchStatistics(where: string, trainer: PoFTrainer, data: ImageSet, options: MiniBatchOptions,
+  request: MiniBatchRequest) {
+  checkKeys(where, options, ['batches', 'batchSize', 'seed']);
+  const t = target(where, trainer, data);
+  const layout = batchLayout(where, data, options);
+  const stats = await native.analysis.miniBatchStats(t.model, t.data, layout.indices, layout.batchSize, {
+    subset: subsetSelectors(where, request.subset ?? 'classifier'),
+    curvature: request.curvature, directions: request.directions, lineSearch: request.lineSearch,
+  });
+  return { ...stats, batchSize: layout.batchSize };
+}
