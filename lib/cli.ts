@@ -3,12 +3,20 @@
 // exit code (2 for how the command was called, 1 for anything else). Commands load the addon lazily, so
 // `--help` works even where it does not.
 import { Command, helpText, parseFlags, UsageError } from './cli/args';
+import { analyzeCommand } from './cli/commands/analyze';
+import { evalCommand } from './cli/commands/eval';
 import { infoCommand } from './cli/commands/info';
+import { postTrainCommand } from './cli/commands/post-train';
+import { reproduceFig5Command, reproduceFig6Command } from './cli/commands/reproduce-figures';
 import { reproduceTable1Command } from './cli/commands/reproduce-table1';
 import { reproduceTable2Command } from './cli/commands/reproduce-table2';
 import { reproduceToyCommand } from './cli/commands/reproduce-toy';
+import { trainCommand } from './cli/commands/train';
 
-const COMMANDS: Command[] = [infoCommand, reproduceToyCommand, reproduceTable1Command, reproduceTable2Command];
+const COMMANDS: Command[] = [
+  trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
+  reproduceToyCommand, reproduceTable1Command, reproduceTable2Command, reproduceFig5Command, reproduceFig6Command,
+];
 
 function overview(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.summary.split('. ')[0].replace(/\.$/, '')}`);

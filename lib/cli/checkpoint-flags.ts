@@ -1,0 +1,67 @@
+// --from (and --from-classifier, --model): the trained model a command starts from. pof-torch checkpoints
+// carry their model config; torch.save files (a state_dict, or the PoF authors' feature-extractor and
+// classifier files) need --model.
+import { promises as fs } from 'fs';
+import { readCheckpoint } from '../checkpoint/training-checkpoint';
+import type { ImageSet } from '../data/types';
+import { ModelSpec, parseModelName } from '../models';
+import type { PoFTrainer } from '../trainer';
+import { Flag, Flags, stringFlag, UsageError } from './args';
+
+export const FROM_FLAGS: Record<string, Flag> = {
+  from: { type: 'string', help: 'the trained model: a pof-torch .safetensors, or a torch.save .pt/.pth state_dict', required: true },
+  'from-classifier': { type: 'string', help: 'with the PoF authors\' two-file layout: --from is the feature-extractor file, this the classifier file' },
+  model: { type: 'string', help: 'the architecture of a torch.save file (wrn-<depth>-<widen> or mlp-...); pof-torch files record theirs' },
+};
+
+export interface StartingModel {
+  spec: ModelSpec;
+  /** Puts the weights into a trainer built with `spec`. */
+  load(trainer: PoFTrainer): Promise<void>;
+  source: string;
+}
+
+async function isTorchSave(file: string): Promise<boolean> {
+  const handle = await fs.open(file, 'r').catch(() => { throw new UsageError(`${file}: no such file`); });
+  try {
+    const head = Buffer.alloc(4);
+    await handle.read(head, 0, 4, 0);
+    return head.subarray(0, 2).toString('latin1') === 'PK' || head[0] === 0x80; // zip (torch.save) or a legacy pickle
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The model of --from (with --from-classifier and --model). */
+export function startingModel(flags: Flags, data: ImageSet): Promise<StartingModel> {
+  return modelFromFile(stringFlag(flags, 'from')!, data, { classifier: stringFlag(flags, 'from-classifier'), model: stringFlag(flags, 'model') });
+}
+
+/** The model in `from`: a pof-torch checkpoint, or a torch.save file (and its classifier file) of architecture `model`. */
+export async function modelFromFile(from: string, data: ImageSet, o: { classifier?: string; model?: string } = {}): Promise<StartingModel> {
+  const { classifier, model } = o;
+  if (classifier !== undefined || (await isTorchSave(from))) {
+    if (model === undefined) throw new UsageError(`${from} is a torch.save file: give its architecture with --model (e.g. wrn-28-10)`);
+    const spec = parseModelName(model, data);
+    const source = classifier === undefined ? from : { features: from, classifier };
+    return { spec, source: classifier === undefined ? from : `${from} + ${classifier}`, load: (t) => t.importPyTorch(source) };
+  }
+  const { info } = await readCheckpoint(from, 'pof');
+  const spec = info.model ?? (model !== undefined ? parseModelName(model, data) : undefined);
+  if (!spec) throw new UsageError(`${from} does not record its model: give it with --model`);
+  if (model !== undefined && JSON.stringify(parseModelName(model, data)) !== JSON.stringify(spec)) {
+    throw new UsageError(`--model ${model} differs from the model recorded in ${from} (${JSON.stringify(spec)})`);
+  }
+  checkFits(spec, data, from);
+  return { spec, source: from, load: async (t) => { await t.load(from); } };
+}
+
+/** A model for another dataset would load fine and then fail (or mislead) on every batch. */
+function checkFits(spec: ModelSpec, data: ImageSet, from: string): void {
+  const inputs = spec.kind === 'mlp' ? spec.inputDim : spec.inputChannels;
+  const dataInputs = spec.kind === 'mlp' ? data.shape.slice(1).reduce((a, b) => a * b, 1) : data.shape[1];
+  if (spec.numClasses !== data.numClasses || inputs !== dataInputs) {
+    throw new UsageError(`the model in ${from} takes ${inputs} input ${spec.kind === 'mlp' ? 'values' : 'channels'} and predicts ` +
+      `${spec.numClasses} classes; ${data.name} has ${dataInputs} and ${data.numClasses}`);
+  }
+}

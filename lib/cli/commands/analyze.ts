@@ -1,0 +1,52 @@
+import * as fs from 'fs';
+import * as path from 'path';
+import { Command, numberFlag, stringFlag, UsageError } from '../args';
+import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+
+const ANALYSES = ['hessian', 'curvature', 'xi', 'perturbation', 'correlation', 'loss-1d', 'delta-l'] as const;
+type Analysis = (typeof ANALYSES)[number];
+
+export const analyzeCommand: Command = {
+  name: 'analyze',
+  summary: 'The paper\'s analyses of one trained model, as OUT/analysis.json and figures in OUT/figures: hessian (top-k ' +
+    'eigenvalues of the classifier Hessian, training loss), curvature (ĝᵀHĝ per mini-batch, train and test: Fig. 5), xi ' +
+    '(ξ* of training vs test batches: Fig. 2b), perturbation (Fig. 6), correlation (Fig. 2a), loss-1d (Fig. 1d), ' +
+    'delta-l (ΔL per layer: Fig. 1c; one Lanczos run per layer, slow on big models). Prints a JSON summary.',
+  flags: {
+    ...FROM_FLAGS,
+    ...DATASET_FLAGS,
+    analyses: { type: 'string', help: `comma-separated, from ${ANALYSES.join(', ')}`, default: 'hessian,curvature,xi,perturbation' },
+    out: { type: 'string', help: 'the output directory', required: true },
+    k: { type: 'string', help: 'eigenpairs for hessian and correlation', default: '10' },
+    'hessian-examples': { type: 'string', help: 'training examples the Hessian is averaged over (a seeded subset)', default: '4096' },
+    batches: { type: 'string', help: 'mini-batches for the per-batch analyses', default: '400' },
+    'batch-size': { type: 'string', help: 'their size', default: '256' },
+    seed: { type: 'string', help: 'seed of the mini-batch draws and Lanczos start vectors', default: '0' },
+    ...DEVICE_FLAG,
+  },
+  async run(flags) {
+    const chosen = stringFlag(flags, 'analyses', 'hessian,curvature,xi,perturbation').split(',').map((s) => s.trim());
+    const unknown = chosen.filter((a) => !ANALYSES.includes(a as Analysis));
+    if (unknown.length) throw new UsageError(`--analyses: unknown ${unknown.join(', ')}; expected some of ${ANALYSES.join(', ')}`);
+    const data = await loadDatasetFlags(flags);
+    const start = await startingModel(flags, data.train);
+    const { PoFTrainer } = await import('../../trainer');
+    const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
+    await start.load(trainer);
+    const { runAnalyses } = await import('../../reproduce/analyses');
+    const out = stringFlag(flags, 'out')!;
+    const result = await runAnalyses(trainer, data, chosen as Analysis[], {
+      out, k: numberFlag(flags, 'k', 10, { integer: true, min: 1 }),
+      hessianExamples: numberFlag(flags, 'hessian-examples', 4096, { integer: true, min: 1 }),
+      batches: numberFlag(flags, 'batches', 400, { integer: true, min: 1 }),
+      batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
+      seed: numberFlag(flags, 'seed', 0, { integer: true, min: 0 }),
+      log: (line) => console.error(line),
+    });
+    fs.mkdirSync(out, { recursive: true });
+    fs.writeFileSync(path.join(out, 'analysis.json'), JSON.stringify({ from: start.source, dataset: data.dataset, ...result.full }, null, 2) + '\n');
+    console.log(JSON.stringify(result.summary));
+  },
+};

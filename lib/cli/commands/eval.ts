@@ -1,0 +1,24 @@
+import { Command, numberFlag } from '../args';
+import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+
+export const evalCommand: Command = {
+  name: 'eval',
+  summary: 'Evaluates a trained model on the test split; prints JSON { "error": <percent>, "loss": <mean cross-entropy> }.',
+  flags: {
+    ...FROM_FLAGS,
+    ...DATASET_FLAGS,
+    'batch-size': { type: 'string', help: 'evaluation batch size', default: '1024' },
+    ...DEVICE_FLAG,
+  },
+  async run(flags) {
+    const data = await loadDatasetFlags(flags);
+    const start = await startingModel(flags, data.train);
+    const { PoFTrainer } = await import('../../trainer');
+    const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
+    await start.load(trainer);
+    const r = await trainer.evaluate(data.test, { batchSize: numberFlag(flags, 'batch-size', 1024, { integer: true, min: 1 }) });
+    console.log(JSON.stringify({ error: r.error, loss: r.loss }));
+  },
+};

@@ -1,0 +1,45 @@
+import { constant } from '../../schedules';
+import { choiceFlag, Command, numberFlag } from '../args';
+import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { deviceFlag, DEVICE_FLAG, OUT_FLAGS, seedFlag } from '../common-flags';
+import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
+
+export const postTrainCommand: Command = {
+  name: 'post-train',
+  summary: 'Post-trains the feature extractor of a trained model with PoF (the paper: 10 or 50 epochs, lr 3e-5, γ = 2, ' +
+    'the classifier fixed). Writes the same run directory as train.',
+  flags: {
+    ...FROM_FLAGS,
+    ...DATASET_FLAGS,
+    epochs: { type: 'string', help: 'PoF epochs', default: '10' },
+    lr: { type: 'string', help: 'learning rate of the feature extractor (constant)', default: '3e-5' },
+    gamma: { type: 'string', help: 'expansion factor γ of the line-search step ξ*', default: '2' },
+    'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: 'fixed' },
+    'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
+    ...TRAINING_FLAGS,
+    seed: { type: 'string', help: 'seed of the batch order, augmentation and PoF\'s draws', default: '0' },
+    ...DEVICE_FLAG,
+    ...OUT_FLAGS,
+  },
+  async run(flags) {
+    const data = await loadDatasetFlags(flags);
+    const start = await startingModel(flags, data.train);
+    const common = trainingFlags(flags);
+    const options = {
+      ...common,
+      epochs: numberFlag(flags, 'epochs', 10, { integer: true, min: 1 }),
+      lr: numberFlag(flags, 'lr', 3e-5, { min: 0 }),
+      schedule: constant(),
+      gamma: numberFlag(flags, 'gamma', 2, { min: 0 }),
+      gammaMode: choiceFlag(flags, 'gamma-mode', 'fixed', ['fixed', 'uniform', 'linear'] as const),
+      weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
+    };
+    const run = await startRun(flags, 'post-train', data, start.spec, options, seedFlag(flags), deviceFlag(flags), { from: start.source });
+    if (!run.hooks.resume) await start.load(run.trainer);
+    const before = await run.trainer.evaluate(data.test);
+    if (!run.hooks.resume) console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
+    const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
+    await finishRun(run, result, data);
+  },
+};

@@ -1,0 +1,73 @@
+import { Command, Flag, Flags, numberFlag, stringFlag } from '../args';
+import { modelFromFile } from '../checkpoint-flags';
+import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { DATASET_FLAGS, LoadedData, loadDatasetFlags } from '../dataset-flags';
+
+const FIGURE_FLAGS: Record<string, Flag> = {
+  ...DATASET_FLAGS,
+  model: { type: 'string', help: 'the architecture, for torch.save checkpoints (pof-torch files record theirs)' },
+  out: { type: 'string', help: 'the output directory (figures in OUT/figures)', required: true },
+  batches: { type: 'string', help: 'mini-batches per histogram', default: '400' },
+  'batch-size': { type: 'string', help: 'mini-batch size', default: '256' },
+  seed: { type: 'string', help: 'seed of the mini-batch draw', default: '0' },
+  ...DEVICE_FLAG,
+};
+
+async function trainerFor(file: string, data: LoadedData, flags: Flags) {
+  const start = await modelFromFile(file, data.train, { model: stringFlag(flags, 'model') });
+  const { PoFTrainer } = await import('../../trainer');
+  const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
+  await start.load(trainer);
+  return trainer;
+}
+
+function figureOptions(flags: Flags, data: LoadedData) {
+  return {
+    data, out: stringFlag(flags, 'out')!, log: (line: string) => console.error(line),
+    batches: numberFlag(flags, 'batches', 400, { integer: true, min: 1 }),
+    batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
+    seed: numberFlag(flags, 'seed', 0, { integer: true, min: 0 }),
+  };
+}
+
+export const reproduceFig5Command: Command = {
+  name: 'reproduce fig5',
+  summary: 'Fig. 5: histograms of the curvature along the mini-batch gradient (ĝᵀHĝ in classifier space) on training and ' +
+    'test batches, for a SAM model and its PoF successor. Writes OUT/fig5.json and OUT/figures/fig5-{train,test}.svg.',
+  flags: {
+    sam: { type: 'string', help: 'the SAM model (e.g. a pof train --method sam run\'s model.safetensors)', required: true },
+    pof: { type: 'string', help: 'its PoF successor (a pof post-train run\'s model.safetensors)', required: true },
+    ...FIGURE_FLAGS,
+  },
+  async run(flags) {
+    const data = await loadDatasetFlags(flags);
+    const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
+    const pof = await trainerFor(stringFlag(flags, 'pof')!, data, flags);
+    const { reproduceFig5 } = await import('../../reproduce/figures-5-6');
+    const r = await reproduceFig5(sam, pof, figureOptions(flags, data));
+    console.log(JSON.stringify(Object.fromEntries(Object.entries(r.medians))));
+  },
+};
+
+export const reproduceFig6Command: Command = {
+  name: 'reproduce fig6',
+  summary: 'Fig. 6: histograms of perturbation sizes in classifier space at a SAM model (where PoF starts): PoF\'s γ·ξ*·ĝ, ' +
+    'SAM\'s ε (its classifier part), an SGD step η·g. Writes OUT/fig6.json and OUT/figures/fig6.svg.',
+  flags: {
+    sam: { type: 'string', help: 'the SAM model', required: true },
+    gamma: { type: 'string', help: 'PoF\'s γ', default: '2' },
+    rho: { type: 'string', help: 'SAM\'s ρ', default: '0.05' },
+    lr: { type: 'string', help: 'the SGD step\'s η (the paper: the final rate 0.1·0.2⁴)', default: '1.6e-4' },
+    ...FIGURE_FLAGS,
+  },
+  async run(flags) {
+    const data = await loadDatasetFlags(flags);
+    const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
+    const { reproduceFig6 } = await import('../../reproduce/figures-5-6');
+    const r = await reproduceFig6(sam, {
+      ...figureOptions(flags, data), gamma: numberFlag(flags, 'gamma', 2, { min: 0 }), rho: numberFlag(flags, 'rho', 0.05, { min: 0 }),
+      lr: numberFlag(flags, 'lr', 1.6e-4, { min: 0 }),
+    });
+    console.log(JSON.stringify(r.medians));
+  },
+};

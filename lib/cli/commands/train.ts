@@ -1,0 +1,46 @@
+import { parseModelName } from '../../models';
+import { multistep } from '../../schedules';
+import { choiceFlag, Command, integerListFlag, numberFlag, stringFlag } from '../args';
+import { deviceFlag, DEVICE_FLAG, OUT_FLAGS, seedFlag } from '../common-flags';
+import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
+
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Trains a model with SGD or SAM (the paper\'s protocol by default: WRN-28-10, batch 256, lr 0.1 (SVHN 0.01) ' +
+    '× 0.2 at epochs 60, 120, 160, 200, Nesterov momentum 0.9, weight decay 5e-4; SAM ρ 0.05 (SVHN 0.01)). Writes ' +
+    'OUT/config.json, OUT/metrics.jsonl, a training checkpoint every --checkpoint-every epochs (OUT/checkpoint.safetensors, ' +
+    'for --resume), OUT/model.safetensors and OUT/figures/training.svg. Ctrl-C stops at the next step; the last ' +
+    'checkpoint stays.',
+  flags: {
+    ...DATASET_FLAGS,
+    model: { type: 'string', help: 'wrn-<depth>-<widen> or mlp-<width>-...', default: 'wrn-28-10 (toy: mlp-64-64-64-64)' },
+    method: { type: 'string', help: 'sgd or sam', default: 'sgd' },
+    epochs: { type: 'string', help: 'training epochs', default: '200' },
+    lr: { type: 'string', help: 'base learning rate', default: '0.1 (SVHN 0.01)' },
+    milestones: { type: 'string', help: 'epochs where the rate is multiplied by --lr-factor', default: '60,120,160,200' },
+    'lr-factor': { type: 'string', help: 'the factor at each milestone', default: '0.2' },
+    rho: { type: 'string', help: 'SAM\'s radius', default: '0.05 (SVHN 0.01)' },
+    ...TRAINING_FLAGS,
+    seed: { type: 'string', help: 'seed of the weights, batch order and augmentation', default: '0' },
+    ...DEVICE_FLAG,
+    ...OUT_FLAGS,
+  },
+  async run(flags) {
+    const data = await loadDatasetFlags(flags);
+    const svhn = data.dataset === 'svhn';
+    const method = choiceFlag(flags, 'method', 'sgd', ['sgd', 'sam'] as const);
+    const spec = parseModelName(stringFlag(flags, 'model', data.dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10'), data.train);
+    const options = {
+      method,
+      epochs: numberFlag(flags, 'epochs', 200, { integer: true, min: 1 }),
+      lr: numberFlag(flags, 'lr', svhn ? 0.01 : 0.1, { min: 0 }),
+      rho: numberFlag(flags, 'rho', svhn ? 0.01 : 0.05, { min: 0 }),
+      schedule: multistep(integerListFlag(flags, 'milestones', [60, 120, 160, 200]), numberFlag(flags, 'lr-factor', 0.2, { min: 0 })),
+      ...trainingFlags(flags),
+    };
+    const run = await startRun(flags, 'train', data, spec, options, seedFlag(flags), deviceFlag(flags));
+    const result = await run.trainer.fit(data.train, { ...options, ...run.hooks });
+    await finishRun(run, result, data);
+  },
+};

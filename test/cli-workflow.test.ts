@@ -1,0 +1,119 @@
+// The CLI workflow on the toy set: train → eval → post-train → analyze → fig5 / fig6, and Ctrl-C + --resume
+// ending exactly where an uninterrupted run ends.
+import test from 'ava';
+import { execFile, spawn } from 'child_process';
+import { existsSync, readFileSync } from 'fs';
+import * as path from 'path';
+import { tempDir } from './helpers/fixtures';
+import { assertValidSvg } from './helpers/svg';
+
+const CLI = path.resolve(__dirname, '../lib/cli.js');
+
+function pof(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
+const readLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+const TOY = ['--dataset', 'toy', '--model', 'mlp-32-32'];
+
+test('train, eval, post-train, analyze and the figure reproductions chain through run directories', async (t) => {
+  const root = tempDir('pof-workflow-');
+  const sgd = path.join(root, 'sam'), pofRun = path.join(root, 'pof'), analysis = path.join(root, 'analysis');
+  const train = await pof(['train', ...TOY, '--method', 'sam', '--epochs', '6', '--milestones', '3,5', '--batch-size', '64',
+    '--checkpoint-every', '2', '--out', sgd]);
+  t.is(train.code, 0, train.stderr);
+  const config = readJson(path.join(sgd, 'config.json'));
+  t.is(config.command, 'train');
+  t.deepEqual(config.model, { kind: 'mlp', inputDim: 16, hidden: [32, 32], numClasses: 4 });
+  const metrics = readLines(path.join(sgd, 'metrics.jsonl'));
+  t.deepEqual(metrics.map((m) => m.epoch), [1, 2, 3, 4, 5, 6]);
+  t.true(metrics.every((m) => m.eval && m.eval.error >= 0));
+  t.is(metrics[3].lr, 0.1 * 0.2);
+  const final = JSON.parse(train.stdout);
+  t.deepEqual(final, { error: metrics[5].eval.error, loss: metrics[5].eval.loss });
+  t.true(final.error < 50, `SAM on the toy set: ${final.error} % test error`);
+  for (const f of ['model.safetensors', 'checkpoint.safetensors', 'final.json']) t.true(existsSync(path.join(sgd, f)), f);
+  assertValidSvg(t, readFileSync(path.join(sgd, 'figures', 'training.svg'), 'utf8'));
+
+  const evaluated = await pof(['eval', '--from', path.join(sgd, 'model.safetensors'), '--dataset', 'toy']);
+  t.is(evaluated.code, 0, evaluated.stderr);
+  t.deepEqual(JSON.parse(evaluated.stdout), final, 'eval of the saved model reproduces the run\'s final evaluation');
+
+  const post = await pof(['post-train', '--from', path.join(sgd, 'model.safetensors'), '--dataset', 'toy', '--epochs', '2',
+    '--batch-size', '64', '--lr', '1e-4', '--out', pofRun]);
+  t.is(post.code, 0, post.stderr);
+  t.regex(post.stderr, /test error [\d.]+ % before PoF/);
+  const pofMetrics = readLines(path.join(pofRun, 'metrics.jsonl'));
+  t.deepEqual(pofMetrics.map((m) => [m.phase, m.epoch]), [['postTrain', 1], ['postTrain', 2]]);
+  t.true(pofMetrics.every((m) => typeof m.xi === 'number'));
+  t.is(readJson(path.join(pofRun, 'config.json')).from, path.join(sgd, 'model.safetensors'));
+
+  const analyzed = await pof(['analyze', '--from', path.join(pofRun, 'model.safetensors'), '--dataset', 'toy', '--analyses',
+    'hessian,curvature,xi,perturbation', '--k', '3', '--batches', '20', '--batch-size', '32', '--out', analysis]);
+  t.is(analyzed.code, 0, analyzed.stderr);
+  const summary = JSON.parse(analyzed.stdout);
+  t.true(summary.topEigenClassifier > 0);
+  t.true(summary.curvatureMedian.train > 0 && summary.curvatureMedian.test > 0);
+  const full = readJson(path.join(analysis, 'analysis.json'));
+  t.is(full.hessian.eigenvalues.length, 3);
+  t.true(full.hessian.eigenvalues[0] >= full.hessian.eigenvalues[1]);
+  for (const f of ['curvature', 'xi-star', 'perturbation']) assertValidSvg(t, readFileSync(path.join(analysis, 'figures', `${f}.svg`), 'utf8'));
+
+  const fig5 = await pof(['reproduce', 'fig5', '--sam', path.join(sgd, 'model.safetensors'), '--pof', path.join(pofRun, 'model.safetensors'),
+    '--dataset', 'toy', '--batches', '20', '--batch-size', '32', '--out', path.join(root, 'fig5')]);
+  t.is(fig5.code, 0, fig5.stderr);
+  const fig5Json = readJson(path.join(root, 'fig5', 'fig5.json'));
+  t.is(fig5Json.values.train.SAM.values.length, 20);
+  t.true(fig5Json.medians.test.sam > 0);
+  for (const split of ['train', 'test']) assertValidSvg(t, readFileSync(path.join(root, 'fig5', 'figures', `fig5-${split}.svg`), 'utf8'));
+  const fig6 = await pof(['reproduce', 'fig6', '--sam', path.join(sgd, 'model.safetensors'), '--dataset', 'toy', '--batches', '20',
+    '--batch-size', '32', '--out', path.join(root, 'fig6')]);
+  t.is(fig6.code, 0, fig6.stderr);
+  const sizes = readJson(path.join(root, 'fig6', 'fig6.json'));
+  t.true(sizes.medians.sam <= 0.05 + 1e-9, 'SAM\'s classifier perturbation is at most rho');
+  assertValidSvg(t, readFileSync(path.join(root, 'fig6', 'figures', 'fig6.svg'), 'utf8'));
+});
+
+test('Ctrl-C stops a run at the next step; --resume ends exactly where an uninterrupted run ends', async (t) => {
+  const root = tempDir('pof-resume-');
+  const args = (out: string) => ['train', ...TOY, '--epochs', '60', '--batch-size', '16', '--checkpoint-every', '1', '--out', out];
+  const straight = await pof(args(path.join(root, 'straight')));
+  t.is(straight.code, 0, straight.stderr);
+
+  const stopped = path.join(root, 'stopped');
+  const child = spawn(process.execPath, [CLI, ...args(stopped)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  const code = await new Promise<number | null>((resolve) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (/train epoch 3\/60/.test(stderr) && !child.killed) child.kill('SIGINT');
+    });
+    child.on('close', resolve);
+  });
+  t.is(code, 130, stderr);
+  t.regex(stderr, /stopped; continue with --resume .*checkpoint\.safetensors/);
+  t.false(existsSync(path.join(stopped, 'model.safetensors')));
+  const done = readLines(path.join(stopped, 'metrics.jsonl')).length;
+  t.true(done >= 3 && done < 60, `${done} epochs before the stop`);
+
+  const resumed = await pof([...args(stopped), '--resume', path.join(stopped, 'checkpoint.safetensors')]);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.deepEqual(JSON.parse(resumed.stdout), JSON.parse(straight.stdout), 'the same final test loss and error, to the last bit');
+  t.deepEqual(readFileSync(path.join(stopped, 'model.safetensors')), readFileSync(path.join(root, 'straight', 'model.safetensors')));
+  t.is(readLines(path.join(stopped, 'metrics.jsonl')).length, 60);
+});
+
+test('a torch.save file needs --model; a model for other data is refused', async (t) => {
+  const fixture = path.resolve(__dirname, '../../test/fixtures/wrn_state_dict.pt');
+  const r = await pof(['eval', '--from', fixture, '--dataset', 'toy']);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /is a torch\.save file: give its architecture with --model/);
+  const wrong = await pof(['eval', '--from', fixture, '--dataset', 'toy', '--model', 'wrn-16-4']);
+  t.is(wrong.code, 1);
+  t.regex(wrong.stderr, /needs images \[N, C, H, W\]; the data has shape \[\d+, 16\]/);
+});
