@@ -4,7 +4,7 @@ import { promises as fs } from 'fs';
 import { loadStateDict as loadCheckpointStateDict, StateDictSource } from './checkpoint/state-dict';
 import { assertSameSettings, readResumePoint, ResumePoint, withSavedSettings } from './checkpoint/resume';
 import {
-  assertMatchesModel, assertSameModel, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
+  assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
   PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, writeCheckpoint,
 } from './checkpoint/training-checkpoint';
 import { ImageSet } from './data/types';
@@ -273,7 +273,7 @@ export class PoFTrainer {
    */
   async save(file: string, options: SaveOptions = {}): Promise<void> {
     const where = 'save';
-    if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
+    await assertWritablePath(`${where}: path`, file);
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, ['training', 'metadata']);
     const training = boolean(where, 'training', options.training ?? false);
