@@ -2,9 +2,10 @@
 // Orchestration only: every epoch, step and evaluation runs natively off the main thread.
 import { promises as fs } from 'fs';
 import { loadStateDict as loadCheckpointStateDict, StateDictSource } from './checkpoint/state-dict';
+import { assertSameSettings, readResumePoint, ResumePoint, withSavedSettings } from './checkpoint/resume';
 import {
-  assertMatchesModel, assertSameModel, CheckpointContents, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
-  PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, sameJson, writeCheckpoint,
+  assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
+  PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, writeCheckpoint,
 } from './checkpoint/training-checkpoint';
 import { ImageSet } from './data/types';
 import { ModelSpec } from './models';
@@ -142,20 +143,6 @@ function commonSettings(where: string, o: CommonOptions, defaults: { epochs: num
   };
 }
 
-/** A resume's options: those left out take the saved values (only keys the phase accepts). */
-function withSavedSettings<T extends object>(options: T, saved: PhaseSettings, allowed: readonly string[]): T {
-  const merged: Record<string, unknown> = { ...(options as Record<string, unknown>) };
-  for (const [key, value] of Object.entries(saved)) {
-    if (allowed.includes(key) && merged[key] === undefined) merged[key] = value;
-  }
-  return merged as T;
-}
-
-interface ResumePoint {
-  file: string;
-  contents: CheckpointContents & { training: NonNullable<CheckpointContents['training']> };
-}
-
 function checkCallbacks(where: string, o: CommonOptions): void {
   optionalFunction(where, 'onEpoch', o.onEpoch);
   optionalFunction(where, 'onStep', o.onStep);
@@ -291,7 +278,7 @@ export class PoFTrainer {
    */
   async save(file: string, options: SaveOptions = {}): Promise<void> {
     const where = 'save';
-    if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
+    await assertWritablePath(`${where}: path`, file);
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, ['training', 'metadata']);
     const training = boolean(where, 'training', options.training ?? false);
@@ -369,9 +356,10 @@ export class PoFTrainer {
     checkKeys(where, options, allowed);
     checkCallbacks(where, options);
     this.resident(train, where);
-    const resume = options.resume === undefined ? undefined : await this.readResume(where, options.resume, train);
+    const resume = options.resume === undefined ? undefined
+      : await readResumePoint(where, options.resume, train, { spec: this.spec, device: this.device, model: this.nativeModel });
     const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
-    if (resume) this.assertSameSettings(where, resume, resolved.settings);
+    if (resume) assertSameSettings(where, resume, resolved.settings);
     const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
     const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? 0, 0);
     const s = resolved.settings;
@@ -379,43 +367,6 @@ export class PoFTrainer {
       name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options,
       optimizer: resolved.optimizer, epochOptions: { ...resolved.epochOptions, reportEvery },
     }, resume, checkpoint);
-  }
-
-  /** Reads and checks a `resume` file against this trainer, phase and data, before anything changes. */
-  private async readResume(where: PhaseName, file: unknown, train: ImageSet): Promise<ResumePoint> {
-    if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: resume must be the path of a training checkpoint, got ${JSON.stringify(file)}`);
-    const contents = await readCheckpoint(file, `${where}: resume`);
-    const training = contents.training;
-    if (!training) throw new OptionError(`${where}: resume: ${file} holds weights only; resuming needs a training checkpoint (save(path, { training: true }) or the checkpoint option)`);
-    assertSameModel(`${where}: resume`, file, contents.info.model, this.spec);
-    const saved = training.progress;
-    if (saved.phase !== where) throw new OptionError(`${where}: resume: ${file} was written during ${saved.phase}, not ${where}`);
-    // The generator state is device specific (CPU: Mersenne Twister; CUDA: seed and offset).
-    const kindOf = (device: string) => device.split(':')[0];
-    if (contents.info.device !== undefined && kindOf(contents.info.device) !== kindOf(this.device)) {
-      throw new OptionError(`${where}: resume: ${file} was written on ${contents.info.device}; its generator state cannot continue on ${this.device}`);
-    }
-    const size = train.labels.length;
-    if (saved.dataset.size !== size || saved.dataset.name !== train.name) {
-      throw new OptionError(`${where}: resume: ${file} was trained on '${saved.dataset.name}' (${saved.dataset.size} examples), ` +
-        `not '${train.name}' (${size} examples)`);
-    }
-    const model = this.nativeModel.stateDict();
-    assertMatchesModel(contents.weights, model, file);
-    const groups = this.nativeModel.parameterNames();
-    const updated = new Set(where === 'postTrain' ? groups.features : [...groups.features, ...groups.classifier]);
-    assertMatchesModel(training.optimizer, model.filter((m) => updated.has(m.name)), `${file} (optimizer state)`);
-    return { file, contents: { ...contents, training } };
-  }
-
-  private assertSameSettings(where: PhaseName, resume: ResumePoint, settings: PhaseSettings): void {
-    const saved = resume.contents.training.progress.settings;
-    const differ = Object.keys({ ...saved, ...settings }).filter((key) => !sameJson(saved[key], settings[key]));
-    if (differ.length > 0) {
-      throw new OptionError(`${where}: resume: ${resume.file} continues a run with different options: ` +
-        differ.map((key) => `${key} ${JSON.stringify(saved[key])} (saved) vs ${JSON.stringify(settings[key])} (given)`).join(', ') +
-        '; leave them out to use the saved values');
-    }
   }
 
   private async writeCheckpointFile(file: string, training: boolean, metadata?: Record<string, string>): Promise<void> {

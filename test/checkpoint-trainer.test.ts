@@ -62,7 +62,8 @@ test('save and load refuse what they cannot do, with named errors', async (t) =>
   await t.throwsAsync(fresh.save(path.join(dir, 'x.safetensors'), { training: true }), { instanceOf: OptionError, message: /no phase at an epoch boundary/ });
   await t.throwsAsync(fresh.save(path.join(dir, 'x.safetensors'), { metadata: { kind: 'mine' } }), { instanceOf: OptionError, message: /metadata key 'kind' is reserved/ });
   await t.throwsAsync(fresh.save(path.join(dir, 'x.safetensors'), { compress: true } as never), { instanceOf: OptionError, message: /unknown option 'compress'/ });
-  await t.throwsAsync(fresh.save(''), { instanceOf: OptionError, message: /path must be a file path/ });
+  await t.throwsAsync(fresh.save(''), { instanceOf: OptionError, message: /save: path must be a file path/ });
+  await t.throwsAsync(fresh.save(path.join(dir, 'no', 'x.safetensors')), { instanceOf: OptionError, message: /save: path .*x\.safetensors: the directory .*no does not exist/ });
   // After a step the optimizer is fresh: no longer a phase's epoch boundary.
   const { trainer, data } = await trained(1);
   await trainer.step(data, { method: 'sgd', indices: range(8) });

@@ -266,6 +266,14 @@ export function checkpointFile(target: { path?: string; dir?: string }, phase: P
   return target.path ?? path.join(target.dir!, `${phase}-epoch-${epoch}.safetensors`);
 }
 
+/** A file path whose directory exists (the temporary file goes there too). */
+export async function assertWritablePath(where: string, file: unknown): Promise<void> {
+  if (typeof file !== 'string' || file === '') throw new OptionError(`${where} must be a file path, got ${JSON.stringify(file)}`);
+  const dir = path.dirname(file);
+  const stat = await fs.stat(dir).catch(() => undefined);
+  if (!stat?.isDirectory()) throw new OptionError(`${where} ${file}: the directory ${dir} does not exist`);
+}
+
 /** Validates a `checkpoint` option; the directory is created here so a bad path fails before training. */
 export async function resolveCheckpointTarget(where: string, value: unknown): Promise<{ path?: string; dir?: string; every: number } | undefined> {
   if (value === undefined) return undefined;
@@ -278,10 +286,7 @@ export async function resolveCheckpointTarget(where: string, value: unknown): Pr
   const every = t.every ?? 1;
   if (!Number.isSafeInteger(every) || every < 1) throw new OptionError(`${where}: checkpoint.every must be an integer >= 1, got ${JSON.stringify(t.every)}`);
   if (t.path !== undefined) {
-    if (typeof t.path !== 'string' || t.path === '') throw new OptionError(`${where}: checkpoint.path must be a file path`);
-    const dir = path.dirname(t.path);
-    const stat = await fs.stat(dir).catch(() => undefined);
-    if (!stat?.isDirectory()) throw new OptionError(`${where}: checkpoint.path ${t.path}: the directory ${dir} does not exist`);
+    await assertWritablePath(`${where}: checkpoint.path`, t.path);
     return { path: t.path, every };
   }
   if (typeof t.dir !== 'string' || t.dir === '') throw new OptionError(`${where}: checkpoint.dir must be a directory path`);
