@@ -101,6 +101,12 @@ test('full MLP: Lanczos top-k eigenvalues match the exact Hessian built from HVP
     const rel = Math.abs(top.values[i] - reference.values[i]) / Math.abs(reference.values[i]);
     t.true(rel < 1e-4, `eigenvalue ${i + 1}: ${top.values[i]} vs exact ${reference.values[i]} (rel ${rel})`);
   }
+  // k = n: the whole spectrum, negative eigenvalues included, needs the full Krylov space.
+  const whole = await analysis.hessianTopK(trainer, data, { subset: 'all', k: n, seed: 4 });
+  t.is(whole.iterations, n);
+  t.true(reference.values[n - 1] < 0, 'a ReLU network\'s Hessian is indefinite');
+  const worst = Math.max(...whole.values.map((v, i) => Math.abs(v - reference.values[i])));
+  t.true(worst < 1e-6 * reference.values[0], `whole spectrum: largest deviation ${worst}`);
   // A layer's block is a principal submatrix of the full Hessian: rows/columns of 'layers.1'.
   const offset = 4 * 6 + 6, size = 6 * 5 + 5;
   const block = new Float64Array(size * size);
@@ -110,6 +116,19 @@ test('full MLP: Lanczos top-k eigenvalues match the exact Hessian built from HVP
   for (let i = 0; i < 2; i += 1) {
     t.true(Math.abs(layer.values[i] - blockEigen.values[i]) < 1e-4 * Math.abs(blockEigen.values[i]), `layers.1 eigenvalue ${i + 1}`);
   }
+});
+
+test('a rank-deficient Hessian: one example gives C − 1 nonzero classifier eigenvalues, the rest 0', async (t) => {
+  const trainer = await trainedMlp(9);
+  const problem = await classifierProblem(trainer);
+  const exact = linearClassifierClosedForm(problem, [0]);
+  const reference = symmetricEigen(exact.hessian, exact.size);
+  const top = await analysis.hessianTopK(trainer, data, { indices: Int32Array.of(0), k: 6 });
+  t.true(top.converged);
+  for (let i = 0; i < 3; i += 1) {
+    t.true(Math.abs(top.values[i] - reference.values[i]) < 1e-4 * reference.values[i], `eigenvalue ${i + 1}: ${top.values[i]} vs ${reference.values[i]}`);
+  }
+  for (let i = 3; i < 6; i += 1) t.true(Math.abs(top.values[i]) < 1e-5 * top.values[0], `eigenvalue ${i + 1} is zero: ${top.values[i]}`);
 });
 
 test('HVPs are symmetric (vᵀHw = wᵀHv) and equal central differences of gradients', async (t) => {
