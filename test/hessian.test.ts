@@ -5,7 +5,7 @@ import { analysis, models, PoFTrainer, schedules } from '../lib';
 import { drawBatches } from '../lib/analysis/target';
 import { linearClassifierClosedForm } from './helpers/softmax-hessian';
 import { dot, matVec, norm, relativeError, symmetricEigen } from './helpers/symmetric-eigen';
-import { blobs, range, rng, testDevice as device } from './helpers/synthetic';
+import { blobs, range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
 
 const data = blobs(60, 4, 4, 11, 1.5, 1.5);
 
@@ -265,4 +265,29 @@ test('the model is busy while an analysis runs, and usable again afterwards', as
   const top = await running;
   t.true(top.values[0] >= top.values[1]);
   t.true(Number.isFinite((await trainer.evaluate(data)).loss));
+});
+
+test('BatchNorm networks: evaluation mode makes chunking exact and leaves running statistics untouched', async (t) => {
+  const images = tinyImages(24, 3);
+  const trainer = new PoFTrainer({ model: models.wideResNet({ depth: 10, widen: 1, numClasses: 4 }), device, seed: 2 });
+  await trainer.fit(images, { epochs: 1, batchSize: 8, lr: 0.05, schedule: schedules.constant() });
+  const before = await trainer.stateDict();
+  t.true(Object.keys(before).some((name) => name.endsWith('running_mean')));
+  for (const subset of ['classifier', 'layer1.num_0.conv1', 'bn_out']) {
+    const n = analysis.parameterLayout(trainer, subset).size;
+    const v = randomVector(n, 1), w = randomVector(n, 2);
+    const one = await analysis.hessianVectorProduct(trainer, images, v, { subset, chunkSize: 24 });
+    const many = await analysis.hessianVectorProduct(trainer, images, v, { subset, chunkSize: 5 });
+    t.true(relativeError(many, one) < 1e-5, `${subset}: chunked HVP`);
+    const hw = await analysis.hessianVectorProduct(trainer, images, w, { subset });
+    const a = dot(w, one), b = dot(v, hw);
+    t.true(Math.abs(a - b) < 1e-4 * (Math.abs(a) + Math.abs(b)), `${subset}: wᵀHv ${a} vs vᵀHw ${b}`);
+  }
+  await analysis.curvatureAlongGradient(trainer, images, { batches: 2, batchSize: 8 });
+  await analysis.lossAlongDirection(trainer, images, [randomVector(analysis.parameterLayout(trainer, 'all').size, 3)], [0.1], { subset: 'all' });
+  const after = await trainer.stateDict();
+  for (const name of Object.keys(before)) {
+    const x = before[name].data, y = after[name].data;
+    t.deepEqual(Buffer.from(y.buffer, y.byteOffset, y.byteLength), Buffer.from(x.buffer, x.byteOffset, x.byteLength), name);
+  }
 });
