@@ -5,7 +5,7 @@ import { analysis, models, PoFTrainer, schedules } from '../lib';
 import { drawBatches } from '../lib/analysis/target';
 import { linearClassifierClosedForm } from './helpers/softmax-hessian';
 import { dot, matVec, norm, relativeError, symmetricEigen } from './helpers/symmetric-eigen';
-import { blobs, range, rng, testDevice as device } from './helpers/synthetic';
+import { blobs, range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
 
 const data = blobs(60, 4, 4, 11, 1.5, 1.5);
 
@@ -101,6 +101,12 @@ test('full MLP: Lanczos top-k eigenvalues match the exact Hessian built from HVP
     const rel = Math.abs(top.values[i] - reference.values[i]) / Math.abs(reference.values[i]);
     t.true(rel < 1e-4, `eigenvalue ${i + 1}: ${top.values[i]} vs exact ${reference.values[i]} (rel ${rel})`);
   }
+  // k = n: the whole spectrum, negative eigenvalues included, needs the full Krylov space.
+  const whole = await analysis.hessianTopK(trainer, data, { subset: 'all', k: n, seed: 4 });
+  t.is(whole.iterations, n);
+  t.true(reference.values[n - 1] < 0, 'a ReLU network\'s Hessian is indefinite');
+  const worst = Math.max(...whole.values.map((v, i) => Math.abs(v - reference.values[i])));
+  t.true(worst < 1e-6 * reference.values[0], `whole spectrum: largest deviation ${worst}`);
   // A layer's block is a principal submatrix of the full Hessian: rows/columns of 'layers.1'.
   const offset = 4 * 6 + 6, size = 6 * 5 + 5;
   const block = new Float64Array(size * size);
@@ -110,6 +116,19 @@ test('full MLP: Lanczos top-k eigenvalues match the exact Hessian built from HVP
   for (let i = 0; i < 2; i += 1) {
     t.true(Math.abs(layer.values[i] - blockEigen.values[i]) < 1e-4 * Math.abs(blockEigen.values[i]), `layers.1 eigenvalue ${i + 1}`);
   }
+});
+
+test('a rank-deficient Hessian: one example gives C − 1 nonzero classifier eigenvalues, the rest 0', async (t) => {
+  const trainer = await trainedMlp(9);
+  const problem = await classifierProblem(trainer);
+  const exact = linearClassifierClosedForm(problem, [0]);
+  const reference = symmetricEigen(exact.hessian, exact.size);
+  const top = await analysis.hessianTopK(trainer, data, { indices: Int32Array.of(0), k: 6 });
+  t.true(top.converged);
+  for (let i = 0; i < 3; i += 1) {
+    t.true(Math.abs(top.values[i] - reference.values[i]) < 1e-4 * reference.values[i], `eigenvalue ${i + 1}: ${top.values[i]} vs ${reference.values[i]}`);
+  }
+  for (let i = 3; i < 6; i += 1) t.true(Math.abs(top.values[i]) < 1e-5 * top.values[0], `eigenvalue ${i + 1} is zero: ${top.values[i]}`);
 });
 
 test('HVPs are symmetric (vᵀHw = wᵀHv) and equal central differences of gradients', async (t) => {
@@ -246,4 +265,29 @@ test('the model is busy while an analysis runs, and usable again afterwards', as
   const top = await running;
   t.true(top.values[0] >= top.values[1]);
   t.true(Number.isFinite((await trainer.evaluate(data)).loss));
+});
+
+test('BatchNorm networks: evaluation mode makes chunking exact and leaves running statistics untouched', async (t) => {
+  const images = tinyImages(24, 3);
+  const trainer = new PoFTrainer({ model: models.wideResNet({ depth: 10, widen: 1, numClasses: 4 }), device, seed: 2 });
+  await trainer.fit(images, { epochs: 1, batchSize: 8, lr: 0.05, schedule: schedules.constant() });
+  const before = await trainer.stateDict();
+  t.true(Object.keys(before).some((name) => name.endsWith('running_mean')));
+  for (const subset of ['classifier', 'layer1.num_0.conv1', 'bn_out']) {
+    const n = analysis.parameterLayout(trainer, subset).size;
+    const v = randomVector(n, 1), w = randomVector(n, 2);
+    const one = await analysis.hessianVectorProduct(trainer, images, v, { subset, chunkSize: 24 });
+    const many = await analysis.hessianVectorProduct(trainer, images, v, { subset, chunkSize: 5 });
+    t.true(relativeError(many, one) < 1e-5, `${subset}: chunked HVP`);
+    const hw = await analysis.hessianVectorProduct(trainer, images, w, { subset });
+    const a = dot(w, one), b = dot(v, hw);
+    t.true(Math.abs(a - b) < 1e-4 * (Math.abs(a) + Math.abs(b)), `${subset}: wᵀHv ${a} vs vᵀHw ${b}`);
+  }
+  await analysis.curvatureAlongGradient(trainer, images, { batches: 2, batchSize: 8 });
+  await analysis.lossAlongDirection(trainer, images, [randomVector(analysis.parameterLayout(trainer, 'all').size, 3)], [0.1], { subset: 'all' });
+  const after = await trainer.stateDict();
+  for (const name of Object.keys(before)) {
+    const x = before[name].data, y = after[name].data;
+    t.deepEqual(Buffer.from(y.buffer, y.byteOffset, y.byteLength), Buffer.from(x.buffer, x.byteOffset, x.byteLength), name);
+  }
 });

@@ -15,7 +15,10 @@ export interface SubsetOptions {
   subset?: ParameterSubset;
   /** Examples to average over (default: all of `data`). */
   indices?: Int32Array;
-  /** Examples per forward pass (default 1024); results do not depend on it beyond rounding. */
+  /**
+   * Examples per forward pass (default 256); results do not depend on it beyond rounding. Double
+   * backprop through a large network keeps every activation of a chunk: lower it when memory is short.
+   */
   chunkSize?: number;
 }
 
@@ -26,7 +29,7 @@ export function subsetArgs(where: string, data: ImageSet, options: SubsetOptions
     indices: exampleIndices(where, data, options.indices),
     native: {
       subset: subsetSelectors(where, options.subset ?? 'classifier'),
-      chunkSize: integer(where, 'chunkSize', options.chunkSize ?? 1024, 1),
+      chunkSize: integer(where, 'chunkSize', options.chunkSize ?? 256, 1),
     },
   };
 }

@@ -24,7 +24,7 @@ struct Target {
   std::shared_ptr<const DeviceDataset> data;
   torch::Tensor indices;
   std::vector<std::string> selectors;
-  int64_t chunk_size = 1024;
+  int64_t chunk_size = 256;
 };
 
 Target TargetArgs(const Napi::CallbackInfo& info, const Napi::Object& options) {
@@ -34,7 +34,7 @@ Target TargetArgs(const Napi::CallbackInfo& info, const Napi::Object& options) {
   CheckSameDevice(*t.data, t.model->device);
   t.indices = IndicesArg(info[2], "indices", t.data->size());
   t.selectors = StringArrayField(options, "subset");
-  t.chunk_size = IntField(options, "chunkSize", 1024);
+  t.chunk_size = IntField(options, "chunkSize", 256);
   if (t.chunk_size < 1) throw UserError("chunkSize must be >= 1, got " + std::to_string(t.chunk_size));
   SelectParameters(*t.model->model, t.selectors);  // unknown names fail here, on the main thread
   return t;

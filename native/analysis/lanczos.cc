@@ -47,13 +47,15 @@ EigenPairs LanczosTopK(const SymmetricOperator& apply, int64_t n, const torch::T
     return r / r.norm();
   };
 
-  auto basis = torch::zeros({steps, n}, opts);
+  // The basis grows as needed (doubling): memory is O(iterations used x n), not O(maxIterations x n).
+  auto basis = torch::zeros({std::min(steps, std::max<int64_t>(2 * o.k, 16)), n}, opts);
   std::vector<double> alpha, beta;
   torch::Tensor ritz_values, ritz_vectors;  // of the tridiagonal matrix, ascending
   double scale = 0;                         // running estimate of ||A||
   EigenPairs out;
   auto q = random_unit(0, basis);
   for (int64_t j = 0; j < steps; ++j) {
+    if (j == basis.size(0)) basis = torch::cat({basis, torch::zeros({std::min(steps, 2 * j) - j, n}, opts)});
     basis[j].copy_(q);
     auto w = apply(q);
     const double a = w.dot(q).item<double>();

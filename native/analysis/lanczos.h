@@ -1,6 +1,7 @@
 // Top-k eigenpairs (largest algebraic eigenvalues) of a symmetric linear operator given only as
 // products v -> A v: Lanczos with full reorthogonalisation. Vectors, the basis and the tridiagonal
-// matrix are float64, so the method adds no error of its own beyond the operator's.
+// matrix are float64, so the method adds no error of its own beyond the operator's. Memory: the
+// basis, iterations x n float64.
 #pragma once
 #include <torch/torch.h>
 #include <functional>
