@@ -81,7 +81,7 @@ test('train, eval, post-train, analyze and the figure reproductions chain throug
 
 test('Ctrl-C stops a run at the next step; --resume ends exactly where an uninterrupted run ends', async (t) => {
   const root = tempDir('pof-resume-');
-  const args = (out: string) => ['train', ...TOY, '--epochs', '60', '--batch-size', '16', '--checkpoint-every', '1', '--out', out];
+  const args = (out: string) => ['train', ...TOY, '--epochs', '100', '--batch-size', '16', '--lr', '0.02', '--checkpoint-every', '1', '--out', out];
   const straight = await pof(args(path.join(root, 'straight')));
   t.is(straight.code, 0, straight.stderr);
 
@@ -91,7 +91,7 @@ test('Ctrl-C stops a run at the next step; --resume ends exactly where an uninte
   const code = await new Promise<number | null>((resolve) => {
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      if (/train epoch 3\/60/.test(stderr) && !child.killed) child.kill('SIGINT');
+      if (/fit epoch 3\/100/.test(stderr) && !child.killed) child.kill('SIGINT');
     });
     child.on('close', resolve);
   });
@@ -99,13 +99,13 @@ test('Ctrl-C stops a run at the next step; --resume ends exactly where an uninte
   t.regex(stderr, /stopped; continue with --resume .*checkpoint\.safetensors/);
   t.false(existsSync(path.join(stopped, 'model.safetensors')));
   const done = readLines(path.join(stopped, 'metrics.jsonl')).length;
-  t.true(done >= 3 && done < 60, `${done} epochs before the stop`);
+  t.true(done >= 3 && done < 100, `${done} epochs before the stop`);
 
   const resumed = await pof([...args(stopped), '--resume', path.join(stopped, 'checkpoint.safetensors')]);
   t.is(resumed.code, 0, resumed.stderr);
   t.deepEqual(JSON.parse(resumed.stdout), JSON.parse(straight.stdout), 'the same final test loss and error, to the last bit');
   t.deepEqual(readFileSync(path.join(stopped, 'model.safetensors')), readFileSync(path.join(root, 'straight', 'model.safetensors')));
-  t.is(readLines(path.join(stopped, 'metrics.jsonl')).length, 60);
+  t.is(readLines(path.join(stopped, 'metrics.jsonl')).length, 100);
 });
 
 test('a torch.save file needs --model; a model for other data is refused', async (t) => {

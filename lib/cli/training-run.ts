@@ -62,7 +62,14 @@ export async function startRun(flags: Flags, command: string, data: LoadedData, 
 }
 
 export async function finishRun(run: TrainingRun, result: TrainingResult, data: LoadedData): Promise<void> {
-  run.stop();
+  try {
+    await writeResults(run, result, data);
+  } finally {
+    run.stop(); // a Ctrl-C until here lets the model and figures be written; a second one quits at once
+  }
+}
+
+async function writeResults(run: TrainingRun, result: TrainingResult, data: LoadedData): Promise<void> {
   await writeTrainingCurves(run.dir);
   if (result.aborted) {
     console.error(`stopped; continue with --resume ${run.hooks.checkpoint.path} (the checkpoint of the last completed epoch)`);
@@ -70,7 +77,7 @@ export async function finishRun(run: TrainingRun, result: TrainingResult, data: 
     return;
   }
   const model = run.dir.file('model.safetensors');
-  await run.trainer.save(model, { metadata: { dataset: data.dataset } });
+  await run.trainer.save(model);
   const final = await run.trainer.evaluate(data.test);
   run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: final.examples });
   console.error(`wrote ${model}; test error ${final.error.toFixed(2)} %`);
