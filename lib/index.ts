@@ -2,7 +2,7 @@
 import * as models from './models';
 import * as schedules from './schedules';
 import { fromArrays } from './data/from-arrays';
-import { toy } from './data/toy';
+import { toy, toyBayesError } from './data/toy';
 
 export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
@@ -16,4 +16,4 @@ export { OptionError } from './options';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export { models, schedules };
-export const datasets = { fromArrays, toy };
+export const datasets = { fromArrays, toy, toyBayesError };
