@@ -7,6 +7,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { OptionError } from '../lib';
 import { reproduceToy, ToySummary } from '../lib/reproduce/toy';
+import { median, medianCountingRejected } from '../lib/reproduce/xi-star';
 
 const CLI = path.resolve(__dirname, '../lib/cli.js');
 const short = { seed: 3, sgdEpochs: 12, pofEpochs: 3, xiBatches: 24, testSize: 600 };
@@ -58,7 +59,11 @@ test('the study\'s invariants: SGD learns, PoF keeps the classifier, perturbatio
   }
   t.true(s.classifierNorm > 0);
   t.is(s.claims.length, 4);
-  t.is(s.claims[0].reproduced, s.xiStar.testMedian > s.xiStar.trainMedian);
+  const atInfinity = (v: number | null) => v ?? Infinity;
+  t.is(s.claims[0].reproduced, s.xiStar.testMedian > s.xiStar.trainMedian &&
+    atInfinity(s.xiStar.testMedianCountingRejected) > atInfinity(s.xiStar.trainMedianCountingRejected));
+  // Counting rejected batches as ξ* = ∞ can only raise a median.
+  t.true(atInfinity(s.xiStar.trainMedianCountingRejected) >= s.xiStar.trainMedian);
   t.is(s.claims[1].reproduced, s.pof.testError <= s.sgd.testError);
   t.is(s.claims[2].reproduced, null);
   t.is(s.claims[3].reproduced, null);
@@ -78,6 +83,15 @@ test('summary.md states each claim\'s verdict, and the figures are SVG files', a
   }
   t.true(lines[0].startsWith('SGD: 12 epochs'));
   t.true(lines.some((l) => l.startsWith('PoF: 3 epochs')));
+});
+
+test('medians of xi*: plain, and with rejected batches counted as +infinity', (t) => {
+  t.is(median([3, 1, 2]), 2);
+  t.is(median([4, 1, 3, 2]), 2.5);
+  t.true(Number.isNaN(median([])));
+  t.is(medianCountingRejected([3, 1, 2], 0), 2);
+  t.is(medianCountingRejected([3, 1, 2], 1), 2.5);
+  t.is(medianCountingRejected([1], 2), Infinity);
 });
 
 test('bad options are named', async (t) => {

@@ -30,3 +30,12 @@ export function median(values: number[]): number {
   const m = Math.floor(v.length / 2);
   return v.length % 2 ? v[m] : (v[m - 1] + v[m]) / 2;
 }
+
+/**
+ * Median of ξ* with the rejected batches counted as ξ* = +∞ (their loss was still falling at sMax, so
+ * their minimum, if any, lies beyond every accepted one): an upper bound that leaving them out cannot
+ * bias downward. Infinity when half or more of the batches were rejected.
+ */
+export function medianCountingRejected(values: number[], rejected: number): number {
+  return median([...values, ...Array<number>(rejected).fill(Infinity)]);
+}
