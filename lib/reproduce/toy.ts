@@ -28,7 +28,7 @@ import { median, medianCountingRejected, xiStarSamples } from './xi-star';
  * Measured (see the README): at the paper's 3e-5, PoF stays within ±0.25 points of SGD's test error
  * on seeds 0-4 (one standard error on 4096 examples is ±0.5). At 1e-4 and above PoF is not stable
  * here: after some epochs ξ* and the perturbations grow, training error rises and test error worsens
- * (by 0.4-4.8 points at 1e-4 on these settings, seeds 0-2 with two batch orders; up to 13 at 1e-3). Other toy settings tried with the paper's PoF settings, seeds 0-2,
+ * (seeds 0-2: by 0.4-4.8 points at 1e-4, over two batch orders, and by 2.8-5.8 points at 5e-4). Other toy settings tried with the paper's PoF settings, seeds 0-2,
  * none of which made PoF improve test error consistently: dim 64 + noise 1 + spread 3 (SGD 4-10
  * points above Bayes; PoF +0.2 to +0.8), dim 32 + spread 3 (nearly separable; PoF +0.0 to +0.2),
  * 20 % label noise (PoF −0.5 to +0.4), 256 training examples (PoF −0.2 to 0); and, on the defaults,
