@@ -3,7 +3,7 @@ import { lineSearch } from '../analysis/line-search';
 import { ImageSet } from '../data/types';
 import { PoFTrainer } from '../trainer';
 
-/** ξ* for `batches` random batches of `batchSize` examples of `data` (rejected batches left out). */
+/** ξ* for `batches` random batches of `batchSize` distinct examples of `data` (rejected batches left out). */
 export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options: { batches: number; batchSize: number; seed: number }):
   Promise<{ xi: number[]; rejected: number }> {
   const state = await trainer.stateDict();
@@ -14,8 +14,15 @@ export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options
   const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
   const xi: number[] = [];
   let rejected = 0;
+  // Each batch: distinct examples (a partial Fisher-Yates shuffle), like a training mini-batch.
+  const pool = Int32Array.from({ length: n }, (_, i) => i);
+  const size = Math.min(options.batchSize, n);
   for (let b = 0; b < options.batches; b += 1) {
-    const indices = Int32Array.from({ length: Math.min(options.batchSize, n) }, () => Math.floor(next() * n));
+    for (let k = 0; k < size; k += 1) {
+      const j = k + Math.floor(next() * (n - k));
+      [pool[k], pool[j]] = [pool[j], pool[k]];
+    }
+    const indices = pool.slice(0, size);
     const features = await trainer.features(data, indices);
     const labels = Int32Array.from(indices, (i) => data.labels[i]);
     const r = lineSearch({ features, labels, weight, bias, numClasses: data.numClasses });
