@@ -58,6 +58,10 @@ test('the study\'s invariants: SGD learns, PoF keeps the classifier, perturbatio
     t.true(Math.abs(e.perturbation - s.settings.pof.gamma * e.xi) <= 1e-5 * Math.max(1, e.perturbation), `epoch ${e.epoch}`);
   }
   t.true(s.classifierNorm > 0);
+  // ‖mean δ‖ ≤ mean ‖δ‖ (triangle inequality), and a cosine is a cosine.
+  const spread = s.xiStar.trainPerturbations;
+  t.true(spread.meanNorm > 0 && spread.normOfMean >= 0 && spread.normOfMean <= spread.meanNorm * (1 + 1e-9));
+  t.true(Math.abs(spread.cosineWithClassifier) <= 1 + 1e-9);
   t.is(s.claims.length, 4);
   const atInfinity = (v: number | null) => v ?? Infinity;
   t.is(s.claims[0].reproduced, s.xiStar.testMedian > s.xiStar.trainMedian &&

@@ -11,7 +11,7 @@ import { checkKeys, integer, OptionError } from '../options';
 import { histogram, trainingCurves, writeFigure } from '../plot';
 import { constant, multistep } from '../schedules';
 import { EpochReport, PoFTrainer } from '../trainer';
-import { median, medianCountingRejected, xiStarSamples } from './xi-star';
+import { median, medianCountingRejected, PerturbationSpread, xiStarSamples } from './xi-star';
 
 /**
  * The study's settings. Chosen by the paper's principles, never by looking at test results:
@@ -96,6 +96,8 @@ export interface ToySummary {
     testRejected: number;
     batches: number;
     batchSize: number;
+    /** PoF's perturbations δ_B = −γ ξ* ĝ of these training batches at the SGD solution: their common part. */
+    trainPerturbations: PerturbationSpread;
   };
   /** Per PoF epoch: mean objective L_B̃(φ, θ') and its error, mean ξ*, ‖θ' − θ0‖, reject rate, test error. */
   pofTraining: { epoch: number; loss: number; error: number; xi: number; perturbation: number; rejectRate: number; testError: number }[];
@@ -180,7 +182,7 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
   const classifierNorm = Math.hypot(...(sgdState['classifiers.0.weight'].data as Float32Array), ...(sgdState['classifiers.0.bias'].data as Float32Array));
 
   // Fig. 2b: ξ* of training vs test batches at the SGD solution (distinct seeds for the two draws).
-  const xb = { batches: o.xiBatches, batchSize: TOY_STUDY.xiStar.batchSize };
+  const xb = { batches: o.xiBatches, batchSize: TOY_STUDY.xiStar.batchSize, gamma: TOY_STUDY.pof.gamma };
   const xiTrain = await xiStarSamples(trainer, train, { ...xb, seed: 1 });
   const xiTest = await xiStarSamples(trainer, test, { ...xb, seed: 2 });
 
@@ -205,6 +207,7 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
     trainMedianCountingRejected: finiteOrNull(medianCountingRejected(xiTrain.xi, xiTrain.rejected)),
     testMedianCountingRejected: finiteOrNull(medianCountingRejected(xiTest.xi, xiTest.rejected)),
     trainRejected: xiTrain.rejected, testRejected: xiTest.rejected, batches: xb.batches, batchSize: xb.batchSize,
+    trainPerturbations: xiTrain.perturbations,
   };
   const pofTraining = pofRun.history.map((h, i) => ({
     epoch: h.epoch, loss: h.loss, error: h.error, xi: h.xi!, perturbation: h.perturbation!, rejectRate: h.rejectRate!, testError: pofCurves.testError[i],
@@ -283,6 +286,14 @@ function notes(s: ToySummary): string[] {
   out.push(`During PoF the classifier was perturbed by ‖θ' − θ0‖ = ${meanPerturbation.toFixed(3)} on average (‖θ0‖ = ${s.classifierNorm.toFixed(3)}, ` +
     `${((100 * meanPerturbation) / s.classifierNorm).toFixed(0)} %), and ${(100 * meanReject).toFixed(0)} % of the line searches were rejected ` +
     '(the batch loss kept falling along −g up to sMax: no perturbation that step).');
+  const spread = s.xiStar.trainPerturbations;
+  if (spread.meanNorm > 0) {
+    out.push(`The perturbations share a common part: over ${s.xiStar.batches - s.xiStar.trainRejected} training batches at the SGD solution, ` +
+      `‖mean δ_B‖ = ${spread.normOfMean.toFixed(3)} against a mean ‖δ_B‖ of ${spread.meanNorm.toFixed(3)} ` +
+      `(${((100 * spread.normOfMean) / spread.meanNorm).toFixed(0)} %), and the mean points along θ0 (cosine ${spread.cosineWithClassifier.toFixed(2)}): ` +
+      'about that share of a perturbation rescales the classifier rather than probing a batch-specific direction. ' +
+      'Weight decay explains it: at SGD\'s equilibrium the mean batch gradient of the loss is about −(weight decay)·θ0.');
+  }
   const dPof = s.pof.testError - s.sgd.testError, dControl = s.control.testError - s.sgd.testError;
   out.push(`Test error change versus SGD: PoF ${signed(dPof)} points, the same steps without perturbation ${signed(dControl)} points; ` +
     `PoF versus that control: ${signed(s.pof.testError - s.control.testError)} points.`);

@@ -3,9 +3,22 @@ import { lineSearch } from '../analysis/line-search';
 import { ImageSet } from '../data/types';
 import { PoFTrainer } from '../trainer';
 
-/** ξ* for `batches` random batches of `batchSize` distinct examples of `data` (rejected batches left out). */
-export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options: { batches: number; batchSize: number; seed: number }):
-  Promise<{ xi: number[]; rejected: number }> {
+/** How PoF's perturbations δ_B = −γ ξ*_B ĝ_B of the accepted batches add up: is there a common part? */
+export interface PerturbationSpread {
+  /** Mean of ‖δ_B‖. */
+  meanNorm: number;
+  /** ‖mean of δ_B‖: 0 if the perturbations cancel out, meanNorm if they all point the same way. */
+  normOfMean: number;
+  /** Cosine between the mean δ_B and θ0 (weight and bias): near 1, the common part rescales θ0. */
+  cosineWithClassifier: number;
+}
+
+/**
+ * ξ* for `batches` random batches of `batchSize` distinct examples of `data` (rejected batches left
+ * out), and the spread of the perturbations PoF would apply with expansion factor `gamma`.
+ */
+export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options: { batches: number; batchSize: number; seed: number; gamma: number }):
+  Promise<{ xi: number[]; rejected: number; perturbations: PerturbationSpread }> {
   const state = await trainer.stateDict();
   const weight = state['classifiers.0.weight'].data as Float32Array;
   const bias = state['classifiers.0.bias'].data as Float32Array;
@@ -14,6 +27,8 @@ export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options
   const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
   const xi: number[] = [];
   let rejected = 0;
+  const sum = new Float64Array(weight.length + bias.length);
+  let normSum = 0;
   // Each batch: distinct examples (a partial Fisher-Yates shuffle), like a training mini-batch.
   const pool = Int32Array.from({ length: n }, (_, i) => i);
   const size = Math.min(options.batchSize, n);
@@ -26,9 +41,26 @@ export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options
     const features = await trainer.features(data, indices);
     const labels = Int32Array.from(indices, (i) => data.labels[i]);
     const r = lineSearch({ features, labels, weight, bias, numClasses: data.numClasses });
-    if (r.rejected) rejected += 1; else xi.push(r.xi);
+    if (r.rejected) {
+      rejected += 1;
+      continue;
+    }
+    xi.push(r.xi);
+    // δ_B = −γ s* g (= −γ ξ* ĝ), in the order weight then bias.
+    let squared = 0;
+    [r.gradWeight, r.gradBias].forEach((g, part) => g.forEach((v, k) => {
+      const d = -options.gamma * r.step * v;
+      sum[part === 0 ? k : weight.length + k] += d;
+      squared += d * d;
+    }));
+    normSum += Math.sqrt(squared);
   }
-  return { xi, rejected };
+  const accepted = xi.length;
+  const mean = Array.from(sum, (v) => v / Math.max(1, accepted));
+  const theta = [...weight, ...bias];
+  const normOfMean = Math.hypot(...mean);
+  const cosine = mean.reduce((a, v, k) => a + v * theta[k], 0) / (normOfMean * Math.hypot(...theta) || 1);
+  return { xi, rejected, perturbations: { meanNorm: normSum / Math.max(1, accepted), normOfMean, cosineWithClassifier: cosine } };
 }
 
 export function median(values: number[]): number {
