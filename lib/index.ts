@@ -4,6 +4,7 @@ import * as schedules from './schedules';
 import { fromArrays } from './data/from-arrays';
 import { subset } from './data/subset';
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from './data/readers';
+import { toyBayesError } from './data/toy';
 
 export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
@@ -21,4 +22,4 @@ export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export * as analysis from './analysis';
 export { models, schedules };
 /** Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer. */
-export const datasets = { fromArrays, subset, toy, cifar10, cifar100, svhn, fashionMnist, mnist };
+export const datasets = { fromArrays, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist };

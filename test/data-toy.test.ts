@@ -1,5 +1,5 @@
 import test from 'ava';
-import { toy } from '../lib/data/toy';
+import { toy, toyBayesError } from '../lib/data/toy';
 import type { ImageSet } from '../lib/data/types';
 
 function squaredDistance(a: ImageSet, i: number, b: ImageSet, j: number): number {
@@ -142,4 +142,22 @@ test('options are validated', (t) => {
   t.throws(() => toy({ labelNoise: 1.5 }), { message: /labelNoise must be <= 1/ });
   t.throws(() => toy({ seed: -1 }), { message: /seed must be >= 0/ });
   t.deepEqual(toy({ dim: 3, trainSize: 8, testSize: 8 }).train.shape, [8, 3]); // latentDim defaults to min(6, dim)
+});
+
+test('the Bayes-optimal test error: a floor below what memorising and linear rules reach, zero for far-apart blobs', (t) => {
+  for (const seed of [0, 1]) {
+    const options = { seed, testSize: 1000 };
+    const bayes = toyBayesError(options);
+    const { train, test: testSet } = toy(options);
+    const oneNN = 100 * (1 - oneNearestNeighbourAccuracy(train, testSet));
+    const nearestMean = 100 * (1 - nearestMeanAccuracy(train, testSet));
+    t.log(`seed ${seed}: Bayes ${bayes.toFixed(2)} %, 1-NN ${oneNN.toFixed(2)} %, nearest mean ${nearestMean.toFixed(2)} %`);
+    t.true(bayes > 0 && bayes < oneNN && bayes < nearestMean, `Bayes ${bayes}`);
+    t.is(toyBayesError(options), bayes);
+  }
+  // Blob centres 100 standard deviations apart: the classes do not overlap.
+  t.is(toyBayesError({ seed: 2, spread: 100, testSize: 500 }), 0);
+  // Label noise corrupts only the training split, so the test floor is unchanged.
+  t.is(toyBayesError({ seed: 2, labelNoise: 0.3, testSize: 500 }), toyBayesError({ seed: 2, testSize: 500 }));
+  t.throws(() => toyBayesError({ spread: 0 }), { message: /datasets\.toyBayesError: spread must be > 0, got 0/ });
 });
