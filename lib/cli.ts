@@ -19,7 +19,7 @@ const COMMANDS: Command[] = [
 ];
 
 function overview(): string {
-  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.summary.split('. ')[0].replace(/\.$/, '')}`);
+  const lines = COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.brief}`);
   return ['usage: pof <command> [options]', '', 'commands:', ...lines, '', 'Every command takes --help.'].join('\n');
 }
 

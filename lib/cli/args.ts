@@ -20,6 +20,9 @@ export interface Flag {
 
 export interface Command {
   name: string;
+  /** One line for `pof --help`. */
+  brief: string;
+  /** The paragraph of `pof <name> --help`. */
   summary: string;
   flags: Record<string, Flag>;
   run(flags: Flags): Promise<void>;

@@ -10,6 +10,7 @@ type Analysis = (typeof ANALYSES)[number];
 
 export const analyzeCommand: Command = {
   name: 'analyze',
+  brief: 'Hessian eigenvalues, curvature, ξ*, perturbation sizes of a model, with figures',
   summary: 'The paper\'s analyses of one trained model, as OUT/analysis.json and figures in OUT/figures: hessian (top-k ' +
     'eigenvalues of the classifier Hessian, training loss), curvature (ĝᵀHĝ per mini-batch, train and test: Fig. 5), xi ' +
     '(ξ* of training vs test batches: Fig. 2b), perturbation (Fig. 6), correlation (Fig. 2a), loss-1d (Fig. 1d), ' +

@@ -5,6 +5,7 @@ import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 
 export const evalCommand: Command = {
   name: 'eval',
+  brief: 'test error and loss of a trained model, as JSON',
   summary: 'Evaluates a trained model on the test split; prints JSON { "error": <percent>, "loss": <mean cross-entropy> }.',
   flags: {
     ...FROM_FLAGS,

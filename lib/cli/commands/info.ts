@@ -2,6 +2,7 @@ import type { Command } from '../args';
 
 export const infoCommand: Command = {
   name: 'info',
+  brief: 'LibTorch version, CUDA and devices, as JSON',
   summary: 'Prints the LibTorch version, CUDA availability and the devices as JSON.',
   flags: {},
   async run() {

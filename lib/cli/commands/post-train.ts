@@ -7,6 +7,7 @@ import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-
 
 export const postTrainCommand: Command = {
   name: 'post-train',
+  brief: 'post-train its feature extractor with PoF',
   summary: 'Post-trains the feature extractor of a trained model with PoF (the paper: 10 or 50 epochs, lr 3e-5, γ = 2, ' +
     'the classifier fixed). Writes the same run directory as train.',
   flags: {

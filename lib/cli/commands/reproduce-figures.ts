@@ -32,6 +32,7 @@ function figureOptions(flags: Flags, data: LoadedData) {
 
 export const reproduceFig5Command: Command = {
   name: 'reproduce fig5',
+  brief: 'Fig. 5: curvature histograms, a SAM model vs its PoF successor',
   summary: 'Fig. 5: histograms of the curvature along the mini-batch gradient (ĝᵀHĝ in classifier space) on training and ' +
     'test batches, for a SAM model and its PoF successor. Writes OUT/fig5.json and OUT/figures/fig5-{train,test}.svg.',
   flags: {
@@ -51,6 +52,7 @@ export const reproduceFig5Command: Command = {
 
 export const reproduceFig6Command: Command = {
   name: 'reproduce fig6',
+  brief: 'Fig. 6: perturbation-size histograms of PoF, SAM and SGD',
   summary: 'Fig. 6: histograms of perturbation sizes in classifier space at a SAM model (where PoF starts): PoF\'s γ·ξ*·ĝ, ' +
     'SAM\'s ε (its classifier part), an SGD step η·g. Writes OUT/fig6.json and OUT/figures/fig6.svg.',
   flags: {

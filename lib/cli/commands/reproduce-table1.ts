@@ -5,6 +5,7 @@ import { epochLog } from '../epoch-log';
 
 export const reproduceTable1Command: Command = {
   name: 'reproduce table1',
+  brief: 'Table 1: test error of SGD, SAM, SAM→PoF beside the paper\'s',
   summary: 'Table 1: test error of SGD, SAM and SAM→PoF on one dataset, beside the paper\'s numbers. --scale full is the ' +
     'paper\'s protocol (WRN-28-10, 200/250 epochs, PoF +10/+50, seeds 0,1,2: days on one GPU); --scale smoke a small ' +
     'model for 8/10 epochs (minutes on a CPU with --train-size). Run it once per dataset with the same --out: ' +

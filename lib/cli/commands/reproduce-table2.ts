@@ -5,6 +5,7 @@ import { epochLog } from '../epoch-log';
 
 export const reproduceTable2Command: Command = {
   name: 'reproduce table2',
+  brief: 'Table 2: seconds per epoch of SGD, SAM, PoF and their ratios',
   summary: 'Table 2: seconds per epoch of SGD, SAM and PoF on the same model, data and batch size, and their ratios to SGD, ' +
     'beside the paper\'s. --scale full: WRN-28-10, batch 256; smoke: WRN-10-2, batch 128.',
   flags: {

@@ -3,6 +3,7 @@ import { seedFlag } from '../common-flags';
 
 export const reproduceToyCommand: Command = {
   name: 'reproduce toy',
+  brief: 'the paper\'s toy study (Fig. 1-2) on the CPU in a few minutes',
   summary: 'The paper\'s toy study (Fig. 1-2) on the CPU in a few minutes: a 5-layer MLP trained with SGD on a seeded ' +
     'synthetic set (datasets.toy), post-trained with PoF (the paper\'s lr 3e-5, γ 2), next to a control that runs the same ' +
     'steps without perturbation (γ 0); the Hessian analyses of each. Writes OUT/summary.json (sgd, pof, control: losses, ' +

@@ -7,6 +7,7 @@ import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-
 
 export const trainCommand: Command = {
   name: 'train',
+  brief: 'train a model with SGD or SAM (the paper\'s protocol by default)',
   summary: 'Trains a model with SGD or SAM (the paper\'s protocol by default: WRN-28-10, batch 256, lr 0.1 (SVHN 0.01) ' +
     '× 0.2 at epochs 60, 120, 160, 200, Nesterov momentum 0.9, weight decay 5e-4; SAM ρ 0.05 (SVHN 0.01)). Writes ' +
     'OUT/config.json, OUT/metrics.jsonl, a training checkpoint every --checkpoint-every epochs (OUT/checkpoint.safetensors, ' +
