@@ -19,14 +19,15 @@ export interface LoadedData extends DatasetSplits {
   dataset: DatasetName;
 }
 
-export async function loadDatasetFlags(flags: Flags, seed = 0): Promise<LoadedData> {
+/** The splits the flags name; `sizes` are the subset sizes when --train-size / --test-size are not given. */
+export async function loadDatasetFlags(flags: Flags, seed = 0, sizes: { train?: number; test?: number } = {}): Promise<LoadedData> {
   const dataset = choiceFlag(flags, 'dataset', 'toy', DATASET_NAMES);
   const dir = stringFlag(flags, 'data-dir');
   if (dataset !== 'toy' && dir === undefined) throw new UsageError(`--dataset ${dataset} needs --data-dir DIR (the directory of its download)`);
   if (flags['svhn-extra'] && dataset !== 'svhn') throw new UsageError('--svhn-extra applies to --dataset svhn only');
   const splits = await read(dataset, dir ?? '', flags['svhn-extra'] === true);
-  const trainSize = numberFlag(flags, 'train-size', 0, { integer: true, min: 1 });
-  const testSize = numberFlag(flags, 'test-size', 0, { integer: true, min: 1 });
+  const trainSize = numberFlag(flags, 'train-size', sizes.train ?? 0, { integer: true, min: 1 });
+  const testSize = numberFlag(flags, 'test-size', sizes.test ?? 0, { integer: true, min: 1 });
   return {
     dataset,
     train: trainSize ? subset(splits.train, Math.min(trainSize, splits.train.shape[0]), seed) : splits.train,
