@@ -8,7 +8,7 @@ export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
 export type { Dtype } from './native';
 export { PoFTrainer } from './trainer';
-export type { TrainerOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry } from './trainer';
+export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry } from './trainer';
 export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
 export type { ModelSpec } from './models';
 export type { Schedule } from './schedules';

@@ -5,6 +5,7 @@
 #include "data/dataset_wrap.h"
 #include "engine/engine_wrap.h"
 #include "info.h"
+#include "instrument/instrument_wrap.h"
 #include "models/model_wrap.h"
 #include "tensor.h"
 
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Init(env));
   InitInfo(env, exports);
   InitLineSearch(env, exports);
+  InitInstruments(env, exports);
   return exports;
 }
 

@@ -20,6 +20,7 @@ struct EpochOptions {
   double gamma = 2.0;                // PoF: the fixed value, or gamma_max for uniform / linear
   GammaMode gamma_mode = GammaMode::kFixed;
   int64_t weak_batch_size = 256;     // PoF: |B|
+  bool feature_reuse = false;        // PoF: B = the previous iteration's B~ (its features, one step stale)
   PofOptions pof;
   int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
   int64_t total_epochs = 1;          // of the phase (linear schedule)
@@ -35,6 +36,13 @@ struct EpochStats {
   bool cancelled = false;
 };
 
+// Speed options; they do not change the maths beyond floating-point rounding (bf16 autocast: more).
+struct PerformanceOptions {
+  bool channels_last = false;    // 4-D weights and batches in NHWC memory layout
+  bool cudnn_benchmark = false;  // CUDA only; process-wide: cuDNN picks the fastest convolution algorithms
+  bool autocast_bf16 = false;    // CUDA only: forward passes under bf16 autocast (line search stays float32)
+};
+
 struct EvalStats {
   int64_t examples = 0;
   double loss = 0, error = 0;  // error in percent
@@ -47,6 +55,8 @@ class Engine {
   // A fresh base optimizer (momentum buffers at zero) over all parameters or the features only.
   void ConfigureOptimizer(bool features_only, const SgdOptions& options);
   void SetLearningRate(double lr);
+  // Validated against the device and model; call before training (converts the weights' layout).
+  void ConfigurePerformance(const PerformanceOptions& options);
   Sgd& optimizer();
 
   using Report = std::function<void(int64_t step, int64_t steps, const EpochStats& so_far)>;
@@ -65,13 +75,19 @@ class Engine {
   at::Generator& generator() { return generator_; }
 
  private:
-  StepStats Step(const Batch& regular, const Batch* weak, const EpochOptions& options, double schedule_fraction);
+  // `draw_weak` gives PoF's B when its features are not carried over from the previous iteration.
+  StepStats Step(const Batch& regular, const std::function<Batch()>& draw_weak, const EpochOptions& options,
+                 double schedule_fraction);
+  Batch Prepare(Batch batch) const;
   void CheckDevice(const DeviceDataset& data) const;
 
   std::shared_ptr<ModelHandle> model_;
   at::Generator generator_;
   std::unique_ptr<Sgd> optimizer_;
   bool optimizer_features_only_ = false;
+  PerformanceOptions performance_;
+  // The last PoF iteration's B~ features and labels: B of the next one under feature reuse.
+  torch::Tensor carried_features_, carried_labels_;
   std::atomic<bool> cancel_{false};
 };
 
