@@ -30,13 +30,29 @@ function syntheticImages(examples: number, seed: number): ImageSet {
   });
 }
 
-/** One epoch over `data` (one step per batch) with this method; returns its native wall time (s). */
-async function epoch(trainer: PoFTrainer, method: MethodName, data: ImageSet, batch: number): Promise<number> {
-  const common = { epochs: 1, batchSize: batch };
+interface EpochTime {
+  seconds: number;
+  /** Seconds after the epoch's first step (null where not measured): PoF with feature reuse computes
+   *  B afresh in that step only, so a short benchmark epoch overstates its share of a real epoch. */
+  afterFirstStep: number | null;
+}
+
+/**
+ * One epoch over `data` (one step per batch) with this method: its native wall time. With
+ * `stepTimes`, progress after every step also gives the time after the first step (on the CPU only:
+ * there a report reads nothing from a device).
+ */
+async function epoch(trainer: PoFTrainer, method: MethodName, data: ImageSet, batch: number, stepTimes = false): Promise<EpochTime> {
+  let first: number | null = null;
+  const common = {
+    epochs: 1, batchSize: batch, reportEvery: stepTimes ? 1 : 0,
+    onStep: (r: { step: number; seconds: number }) => { if (r.step === 1) first = r.seconds; },
+  };
   const result = method === 'sgd' || method === 'sam'
     ? await trainer.fit(data, { ...common, method, lr: 0.01 })
     : await trainer.postTrain(data, { ...common, featureReuse: method === 'pofReuse' });
-  return result.history[0].seconds;
+  const seconds = result.history[0].seconds;
+  return { seconds, afterFirstStep: first === null ? null : seconds - first };
 }
 
 function median(values: number[]): number {
@@ -68,16 +84,24 @@ async function main(): Promise<void> {
   const timed = syntheticImages(a.steps * a.batch, 2);
   console.log(`warming up (${a.warmup} step(s) per method)...`);
   for (const m of METHODS) await epoch(trainer, m, warm, a.batch);
+  const stepTimes = a.device === 'cpu' && a.steps > 1;
   native.cudaPeakMemory(a.device, true);
 
   // Interleaved rounds: a load change on the machine hits every method alike.
   const seconds: Record<MethodName, number[]> = { sgd: [], sam: [], pof: [], pofReuse: [] };
+  const later: Record<MethodName, number[]> = { sgd: [], sam: [], pof: [], pofReuse: [] };
   for (let r = 0; r < a.rounds; r += 1) {
-    for (const m of METHODS) seconds[m].push(await epoch(trainer, m, timed, a.batch));
+    for (const m of METHODS) {
+      const t = await epoch(trainer, m, timed, a.batch, stepTimes);
+      seconds[m].push(t.seconds);
+      if (t.afterFirstStep !== null) later[m].push(t.afterFirstStep);
+    }
     console.log(`round ${r + 1}/${a.rounds}: ${METHODS.map((m) => `${m} ${seconds[m][r].toFixed(2)} s`).join(', ')}`);
   }
-  const rates = Object.fromEntries(METHODS.map((m) => [m, median(seconds[m].map((s) => (a.steps * a.batch) / s))])) as
-    Record<MethodName, number>;
+  const rateOf = (times: Record<MethodName, number[]>, steps: number) => Object.fromEntries(METHODS.map((m) =>
+    [m, median(times[m].map((s) => (steps * a.batch) / s))])) as Record<MethodName, number>;
+  const rates = rateOf(seconds, a.steps);
+  const steady = stepTimes ? rateOf(later, a.steps - 1) : null;
   const cudaPeak = native.cudaPeakMemory(a.device);
   const rssPeakMB = process.resourceUsage().maxRSS / 1024;
 
@@ -98,11 +122,18 @@ async function main(): Promise<void> {
 
   console.log();
   console.log(formatTable(rates, pytorch, a, threads));
+  if (steady) {
+    console.log(`\nafter each epoch's first step (a ${a.steps}-step epoch overstates the first step's share): ` +
+      METHODS.map((m) => `${m} ${steady[m].toFixed(1)} images/s (${(steady.sgd / steady[m]).toFixed(3)} × SGD's time)`).join(', '));
+  }
   if (profile) console.log(`\n${formatProfile(profile)}`);
   const out = {
     device: a.device, model: a.model, batch: a.batch, steps: a.steps, rounds: a.rounds, threads,
     imagesPerSecond: rates,
     ratioToSgd: Object.fromEntries(METHODS.map((m) => [m, rates.sgd / rates[m]])),
+    afterFirstStep: steady && {
+      imagesPerSecond: steady, ratioToSgd: Object.fromEntries(METHODS.map((m) => [m, steady.sgd / steady[m]])),
+    },
     pytorch: pytorch ? { sgd: pytorch.imagesPerSecond.sgd, sam: pytorch.imagesPerSecond.sam } : null,
     pytorchVersion: pytorch?.torch ?? null,
     ratioToPytorch: pytorch ? { sgd: rates.sgd / pytorch.imagesPerSecond.sgd, sam: rates.sam / pytorch.imagesPerSecond.sam } : null,
