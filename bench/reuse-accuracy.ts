@@ -1,7 +1,8 @@
 // Does feature reuse (B = the previous iteration's B~, features one step stale) change PoF's accuracy?
 // From the same SGD-trained weights, PoF with fresh B features vs with reuse, same seed (same B~
 // sequence), on the toy set and on Fashion-MNIST; test error and loss of each, per seed.
-//   node dist/bench/reuse-accuracy.js [--seeds 3] [--fashion-mnist DIR] [--json out.json]
+//   node dist/bench/reuse-accuracy.js [--seeds 3] [--toy-lr 5e-4] [--fmnist-lr 1e-3] [--fashion-mnist DIR]
+//                                     [--json out.json]
 import * as fs from 'fs';
 import { datasets, models, PoFTrainer, schedules } from '../lib';
 import type { ImageSet, ModelSpec, PostTrainOptions, FitOptions, StateDict } from '../lib';
@@ -71,7 +72,7 @@ async function main(): Promise<void> {
       name: 'toy', train, test,
       model: models.mlp({ inputDim: train.shape[1], hidden: [64, 64, 64, 64], numClasses: train.numClasses }),
       fit: { method: 'sgd', epochs: 100, batchSize: 32, lr: 0.05, weightDecay: 5e-3, schedule: schedules.multistep([50, 75], 0.2) },
-      post: { epochs: 50, batchSize: 32, lr: 5e-4, weightDecay: 5e-3, gamma: 2 },
+      post: { epochs: 50, batchSize: 32, lr: Number(arg('toy-lr', '5e-4')), weightDecay: 5e-3, gamma: 2 },
     });
   }
   if (fs.existsSync(fmnistDir)) {
@@ -81,7 +82,7 @@ async function main(): Promise<void> {
       name: 'fashion-mnist', train: plain, test,
       model: models.mlp({ inputDim: 784, hidden: [256, 256], numClasses: 10 }),
       fit: { method: 'sgd', epochs: 8, batchSize: 128, lr: 0.05, schedule: schedules.multistep([6], 0.2) },
-      post: { epochs: 3, batchSize: 128, lr: 1e-3, gamma: 2 },
+      post: { epochs: 3, batchSize: 128, lr: Number(arg('fmnist-lr', '1e-3')), gamma: 2 },
     });
   }
   const results: Record<string, Outcome[]> = {};
