@@ -67,12 +67,27 @@ export interface NativeEpochOptions {
   gamma?: number;
   gammaMode?: 'fixed' | 'uniform' | 'linear';
   weakBatchSize?: number;
+  featureReuse?: boolean;
   initialStep?: number;
   maxStep?: number;
   partitions?: number;
   epoch?: number;
   totalEpochs?: number;
   reportEvery?: number;
+}
+
+export interface NativePerformanceOptions {
+  channelsLast?: boolean;
+  cudnnBenchmark?: boolean;
+  autocast?: 'none' | 'bf16';
+}
+
+export interface OpProfileRow {
+  name: string;
+  calls: number;
+  /** Time in the op itself, and including the ops it called (ms). */
+  selfMs: number;
+  totalMs: number;
 }
 
 export interface NativeEpochStats {
@@ -95,6 +110,7 @@ export interface NativeProgress extends NativeEpochStats {
 export interface NativeEngine {
   configureOptimizer(options: { featuresOnly: boolean; lr: number; momentum: number; weightDecay: number; nesterov: boolean }): void;
   setLearningRate(lr: number): void;
+  configurePerformance(options: NativePerformanceOptions): void;
   trainEpoch(data: NativeDataset, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochStats>;
   trainStep(data: NativeDataset, indices: Int32Array, weakIndices: Int32Array | null, options: NativeEpochOptions): Promise<NativeEpochStats>;
   evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number }>;
@@ -166,6 +182,13 @@ export interface NativeAddon {
   cudaDeviceCount(): number;
   manualSeed(seed: number): void;
   numThreads(set?: number): number;
+  /** Counts host synchronisations (value reads, data-dependent shapes, host/device copies) while on. */
+  watchHostSyncs(on: boolean): void;
+  hostSyncCount(): number;
+  startOpProfile(): void;
+  stopOpProfile(): { wallMs: number; ops: OpProfileRow[] };
+  /** Peak bytes allocated on a CUDA device (null elsewhere); `reset` starts a new peak. */
+  cudaPeakMemory(device: string, reset?: boolean): number | null;
 }
 
 function load(): NativeAddon {

@@ -9,7 +9,8 @@ import {
 } from './checkpoint/training-checkpoint';
 import { ImageSet } from './data/types';
 import { ModelSpec } from './models';
-import { AnyTypedArray, Dtype, native, NativeDataset, NativeEngine, NativeEpochOptions, NativeEpochStats, NativeModel } from './native';
+import { AnyTypedArray, Dtype, native, NativeDataset, NativeEngine, NativeEpochOptions, NativeEpochStats, NativeModel,
+  NativePerformanceOptions } from './native';
 import { boolean, checkKeys, integer, number, oneOf, optionalFunction, OptionError } from './options';
 import { constant, learningRateAt, multistep, Schedule, validateSchedule } from './schedules';
 
@@ -21,6 +22,18 @@ export interface TrainerOptions {
   device?: string;
   /** Fixes initial weights, batch order, augmentation and PoF's draws (default 0). */
   seed?: number;
+  /** Speed options (see PerformanceOptions). */
+  performance?: PerformanceOptions;
+}
+
+/** Speed options; the maths is unchanged except for rounding (more of it under bf16 autocast). */
+export interface PerformanceOptions {
+  /** NHWC memory layout for convolution weights and batches (CPU and CUDA; convolutional models only). */
+  channelsLast?: boolean;
+  /** CUDA only, process-wide: cuDNN times the convolution algorithms once per shape and keeps the fastest. */
+  cudnnBenchmark?: boolean;
+  /** CUDA only: forward passes under bf16 autocast; PoF's line search stays float32. Default 'none'. */
+  autocast?: 'none' | 'bf16';
 }
 
 /** What each epoch reports (and `onStep` every `reportEvery` steps, with step counts). */
@@ -85,6 +98,11 @@ export interface PostTrainOptions extends CommonOptions {
   gammaMode?: 'fixed' | 'uniform' | 'linear';
   /** Size of B, the batch the line search runs on (default: batchSize). */
   weakBatchSize?: number;
+  /**
+   * B = the previous iteration's B̃, with the features computed for its update (one step stale):
+   * saves PoF's extra forward pass. The first iteration of each epoch draws its own B. Default off.
+   */
+  featureReuse?: boolean;
   /** Line search: first step s0, bracket limit sMax (no rise before it: reject), grid partitions P. */
   initialStep?: number;
   maxStep?: number;
@@ -116,7 +134,8 @@ export type StateDict = Record<string, TensorEntry>;
 const COMMON_KEYS = ['epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'nesterov', 'schedule', 'onEpoch', 'onStep',
   'reportEvery', 'signal', 'evalData', 'checkpoint', 'resume'] as const;
 const FIT_KEYS = [...COMMON_KEYS, 'method', 'rho'];
-const POST_TRAIN_KEYS = [...COMMON_KEYS, 'gamma', 'gammaMode', 'weakBatchSize', 'initialStep', 'maxStep', 'partitions'];
+const POST_TRAIN_KEYS = [...COMMON_KEYS, 'gamma', 'gammaMode', 'weakBatchSize', 'featureReuse', 'initialStep', 'maxStep',
+  'partitions'];
 
 interface Phase {
   name: PhaseName;
@@ -143,6 +162,16 @@ function commonSettings(where: string, o: CommonOptions, defaults: { epochs: num
   };
 }
 
+function performanceOptions(where: string, p: PerformanceOptions): NativePerformanceOptions {
+  if (typeof p !== 'object' || p === null) throw new OptionError(`${where}: performance must be an object`);
+  checkKeys(`${where}.performance`, p, ['channelsLast', 'cudnnBenchmark', 'autocast']);
+  return {
+    channelsLast: boolean(where, 'performance.channelsLast', p.channelsLast ?? false),
+    cudnnBenchmark: boolean(where, 'performance.cudnnBenchmark', p.cudnnBenchmark ?? false),
+    autocast: oneOf(where, 'performance.autocast', p.autocast ?? 'none', ['none', 'bf16'] as const),
+  };
+}
+
 function checkCallbacks(where: string, o: CommonOptions): void {
   optionalFunction(where, 'onEpoch', o.onEpoch);
   optionalFunction(where, 'onStep', o.onStep);
@@ -162,7 +191,7 @@ export class PoFTrainer {
   constructor(options: TrainerOptions) {
     const where = 'PoFTrainer';
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
-    checkKeys(where, options, ['model', 'device', 'seed']);
+    checkKeys(where, options, ['model', 'device', 'seed', 'performance']);
     if (typeof options.model !== 'object' || options.model === null) {
       throw new OptionError(`${where}: model must come from models.mlp(...) or models.wideResNet(...)`);
     }
@@ -171,6 +200,7 @@ export class PoFTrainer {
     this.seed = integer(where, 'seed', options.seed ?? 0, 0);
     this.nativeModel = new native.Model(this.spec, this.seed, this.device);
     this.engine = new native.Engine(this.nativeModel, this.seed);
+    if (options.performance !== undefined) this.engine.configurePerformance(performanceOptions(where, options.performance));
   }
 
   /** Parameter groups, feature dimension and counts of the model being trained. */
@@ -203,10 +233,16 @@ export class PoFTrainer {
     return this.startPhase(train, 'postTrain', options, POST_TRAIN_KEYS, (where, o: PostTrainOptions) => {
       const c = commonSettings(where, o, { epochs: 10, lr: 3e-5, schedule: constant() });
       const initialStep = number(where, 'initialStep', o.initialStep ?? 1, { above: 0 });
+      const featureReuse = boolean(where, 'featureReuse', o.featureReuse ?? false);
+      if (featureReuse && o.weakBatchSize !== undefined && o.weakBatchSize !== c.batchSize) {
+        throw new OptionError(`${where}: featureReuse takes B from the previous B̃, so weakBatchSize must equal batchSize ` +
+          `(${c.batchSize}) or be left out; got ${o.weakBatchSize}`);
+      }
       const pof = {
         gamma: number(where, 'gamma', o.gamma ?? 2, { min: 0 }),
         gammaMode: oneOf(where, 'gammaMode', o.gammaMode ?? 'fixed', ['fixed', 'uniform', 'linear'] as const),
         weakBatchSize: integer(where, 'weakBatchSize', o.weakBatchSize ?? c.batchSize, 1),
+        featureReuse,
         initialStep,
         maxStep: number(where, 'maxStep', o.maxStep ?? 100, { above: initialStep }),
         partitions: integer(where, 'partitions', o.partitions ?? 16, 1),
@@ -228,7 +264,8 @@ export class PoFTrainer {
 
   /**
    * One step on exactly these examples (no augmentation) with a fresh optimizer: for custom loops and
-   * for checking the maths. `weakIndices` is PoF's batch B.
+   * for checking the maths. `weakIndices` is PoF's batch B; with `featureReuse`, B is the previous PoF
+   * step's B̃ (its features from that step) and `weakIndices` is given only on the first step.
    */
   async step(data: ImageSet, options: { method: 'sgd' | 'sam' | 'pof'; indices: Int32Array; weakIndices?: Int32Array } &
     Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' | 'signal' | 'evalData'>):
@@ -242,7 +279,7 @@ export class PoFTrainer {
     return this.engine.trainStep(this.resident(data, where), indices, weakIndices ?? null, {
       method, batchSize: indices.length, rho: options.rho ?? 0.05, gamma: options.gamma ?? 2,
       gammaMode: options.gammaMode ?? 'fixed', initialStep: options.initialStep ?? 1, maxStep: options.maxStep ?? 100,
-      partitions: options.partitions ?? 16,
+      partitions: options.partitions ?? 16, featureReuse: boolean(where, 'featureReuse', options.featureReuse ?? false),
     });
   }
 

@@ -6,6 +6,7 @@
 #include "data/dataset_wrap.h"
 #include "engine/engine_wrap.h"
 #include "info.h"
+#include "instrument/instrument_wrap.h"
 #include "models/model_wrap.h"
 #include "tensor.h"
 
@@ -27,6 +28,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitInfo(env, exports);
   InitLineSearch(env, exports);
   InitHessian(env, exports);
+  InitInstruments(env, exports);
   return exports;
 }
 

@@ -1,7 +1,9 @@
 #include "engine/engine.h"
+#include <ATen/autocast_mode.h>
 #include <chrono>
 #include "device.h"
 #include "errors.h"
+#include "instrument/host_syncs.h"
 #include "models/batch_norm.h"
 #include "random.h"
 
@@ -32,9 +34,13 @@ struct Accumulator {
     }
     steps += 1, examples += batch;
   }
-  // Host read (a synchronisation): once per report / epoch.
+  // The one host read (a synchronisation) per report / epoch: all statistics in one copy.
   EpochStats Read(int64_t epoch) const {
-    const int64_t bad = first_nonfinite.item<int64_t>();
+    IntendedHostSync intended;
+    const auto host = torch::stack({loss, errors, rejected, xi, perturbation, first_nonfinite.to(torch::kFloat64)})
+                          .to(torch::kCPU);
+    const double* v = host.data_ptr<double>();
+    const auto bad = static_cast<int64_t>(v[5]);
     if (bad >= 0) {
       throw UserError("the training loss became NaN or infinite at epoch " + std::to_string(epoch + 1) + ", step " +
                       std::to_string(bad + 1) + " (lower the learning rate or check the inputs)");
@@ -42,14 +48,39 @@ struct Accumulator {
     EpochStats out;
     out.steps = steps, out.examples = examples;
     if (steps == 0) return out;
-    out.loss = loss.item<double>() / examples;
-    out.error = 100.0 * errors.item<double>() / examples;
-    const double accepted = steps - rejected.item<double>();
-    out.reject_rate = rejected.item<double>() / steps;
-    out.xi = accepted > 0 ? xi.item<double>() / accepted : 0;
-    out.perturbation = accepted > 0 ? perturbation.item<double>() / accepted : 0;
+    out.loss = v[0] / examples;
+    out.error = 100.0 * v[1] / examples;
+    const double accepted = steps - v[2];
+    out.reject_rate = v[2] / steps;
+    out.xi = accepted > 0 ? v[3] / accepted : 0;
+    out.perturbation = accepted > 0 ? v[4] / accepted : 0;
     return out;
   }
+};
+
+// bf16 autocast on CUDA for one step; autocast state is thread-local and restored afterwards.
+class CudaBf16Autocast {
+ public:
+  explicit CudaBf16Autocast(bool on) : on_(on) {
+    if (!on_) return;
+    previous_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
+    previous_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
+    at::autocast::set_autocast_enabled(at::kCUDA, true);
+    at::autocast::set_autocast_dtype(at::kCUDA, at::kBFloat16);
+    at::autocast::increment_nesting();
+  }
+  ~CudaBf16Autocast() {
+    if (!on_) return;
+    if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+    at::autocast::set_autocast_enabled(at::kCUDA, previous_enabled_);
+    at::autocast::set_autocast_dtype(at::kCUDA, previous_dtype_);
+  }
+  CudaBf16Autocast(const CudaBf16Autocast&) = delete;
+  CudaBf16Autocast& operator=(const CudaBf16Autocast&) = delete;
+
+ private:
+  bool on_, previous_enabled_ = false;
+  at::ScalarType previous_dtype_ = at::kFloat;
 };
 
 double Seconds(std::chrono::steady_clock::time_point since) {
@@ -113,6 +144,37 @@ void Engine::SetGeneratorState(const torch::Tensor& state) {
 
 void Engine::SetLearningRate(double lr) { optimizer().options.lr = lr; }
 
+void Engine::ConfigurePerformance(const PerformanceOptions& options) {
+  const auto& device = model_->device;
+  if (!device.is_cuda() && (options.cudnn_benchmark || options.autocast_bf16)) {
+    throw UserError(std::string(options.cudnn_benchmark ? "cudnnBenchmark" : "autocast 'bf16'") +
+                    " applies to CUDA devices only, but the model is on " + DeviceName(device) +
+                    "; leave it off on the CPU");
+  }
+  auto& model = *model_->model;
+  if (options.channels_last) {
+    bool convolutional = false;
+    torch::NoGradGuard no_grad;
+    for (auto& p : model.parameters()) {
+      if (p.dim() != 4) continue;
+      convolutional = true;
+      p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    }
+    if (!convolutional) throw UserError("channelsLast needs a convolutional model (4-D weights), e.g. a wideResNet");
+    // Momentum buffers made before the conversion take the new layout too.
+    if (optimizer_) ConfigureOptimizer(optimizer_features_only_, optimizer_->options);
+  }
+  if (options.cudnn_benchmark) at::globalContext().setBenchmarkCuDNN(true);
+  performance_ = options;
+}
+
+Batch Engine::Prepare(Batch batch) const {
+  if (performance_.channels_last && batch.inputs.dim() == 4) {
+    batch.inputs = batch.inputs.contiguous(at::MemoryFormat::ChannelsLast);
+  }
+  return batch;
+}
+
 Sgd& Engine::optimizer() {
   if (!optimizer_) throw UserError("no optimizer configured: call configureOptimizer first");
   return *optimizer_;
@@ -125,11 +187,18 @@ void Engine::CheckDevice(const DeviceDataset& data) const {
   }
 }
 
-StepStats Engine::Step(const Batch& regular, const Batch* weak, const EpochOptions& options, double schedule_fraction) {
+StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>& draw_weak,
+                       const EpochOptions& options, double schedule_fraction) {
   auto& model = *model_->model;
+  const Batch regular = Prepare(regular_batch);
+  CudaBf16Autocast autocast(performance_.autocast_bf16);
   switch (options.method) {
-    case Method::kSgd: return StandardStep(model, optimizer(), regular);
-    case Method::kSam: return SamStep(model, optimizer(), regular, options.rho);
+    case Method::kSgd:
+      carried_features_ = carried_labels_ = torch::Tensor();
+      return StandardStep(model, optimizer(), regular);
+    case Method::kSam:
+      carried_features_ = carried_labels_ = torch::Tensor();
+      return SamStep(model, optimizer(), regular, options.rho);
     case Method::kPof: {
       if (!optimizer_features_only_) throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
       auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(model_->device);
@@ -139,7 +208,16 @@ StepStats Engine::Step(const Batch& regular, const Batch* weak, const EpochOptio
         case GammaMode::kUniform: gamma = torch::rand({}, generator_, opts) * options.gamma; break;
         case GammaMode::kLinear: gamma = torch::full({}, options.gamma * schedule_fraction, opts); break;
       }
-      return PofStep(model, optimizer(), *weak, regular, gamma, options.pof);
+      torch::Tensor weak_features, weak_labels;
+      if (options.feature_reuse && carried_features_.defined()) {
+        weak_features = carried_features_, weak_labels = carried_labels_;
+      } else {
+        const Batch weak = Prepare(draw_weak());
+        weak_features = WeakFeatures(model, weak), weak_labels = weak.labels;
+      }
+      StepStats stats = PofStep(model, optimizer(), weak_features, weak_labels, regular, gamma, options.pof);
+      carried_features_ = stats.features, carried_labels_ = regular.labels;
+      return stats;
     }
   }
   throw UserError("unknown training method");
@@ -158,6 +236,8 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
   auto order = torch::randperm(n, generator_, long_opts);
   // PoF's B: an independent draw, from as many further permutations as the epoch needs.
+  // Drawn in full even under feature reuse (which uses only the first B), so that reuse on or off
+  // sees the same B~ sequence from the same seed.
   torch::Tensor weak_order;
   const int64_t weak_batch = std::min(options.weak_batch_size, n);
   if (options.method == Method::kPof) {
@@ -165,15 +245,15 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
     for (int64_t have = 0; have < steps * weak_batch; have += n) parts.push_back(torch::randperm(n, generator_, long_opts));
     weak_order = torch::cat(parts);
   }
+  carried_features_ = carried_labels_ = torch::Tensor();  // the first iteration of an epoch computes B's features afresh
   Accumulator acc(device);
   for (int64_t step = 0; step < steps && !cancel_; ++step) {
     Batch regular = data.Gather(order.slice(0, step * batch, (step + 1) * batch), true, generator_);
-    Batch weak;
-    if (options.method == Method::kPof) {
-      weak = data.Gather(weak_order.slice(0, step * weak_batch, (step + 1) * weak_batch), true, generator_);
-    }
+    auto draw_weak = [&] {
+      return data.Gather(weak_order.slice(0, step * weak_batch, (step + 1) * weak_batch), true, generator_);
+    };
     const double fraction = static_cast<double>(options.epoch * steps + step + 1) / (options.total_epochs * steps);
-    acc.Add(Step(regular, &weak, options, fraction), batch);
+    acc.Add(Step(regular, draw_weak, options, fraction), batch);
     if (report && options.report_every > 0 && (step + 1) % options.report_every == 0 && step + 1 < steps) {
       EpochStats so_far = acc.Read(options.epoch);
       so_far.seconds = Seconds(started);
@@ -192,10 +272,18 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
   const auto started = std::chrono::steady_clock::now();
   model_->model->train();
   Batch regular = data.Gather(indices.to(model_->device), false, generator_);
-  Batch weak;
-  if (options.method == Method::kPof) weak = data.Gather(weak_indices.to(model_->device), false, generator_);
+  const bool carried = options.method == Method::kPof && options.feature_reuse && carried_features_.defined();
+  if (carried && weak_indices.defined()) {
+    throw UserError("featureReuse takes B from the previous PoF step's B~: do not give weakIndices");
+  }
+  auto draw_weak = [&] {
+    if (!weak_indices.defined()) {
+      throw UserError("featureReuse needs a previous PoF step whose B~ to reuse; give weakIndices for this first step");
+    }
+    return data.Gather(weak_indices.to(model_->device), false, generator_);
+  };
   Accumulator acc(model_->device);
-  acc.Add(Step(regular, &weak, options, 1.0), indices.size(0));
+  acc.Add(Step(regular, draw_weak, options, 1.0), indices.size(0));
   EpochStats out = acc.Read(options.epoch);
   out.seconds = Seconds(started);
   return out;
@@ -237,6 +325,7 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   model.train();
   EvalStats out;
   out.examples = data.size();
+  IntendedHostSync intended;
   if (out.examples > 0) {
     out.loss = loss.item<double>() / out.examples;
     out.error = 100.0 * errors.item<double>() / out.examples;

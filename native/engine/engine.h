@@ -25,6 +25,7 @@ struct EpochOptions {
   double gamma = 2.0;                // PoF: the fixed value, or gamma_max for uniform / linear
   GammaMode gamma_mode = GammaMode::kFixed;
   int64_t weak_batch_size = 256;     // PoF: |B|
+  bool feature_reuse = false;        // PoF: B = the previous iteration's B~ (its features, one step stale)
   PofOptions pof;
   int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
   int64_t total_epochs = 1;          // of the phase (linear schedule)
@@ -40,6 +41,13 @@ struct EpochStats {
   bool cancelled = false;
 };
 
+// Speed options; they do not change the maths beyond floating-point rounding (bf16 autocast: more).
+struct PerformanceOptions {
+  bool channels_last = false;    // 4-D weights and batches in NHWC memory layout
+  bool cudnn_benchmark = false;  // CUDA only; process-wide: cuDNN picks the fastest convolution algorithms
+  bool autocast_bf16 = false;    // CUDA only: forward passes under bf16 autocast (line search stays float32)
+};
+
 struct EvalStats {
   int64_t examples = 0;
   double loss = 0, error = 0;  // error in percent
@@ -52,6 +60,8 @@ class Engine {
   // A fresh base optimizer (momentum buffers at zero) over all parameters or the features only.
   void ConfigureOptimizer(bool features_only, const SgdOptions& options);
   void SetLearningRate(double lr);
+  // Validated against the device and model; call before training (converts the weights' layout).
+  void ConfigurePerformance(const PerformanceOptions& options);
   Sgd& optimizer();
   // The optimizer's whole state beyond its options: one momentum buffer per parameter it updates, by
   // parameter name in model order. Setting needs exactly these names and shapes.
@@ -79,7 +89,10 @@ class Engine {
   at::Generator& generator() { return generator_; }
 
  private:
-  StepStats Step(const Batch& regular, const Batch* weak, const EpochOptions& options, double schedule_fraction);
+  // `draw_weak` gives PoF's B when its features are not carried over from the previous iteration.
+  StepStats Step(const Batch& regular, const std::function<Batch()>& draw_weak, const EpochOptions& options,
+                 double schedule_fraction);
+  Batch Prepare(Batch batch) const;
   void CheckDevice(const DeviceDataset& data) const;
 
   std::shared_ptr<ModelHandle> model_;
@@ -87,6 +100,9 @@ class Engine {
   std::unique_ptr<Sgd> optimizer_;
   std::vector<std::string> optimizer_names_;  // of optimizer_->params(), in the same order
   bool optimizer_features_only_ = false;
+  PerformanceOptions performance_;
+  // The last PoF iteration's B~ features and labels: B of the next one under feature reuse.
+  torch::Tensor carried_features_, carried_labels_;
   std::atomic<bool> cancel_{false};
 };
 

@@ -26,6 +26,11 @@ EpochOptions ParseEpochOptions(const Napi::Object& o) {
   else if (mode == "linear") e.gamma_mode = GammaMode::kLinear;
   else throw UserError("gammaMode '" + mode + "' is unknown; expected 'fixed', 'uniform' or 'linear'");
   e.weak_batch_size = IntField(o, "weakBatchSize", e.batch_size);
+  e.feature_reuse = BoolField(o, "featureReuse", false);
+  if (e.feature_reuse && e.weak_batch_size != e.batch_size) {
+    throw UserError("featureReuse takes B from the previous B~, so weakBatchSize (" + std::to_string(e.weak_batch_size) +
+                    ") must equal batchSize (" + std::to_string(e.batch_size) + ") or be left out");
+  }
   e.pof.line_search.initial_step = NumberField(o, "initialStep", 1.0);
   e.pof.line_search.max_step = NumberField(o, "maxStep", 100.0);
   e.pof.line_search.partitions = IntField(o, "partitions", 16);
@@ -110,6 +115,7 @@ Napi::Function EngineWrap::Init(Napi::Env env) {
   return DefineClass(env, "Engine",
                      {InstanceMethod<&EngineWrap::ConfigureOptimizer>("configureOptimizer"),
                       InstanceMethod<&EngineWrap::SetLearningRate>("setLearningRate"),
+                      InstanceMethod<&EngineWrap::ConfigurePerformance>("configurePerformance"),
                       InstanceMethod<&EngineWrap::TrainEpoch>("trainEpoch"),
                       InstanceMethod<&EngineWrap::TrainStep>("trainStep"),
                       InstanceMethod<&EngineWrap::Evaluate>("evaluate"),
@@ -155,6 +161,22 @@ Napi::Value EngineWrap::SetLearningRate(const Napi::CallbackInfo& info) {
   });
 }
 
+// configurePerformance({ channelsLast, cudnnBenchmark, autocast: 'none' | 'bf16' })
+Napi::Value EngineWrap::ConfigurePerformance(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    engine_->model_handle()->CheckIdle("change performance options");
+    auto o = ObjectArg(info, 0, "performance options");
+    PerformanceOptions p;
+    p.channels_last = BoolField(o, "channelsLast", false);
+    p.cudnn_benchmark = BoolField(o, "cudnnBenchmark", false);
+    const std::string autocast = StringField(o, "autocast", "none");
+    if (autocast == "bf16") p.autocast_bf16 = true;
+    else if (autocast != "none") throw UserError("autocast '" + autocast + "' is unknown; expected 'none' or 'bf16'");
+    engine_->ConfigurePerformance(p);
+    return info.Env().Undefined();
+  });
+}
+
 // trainEpoch(dataset, options, onProgress?) -> Promise<EpochStats>
 Napi::Value EngineWrap::TrainEpoch(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
@@ -179,7 +201,11 @@ Napi::Value EngineWrap::TrainStep(const Napi::CallbackInfo& info) {
     auto indices = IndicesArg(info[1], "indices", data->size());
     auto options = ParseEpochOptions(ObjectArg(info, 3, "step options"));
     torch::Tensor weak;
-    if (options.method == Method::kPof) weak = IndicesArg(info[2], "weakIndices", data->size());
+    // Under feature reuse, B comes from the previous step after the first one.
+    const bool weak_given = !(info[2].IsNull() || info[2].IsUndefined());
+    if (options.method == Method::kPof && (weak_given || !options.feature_reuse)) {
+      weak = IndicesArg(info[2], "weakIndices", data->size());
+    }
     engine_->optimizer();
     auto busy = engine_->model_handle()->Acquire("train");
     auto engine = engine_;

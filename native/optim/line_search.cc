@@ -19,6 +19,8 @@ torch::Tensor LossesAlong(const torch::Tensor& z0, const torch::Tensor& dz, cons
 LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,
                             const torch::Tensor& bias, const LineSearchOptions& options) {
   torch::NoGradGuard no_grad;
+  // Float32 even under autocast: the bracket compares losses that differ in late digits.
+  c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   const auto f = features.detach().to(torch::kFloat32);
   const auto w = weight.detach().to(torch::kFloat32), b = bias.detach().to(torch::kFloat32);
   const int64_t batch = f.size(0);
@@ -27,7 +29,8 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   // Closed-form gradient of the mean cross entropy of a Linear layer.
   auto z0 = torch::addmm(b, f, w.t());
   auto probs = torch::softmax(z0, -1);
-  auto delta = probs - torch::one_hot(labels, z0.size(1)).to(probs.dtype());
+  // scatter_, not one_hot: one_hot reads the labels' min and max back to the host.
+  auto delta = probs.scatter_add(1, labels.view({-1, 1}), torch::full({batch, 1}, -1.0, probs.options()));
   delta.div_(static_cast<double>(batch));
   r.grad_weight = delta.t().mm(f);
   r.grad_bias = delta.sum(0);
@@ -38,20 +41,22 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   auto dz = torch::addmm(r.grad_bias, f, r.grad_weight.t());
 
   // Bracket: s0, 2 s0, 4 s0, ... while s < sMax; the first step whose loss exceeds L(theta0) wins.
-  std::vector<float> bracket;
-  for (double s = options.initial_step; s < options.max_step; s *= 2) bracket.push_back(static_cast<float>(s));
+  // Built on the device (a host-to-device copy would make the host wait for the device).
+  int64_t doublings = 0;
+  for (double s = options.initial_step; s < options.max_step; s *= 2) ++doublings;
   auto opts = f.options();
-  auto bracket_steps = torch::tensor(bracket).to(opts.device());
+  auto bracket_steps = torch::pow(2.0, torch::arange(doublings, opts)).mul_(options.initial_step);
   auto rises = LossesAlong(z0, dz, labels, bracket_steps) > r.loss;
   r.rejected = rises.any().logical_not();
-  auto first_rise = rises.to(torch::kInt32).argmax();  // 0 when none rises (then rejected)
-  auto upper = bracket_steps.index({first_rise});
+  // Indexing with a 0-dim tensor would read it on the host: gather keeps it on the device.
+  auto first_rise = rises.to(torch::kInt32).argmax().view({1});  // 0 when none rises (then rejected)
+  auto upper = bracket_steps.gather(0, first_rise);
 
   // Grid: s_k = k * upper / P, k = 1..P; s* is the grid argmin.
   auto fractions = torch::arange(1, options.partitions + 1, opts) / static_cast<double>(options.partitions);
   auto grid = fractions * upper;
-  auto best = LossesAlong(z0, dz, labels, grid).argmin();
-  r.step = grid.index({best}) * r.rejected.logical_not().to(opts.dtype());
+  auto best = LossesAlong(z0, dz, labels, grid).argmin().view({1});
+  r.step = grid.gather(0, best).squeeze(0) * r.rejected.logical_not().to(opts.dtype());
   r.xi = r.step * r.grad_norm;
   return r;
 }

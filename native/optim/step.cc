@@ -1,5 +1,6 @@
 #include "optim/step.h"
 #include "models/batch_norm.h"
+#include <ATen/record_function.h>
 
 namespace pof {
 
@@ -81,21 +82,24 @@ StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double r
   return stats;
 }
 
-StepStats PofStep(ModelImpl& model, Sgd& feature_optimizer, const Batch& weak, const Batch& regular,
-                  const torch::Tensor& gamma, const PofOptions& options) {
+torch::Tensor WeakFeatures(ModelImpl& model, const Batch& weak) {
+  RECORD_USER_SCOPE("pof::features_of_B");
+  torch::NoGradGuard no_grad;
+  FreezeBatchNormStats frozen;
+  return model.Features(weak.inputs);
+}
+
+StepStats PofStep(ModelImpl& model, Sgd& feature_optimizer, const torch::Tensor& weak_features,
+                  const torch::Tensor& weak_labels, const Batch& regular, const torch::Tensor& gamma,
+                  const PofOptions& options) {
   auto& classifier = model.Classifier();
-  // Step 1: features of B in training mode, without a graph and without touching BN statistics.
-  torch::Tensor weak_features;
-  {
-    torch::NoGradGuard no_grad;
-    FreezeBatchNormStats frozen;
-    weak_features = model.Features(weak.inputs);
-  }
-  // Steps 2-3: classifier gradient and line search, all on the device.
-  auto search = LineSearch(weak_features, weak.labels, classifier->weight, classifier->bias, options.line_search);
-  // Step 4: theta' = theta0 - gamma * xi* * g/||g|| = theta0 - gamma * s* * g (zero when rejected).
+  // Steps 2-4: classifier gradient, line search and theta' = theta0 - gamma * xi* * g/||g||
+  // = theta0 - gamma * s* * g (zero when rejected), all on the device.
+  LineSearchResult search;
   torch::Tensor weight, bias, scale;
   {
+    RECORD_USER_SCOPE("pof::line_search_and_perturb");
+    search = LineSearch(weak_features, weak_labels, classifier->weight, classifier->bias, options.line_search);
     torch::NoGradGuard no_grad;
     scale = gamma * search.step;
     weight = classifier->weight.detach() - scale * search.grad_weight;
@@ -103,15 +107,23 @@ StepStats PofStep(ModelImpl& model, Sgd& feature_optimizer, const Batch& weak, c
   }
   // Step 5: forward/backward on B~ with the perturbed classifier; update phi only.
   feature_optimizer.ZeroGrad();
-  auto logits = torch::nn::functional::linear(model.Features(regular.inputs), weight, bias);
-  torch::Tensor loss;
-  StepStats stats = LossAndErrors(logits, regular.labels, &loss);
-  loss.backward();
-  feature_optimizer.Step();
+  torch::Tensor features, loss;
+  StepStats stats;
+  {
+    RECORD_USER_SCOPE("pof::forward_backward_on_B~");
+    features = model.Features(regular.inputs);
+    stats = LossAndErrors(torch::nn::functional::linear(features, weight, bias), regular.labels, &loss);
+    loss.backward();
+  }
+  {
+    RECORD_USER_SCOPE("pof::optimizer_step");
+    feature_optimizer.Step();
+  }
   // Step 6: theta0 was never written.
   stats.xi = search.xi;
   stats.rejected = search.rejected;
   stats.perturbation = scale * search.grad_norm;
+  stats.features = features.detach();
   return stats;
 }
 

@@ -15,8 +15,9 @@ struct Batch {
 struct StepStats {
   torch::Tensor loss;    // mean loss of the update's forward pass
   torch::Tensor errors;  // misclassified examples in that pass
-  // PoF only (undefined otherwise): xi*, rejected flag, ||perturbation|| in classifier space.
-  torch::Tensor xi, rejected, perturbation;
+  // PoF only (undefined otherwise): xi*, rejected flag, ||perturbation|| in classifier space, and the
+  // features of the update's batch B~ (detached, before the update): the next B under feature reuse.
+  torch::Tensor xi, rejected, perturbation, features;
 };
 
 // Plain step of the base optimizer on all the optimizer's parameters.
@@ -34,10 +35,14 @@ struct PofOptions {
   LineSearchOptions line_search;
 };
 
-// One PoF iteration (steps 1-6 of the spec): features of `weak` without a graph or BN update, line
-// search, classifier perturbed by gamma * xi* along -g, forward/backward on `regular` with it,
-// base-optimizer step on phi. The model's classifier is never written.
-StepStats PofStep(ModelImpl& model, Sgd& feature_optimizer, const Batch& weak, const Batch& regular,
-                  const torch::Tensor& gamma, const PofOptions& options);
+// Step 1 of a PoF iteration: features of B in training mode, without a graph or a BN statistics update.
+torch::Tensor WeakFeatures(ModelImpl& model, const Batch& weak);
+
+// Steps 2-6 of a PoF iteration on B's features (from WeakFeatures, or the previous iteration's
+// StepStats::features under feature reuse): line search, classifier perturbed by gamma * xi* along -g,
+// forward/backward on `regular` with it, base-optimizer step on phi. The classifier is never written.
+StepStats PofStep(ModelImpl& model, Sgd& feature_optimizer, const torch::Tensor& weak_features,
+                  const torch::Tensor& weak_labels, const Batch& regular, const torch::Tensor& gamma,
+                  const PofOptions& options);
 
 }  // namespace pof
