@@ -25,6 +25,11 @@ struct Target {
   torch::Tensor indices;
   std::vector<std::string> selectors;
   int64_t chunk_size = 256;
+
+  // The loss over the examples w.r.t. the subset (built in the worker: it runs the model).
+  SubsetLoss Loss() const {
+    return SubsetLoss(*model->model, SelectParameters(*model->model, selectors), *data, indices, chunk_size);
+  }
 };
 
 Target TargetArgs(const Napi::CallbackInfo& info, const Napi::Object& options) {
@@ -115,7 +120,7 @@ Napi::Value LossAndGradientJs(const Napi::CallbackInfo& info) {
     return PromiseWorker<Result>::Start(
         info.Env(),
         [t, busy]() mutable {
-          SubsetLoss loss(*t.model->model, SelectParameters(*t.model->model, t.selectors), *t.data, t.indices, t.chunk_size);
+          auto loss = t.Loss();
           auto r = loss.ValueAndGradient();
           Result out{r.first.cpu(), r.second.cpu()};
           busy.reset();
@@ -139,7 +144,7 @@ Napi::Value HessianVectorProductJs(const Napi::CallbackInfo& info) {
     return PromiseWorker<torch::Tensor>::Start(
         info.Env(),
         [t, v, busy]() mutable {
-          SubsetLoss loss(*t.model->model, SelectParameters(*t.model->model, t.selectors), *t.data, t.indices, t.chunk_size);
+          auto loss = t.Loss();
           auto hv = loss.HessianVectorProduct(v).cpu();
           busy.reset();
           return hv;
@@ -169,7 +174,7 @@ Napi::Value HessianTopKJs(const Napi::CallbackInfo& info) {
     return PromiseWorker<EigenPairs>::Start(
         info.Env(),
         [t, lanczos, busy]() mutable {
-          SubsetLoss loss(*t.model->model, SelectParameters(*t.model->model, t.selectors), *t.data, t.indices, t.chunk_size);
+          auto loss = t.Loss();
           auto opts = torch::TensorOptions().device(t.model->device);
           auto r = LanczosTopK([&](const torch::Tensor& v) { return loss.HessianVectorProduct(v); }, loss.subset().numel,
                                opts, lanczos);
@@ -208,7 +213,7 @@ Napi::Value LossAlongJs(const Napi::CallbackInfo& info) {
     return PromiseWorker<torch::Tensor>::Start(
         info.Env(),
         [t, directions, steps, busy]() mutable {
-          SubsetLoss loss(*t.model->model, SelectParameters(*t.model->model, t.selectors), *t.data, t.indices, t.chunk_size);
+          auto loss = t.Loss();
           auto values = LossAlong(loss, directions, steps);
           busy.reset();
           return values;

@@ -6,14 +6,12 @@ namespace pof {
 
 namespace {
 
-const char kClassifierPrefix[] = "classifiers.";
-
 bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
 bool Matches(const std::string& selector, const std::string& name) {
   if (selector == "all") return true;
-  if (selector == "classifier") return StartsWith(name, kClassifierPrefix);
-  if (selector == "features") return !StartsWith(name, kClassifierPrefix);
+  if (selector == "classifier") return ModelImpl::IsClassifierName(name);
+  if (selector == "features") return !ModelImpl::IsClassifierName(name);
   return name == selector || StartsWith(name, selector + ".");
 }
 
@@ -87,7 +85,7 @@ ParameterSubset SelectParameters(const ModelImpl& model, const std::vector<std::
     subset.names.push_back(all_names[i]);
     subset.parameters.push_back(all_tensors[i]);
     subset.numel += all_tensors[i].numel();
-    subset.classifier_only = subset.classifier_only && StartsWith(all_names[i], kClassifierPrefix);
+    subset.classifier_only = subset.classifier_only && ModelImpl::IsClassifierName(all_names[i]);
   }
   return subset;
 }

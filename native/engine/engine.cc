@@ -94,11 +94,10 @@ Engine::Engine(std::shared_ptr<ModelHandle> model, uint64_t seed)
 
 void Engine::ConfigureOptimizer(bool features_only, const SgdOptions& options) {
   auto& m = *model_->model;
-  // Named here with the same filter as FeatureParameters(), so names and parameters stay aligned.
   std::vector<torch::Tensor> params;
   optimizer_names_.clear();
   for (const auto& item : m.named_parameters()) {
-    if (features_only && item.key().rfind("classifiers.", 0) == 0) continue;
+    if (features_only && ModelImpl::IsClassifierName(item.key())) continue;
     params.push_back(item.value());
     optimizer_names_.push_back(item.key());
   }
@@ -198,7 +197,7 @@ StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>&
       return StandardStep(model, optimizer(), regular);
     case Method::kSam:
       carried_features_ = carried_labels_ = torch::Tensor();
-      return SamStep(model, optimizer(), regular, options.rho);
+      return SamStep(model, optimizer(), regular, options.rho, sam_backup_);
     case Method::kPof: {
       if (!optimizer_features_only_) throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
       auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(model_->device);

@@ -103,6 +103,8 @@ class Engine {
   PerformanceOptions performance_;
   // The last PoF iteration's B~ features and labels: B of the next one under feature reuse.
   torch::Tensor carried_features_, carried_labels_;
+  // SAM's copy of the weights during a step, reused from step to step.
+  std::vector<torch::Tensor> sam_backup_;
   std::atomic<bool> cancel_{false};
 };
 

@@ -12,7 +12,7 @@ void ModelImpl::RegisterClassifier(int64_t feature_dim, int64_t num_classes) {
 std::vector<torch::Tensor> ModelImpl::FeatureParameters() const {
   std::vector<torch::Tensor> out;
   for (const auto& item : named_parameters()) {
-    if (item.key().rfind("classifiers.", 0) != 0) out.push_back(item.value());
+    if (!IsClassifierName(item.key())) out.push_back(item.value());
   }
   return out;
 }

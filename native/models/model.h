@@ -14,6 +14,8 @@ class ModelImpl : public torch::nn::Module {
 
   // The classifier: registered as "classifiers.0" like the PoF authors' Classifier module.
   torch::nn::Linear& Classifier() { return classifier_; }
+  // Whether a parameter name belongs to the classifier; every other parameter is the feature extractor's.
+  static bool IsClassifierName(const std::string& name) { return name.rfind("classifiers.", 0) == 0; }
   std::vector<torch::Tensor> FeatureParameters() const;
   std::vector<torch::Tensor> ClassifierParameters() const { return {classifier_->weight, classifier_->bias}; }
   // Parameters and buffers by name, features first (the order of a PyTorch state_dict).

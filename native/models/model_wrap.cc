@@ -88,7 +88,7 @@ Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
     auto env = info.Env();
     auto features = Napi::Array::New(env), classifier = Napi::Array::New(env);
     for (const auto& item : handle_->model->named_parameters()) {
-      auto& target = item.key().rfind("classifiers.", 0) == 0 ? classifier : features;
+      auto& target = ModelImpl::IsClassifierName(item.key()) ? classifier : features;
       target.Set(target.Length(), item.key());
     }
     auto out = Napi::Object::New(env);

@@ -58,12 +58,15 @@ std::vector<torch::Tensor> SamAscend(ModelImpl& model, const std::vector<torch::
   return Ascend(params, GradientsOf(loss, params), rho);
 }
 
-StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double rho) {
+StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double rho, std::vector<torch::Tensor>& backup) {
   const auto& params = optimizer.params();
-  std::vector<torch::Tensor> original;
   {
     torch::NoGradGuard no_grad;
-    for (const auto& p : params) original.push_back(p.detach().clone());
+    if (backup.size() != params.size()) backup.assign(params.size(), torch::Tensor());
+    for (size_t i = 0; i < params.size(); ++i) {
+      if (!backup[i].defined() || backup[i].sizes() != params[i].sizes()) backup[i] = torch::empty_like(params[i]);
+      backup[i].copy_(params[i]);
+    }
   }
   // First pass (BN running statistics are updated here only); its loss is the one reported.
   torch::Tensor loss;
@@ -76,7 +79,7 @@ StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double r
   }
   {
     torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(original[i]);  // exact restore
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(backup[i]);  // exact restore
   }
   optimizer.Step();
   return stats;

@@ -25,7 +25,8 @@ StepStats StandardStep(ModelImpl& model, Sgd& optimizer, const Batch& batch);
 
 // SAM (Foret et al. 2021): ascend by rho along the normalised gradient of all parameters, take the
 // gradient there (BN running statistics frozen), restore the weights exactly, step the base optimizer.
-StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double rho);
+// `backup` holds the weights meanwhile; its tensors are kept and reused by the next step.
+StepStats SamStep(ModelImpl& model, Sgd& optimizer, const Batch& batch, double rho, std::vector<torch::Tensor>& backup);
 
 // The ascent alone, for tests and analyses: returns the weights' displacement e_w (already applied).
 std::vector<torch::Tensor> SamAscend(ModelImpl& model, const std::vector<torch::Tensor>& params, const Batch& batch,
