@@ -75,6 +75,11 @@ export function numberFlag(flags: Flags, name: string, fallback: number, check: 
   return value;
 }
 
+/** A numeric flag that may be left out (undefined then: the callee's default applies). */
+export function optionalNumberFlag(flags: Flags, name: string, check: { integer?: boolean; min?: number } = {}): number | undefined {
+  return flags[name] === undefined ? undefined : numberFlag(flags, name, 0, check);
+}
+
 export function choiceFlag<T extends string>(flags: Flags, name: string, fallback: T, choices: readonly T[]): T {
   const v = stringFlag(flags, name, fallback);
   if (!choices.includes(v as T)) throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got '${v}'`);

@@ -10,6 +10,14 @@ export const OUT_FLAGS: Record<string, Flag> = {
   force: { type: 'boolean', help: 'overwrite a run already in --out' },
 };
 
+/** What table1 and table2 share: the scale, the output directory, and overrides of its model and batch size. */
+export const REPRODUCE_TABLE_FLAGS: Record<string, Flag> = {
+  scale: { type: 'string', help: 'smoke or full', default: 'smoke' },
+  out: { type: 'string', help: 'the output directory', required: true },
+  model: { type: 'string', help: 'override the model (wrn-<depth>-<widen> or mlp-<width>-...)' },
+  'batch-size': { type: 'string', help: 'override the batch size' },
+};
+
 export function deviceFlag(flags: Flags): string {
   return stringFlag(flags, 'device', 'cpu');
 }

@@ -78,8 +78,9 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: Load
   }
   const model = run.dir.file('model.safetensors');
   await run.trainer.save(model);
-  const final = await run.trainer.evaluate(data.test);
-  run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: final.examples });
+  // The last epoch was evaluated on the test split already (evalData); a run resumed at its end was not.
+  const final = result.history[result.history.length - 1]?.eval ?? await run.trainer.evaluate(data.test);
+  run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: data.test.shape[0] });
   console.error(`wrote ${model}; test error ${final.error.toFixed(2)} %`);
   console.log(JSON.stringify({ error: final.error, loss: final.loss }));
 }

@@ -8,6 +8,7 @@ import { subset } from '../data/subset';
 import type { DatasetSplits } from '../data/types';
 import * as plot from '../plot';
 import type { PoFTrainer } from '../trainer';
+import { median } from './xi-star';
 
 export interface AnalysesOptions {
   out: string;
@@ -19,7 +20,8 @@ export interface AnalysesOptions {
   log?: (line: string) => void;
 }
 
-const median = (v: number[]) => (v.length ? [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)] : null);
+/** null where there is nothing to take the median of (JSON has no NaN). */
+const medianOrNull = (v: number[]) => (v.length ? median(v) : null);
 
 export async function runAnalyses(trainer: PoFTrainer, data: DatasetSplits, analyses: string[], o: AnalysesOptions) {
   const figures = path.join(o.out, 'figures');
@@ -45,21 +47,21 @@ export async function runAnalyses(trainer: PoFTrainer, data: DatasetSplits, anal
         const train = await curvatureAlongGradient(trainer, data.train, batches);
         const test = await curvatureAlongGradient(trainer, data.test, batches);
         full.curvature = { train: train.values, test: test.values };
-        summary.curvatureMedian = { train: median(train.values), test: median(test.values) };
+        summary.curvatureMedian = { train: medianOrNull(train.values), test: medianOrNull(test.values) };
         await plot.writeFigure(figures, 'curvature', plot.histogram(curvatureHistogram([{ name: 'train', values: train.values }, { name: 'test', values: test.values }])));
       }); break;
       case 'xi': await timed(analysis, async () => {
         const train = await xiStarDistribution(trainer, data.train, batches);
         const test = await xiStarDistribution(trainer, data.test, batches);
         full.xiStar = { train: train.xi, test: test.xi, rejected: { train: train.rejected, test: test.rejected } };
-        summary.xiStarMedian = { train: median(train.xi), test: median(test.xi) };
+        summary.xiStarMedian = { train: medianOrNull(train.xi), test: medianOrNull(test.xi) };
         const series = [{ name: 'train', values: train.xi }, { name: 'test', values: test.xi }].filter((s) => s.values.length > 0);
         if (series.length) await plot.writeFigure(figures, 'xi-star', plot.histogram(xiStarHistogram(series)));
       }); break;
       case 'perturbation': await timed(analysis, async () => {
         const sizes = await perturbationSizes(trainer, data.train, batches);
         full.perturbation = sizes;
-        summary.perturbationMedian = { sgd: median(sizes.sgd), sam: median(sizes.sam), pof: median(sizes.pof) };
+        summary.perturbationMedian = { sgd: medianOrNull(sizes.sgd), sam: medianOrNull(sizes.sam), pof: medianOrNull(sizes.pof) };
         await plot.writeFigure(figures, 'perturbation', plot.histogram(perturbationHistogram(sizes)));
       }); break;
       case 'correlation': await timed(analysis, async () => {

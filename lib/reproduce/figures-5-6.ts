@@ -9,6 +9,7 @@ import { curvatureAlongGradient, curvatureHistogram, perturbationHistogram, pert
 import type { DatasetSplits } from '../data/types';
 import { histogram, writeFigure } from '../plot';
 import type { PoFTrainer } from '../trainer';
+import { median } from './xi-star';
 
 export interface FigureOptions {
   data: DatasetSplits;
@@ -19,8 +20,6 @@ export interface FigureOptions {
   seed?: number;
   log?: (line: string) => void;
 }
-
-const median = (v: number[]) => [...v].sort((a, b) => a - b)[Math.floor(v.length / 2)];
 
 export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: FigureOptions) {
   const batches = { batches: options.batches ?? 400, batchSize: options.batchSize ?? 256, seed: options.seed ?? 0 };

@@ -37,9 +37,11 @@ export const postTrainCommand: Command = {
       weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
     };
     const run = await startRun(flags, 'post-train', data, start.spec, options, seedFlag(flags), deviceFlag(flags), { from: start.source });
-    if (!run.hooks.resume) await start.load(run.trainer);
-    const before = await run.trainer.evaluate(data.test);
-    if (!run.hooks.resume) console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
+    if (!run.hooks.resume) {
+      await start.load(run.trainer);
+      const before = await run.trainer.evaluate(data.test);
+      console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
+    }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
   },

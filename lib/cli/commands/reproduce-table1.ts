@@ -1,6 +1,6 @@
-import { choiceFlag, Command, integerListFlag, numberFlag, stringFlag } from '../args';
+import { choiceFlag, Command, integerListFlag, optionalNumberFlag, stringFlag } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
-import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
 import { epochLog } from '../epoch-log';
 
 export const reproduceTable1Command: Command = {
@@ -12,11 +12,8 @@ export const reproduceTable1Command: Command = {
     'OUT/table1.md, table1.csv and table1.json gather every dataset.',
   flags: {
     ...DATASET_FLAGS,
-    scale: { type: 'string', help: 'smoke or full', default: 'smoke' },
-    out: { type: 'string', help: 'the output directory', required: true },
-    model: { type: 'string', help: 'override the model (wrn-D-W or mlp-W-W...)' },
+    ...REPRODUCE_TABLE_FLAGS,
     'base-epochs': { type: 'string', help: 'override the first budget (the paper\'s 200); the rest scales with it' },
-    'batch-size': { type: 'string', help: 'override the batch size' },
     seeds: { type: 'string', help: 'comma-separated seeds, e.g. 0,1,2' },
     ...DEVICE_FLAG,
   },
@@ -26,8 +23,8 @@ export const reproduceTable1Command: Command = {
     const data = await loadDatasetFlags(flags, 0, scale === 'smoke' ? { train: 5000, test: 2000 } : {});
     const { reproduceTable1 } = await import('../../reproduce/table1');
     const out = stringFlag(flags, 'out')!;
-    const baseEpochs = flags['base-epochs'] === undefined ? undefined : numberFlag(flags, 'base-epochs', 0, { integer: true, min: 1 });
-    const batchSize = flags['batch-size'] === undefined ? undefined : numberFlag(flags, 'batch-size', 0, { integer: true, min: 1 });
+    const baseEpochs = optionalNumberFlag(flags, 'base-epochs', { integer: true, min: 1 });
+    const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
     const seeds = flags.seeds === undefined ? undefined : integerListFlag(flags, 'seeds', []);
     const row = await reproduceTable1({
       dataset: data.dataset, data, scale, out, device: deviceFlag(flags),

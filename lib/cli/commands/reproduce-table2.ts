@@ -1,6 +1,6 @@
-import { choiceFlag, Command, numberFlag, stringFlag } from '../args';
+import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
-import { deviceFlag, DEVICE_FLAG } from '../common-flags';
+import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
 import { epochLog } from '../epoch-log';
 
 export const reproduceTable2Command: Command = {
@@ -11,10 +11,7 @@ export const reproduceTable2Command: Command = {
     '5000 training examples unless --train-size says otherwise.',
   flags: {
     ...DATASET_FLAGS,
-    scale: { type: 'string', help: 'smoke or full', default: 'smoke' },
-    out: { type: 'string', help: 'the output directory', required: true },
-    model: { type: 'string', help: 'override the model' },
-    'batch-size': { type: 'string', help: 'override the batch size' },
+    ...REPRODUCE_TABLE_FLAGS,
     epochs: { type: 'string', help: 'timed epochs per method, after one warm-up epoch', default: '2' },
     ...DEVICE_FLAG,
   },
@@ -26,7 +23,7 @@ export const reproduceTable2Command: Command = {
     const out = stringFlag(flags, 'out')!;
     const r = await reproduceTable2({
       dataset: data.dataset, train: data.train, scale, out, device: deviceFlag(flags), model: stringFlag(flags, 'model'),
-      batchSize: flags['batch-size'] === undefined ? undefined : numberFlag(flags, 'batch-size', 0, { integer: true, min: 1 }),
+      batchSize: optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 }),
       epochs: numberFlag(flags, 'epochs', 2, { integer: true, min: 1 }),
       callbacks: (label) => epochLog(label), log: (line) => console.error(line),
     });
