@@ -37,6 +37,8 @@ export interface NativeModel {
   info(): { featureDim: number; numClasses: number; featureParameterCount: number; classifierParameterCount: number;
     parameterCount: number; device: string };
   stateDict(): NativeStateEntry[];
+  /** Names, shapes and dtypes of the state dict, without copying its data. */
+  stateShapes(): Omit<NativeStateEntry, 'data'>[];
   loadStateDict(entries: { name: string; shape: number[]; data: AnyTypedArray }[]): void;
   parameterNames(): { features: string[]; classifier: string[] };
 }

@@ -339,7 +339,7 @@ export class PoFTrainer {
     if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
     const contents = await readCheckpoint(file, where);
     assertSameModel(where, file, contents.info.model, this.spec);
-    assertMatchesModel(contents.weights, this.nativeModel.stateDict(), file);
+    assertMatchesModel(contents.weights, this.nativeModel.stateShapes(), file);
     this.progress = undefined;
     this.nativeModel.loadStateDict(contents.weights);
     return contents.info;
@@ -362,7 +362,7 @@ export class PoFTrainer {
     }
     const label = files.join(' + ');
     const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true }), label);
-    assertMatchesModel(entries, this.nativeModel.stateDict(), label);
+    assertMatchesModel(entries, this.nativeModel.stateShapes(), label);
     this.progress = undefined;
     this.nativeModel.loadStateDict(entries);
   }

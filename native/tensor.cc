@@ -82,7 +82,7 @@ Napi::Value TypedArrayFromTensor(Napi::Env env, const torch::Tensor& tensor) {
   }
 }
 
-Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors) {
+Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors, bool with_data) {
   auto out = Napi::Array::New(env, tensors.size());
   for (size_t i = 0; i < tensors.size(); ++i) {
     const auto& [name, tensor] = tensors[i];
@@ -90,7 +90,7 @@ Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors) {
     entry.Set("name", name);
     entry.Set("shape", ShapeToJs(env, tensor.sizes()));
     entry.Set("dtype", DtypeName(tensor.scalar_type()));
-    entry.Set("data", TypedArrayFromTensor(env, tensor));
+    if (with_data) entry.Set("data", TypedArrayFromTensor(env, tensor));
     out.Set(i, entry);
   }
   return out;

@@ -18,8 +18,8 @@ Napi::Array ShapeToJs(Napi::Env env, c10::IntArrayRef sizes);
 std::string DtypeName(c10::ScalarType type);
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
-// [{ name, shape, dtype, data }] with host copies, in the given order (state dicts, optimizer state).
-Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors);
+// [{ name, shape, dtype, data }] with host copies (data left out unless with_data), in the given order.
+Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors, bool with_data = true);
 // The inverse: CPU tensors by name; `what` names the argument in errors.
 std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value, const char* what);
 

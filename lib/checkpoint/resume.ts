@@ -37,7 +37,7 @@ export async function readResumePoint(where: PhaseName, file: unknown, train: Im
     throw new OptionError(`${where}: resume: ${file} was trained on '${saved.dataset.name}' (${saved.dataset.size} examples), ` +
       `not '${train.name}' (${size} examples)`);
   }
-  const model = target.model.stateDict();
+  const model = target.model.stateShapes();
   assertMatchesModel(contents.weights, model, file);
   const groups = target.model.parameterNames();
   const updated = new Set(where === 'postTrain' ? groups.features : [...groups.features, ...groups.classifier]);

@@ -42,6 +42,7 @@ int64_t CountOf(const std::vector<torch::Tensor>& tensors) {
 Napi::Function ModelWrap::Init(Napi::Env env) {
   return DefineClass(env, "Model",
                      {InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::StateDict>("stateDict"),
+                      InstanceMethod<&ModelWrap::StateShapes>("stateShapes"),
                       InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
                       InstanceMethod<&ModelWrap::ParameterNames>("parameterNames")});
 }
@@ -102,6 +103,13 @@ Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
   return Guard(info.Env(), [&]() -> Napi::Value {
     handle_->CheckIdle("read the state dict");
     return NamedTensorsToJs(info.Env(), handle_->model->StateTensors());
+  });
+}
+
+// stateShapes() -> [{ name, shape, dtype }]: the state dict without its data (nothing is copied).
+Napi::Value ModelWrap::StateShapes(const Napi::CallbackInfo& info) {
+  return Guard(info.Env(), [&]() -> Napi::Value {
+    return NamedTensorsToJs(info.Env(), handle_->model->StateTensors(), /*with_data=*/false);
   });
 }
 
