@@ -79,6 +79,24 @@ test('train, eval, post-train, analyze and the figure reproductions chain throug
   assertValidSvg(t, readFileSync(path.join(root, 'fig6', 'figures', 'fig6.svg'), 'utf8'));
 });
 
+test('post-train --feature-reuse reuses the previous B~ as B; with a different --weak-batch-size it is an error', async (t) => {
+  const root = tempDir('pof-reuse-');
+  const sgd = path.join(root, 'sgd');
+  t.is((await pof(['train', ...TOY, '--epochs', '2', '--batch-size', '64', '--out', sgd])).code, 0);
+  const from = ['--from', path.join(sgd, 'model.safetensors'), '--dataset', 'toy', '--epochs', '1', '--batch-size', '64', '--lr', '1e-3'];
+  const fresh = await pof(['post-train', ...from, '--out', path.join(root, 'fresh')]);
+  const reuse = await pof(['post-train', ...from, '--feature-reuse', '--out', path.join(root, 'reuse')]);
+  t.is(fresh.code, 0, fresh.stderr);
+  t.is(reuse.code, 0, reuse.stderr);
+  t.false(readJson(path.join(root, 'fresh', 'config.json')).options.featureReuse);
+  t.true(readJson(path.join(root, 'reuse', 'config.json')).options.featureReuse);
+  const xi = (dir: string) => readLines(path.join(root, dir, 'metrics.jsonl'))[0].xi;
+  t.not(xi('reuse'), xi('fresh'), 'same seed and B~ sequence, but B differs: the line searches differ');
+  const bad = await pof(['post-train', ...from, '--feature-reuse', '--weak-batch-size', '32', '--out', path.join(root, 'bad')]);
+  t.is(bad.code, 1);
+  t.regex(bad.stderr, /featureReuse takes B from the previous B̃, so weakBatchSize must equal batchSize/);
+});
+
 test('Ctrl-C stops a run at the next step; --resume ends exactly where an uninterrupted run ends', async (t) => {
   const root = tempDir('pof-resume-');
   const args = (out: string) => ['train', ...TOY, '--epochs', '100', '--batch-size', '16', '--lr', '0.02', '--checkpoint-every', '1', '--out', out];

@@ -31,6 +31,7 @@ test('summary.json has the issue\'s shape: sgd, pof (and the control) per model,
   const { out, summary } = await study();
   const json = JSON.parse(fs.readFileSync(path.join(out, 'summary.json'), 'utf8')) as ToySummary;
   t.deepEqual(json.sgd, summary.sgd);
+  t.false(json.featureReuse, 'PoF computes B\'s features afresh unless asked');
   for (const m of [json.sgd, json.pof, json.control]) {
     t.deepEqual(Object.keys(m).sort(), [...MODEL_KEYS].sort());
     for (const k of ['trainLoss', 'testLoss'] as const) t.true(Number.isFinite(m[k]) && m[k] > 0, `${k} ${m[k]}`);
@@ -102,6 +103,7 @@ test('bad options are named', async (t) => {
   await t.throwsAsync(reproduceToy({ out: '' }), { instanceOf: OptionError, message: /out must be a directory path/ });
   await t.throwsAsync(reproduceToy({ out: 'x', seeds: 2 } as never), { instanceOf: OptionError, message: /unknown option 'seeds'/ });
   await t.throwsAsync(reproduceToy({ out: 'x', pofEpochs: 0 }), { instanceOf: OptionError, message: /pofEpochs must be >= 1, got 0/ });
+  await t.throwsAsync(reproduceToy({ out: 'x', featureReuse: 'yes' as never }), { instanceOf: OptionError, message: /featureReuse must be/ });
 });
 
 test('the CLI: reproduce toy --help documents the options; a bad --seed is an error', (t) => {

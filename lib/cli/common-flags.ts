@@ -10,6 +10,11 @@ export const OUT_FLAGS: Record<string, Flag> = {
   force: { type: 'boolean', help: 'overwrite a run already in --out' },
 };
 
+/** PoF's B = the previous iteration's B̃: no forward pass for B, its features one step stale. */
+export const FEATURE_REUSE_FLAG: Record<string, Flag> = {
+  'feature-reuse': { type: 'boolean', help: 'PoF: B = the previous step\'s B̃, reusing its features (one step stale; skips a forward pass)' },
+};
+
 /** What table1 and table2 share: the scale, the output directory, and overrides of its model and batch size. */
 export const REPRODUCE_TABLE_FLAGS: Record<string, Flag> = {
   scale: { type: 'string', help: 'smoke or full', default: 'smoke' },

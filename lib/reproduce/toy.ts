@@ -8,7 +8,7 @@ import { ToyAnalyses, toyAnalyses } from '../analysis/toy-analyses';
 import { toy, toyBayesError, ToyOptions as ToyDataOptions } from '../data/toy';
 import { ImageSet } from '../data/types';
 import { mlp } from '../models';
-import { checkKeys, integer, OptionError } from '../options';
+import { boolean, checkKeys, integer, OptionError } from '../options';
 import { deltaLPerLayer, eigenvectorCorrelationCounts, histogram, lossAlongDirections, trainingCurves, writeFigure } from '../plot';
 import { constant, multistep } from '../schedules';
 import { EpochReport, PoFTrainer } from '../trainer';
@@ -56,6 +56,8 @@ export interface ToyStudyOptions {
   pofEpochs?: number;
   xiBatches?: number;
   testSize?: number;
+  /** PoF (and the control) take B from the previous iteration's B̃, features one step stale. Default false. */
+  featureReuse?: boolean;
   log?: (line: string) => void;
 }
 
@@ -81,6 +83,8 @@ export interface Claim {
 
 export interface ToySummary {
   seed: number;
+  /** Whether PoF and the control reused the previous B̃'s features as B. */
+  featureReuse: boolean;
   /** Error of the Bayes-optimal classifier on the test set (percent): the floor no model can beat. */
   bayesTestError: number;
   sgd: ModelSummary;
@@ -146,7 +150,7 @@ function recorder(trainer: PoFTrainer, train: ImageSet, curves: Curves, log: (li
 function checkOptions(options: ToyStudyOptions) {
   const where = 'reproduceToy';
   if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
-  checkKeys(where, options, ['out', 'seed', 'sgdEpochs', 'pofEpochs', 'xiBatches', 'testSize', 'log']);
+  checkKeys(where, options, ['out', 'seed', 'sgdEpochs', 'pofEpochs', 'xiBatches', 'testSize', 'featureReuse', 'log']);
   if (typeof options.out !== 'string' || options.out === '') throw new OptionError(`${where}: out must be a directory path, got ${String(options.out)}`);
   return {
     seed: integer(where, 'seed', options.seed ?? 0, 0),
@@ -154,6 +158,7 @@ function checkOptions(options: ToyStudyOptions) {
     pofEpochs: integer(where, 'pofEpochs', options.pofEpochs ?? TOY_STUDY.pof.epochs, 1),
     xiBatches: integer(where, 'xiBatches', options.xiBatches ?? TOY_STUDY.xiStar.batches, 1),
     testSize: options.testSize === undefined ? undefined : integer(where, 'testSize', options.testSize, 1),
+    featureReuse: boolean(where, 'featureReuse', options.featureReuse ?? false),
   };
 }
 
@@ -189,10 +194,10 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
   const p = TOY_STUDY.pof;
   const post = (gamma: number, curves: Curves) => trainer.postTrain(train, {
     epochs: o.pofEpochs, batchSize: p.batchSize, lr: p.lr, momentum: p.momentum, weightDecay: p.weightDecay, gamma,
-    initialStep: p.initialStep, maxStep: p.maxStep, partitions: p.partitions, schedule: constant(),
+    initialStep: p.initialStep, maxStep: p.maxStep, partitions: p.partitions, featureReuse: o.featureReuse, schedule: constant(),
     evalData: test, onEpoch: recorder(trainer, train, curves, log, logEvery(o.pofEpochs)),
   });
-  log(`PoF: ${o.pofEpochs} epochs, lr ${p.lr}, γ ${p.gamma}`);
+  log(`PoF: ${o.pofEpochs} epochs, lr ${p.lr}, γ ${p.gamma}${o.featureReuse ? ', B = the previous B̃ (feature reuse)' : ''}`);
   const pofCurves = emptyCurves();
   const pofRun = await post(p.gamma, pofCurves);
   const pof = await summarise(trainer, train, test, 'PoF', analyses, o.seed);
@@ -213,7 +218,7 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
     epoch: h.epoch, loss: h.loss, error: h.error, xi: h.xi!, perturbation: h.perturbation!, rejectRate: h.rejectRate!, testError: pofCurves.testError[i],
   }));
   const summary: ToySummary = {
-    seed: o.seed, bayesTestError, sgd, pof, control, xiStar, pofTraining, classifierNorm,
+    seed: o.seed, featureReuse: o.featureReuse, bayesTestError, sgd, pof, control, xiStar, pofTraining, classifierNorm,
     claims: [], notes: [],
     settings: { ...TOY_STUDY, sgd: { ...s, epochs: o.sgdEpochs }, pof: { ...p, epochs: o.pofEpochs },
       xiStar: { ...TOY_STUDY.xiStar, batches: o.xiBatches }, trainSize: train.shape[0], testSize: test.shape[0] },
@@ -387,7 +392,8 @@ function summaryMarkdown(s: ToySummary): string {
       `Bayes-optimal test error ${s.bayesTestError.toFixed(2)} %. Model: MLP ${s.settings.hidden.join('-')} + Linear classifier (5 weight layers).`,
     `SGD: ${g.epochs} epochs, batch ${g.batchSize}, lr ${g.lr} (×${g.factor} at ${g.milestones.map((m) => `${m * 100} %`).join(' and ')}), ` +
       `Nesterov ${g.momentum}, weight decay ${g.weightDecay}. PoF: ${p.epochs} epochs, lr ${p.lr}, γ = ${p.gamma}, batch ${p.batchSize}, ` +
-      `weight decay ${p.weightDecay}, line search s0 = ${p.initialStep}, sMax = ${p.maxStep}, ${p.partitions} partitions.`,
+      `weight decay ${p.weightDecay}, line search s0 = ${p.initialStep}, sMax = ${p.maxStep}, ${p.partitions} partitions` +
+      `${s.featureReuse ? ', B = the previous iteration\'s B̃ (feature reuse)' : ''}.`,
     '',
     '| model | train loss | train error % | test loss | test error % |',
     '|---|---|---|---|---|',

@@ -1,7 +1,7 @@
 import { constant } from '../../schedules';
 import { choiceFlag, Command, numberFlag } from '../args';
 import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
-import { deviceFlag, DEVICE_FLAG, OUT_FLAGS, seedFlag } from '../common-flags';
+import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, OUT_FLAGS, seedFlag } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
@@ -18,6 +18,7 @@ export const postTrainCommand: Command = {
     gamma: { type: 'string', help: 'expansion factor γ of the line-search step ξ*', default: '2' },
     'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: 'fixed' },
     'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
+    ...FEATURE_REUSE_FLAG,
     ...TRAINING_FLAGS,
     seed: { type: 'string', help: 'seed of the batch order, augmentation and PoF\'s draws', default: '0' },
     ...DEVICE_FLAG,
@@ -35,6 +36,7 @@ export const postTrainCommand: Command = {
       gamma: numberFlag(flags, 'gamma', 2, { min: 0 }),
       gammaMode: choiceFlag(flags, 'gamma-mode', 'fixed', ['fixed', 'uniform', 'linear'] as const),
       weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
+      featureReuse: flags['feature-reuse'] === true,
     };
     const run = await startRun(flags, 'post-train', data, start.spec, options, seedFlag(flags), deviceFlag(flags), { from: start.source });
     if (!run.hooks.resume) {
