@@ -24,7 +24,12 @@ export function manualSeed(seed: number): void {
 }
 
 /** What `pof info` prints. */
-export function info(): { libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; devices: string[] } {
+export function info(): {
+  libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; cudaInstrumentation: boolean; devices: string[];
+} {
   const v = versions();
-  return { libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, devices: devices() };
+  return {
+    libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, cudaInstrumentation: v.cudaInstrumentation,
+    devices: devices(),
+  };
 }

@@ -18,6 +18,8 @@ export interface NativeTensor {
 export interface NativeVersions {
   libtorch: string;
   builtWithCuda: boolean;
+  /** Built with the CUDA runtime headers: CUDA's sync-debug check and peak-memory figures work. */
+  cudaInstrumentation: boolean;
   cuda: string | null;
   cudnn: string | null;
 }

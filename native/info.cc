@@ -4,6 +4,7 @@
 #include <torch/headeronly/version.h>
 #include "device.h"
 #include "errors.h"
+#include "instrument/cuda_hooks.h"
 
 namespace pof {
 
@@ -21,6 +22,7 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
     auto out = Napi::Object::New(env);
     out.Set("libtorch", TORCH_VERSION);
     out.Set("builtWithCuda", BuiltWithCuda());
+    out.Set("cudaInstrumentation", CudaHooksAvailable());
     const auto& hooks = at::detail::getCUDAHooks();
     out.Set("cuda", hooks.hasCUDART() ? Napi::Value(Napi::String::New(env, VersionString(hooks.versionCUDART(), 1000, 10)))
                                       : env.Null());

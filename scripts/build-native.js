@@ -17,6 +17,12 @@ try {
 console.log(`pof-torch: building against LibTorch ${torch.version} (${torch.cuda ? 'CUDA' : 'CPU'}) ` +
   `from ${torch.root} [${torch.source}]`);
 
+if (torch.cuda && !torch.cudaInclude) {
+  console.warn('pof-torch: no CUDA runtime headers found (cuda_runtime_api.h under CUDA_HOME, the torch package\'s ' +
+    'nvidia/*/include or /usr/local/cuda/include): the addon runs on CUDA, but without the sync-debug check and ' +
+    'peak-memory figures. Set CUDA_HOME to a CUDA toolkit to have them.');
+}
+
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');
 const jobs = String(Math.max(1, os.availableParallelism ? os.availableParallelism() : os.cpus().length));
 const args = [cmakeJs, 'compile', '--directory', root, '--parallel', jobs];

@@ -91,16 +91,34 @@ function requiredCxxFlags(root) {
   return m ? m[1].split(/\s+/).filter(Boolean) : [];
 }
 
+/**
+ * The CUDA runtime headers beside a CUDA LibTorch (c10's sync-debug mode and memory statistics need
+ * them): CUDA_HOME / CUDA_PATH, a pip torch's nvidia/<package>/include, or /usr/local/cuda. Null if none.
+ */
+function cudaIncludeDir(root) {
+  const candidates = [process.env.CUDA_HOME, process.env.CUDA_PATH].filter(Boolean).map((d) => path.join(d, 'include'));
+  const nvidia = path.join(root, '..', 'nvidia');  // pip wheels: nvidia/cu13/include, nvidia/cuda_runtime/include
+  if (fs.existsSync(nvidia)) {
+    for (const entry of fs.readdirSync(nvidia).sort()) candidates.push(path.join(nvidia, entry, 'include'));
+  }
+  candidates.push('/usr/local/cuda/include');
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'cuda_runtime_api.h'))) || null;
+}
+
 function describe(found) {
   const root = found.root;
   const lib = path.join(root, 'lib');
   const cuda = fs.existsSync(path.join(lib, libName('torch_cuda')));
+  const cudaInclude = cuda ? cudaIncludeDir(root) : null;
   return {
     root,
     source: found.source,
     version: readVersion(root),
     cuda,
-    includeDirs: [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')],
+    includeDirs: [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')]
+      .concat(cudaInclude ? [cudaInclude] : []),
+    /** Where the CUDA runtime headers are (null: none found, or a CPU LibTorch). */
+    cudaInclude,
     libDir: lib,
     // torch_cuda / c10_cuda are linked only when present; the build keeps them with --no-as-needed
     libs: ['c10', 'torch_cpu', 'torch'].concat(cuda ? ['torch_cuda', 'c10_cuda'] : []),

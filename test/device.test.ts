@@ -9,6 +9,9 @@ test('versions name the LibTorch this addon was built against', (t) => {
   if (!v.builtWithCuda) {
     t.is(v.cuda, null);
     t.is(v.cudnn, null);
+    t.false(v.cudaInstrumentation, 'no CUDA sync-debug or peak-memory hooks without CUDA');
+  } else {
+    t.regex(v.cuda ?? '', /^\d+\.\d+$/);
   }
 });
 
