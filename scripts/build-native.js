@@ -19,7 +19,7 @@ console.log(`pof-torch: building against LibTorch ${torch.version} (${torch.cuda
 
 if (torch.cuda && !torch.cudaInclude) {
   console.warn('pof-torch: no CUDA runtime headers found (cuda_runtime_api.h under CUDA_HOME, the torch package\'s ' +
-    'nvidia/*/include or /usr/local/cuda/include): the addon runs on CUDA, but without the sync-debug check and ' +
+    'nvidia/*/include or /usr/local/cuda/include, with crt/host_config.h): the addon runs on CUDA, but without the sync-debug check and ' +
     'peak-memory figures. Set CUDA_HOME to a CUDA toolkit to have them.');
 }
 

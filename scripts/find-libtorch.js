@@ -102,7 +102,15 @@ function cudaIncludeDir(root) {
     for (const entry of fs.readdirSync(nvidia).sort()) candidates.push(path.join(nvidia, entry, 'include'));
   }
   candidates.push('/usr/local/cuda/include');
-  return candidates.find((dir) => fs.existsSync(path.join(dir, 'cuda_runtime_api.h'))) || null;
+  // Complete toolkits only: a pip runtime package may lack crt/host_config.h, which cuda_runtime.h includes.
+  const complete = (dir) => ['cuda_runtime_api.h', path.join('crt', 'host_config.h')].every((f) => fs.existsSync(path.join(dir, f)));
+  return candidates.find(complete) || null;
+}
+
+/** 20 when the LibTorch headers insist on C++20 (LibTorch 2.14 and later), else 17. */
+function cxxStandard(root) {
+  const headers = [path.join(root, 'include', 'ATen', 'ATen.h'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'all.h')];
+  return headers.some((h) => fs.existsSync(h) && /__cplusplus < 202002L/.test(fs.readFileSync(h, 'utf8'))) ? 20 : 17;
 }
 
 function describe(found) {
@@ -123,6 +131,7 @@ function describe(found) {
     // torch_cuda / c10_cuda are linked only when present; the build keeps them with --no-as-needed
     libs: ['c10', 'torch_cpu', 'torch'].concat(cuda ? ['torch_cuda', 'c10_cuda'] : []),
     cxxFlags: requiredCxxFlags(root),
+    cxxStandard: cxxStandard(root),
   };
 }
 

@@ -1,6 +1,7 @@
 #include "instrument/cuda_hooks.h"
 
-#if defined(POF_WITH_CUDA) && __has_include(<c10/cuda/CUDAFunctions.h>) && __has_include(<cuda_runtime_api.h>)
+#if defined(POF_WITH_CUDA) && __has_include(<c10/cuda/CUDAFunctions.h>) && __has_include(<cuda_runtime_api.h>) && \
+    __has_include(<crt/host_config.h>)
 #define POF_CUDA_HOOKS 1
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>

@@ -1,0 +1,70 @@
+// scripts/find-libtorch.js on fake LibTorch trees: the C++ standard the headers demand, the CUDA runtime
+// headers a CUDA LibTorch needs for the sync-debug check, and the message when nothing is found.
+import test from 'ava';
+import { execFileSync, spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
+import { tempDir } from './helpers/fixtures';
+
+const SCRIPT = path.resolve(__dirname, '../../scripts/find-libtorch.js');
+
+/** A directory that passes as a LibTorch root; `cuda` adds lib/libtorch_cuda.so, `cxx20` the 2.14+ header guard. */
+function fakeLibTorch(options: { cuda?: boolean; cxx20?: boolean } = {}): string {
+  const root = path.join(tempDir('fake-torch'), 'torch');
+  const write = (file: string, text = '') => {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  };
+  write('include/torch/csrc/api/include/torch/torch.h');
+  write('lib/libtorch_cpu.so');
+  write('include/ATen/ATen.h', options.cxx20 ? '#if !defined(_MSC_VER) && __cplusplus < 202002L\n#error C++20\n#endif\n' : '#pragma once\n');
+  if (options.cuda) write('lib/libtorch_cuda.so');
+  return root;
+}
+
+function cudaHeaders(dir: string, complete: boolean): string {
+  fs.mkdirSync(path.join(dir, 'crt'), { recursive: true });
+  fs.writeFileSync(path.join(dir, 'cuda_runtime_api.h'), '');
+  if (complete) fs.writeFileSync(path.join(dir, 'crt', 'host_config.h'), '');
+  return dir;
+}
+
+function find(root: string, env: Record<string, string> = {}) {
+  const out = execFileSync(process.execPath, [SCRIPT], { env: { ...process.env, CUDA_HOME: '', CUDA_PATH: '', ...env, LIBTORCH: root }, encoding: 'utf8' });
+  return JSON.parse(out) as { cuda: boolean; cxxStandard: number; cudaInclude: string | null; includeDirs: string[]; libs: string[] };
+}
+
+test('the C++ standard follows the headers: 17, or 20 where they refuse anything older', (t) => {
+  t.is(find(fakeLibTorch()).cxxStandard, 17);
+  t.is(find(fakeLibTorch({ cxx20: true })).cxxStandard, 20);
+});
+
+test('a CPU LibTorch gets no CUDA include directory and no CUDA libraries', (t) => {
+  const info = find(fakeLibTorch(), { CUDA_HOME: cudaHeaders(tempDir('cuda'), true) });
+  t.false(info.cuda);
+  t.is(info.cudaInclude, null);
+  t.deepEqual(info.libs, ['c10', 'torch_cpu', 'torch']);
+});
+
+test('a CUDA LibTorch takes complete CUDA headers: CUDA_HOME first, then the pip nvidia package, never an incomplete one', (t) => {
+  const root = fakeLibTorch({ cuda: true });
+  const home = tempDir('cuda-home');
+  cudaHeaders(path.join(home, 'include'), true);
+  const fromHome = find(root, { CUDA_HOME: home });
+  t.is(fromHome.cudaInclude, path.join(home, 'include'));
+  t.true(fromHome.includeDirs.includes(path.join(home, 'include')));
+  t.deepEqual(fromHome.libs.slice(-2), ['torch_cuda', 'c10_cuda']);
+
+  // pip wheels put the runtime headers in <site-packages>/nvidia/<package>/include, beside torch/
+  const pip = cudaHeaders(path.join(root, '..', 'nvidia', 'cu13', 'include'), true);
+  t.is(find(root).cudaInclude, pip);
+  fs.rmSync(path.join(pip, 'crt', 'host_config.h'));
+  t.not(find(root).cudaInclude, pip, 'a runtime package without crt/host_config.h cannot compile cuda_runtime.h');
+});
+
+test('no LibTorch at LIBTORCH is an error that names the path and what was expected', (t) => {
+  const missing = path.join(tempDir('no-torch'), 'nothing');
+  const r = spawnSync(process.execPath, [SCRIPT], { env: { ...process.env, LIBTORCH: missing }, encoding: 'utf8' });
+  t.is(r.status, 1);
+  t.regex(r.stderr, new RegExp(`LIBTORCH=${missing} is not a LibTorch root: expected include/torch/csrc/api/include/torch/torch.h`));
+});
