@@ -18,9 +18,10 @@ console.log(`pof-torch: building against LibTorch ${torch.version} (${torch.cuda
   `from ${torch.root} [${torch.source}]`);
 
 if (torch.cuda && !torch.cudaInclude) {
-  console.warn('pof-torch: no CUDA runtime headers found (cuda_runtime_api.h under CUDA_HOME, the torch package\'s ' +
-    'nvidia/*/include or /usr/local/cuda/include, with crt/host_config.h): the addon runs on CUDA, but without the sync-debug check and ' +
-    'peak-memory figures. Set CUDA_HOME to a CUDA toolkit to have them.');
+  console.warn('pof-torch: no CUDA runtime headers of LibTorch\'s CUDA version under CUDA_HOME, the torch package\'s ' +
+    'nvidia/*/include or /usr/local/cuda/include: unless the compiler finds them by itself, the addon will run on CUDA ' +
+    'without the sync-debug check and peak-memory figures (`npx pof info` shows cudaInstrumentation). ' +
+    'Set CUDA_HOME to a matching CUDA toolkit to have them.');
 }
 
 const cmakeJs = require.resolve('cmake-js/bin/cmake-js');

@@ -91,12 +91,26 @@ function requiredCxxFlags(root) {
   return m ? m[1].split(/\s+/).filter(Boolean) : [];
 }
 
+/** The CUDA major version a LibTorch was built for ('13' from a pip torch's version.py), or null if unknown. */
+function torchCudaMajor(root) {
+  const file = path.join(root, 'version.py');
+  const m = fs.existsSync(file) && fs.readFileSync(file, 'utf8').match(/^cuda\b[^=\n]*=\s*'(\d+)\./m);
+  return m ? m[1] : null;
+}
+
+/** The CUDA major version of the headers in `dir` (CUDART_VERSION 13000 -> '13'), or null. */
+function headersCudaMajor(dir) {
+  const m = fs.readFileSync(path.join(dir, 'cuda_runtime_api.h'), 'utf8').match(/#define\s+CUDART_VERSION\s+(\d+)/);
+  return m ? String(Math.floor(Number(m[1]) / 1000)) : null;
+}
+
 /**
- * The CUDA runtime headers beside a CUDA LibTorch (c10's sync-debug mode and memory statistics need
- * them): CUDA_HOME / CUDA_PATH, a pip torch's nvidia/<package>/include, or /usr/local/cuda. Null if none.
+ * The CUDA runtime headers for a CUDA LibTorch (c10's sync-debug mode and memory statistics need them):
+ * CUDA_HOME, a pip torch's nvidia/<package>/include, or /usr/local/cuda; complete ones only, and of
+ * the LibTorch's CUDA major version where both are known. Null if none.
  */
 function cudaIncludeDir(root) {
-  const candidates = [process.env.CUDA_HOME, process.env.CUDA_PATH].filter(Boolean).map((d) => path.join(d, 'include'));
+  const candidates = process.env.CUDA_HOME ? [path.join(process.env.CUDA_HOME, 'include')] : [];
   const nvidia = path.join(root, '..', 'nvidia');  // pip wheels: nvidia/cu13/include, nvidia/cuda_runtime/include
   if (fs.existsSync(nvidia)) {
     for (const entry of fs.readdirSync(nvidia).sort()) candidates.push(path.join(nvidia, entry, 'include'));
@@ -104,7 +118,9 @@ function cudaIncludeDir(root) {
   candidates.push('/usr/local/cuda/include');
   // Complete toolkits only: a pip runtime package may lack crt/host_config.h, which cuda_runtime.h includes.
   const complete = (dir) => ['cuda_runtime_api.h', path.join('crt', 'host_config.h')].every((f) => fs.existsSync(path.join(dir, f)));
-  return candidates.find(complete) || null;
+  const wanted = torchCudaMajor(root);
+  const matches = (dir) => wanted === null || [wanted, null].includes(headersCudaMajor(dir));
+  return candidates.find((dir) => complete(dir) && matches(dir)) || null;
 }
 
 /** 20 when the LibTorch headers insist on C++20 (LibTorch 2.14 and later), else 17. */

@@ -22,15 +22,15 @@ function fakeLibTorch(options: { cuda?: boolean; cxx20?: boolean } = {}): string
   return root;
 }
 
-function cudaHeaders(dir: string, complete: boolean): string {
+function cudaHeaders(dir: string, complete: boolean, version = 13000): string {
   fs.mkdirSync(path.join(dir, 'crt'), { recursive: true });
-  fs.writeFileSync(path.join(dir, 'cuda_runtime_api.h'), '');
+  fs.writeFileSync(path.join(dir, 'cuda_runtime_api.h'), `#define CUDART_VERSION ${version}\n`);
   if (complete) fs.writeFileSync(path.join(dir, 'crt', 'host_config.h'), '');
   return dir;
 }
 
 function find(root: string, env: Record<string, string> = {}) {
-  const out = execFileSync(process.execPath, [SCRIPT], { env: { ...process.env, CUDA_HOME: '', CUDA_PATH: '', ...env, LIBTORCH: root }, encoding: 'utf8' });
+  const out = execFileSync(process.execPath, [SCRIPT], { env: { ...process.env, CUDA_HOME: '', ...env, LIBTORCH: root }, encoding: 'utf8' });
   return JSON.parse(out) as { cuda: boolean; cxxStandard: number; cudaInclude: string | null; includeDirs: string[]; libs: string[] };
 }
 
@@ -58,8 +58,20 @@ test('a CUDA LibTorch takes complete CUDA headers: CUDA_HOME first, then the pip
   // pip wheels put the runtime headers in <site-packages>/nvidia/<package>/include, beside torch/
   const pip = cudaHeaders(path.join(root, '..', 'nvidia', 'cu13', 'include'), true);
   t.is(find(root).cudaInclude, pip);
+  t.is(find(root, { CUDA_HOME: home }).cudaInclude, path.join(home, 'include'), 'CUDA_HOME wins');
   fs.rmSync(path.join(pip, 'crt', 'host_config.h'));
   t.not(find(root).cudaInclude, pip, 'a runtime package without crt/host_config.h cannot compile cuda_runtime.h');
+});
+
+test('CUDA headers of another major version than the LibTorch\'s are passed over', (t) => {
+  const root = fakeLibTorch({ cuda: true });
+  fs.writeFileSync(path.join(root, 'version.py'), "__version__ = '2.14.1'\ncuda: Optional[str] = '13.0'\n");
+  const old = tempDir('cuda-12');
+  cudaHeaders(path.join(old, 'include'), true, 12080);
+  t.not(find(root, { CUDA_HOME: old }).cudaInclude, path.join(old, 'include'));
+  const current = tempDir('cuda-13');
+  cudaHeaders(path.join(current, 'include'), true, 13000);
+  t.is(find(root, { CUDA_HOME: current }).cudaInclude, path.join(current, 'include'));
 });
 
 test('no LibTorch at LIBTORCH is an error that names the path and what was expected', (t) => {

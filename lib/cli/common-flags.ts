@@ -15,6 +15,10 @@ export const FEATURE_REUSE_FLAG: Record<string, Flag> = {
   'feature-reuse': { type: 'boolean', help: 'PoF: B = the previous step\'s B̃, reusing its features (one step stale; skips a forward pass)' },
 };
 
+export function featureReuseFlag(flags: Flags): boolean {
+  return flags['feature-reuse'] === true;
+}
+
 /** What table1 and table2 share: the scale, the output directory, and overrides of its model and batch size. */
 export const REPRODUCE_TABLE_FLAGS: Record<string, Flag> = {
   scale: { type: 'string', help: 'smoke or full', default: 'smoke' },

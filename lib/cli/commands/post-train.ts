@@ -1,7 +1,7 @@
 import { constant } from '../../schedules';
 import { choiceFlag, Command, numberFlag } from '../args';
 import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
-import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, OUT_FLAGS, seedFlag } from '../common-flags';
+import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, OUT_FLAGS, seedFlag } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
@@ -36,7 +36,7 @@ export const postTrainCommand: Command = {
       gamma: numberFlag(flags, 'gamma', 2, { min: 0 }),
       gammaMode: choiceFlag(flags, 'gamma-mode', 'fixed', ['fixed', 'uniform', 'linear'] as const),
       weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
-      featureReuse: flags['feature-reuse'] === true,
+      featureReuse: featureReuseFlag(flags),
     };
     const run = await startRun(flags, 'post-train', data, start.spec, options, seedFlag(flags), deviceFlag(flags), { from: start.source });
     if (!run.hooks.resume) {

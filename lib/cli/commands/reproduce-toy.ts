@@ -1,5 +1,5 @@
 import { Command, stringFlag } from '../args';
-import { FEATURE_REUSE_FLAG, seedFlag } from '../common-flags';
+import { FEATURE_REUSE_FLAG, featureReuseFlag, seedFlag } from '../common-flags';
 
 export const reproduceToyCommand: Command = {
   name: 'reproduce toy',
@@ -17,7 +17,7 @@ export const reproduceToyCommand: Command = {
   async run(flags) {
     const out = stringFlag(flags, 'out')!;
     const { reproduceToy } = await import('../../reproduce/toy');
-    const summary = await reproduceToy({ out, seed: seedFlag(flags), featureReuse: flags['feature-reuse'] === true, log: (line) => console.log(line) });
+    const summary = await reproduceToy({ out, seed: seedFlag(flags), featureReuse: featureReuseFlag(flags), log: (line) => console.log(line) });
     console.log(`\ntest error: SGD ${summary.sgd.testError.toFixed(2)} %, PoF ${summary.pof.testError.toFixed(2)} %, ` +
       `control ${summary.control.testError.toFixed(2)} % (Bayes-optimal ${summary.bayesTestError.toFixed(2)} %); ` +
       `xi* median train ${summary.xiStar.trainMedian.toFixed(3)}, test ${summary.xiStar.testMedian.toFixed(3)}`);
