@@ -2,6 +2,7 @@ import test from 'ava';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
 import { cudaAvailable, devices, info, manualSeed, tensor, versions } from '../lib';
+import { testDevice } from './helpers/synthetic';
 
 test('versions name the LibTorch this addon was built against', (t) => {
   const v = versions();
@@ -12,6 +13,9 @@ test('versions name the LibTorch this addon was built against', (t) => {
     t.false(v.cudaInstrumentation, 'no CUDA sync-debug or peak-memory hooks without CUDA');
   } else {
     t.regex(v.cuda ?? '', /^\d+\.\d+$/);
+  }
+  if (testDevice.startsWith('cuda')) {
+    t.true(v.cudaInstrumentation, 'testing on CUDA needs the CUDA runtime headers compiled in, or the sync-debug check is vacuous');
   }
 });
 
