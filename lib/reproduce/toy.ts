@@ -46,6 +46,9 @@ export const TOY_STUDY = {
   xiStar: { batches: 200, batchSize: 32 },
 };
 
+/** How the log and summary.md describe a feature-reuse run. */
+const FEATURE_REUSE_NOTE = ', B = the previous iteration\'s B̃ (feature reuse)';
+
 export interface ToyStudyOptions {
   /** Output directory (created). */
   out: string;
@@ -197,7 +200,7 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
     initialStep: p.initialStep, maxStep: p.maxStep, partitions: p.partitions, featureReuse: o.featureReuse, schedule: constant(),
     evalData: test, onEpoch: recorder(trainer, train, curves, log, logEvery(o.pofEpochs)),
   });
-  log(`PoF: ${o.pofEpochs} epochs, lr ${p.lr}, γ ${p.gamma}${o.featureReuse ? ', B = the previous B̃ (feature reuse)' : ''}`);
+  log(`PoF: ${o.pofEpochs} epochs, lr ${p.lr}, γ ${p.gamma}${o.featureReuse ? FEATURE_REUSE_NOTE : ''}`);
   const pofCurves = emptyCurves();
   const pofRun = await post(p.gamma, pofCurves);
   const pof = await summarise(trainer, train, test, 'PoF', analyses, o.seed);
@@ -393,7 +396,7 @@ function summaryMarkdown(s: ToySummary): string {
     `SGD: ${g.epochs} epochs, batch ${g.batchSize}, lr ${g.lr} (×${g.factor} at ${g.milestones.map((m) => `${m * 100} %`).join(' and ')}), ` +
       `Nesterov ${g.momentum}, weight decay ${g.weightDecay}. PoF: ${p.epochs} epochs, lr ${p.lr}, γ = ${p.gamma}, batch ${p.batchSize}, ` +
       `weight decay ${p.weightDecay}, line search s0 = ${p.initialStep}, sMax = ${p.maxStep}, ${p.partitions} partitions` +
-      `${s.featureReuse ? ', B = the previous iteration\'s B̃ (feature reuse)' : ''}.`,
+      `${s.featureReuse ? FEATURE_REUSE_NOTE : ''}.`,
     '',
     '| model | train loss | train error % | test loss | test error % |',
     '|---|---|---|---|---|',
