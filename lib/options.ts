@@ -1,11 +1,8 @@
 // Validation at the API boundary: every error names the option, the value and what was expected.
 
-export class OptionError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'OptionError';
-  }
-}
+import { OptionError } from './errors';
+
+export { OptionError };
 
 function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;

@@ -1,8 +1,9 @@
 // Command-line flags: declared once per command, parsed strictly, and described by the command's --help.
 import { parseArgs } from 'util';
+import { OptionError } from '../errors';
 
-/** A mistake in how the command was called: printed as one line, exit code 2. */
-export class UsageError extends Error {
+/** A mistake in how the command was called: printed as one line, exit code 2 (an OptionError: ERR_POF_OPTION). */
+export class UsageError extends OptionError {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';

@@ -4,13 +4,10 @@ import * as path from 'path';
 import { promisify } from 'util';
 import * as zlib from 'zlib';
 
+import { DatasetError } from '../errors';
+
 /** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
-export class DatasetError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'DatasetError';
-  }
-}
+export { DatasetError };
 
 export const DOWNLOADS = {
   cifar: 'https://www.cs.toronto.edu/~kriz/cifar.html',

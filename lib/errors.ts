@@ -1,0 +1,122 @@
+// The errors pof-torch throws: one class per kind of failure, each with a stable `code`, so callers branch
+// on `err.code` (or `instanceof`) and never on message text. Native errors arrive with one of these codes
+// (native/errors.h) and are turned into the matching class where the addon is loaded (lib/native.ts).
+
+export type PoFErrorCode =
+  | 'ERR_POF_OPTION' | 'ERR_POF_DATASET' | 'ERR_POF_CHECKPOINT' | 'ERR_POF_DEVICE' | 'ERR_POF_BUSY'
+  | 'ERR_POF_NON_FINITE' | 'ERR_POF_IO' | 'ERR_POF_DISPOSED' | 'ERR_POF_INTERNAL';
+
+export class PoFError extends Error {
+  readonly code: PoFErrorCode;
+  constructor(message: string, code: PoFErrorCode = 'ERR_POF_INTERNAL', options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+  /** A mistake of the caller (bad option, file, data or device) rather than a failure while running. */
+  get isUserError(): boolean {
+    return USER_CODES.has(this.code);
+  }
+}
+
+/** An option, argument or model description is invalid: the message names it, its value and what was expected. */
+export class OptionError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_OPTION'); }
+}
+
+/** A dataset (file or arrays) is missing, truncated, corrupt or does not fit the model. */
+export class DatasetError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_DATASET'); }
+}
+
+/** A checkpoint or weights file is missing, corrupt, or does not match the model or run. */
+export class CheckpointError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_CHECKPOINT'); }
+}
+
+/** The device asked for does not exist in this build or on this machine. */
+export class DeviceError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_DEVICE'); }
+}
+
+/** Another operation is running on the same model; the running one goes on untouched. */
+export class BusyError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_BUSY'); }
+}
+
+/** A loss, weight or input is NaN or infinite: the message names the tensor, example or step. */
+export class NonFiniteError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_NON_FINITE'); }
+}
+
+/** A file or directory could not be read or written: the message names the path and the cause. */
+export class FileError extends PoFError {
+  readonly path: string;
+  readonly syscallCode?: string;
+  constructor(message: string, path: string, syscallCode?: string, cause?: unknown) {
+    super(message, 'ERR_POF_IO', { cause });
+    this.path = path;
+    this.syscallCode = syscallCode;
+  }
+}
+
+/** The trainer was disposed: its tensors are freed and it cannot be used any more. */
+export class DisposedError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_DISPOSED'); }
+}
+
+const USER_CODES = new Set<PoFErrorCode>(['ERR_POF_OPTION', 'ERR_POF_DATASET', 'ERR_POF_CHECKPOINT', 'ERR_POF_DEVICE',
+  'ERR_POF_BUSY', 'ERR_POF_DISPOSED']);
+
+const BY_CODE: Record<PoFErrorCode, (message: string) => PoFError> = {
+  ERR_POF_OPTION: (m) => new OptionError(m),
+  ERR_POF_DATASET: (m) => new DatasetError(m),
+  ERR_POF_CHECKPOINT: (m) => new CheckpointError(m),
+  ERR_POF_DEVICE: (m) => new DeviceError(m),
+  ERR_POF_BUSY: (m) => new BusyError(m),
+  ERR_POF_NON_FINITE: (m) => new NonFiniteError(m),
+  ERR_POF_IO: (m) => new FileError(m, ''),
+  ERR_POF_DISPOSED: (m) => new DisposedError(m),
+  ERR_POF_INTERNAL: (m) => new PoFError(m),
+};
+
+/**
+ * The typed error for one thrown by the addon: its `code` picks the class. A native error without a
+ * code (one the addon did not anticipate) becomes a PoFError with code ERR_POF_INTERNAL.
+ */
+export function fromNativeError(error: unknown): unknown {
+  if (error instanceof PoFError || !(error instanceof Error)) return error;
+  const code = (error as { code?: unknown }).code;
+  const make = typeof code === 'string' && code in BY_CODE ? BY_CODE[code as PoFErrorCode] : BY_CODE.ERR_POF_INTERNAL;
+  const typed = make(error.message);
+  if (error.stack) typed.stack = `${typed.name}: ${error.message}\n${error.stack.split('\n').slice(1).join('\n')}`;
+  return typed;
+}
+
+const ERRNO_CAUSES: Record<string, string> = {
+  ENOENT: 'it does not exist',
+  EISDIR: 'it is a directory, not a file',
+  ENOTDIR: 'a component of the path is not a directory',
+  EACCES: 'permission denied',
+  EPERM: 'operation not permitted',
+  EROFS: 'the file system is read-only',
+  ENOSPC: 'no space left on the device',
+  EDQUOT: 'the disk quota is exceeded',
+  EEXIST: 'it already exists',
+  EMFILE: 'too many open files',
+  ENAMETOOLONG: 'the name is too long',
+  ELOOP: 'too many symbolic links',
+  EIO: 'an input/output error',
+  EFBIG: 'the file is too large',
+};
+
+/**
+ * A Node file-system error as a FileError naming the path and the cause in words
+ * ("cannot write /x/model.safetensors: no space left on the device (ENOSPC)"); other errors pass through.
+ */
+export function fileError(action: string, file: string, error: unknown): unknown {
+  const e = error as NodeJS.ErrnoException;
+  if (error instanceof PoFError || typeof e?.code !== 'string' || !/^E[A-Z]+$/.test(e.code)) return error;
+  const cause = ERRNO_CAUSES[e.code] ?? (e.message.replace(/^[A-Z]+: /, '').replace(/, \w+ '.*'$/, ''));
+  return new FileError(`cannot ${action} ${file}: ${cause} (${e.code})`, file, e.code, error);
+}
