@@ -297,7 +297,8 @@ export class PoFTrainer {
     const indices = indicesArg(where, 'indices', options.indices, size);
     const weakIndices = options.weakIndices === undefined ? null : indicesArg(where, 'weakIndices', options.weakIndices, size);
     const optimizer = resolveOptimizer(where, options, method === 'pof' ? DEFAULTS.postTrain.lr : DEFAULTS.fit.lr);
-    const pof = resolvePof(where, { ...options, weakBatchSize: options.weakBatchSize ?? weakIndices?.length }, indices.length);
+    // A step's B is weakIndices itself: weakBatchSize, if given, only has to agree with featureReuse.
+    const pof = resolvePof(where, options, indices.length);
     if (method === 'pof' && weakIndices === null && !pof.featureReuse) {
       throw new OptionError(`${where}: PoF needs weakIndices (the batch B of the line search), or featureReuse after a first step`);
     }
@@ -518,26 +519,28 @@ export class PoFTrainer {
     checkKeys(where, options, allowed);
     checkCallbacks(where, options);
     this.checkFree(where, true);
-    this.residentFor(where, train, 'training data');
-    if (options.evalData !== undefined) this.residentFor(where, options.evalData, 'evaluation data (evalData)');
-    const resume = options.resume === undefined ? undefined
-      : await readResumePoint(where, options.resume, train, { spec: this.spec, device: this.device, model: this.nativeModel });
-    const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
-    if (resume) assertSameSettings(where, resume, resolved.settings);
-    const e = resolved.epochOptions;
-    checkBatchFits(where, train, 'training data', e.method === 'pof' ? { batchSize: e.batchSize, weakBatchSize: e.weakBatchSize }
-      : { batchSize: e.batchSize });
-    const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
-    const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
-    const s = resolved.settings;
-    this.checkFree(where, true);  // again: the awaits above let other calls in
+    // The phase holds the trainer from this call on: later calls wait for it or are refused.
     this.phase = name;
     try {
+      this.residentFor(where, train, 'training data');
+      if (options.evalData !== undefined) this.residentFor(where, options.evalData, 'evaluation data (evalData)');
+      const resume = options.resume === undefined ? undefined
+        : await readResumePoint(where, options.resume, train, { spec: this.spec, device: this.device, model: this.nativeModel });
+      const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
+      if (resume) assertSameSettings(where, resume, resolved.settings);
+      const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
+      const e = resolved.epochOptions;
+      checkBatchFits(where, train, 'training data', e.method === 'pof' ? { batchSize: e.batchSize, weakBatchSize: e.weakBatchSize }
+        : { batchSize: e.batchSize });
+      const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
+      const s = resolved.settings;
       return await this.runPhase(train, {
         name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options,
         optimizer: resolved.optimizer, epochOptions: { ...resolved.epochOptions, reportEvery },
       }, resume, checkpoint);
     } finally {
+      // Calls made during the phase's last callbacks settle before the trainer is free again.
+      while (this.between.size > 0) await Promise.allSettled([...this.between]);
       this.phase = undefined;
     }
   }
@@ -553,6 +556,8 @@ export class PoFTrainer {
     checkpoint: { path?: string; dir?: string; every: number } | undefined): Promise<TrainingResult> {
     const data = this.residentFor(phase.name, train, 'training data');
     const evalData = phase.common.evalData;
+    // Reads made since the phase was called (e.g. an evaluate right after fit()) see the weights before it.
+    await this.phaseWork(phase.name, async () => undefined);
     this.progress = undefined;
     this.engine.configureOptimizer(phase.optimizer);
     const dataset = { name: train.name, size: train.labels.length };
