@@ -1,5 +1,6 @@
 // What this LibTorch can run on, and the global seed.
 import { native, NativeVersions } from './native';
+import { OptionError } from './errors';
 
 export type Versions = NativeVersions;
 
@@ -19,7 +20,7 @@ export function devices(): string[] {
 
 /** Seeds LibTorch's global generators (CPU and CUDA). */
 export function manualSeed(seed: number): void {
-  if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`seed must be a non-negative integer, got ${seed}`);
+  if (!Number.isSafeInteger(seed) || seed < 0) throw new OptionError(`manualSeed: seed must be a non-negative integer, got ${seed}`);
   native.manualSeed(seed);
 }
 

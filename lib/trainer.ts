@@ -463,10 +463,10 @@ export class PoFTrainer {
    */
   private checkFree(where: string, changes: boolean): void {
     this.usable(where);
-    if (this.running) throw new BusyError(`${where}: the trainer is busy (${this.running} is running); await it first`);
     if (changes && this.phase) {
       throw new BusyError(`${where}: the trainer is running ${this.phase}; await it (or abort it with its signal) first`);
     }
+    if (this.running) throw new BusyError(`${where}: the trainer is busy (${this.running} is running); await it first`);
   }
 
   /** Native work that changes the model (a step): nothing else may run meanwhile. */
@@ -525,7 +525,8 @@ export class PoFTrainer {
       this.residentFor(where, train, 'training data');
       if (options.evalData !== undefined) this.residentFor(where, options.evalData, 'evaluation data (evalData)');
       const resume = options.resume === undefined ? undefined
-        : await readResumePoint(where, options.resume, train, { spec: this.spec, device: this.device, model: this.nativeModel });
+        : await readResumePoint(where, options.resume, train,
+          { spec: this.spec, device: this.device, model: this.nativeModel, threads: native.numThreads() });
       const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
       if (resume) assertSameSettings(where, resume, resolved.settings);
       const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
@@ -547,7 +548,8 @@ export class PoFTrainer {
 
   private async writeCheckpointFile(file: string, training: boolean, metadata?: Record<string, string>): Promise<void> {
     await writeCheckpoint(file, {
-      model: this.spec, device: this.device, weights: this.nativeModel.stateDict(), progress: this.progress, metadata,
+      model: this.spec, device: this.device, threads: native.numThreads(), weights: this.nativeModel.stateDict(),
+      progress: this.progress, metadata,
       training: training ? { optimizer: this.engine.optimizerState(), rng: this.engine.rngState() } : undefined,
     });
   }

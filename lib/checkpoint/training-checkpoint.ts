@@ -5,7 +5,7 @@ import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import type { ModelSpec } from '../models';
 import type { NativeStateEntry } from '../native';
-import { OptionError } from '../options';
+import { CheckpointError, fileError, OptionError } from '../errors';
 import { matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
@@ -44,6 +44,8 @@ export interface CheckpointInfo {
   dataset?: string;
   /** The device it was written from ('cpu', 'cuda:0', ...). */
   device?: string;
+  /** LibTorch's intra-op thread count when it was written: results are bit-identical per thread count only. */
+  threads?: number;
   /** Extra string metadata given to save(). */
   metadata: Record<string, string>;
 }
@@ -70,6 +72,7 @@ const RNG_TENSOR = 'rng.engine_generator';
 const KEYS = {
   format: 'format', version: 'pof_torch_version', kind: 'kind', model: 'model', phase: 'phase', method: 'method',
   epoch: 'epoch', epochs: 'epochs', dataset: 'dataset', datasetSize: 'dataset_size', settings: 'training_options', device: 'device',
+  threads: 'threads',
 } as const;
 export const RESERVED_METADATA_KEYS: readonly string[] = Object.values(KEYS);
 
@@ -94,7 +97,7 @@ export function toNativeEntry(name: string, tensor: TensorData, file: string): N
     case 'I64': return { name, shape: t.shape, dtype: 'int64', data: t.data };
     case 'I32': return { name, shape: t.shape, dtype: 'int32', data: t.data };
     case 'U8': return { name, shape: t.shape, dtype: 'uint8', data: t.data };
-    default: throw new Error(`${file}: tensor '${name}' has dtype ${t.dtype}, which a model tensor cannot take (expected F32, F16, BF16, F64, I64, I32 or U8)`);
+    default: throw new CheckpointError(`${file}: tensor '${name}' has dtype ${t.dtype}, which a model tensor cannot take (expected F32, F16, BF16, F64, I64, I32 or U8)`);
   }
 }
 
@@ -106,6 +109,8 @@ export function nativeEntriesOf(state: StateDict, file: string): NativeStateEntr
 export interface CheckpointToWrite {
   model: ModelSpec;
   device: string;
+  /** LibTorch's intra-op thread count (CPU reductions, hence the last bits of every weight, depend on it). */
+  threads: number;
   weights: NativeStateEntry[];
   /** Describes the last phase (weights files too, when there was one). */
   progress?: PhaseProgress;
@@ -118,7 +123,7 @@ export interface CheckpointToWrite {
 export function encodeCheckpoint(c: CheckpointToWrite): Buffer[] {
   const tensors: Record<string, TensorData> = {};
   for (const w of c.weights) {
-    if (w.name.startsWith(OPTIMIZER_PREFIX) || w.name === RNG_TENSOR) throw new Error(`model tensor '${w.name}' clashes with the checkpoint's own names`);
+    if (w.name.startsWith(OPTIMIZER_PREFIX) || w.name === RNG_TENSOR) throw new CheckpointError(`model tensor '${w.name}' clashes with the checkpoint's own names`);
     setOwn(tensors, w.name, toTensorData(w));
   }
   const metadata: SafetensorsMetadata = {};
@@ -129,7 +134,7 @@ export function encodeCheckpoint(c: CheckpointToWrite): Buffer[] {
   }
   Object.assign(metadata, {
     [KEYS.format]: 'pt', [KEYS.version]: pofTorchVersion(), [KEYS.kind]: c.training ? 'training' : 'weights',
-    [KEYS.model]: JSON.stringify(c.model), [KEYS.device]: c.device,
+    [KEYS.model]: JSON.stringify(c.model), [KEYS.device]: c.device, [KEYS.threads]: String(c.threads),
   });
   const p = c.progress;
   if (p) {
@@ -156,14 +161,14 @@ function parseJson(file: string, key: string, text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new Error(`${file}: metadata '${key}' is not valid JSON (${(error as Error).message})`);
+    throw new CheckpointError(`${file}: metadata '${key}' is not valid JSON (${(error as Error).message})`);
   }
 }
 
 function parseCount(file: string, key: string, text: string | undefined): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new Error(`${file}: metadata '${key}' must be a non-negative integer, got '${text}'`);
+  if (!Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${file}: metadata '${key}' must be a non-negative integer, got '${text}'`);
   return n;
 }
 
@@ -177,18 +182,18 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
     bytes = await fs.readFile(file);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT') throw new OptionError(`${where}: checkpoint file ${file} does not exist`);
-    if (code === 'EISDIR') throw new OptionError(`${where}: ${file} is a directory, expected a checkpoint file`);
-    throw error;
+    if (code === 'ENOENT') throw new CheckpointError(`${where}: checkpoint file ${file} does not exist`);
+    if (code === 'EISDIR') throw new CheckpointError(`${where}: ${file} is a directory, expected a checkpoint file`);
+    throw fileError('read', file, error);
   }
   if (isZipFile(bytes) || isLegacyTorchFile(bytes)) {
-    throw new OptionError(`${where}: ${file} is a torch.save file, not a pof-torch checkpoint; import it with trainer.importPyTorch(path)`);
+    throw new CheckpointError(`${where}: ${file} is a torch.save file, not a pof-torch checkpoint; import it with trainer.importPyTorch(path)`);
   }
   const { tensors, metadata } = decodeSafetensors(bytes, file);
   const kind = metadata[KEYS.kind] ?? 'weights';
-  if (kind !== 'weights' && kind !== 'training') throw new Error(`${file}: metadata 'kind' must be 'weights' or 'training', got '${kind}'`);
+  if (kind !== 'weights' && kind !== 'training') throw new CheckpointError(`${file}: metadata 'kind' must be 'weights' or 'training', got '${kind}'`);
   const phase = metadata[KEYS.phase];
-  if (phase !== undefined && phase !== 'fit' && phase !== 'postTrain') throw new Error(`${file}: metadata 'phase' must be 'fit' or 'postTrain', got '${phase}'`);
+  if (phase !== undefined && phase !== 'fit' && phase !== 'postTrain') throw new CheckpointError(`${file}: metadata 'phase' must be 'fit' or 'postTrain', got '${phase}'`);
   const extra: Record<string, string> = {};
   for (const [key, value] of Object.entries(metadata)) if (!RESERVED_METADATA_KEYS.includes(key)) setOwn(extra, key, value);
   const info: CheckpointInfo = {
@@ -196,7 +201,8 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
     model: metadata[KEYS.model] === undefined ? undefined : parseJson(file, KEYS.model, metadata[KEYS.model]) as ModelSpec,
     phase: phase as PhaseName | undefined, method: metadata[KEYS.method] as CheckpointInfo['method'],
     epoch: parseCount(file, KEYS.epoch, metadata[KEYS.epoch]), epochs: parseCount(file, KEYS.epochs, metadata[KEYS.epochs]),
-    dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], metadata: extra,
+    dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], threads: parseCount(file, KEYS.threads, metadata[KEYS.threads]),
+    metadata: extra,
   };
 
   const weights: NativeStateEntry[] = [];
@@ -205,7 +211,7 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
   for (const [name, tensor] of Object.entries(tensors)) {
     if (name === RNG_TENSOR) rng = tensor;
     else if (name.startsWith(OPTIMIZER_PREFIX)) {
-      if (!name.endsWith(MOMENTUM_SUFFIX)) throw new Error(`${file}: unknown optimizer entry '${name}' (expected ${OPTIMIZER_PREFIX}<parameter>${MOMENTUM_SUFFIX})`);
+      if (!name.endsWith(MOMENTUM_SUFFIX)) throw new CheckpointError(`${file}: unknown optimizer entry '${name}' (expected ${OPTIMIZER_PREFIX}<parameter>${MOMENTUM_SUFFIX})`);
       optimizer.push(toNativeEntry(name.slice(OPTIMIZER_PREFIX.length, -MOMENTUM_SUFFIX.length), tensor, file));
     } else weights.push(toNativeEntry(name, tensor, file));
   }
@@ -213,11 +219,11 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
 
   const missing = [phase === undefined && 'phase', info.epoch === undefined && 'epoch', metadata[KEYS.settings] === undefined && 'training_options',
     metadata[KEYS.datasetSize] === undefined && 'dataset_size', rng === undefined && `the tensor '${RNG_TENSOR}'`].filter(Boolean);
-  if (missing.length > 0) throw new Error(`${file}: a training checkpoint needs ${missing.join(', ')}; the file has none`);
-  if (rng!.dtype !== 'U8' || rng!.shape.length !== 1) throw new Error(`${file}: '${RNG_TENSOR}' must be a 1-D U8 tensor, got ${rng!.dtype} [${rng!.shape.join(', ')}]`);
+  if (missing.length > 0) throw new CheckpointError(`${file}: a training checkpoint needs ${missing.join(', ')}; the file has none`);
+  if (rng!.dtype !== 'U8' || rng!.shape.length !== 1) throw new CheckpointError(`${file}: '${RNG_TENSOR}' must be a 1-D U8 tensor, got ${rng!.dtype} [${rng!.shape.join(', ')}]`);
   const settings = parseJson(file, KEYS.settings, metadata[KEYS.settings]) as PhaseSettings;
   if (typeof settings !== 'object' || settings === null || settings.epochs !== info.epochs || settings.method !== info.method) {
-    throw new Error(`${file}: metadata 'training_options' disagrees with 'epochs' / 'method'`);
+    throw new CheckpointError(`${file}: metadata 'training_options' disagrees with 'epochs' / 'method'`);
   }
   const progress: PhaseProgress = {
     phase: phase as PhaseName, epoch: info.epoch!, settings,
@@ -238,7 +244,7 @@ export function sameJson(a: unknown, b: unknown): boolean {
 /** Throws unless the file's model config (when it records one) is the trainer's. */
 export function assertSameModel(where: string, file: string, saved: ModelSpec | undefined, own: ModelSpec): void {
   if (saved !== undefined && !sameJson(saved, own)) {
-    throw new OptionError(`${where}: ${file} holds a model ${JSON.stringify(saved)}, but this trainer's model is ${JSON.stringify(own)}`);
+    throw new CheckpointError(`${where}: ${file} holds a model ${JSON.stringify(saved)}, but this trainer's model is ${JSON.stringify(own)}`);
   }
 }
 
@@ -290,6 +296,6 @@ export async function resolveCheckpointTarget(where: string, value: unknown): Pr
     return { path: t.path, every };
   }
   if (typeof t.dir !== 'string' || t.dir === '') throw new OptionError(`${where}: checkpoint.dir must be a directory path`);
-  await fs.mkdir(t.dir, { recursive: true });
+  await fs.mkdir(t.dir, { recursive: true }).catch((error) => { throw fileError('create the checkpoint directory', t.dir!, error); });
   return { dir: t.dir, every };
 }
