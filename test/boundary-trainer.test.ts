@@ -183,9 +183,9 @@ test('every error of the boundary is a PoFError with a stable code', async (t) =
 test('checkpoints record the thread count; resuming with another count warns that it is not bit-identical', async (t) => {
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), 'pof-threads-'));
   const data = blobs(32, 6, 3, 1);
-  const file = path.join(dir, 'c.safetensors');
+  const file = path.join(dir, 'fit-epoch-1.safetensors');
   const trainer = new PoFTrainer({ model: mlp(), device });
-  await trainer.fit(data, { epochs: 1, batchSize: 8, checkpoint: { path: file } });
+  await trainer.fit(data, { epochs: 2, batchSize: 8, checkpoint: { dir } });
   const threads = native.numThreads();
   const info = await new PoFTrainer({ model: mlp(), device }).load(file);
   t.is(info.threads, threads);
@@ -194,7 +194,7 @@ test('checkpoints record the thread count; resuming with another count warns tha
   process.on('warning', onWarning);
   native.numThreads(threads + 1);
   try {
-    await new PoFTrainer({ model: mlp(), device }).fit(data, { epochs: 2, batchSize: 8, resume: file });
+    await new PoFTrainer({ model: mlp(), device }).fit(data, { resume: file });
     await new Promise((resolve) => setImmediate(resolve));
   } finally {
     native.numThreads(threads);
