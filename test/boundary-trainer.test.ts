@@ -4,6 +4,7 @@ import test from 'ava';
 import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { spawnSync } from 'child_process';
 import {
   analysis, BusyError, DatasetError, datasets, DisposedError, lineSearch, models, NonFiniteError, OptionError, PoFError, PoFTrainer,
   StateDict,
@@ -202,4 +203,29 @@ test('checkpoints record the thread count; resuming with another count warns tha
   }
   t.is(warnings.length, 1);
   t.regex(warnings[0].message, new RegExp(`written with ${threads} LibTorch threads and this process runs ${threads + 1}`));
+});
+
+test("a throwing progress callback rejects the epoch under Node's strict uncaught-exception policy too", (t) => {
+  // --force-node-api-uncaught-exceptions-policy=true is Node's announced default: an exception left in a
+  // Node-API callback kills the process. Both the trainer's onStep and the raw native callback are tried.
+  const lib = path.resolve(__dirname, '..', 'lib');
+  const script = `
+    const { PoFTrainer, models, datasets } = require(${JSON.stringify(lib)});
+    const { native } = require(${JSON.stringify(path.join(lib, 'native'))});
+    const x = new Float32Array(64 * 6).map((_, i) => (i % 7) / 7);
+    const data = datasets.fromArrays({ images: x, labels: new Uint8Array(64).map((_, i) => i % 3), shape: [64, 6], numClasses: 3 });
+    (async () => {
+      const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [8], numClasses: 3 }) });
+      const a = await trainer.fit(data, { epochs: 1, batchSize: 8, reportEvery: 1, onStep: () => { throw new Error('boom'); } }).catch((e) => e.message);
+      const engine = new native.Engine(new native.Model({ kind: 'mlp', inputDim: 6, hidden: [8], numClasses: 3 }, 0, 'cpu'), 0);
+      engine.configureOptimizer({ featuresOnly: false, lr: 0.1, momentum: 0.9, weightDecay: 0, nesterov: true });
+      const ds = new native.Dataset({ inputs: x, shape: [64, 6], labels: new Uint8Array(64), numClasses: 3 });
+      const options = { method: 'sgd', batchSize: 8, rho: 0.05, gamma: 2, gammaMode: 'fixed', weakBatchSize: 8, featureReuse: false,
+        initialStep: 1, maxStep: 100, partitions: 16, epoch: 0, totalEpochs: 1, reportEvery: 1 };
+      const b = await engine.trainEpoch(ds, options, () => { throw new Error('native boom'); }).catch((e) => e.message);
+      console.log(JSON.stringify([a, b]));
+    })();`;
+  const r = spawnSync(process.execPath, ['--force-node-api-uncaught-exceptions-policy=true', '-e', script], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.deepEqual(JSON.parse(r.stdout.trim()), ['boom', 'native boom']);
 });
