@@ -143,3 +143,46 @@ test('native memory is reported to V8, so dropped models are collected without a
   }
   t.true(peak < 600e6, `peak RSS growth ${(peak / 1e6).toFixed(0)} MB for 1200 MB of dropped weights`);
 });
+
+test('random argument lists mixing valid and invalid values never crash or leak an internal error (seeded)', async (t) => {
+  const { Model: model, Dataset: dataset, Engine: engine, Tensor: matrix } = good();
+  engine.configureOptimizer({ featuresOnly: false, lr: 0.01, momentum: 0.9, weightDecay: 0, nesterov: true });
+  const options = { method: 'sgd', batchSize: 2, rho: 0.05, gamma: 2, gammaMode: 'fixed', weakBatchSize: 2, featureReuse: false,
+    initialStep: 1, maxStep: 100, partitions: 16, epoch: 0, totalEpochs: 1, reportEvery: 0 };
+  const pool: unknown[] = [...BAD, model, dataset, engine, matrix, new native.Tensor(Int32Array.from([0, 1]), [2]),
+    Int32Array.from([0, 1]), Int32Array.from([3, 0, 2]), Int32Array.from([9]), new Float32Array(21), { subset: ['classifier'] },
+    { subset: ['all'], k: 1 }, 'cpu', 'classifier', 0, 1, 4, options, { ...options, method: 'pof' }, { ...options, partitions: 5000 },
+    { train: true, seed: 1 }, [[0.1, 0.2]], [Float64Array.from({ length: 8 }, () => 0.1)]];
+  const targets: [string, (...args: unknown[]) => unknown, unknown][] = [];
+  for (const [name, v] of Object.entries(native)) {
+    if (typeof v === 'function' && !/^[A-Z]/.test(name) && !SKIP.has(name)) targets.push([name, v as never, undefined]);
+  }
+  for (const [name, v] of Object.entries(native.analysis)) targets.push([`analysis.${name}`, v as never, undefined]);
+  for (const instance of [model, dataset, engine, matrix]) {
+    const proto = Object.getPrototypeOf(instance);
+    for (const m of Object.getOwnPropertyNames(proto)) {
+      const d = Object.getOwnPropertyDescriptor(proto, m)!;
+      if (m !== 'constructor' && m !== 'dispose' && typeof d.value === 'function') targets.push([`${proto.constructor.name}.${m}`, d.value, instance]);
+    }
+  }
+  let state = Number(process.env.POF_SWEEP_SEED ?? 12345);
+  const next = (n: number) => { state = (Math.imul(state, 1103515245) + 12345) >>> 0; return state % n; };
+  const threads = native.numThreads();
+  const problems: string[] = [];
+  const calls = Number(process.env.POF_SWEEP_CALLS ?? 3000);
+  let succeeded = 0;
+  for (let i = 0; i < calls; i += 1) {
+    const [name, fn, self] = targets[next(targets.length)];
+    const args = Array.from({ length: next(7) }, () => pool[next(pool.length)]);
+    const o = await outcome(name, args, () => fn.apply(self, args));
+    if (o.error === undefined) succeeded += 1;
+    const p = unacceptable(o);
+    if (p) problems.push(p);
+  }
+  t.log(`${calls} calls, ${succeeded} accepted, ${calls - succeeded - problems.length} refused with a typed error`);
+  native.numThreads(threads);
+  try { native.stopOpProfile(); } catch { /* not started */ }
+  native.watchHostSyncs(false);
+  t.deepEqual(problems.slice(0, 10), [], `${problems.length} of ${calls} calls`);
+  t.is(dataset.size, 4);
+});
