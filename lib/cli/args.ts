@@ -95,19 +95,17 @@ const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 export interface NumberCheck {
   integer?: boolean;
   min?: number;
-  /** The value must be above `min`, not equal to it. */
-  exclusive?: boolean;
 }
 
 /** A number written out in decimal (an integer: digits only), finite, and at least `min`. */
 export function parseNumber(name: string, raw: string, check: NumberCheck = {}): number {
   const kind = check.integer ? 'an integer' : 'a number';
-  const bound = check.min === undefined ? '' : ` ${check.exclusive ? '>' : '>='} ${check.min}`;
+  const bound = check.min === undefined ? '' : ` >= ${check.min}`;
   const value = Number(raw);
   if (!(check.integer ? INTEGER : DECIMAL).test(raw.trim()) || !Number.isFinite(value) || (check.integer && !Number.isSafeInteger(value))) {
     throw new UsageError(`--${name} must be ${kind}${bound}, got '${raw}'`);
   }
-  if (check.min !== undefined && (value < check.min || (check.exclusive && value === check.min))) {
+  if (check.min !== undefined && value < check.min) {
     throw new UsageError(`--${name} must be ${kind}${bound}, got ${raw.trim()}`);
   }
   return value;

@@ -21,7 +21,7 @@ export class RunDir {
       throw new UsageError(`${dir} already holds a run (config.json); choose another --out, or pass --force to overwrite it`);
     }
     this.figures = path.join(dir, 'figures');
-    prepareOutputDir(this.figures, '--out');
+    prepareOutputDir(this.figures);
     removeStaleTemporaries(dir);
     if (!options.keepMetrics) this.remove('metrics.jsonl');
   }
