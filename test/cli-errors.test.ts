@@ -59,8 +59,11 @@ test('train: each mistake is one line and exit code 2', async (t) => {
     [train('--batch-size', '1.5', '--out', out()), /--batch-size must be an integer >= 1, got '1.5'/],
     [train('--checkpoint-every', '0', '--out', out()), /--checkpoint-every must be an integer >= 1, got 0/],
     [train('--seed', '1.5', '--out', out()), /--seed must be an integer >= 0, got '1.5'/],
-    [train('--milestones', '1e1', '--out', out()), /--milestones must be comma-separated integers/],
-    [train('--milestones', '1,,2', '--out', out()), /--milestones must be comma-separated integers/],
+    [train('--milestones', '1e1', '--out', out()), /--milestones must be comma-separated increasing integers >= 1, got '1e1'/],
+    [train('--milestones', '1,,2', '--out', out()), /--milestones must be comma-separated increasing integers/],
+    [train('--milestones', '5,3', '--out', out()), /--milestones must be comma-separated increasing integers/],
+    [train('--lr-factor', '0', '--out', out()), /^pof: --lr-factor must be a number > 0, got 0$/],
+    [train('--momentum', '1.5', '--out', out()), /^pof: --momentum must be a number >= 0 and <= 1, got 1\.5$/],
     [train('--method', 'adam', '--out', out()), /--method must be one of sgd, sam, got 'adam'/],
     [['train', '--dataset', 'toy', '--model', 'mlp-x', '--out', out()], /model 'mlp-x' is unknown/],
     [['train', '--dataset', 'toy', '--model', 'wrn-16-4', '--out', out()], /needs images \[N, C, H, W\]/],
@@ -116,7 +119,8 @@ test('eval: each mistake is one line and exit code 2', async (t) => {
 test('analyze: each mistake is one line and exit code 2', async (t) => {
   const analyze = (...args: string[]) => ['analyze', '--from', model, '--dataset', 'toy', ...args];
   await assertMistakes(t, [
-    [analyze('--analyses', 'hessian,bogus', '--out', out()), /--analyses: unknown bogus/],
+    [analyze('--analyses', 'hessian,bogus', '--out', out()), /--analyses: unknown 'bogus'; expected some of hessian/],
+    [analyze('--analyses', 'xi,xi', '--out', out()), /--analyses names xi twice/],
     [analyze('--k', '0', '--out', out()), /--k must be an integer >= 1, got 0/],
     [analyze('--k', '3.5', '--out', out()), /--k must be an integer >= 1, got '3\.5'/],
     [analyze('--hessian-examples', '-5', '--out', out()), /^pof: --hessian-examples must be an integer >= 1, got -5$/],
@@ -146,7 +150,8 @@ test('reproduce table1: each mistake is one line and exit code 2', async (t) => 
   const table1 = (...args: string[]) => ['reproduce', 'table1', '--dataset', 'toy', ...args];
   await assertMistakes(t, [
     [table1('--scale', 'huge', '--out', out()), /--scale must be one of smoke, full, got 'huge'/],
-    [table1('--seeds', '0,,1', '--out', out()), /--seeds must be comma-separated integers/],
+    [table1('--seeds', '0,,1', '--out', out()), /--seeds must be comma-separated increasing integers/],
+    [table1('--seeds', '1,1', '--out', out()), /--seeds must be comma-separated increasing integers >= 0, got '1,1'/],
     [table1('--base-epochs', '0x4', '--out', out()), /--base-epochs must be an integer >= 1, got '0x4'/],
     [table1('--batch-size', '-1', '--out', out()), /^pof: --batch-size must be an integer >= 1, got -1$/],
     [table1('--train-size', '0', '--out', out()), /--train-size must be an integer >= 1, got 0/],

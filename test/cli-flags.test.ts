@@ -1,7 +1,7 @@
 // How the CLI reads its flags: numbers in plain decimal only, negative values reaching the number check,
 // no repeated or empty flags; each refusal an OptionError (exit code 2) naming the flag and the value.
 import test from 'ava';
-import { Command, integerListFlag, numberFlag, parseFlags, parseNumber } from '../lib/cli/args';
+import { Command, increasingIntegersFlag, numberFlag, parseFlags, parseNumber } from '../lib/cli/args';
 import { OptionError } from '../lib/errors';
 
 const command: Command = {
@@ -59,10 +59,18 @@ test('repeated, empty and unknown flags, stray arguments and missing required fl
   for (const [args, message] of cases) t.throws(() => parseFlags(command, args), { instanceOf: OptionError, message }, args.join(' '));
 });
 
-test('integer lists take comma-separated decimal integers only', (t) => {
-  t.deepEqual(integerListFlag({ m: '60, 120,160' }, 'm', []), [60, 120, 160]);
-  t.deepEqual(integerListFlag({}, 'm', [1]), [1]);
-  for (const raw of ['1e1', '1,,2', ',', '0x3', '1.5', '-1', 'a']) {
-    t.throws(() => integerListFlag({ m: raw }, 'm', []), { instanceOf: OptionError, message: `--m must be comma-separated integers >= 0, got '${raw}'` }, raw);
+test('integer lists take comma-separated increasing decimal integers only', (t) => {
+  t.deepEqual(increasingIntegersFlag({ m: '60, 120,160' }, 'm', [], 1), [60, 120, 160]);
+  t.deepEqual(increasingIntegersFlag({ m: '0' }, 'm', []), [0]);
+  t.deepEqual(increasingIntegersFlag({}, 'm', [1]), [1]);
+  for (const raw of ['1e1', '1,,2', ',', '0x3', '1.5', '-1', 'a', '0,5', '5,3', '2,2']) {
+    t.throws(() => increasingIntegersFlag({ m: raw }, 'm', [], 1), { instanceOf: OptionError, message: `--m must be comma-separated increasing integers >= 1, got '${raw}'` }, raw);
   }
+});
+
+test('bounds: exclusive lower and upper ones are named too', (t) => {
+  t.throws(() => parseNumber('lr-factor', '0', { above: 0 }), { message: '--lr-factor must be a number > 0, got 0' });
+  t.is(parseNumber('lr-factor', '0.2', { above: 0 }), 0.2);
+  t.throws(() => parseNumber('momentum', '1.5', { min: 0, max: 1 }), { message: '--momentum must be a number >= 0 and <= 1, got 1.5' });
+  t.is(parseNumber('momentum', '1', { min: 0, max: 1 }), 1);
 });

@@ -95,18 +95,22 @@ const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 export interface NumberCheck {
   integer?: boolean;
   min?: number;
+  /** Exclusive lower bound. */
+  above?: number;
+  max?: number;
 }
 
-/** A number written out in decimal (an integer: digits only), finite, and at least `min`. */
+/** A number written out in decimal (an integer: digits only), finite, and within the bounds of `check`. */
 export function parseNumber(name: string, raw: string, check: NumberCheck = {}): number {
-  const kind = check.integer ? 'an integer' : 'a number';
-  const bound = check.min === undefined ? '' : ` >= ${check.min}`;
+  const { min, above, max } = check;
+  const bounds = [min !== undefined && `>= ${min}`, above !== undefined && `> ${above}`, max !== undefined && `<= ${max}`].filter(Boolean);
+  const expected = `${check.integer ? 'an integer' : 'a number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
   const value = Number(raw);
   if (!(check.integer ? INTEGER : DECIMAL).test(raw.trim()) || !Number.isFinite(value) || (check.integer && !Number.isSafeInteger(value))) {
-    throw new UsageError(`--${name} must be ${kind}${bound}, got '${raw}'`);
+    throw new UsageError(`--${name} must be ${expected}, got '${raw}'`);
   }
-  if (check.min !== undefined && value < check.min) {
-    throw new UsageError(`--${name} must be ${kind}${bound}, got ${raw.trim()}`);
+  if ((min !== undefined && value < min) || (above !== undefined && value <= above) || (max !== undefined && value > max)) {
+    throw new UsageError(`--${name} must be ${expected}, got ${raw.trim()}`);
   }
   return value;
 }
@@ -129,11 +133,14 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, fallbac
   return v as T;
 }
 
-/** '60,120,160' -> [60, 120, 160]: each a decimal integer >= 0. */
-export function integerListFlag(flags: Flags, name: string, fallback: number[]): number[] {
+/** '60,120,160' -> [60, 120, 160]: decimal integers >= `min`, each larger than the one before. */
+export function increasingIntegersFlag(flags: Flags, name: string, fallback: number[], min = 0): number[] {
   const raw = stringFlag(flags, name);
   if (raw === undefined) return fallback;
   const parts = raw.split(',').map((s) => s.trim());
-  if (parts.some((s) => !/^\d+$/.test(s) || !Number.isSafeInteger(Number(s)))) throw new UsageError(`--${name} must be comma-separated integers >= 0, got '${raw}'`);
-  return parts.map(Number);
+  const values = parts.map(Number);
+  if (parts.some((s, i) => !/^\d+$/.test(s) || !Number.isSafeInteger(values[i]) || values[i] < min || (i > 0 && values[i] <= values[i - 1]))) {
+    throw new UsageError(`--${name} must be comma-separated increasing integers >= ${min}, got '${raw}'`);
+  }
+  return values;
 }

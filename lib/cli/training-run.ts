@@ -25,7 +25,7 @@ export const TRAINING_FLAGS: Record<string, Flag> = {
 export function trainingFlags(flags: Flags) {
   return {
     batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
-    momentum: numberFlag(flags, 'momentum', 0.9, { min: 0 }),
+    momentum: numberFlag(flags, 'momentum', 0.9, { min: 0, max: 1 }),
     weightDecay: numberFlag(flags, 'weight-decay', 5e-4, { min: 0 }),
   };
 }

@@ -32,7 +32,9 @@ export const analyzeCommand: Command = {
   async run(flags) {
     const chosen = stringFlag(flags, 'analyses', 'hessian,curvature,xi,perturbation').split(',').map((s) => s.trim());
     const unknown = chosen.filter((a) => !ANALYSES.includes(a as Analysis));
-    if (unknown.length) throw new UsageError(`--analyses: unknown ${unknown.join(', ')}; expected some of ${ANALYSES.join(', ')}`);
+    if (unknown.length) throw new UsageError(`--analyses: unknown ${unknown.map((a) => `'${a}'`).join(', ')}; expected some of ${ANALYSES.join(', ')}`);
+    const twice = chosen.find((a, i) => chosen.indexOf(a) !== i);
+    if (twice !== undefined) throw new UsageError(`--analyses names ${twice} twice`);
     const out = stringFlag(flags, 'out')!;
     const options = {
       out, k: numberFlag(flags, 'k', 10, { integer: true, min: 1 }),

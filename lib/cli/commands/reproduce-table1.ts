@@ -1,5 +1,5 @@
 import { parseModelName } from '../../models';
-import { choiceFlag, Command, integerListFlag, optionalNumberFlag, stringFlag } from '../args';
+import { choiceFlag, Command, increasingIntegersFlag, optionalNumberFlag, stringFlag } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
 import { epochLog } from '../epoch-log';
@@ -24,7 +24,7 @@ export const reproduceTable1Command: Command = {
     const out = stringFlag(flags, 'out')!;
     const baseEpochs = optionalNumberFlag(flags, 'base-epochs', { integer: true, min: 1 });
     const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
-    const seeds = flags.seeds === undefined ? undefined : integerListFlag(flags, 'seeds', []);
+    const seeds = flags.seeds === undefined ? undefined : increasingIntegersFlag(flags, 'seeds', []);
     const device = deviceFlag(flags);
     prepareOutputDir(out);
     // A smoke run defaults to a subset, so that it takes minutes on a CPU.

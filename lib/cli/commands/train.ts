@@ -1,6 +1,6 @@
 import { parseModelName } from '../../models';
 import { multistep } from '../../schedules';
-import { choiceFlag, Command, integerListFlag, numberFlag, stringFlag } from '../args';
+import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag } from '../args';
 import { deviceFlag, DEVICE_FLAG, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, datasetFlag, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
@@ -36,7 +36,7 @@ export const trainCommand: Command = {
       epochs: numberFlag(flags, 'epochs', 200, { integer: true, min: 1 }),
       lr: numberFlag(flags, 'lr', svhn ? 0.01 : 0.1, { min: 0 }),
       rho: numberFlag(flags, 'rho', svhn ? 0.01 : 0.05, { min: 0 }),
-      schedule: multistep(integerListFlag(flags, 'milestones', [60, 120, 160, 200]), numberFlag(flags, 'lr-factor', 0.2, { min: 0 })),
+      schedule: multistep(increasingIntegersFlag(flags, 'milestones', [60, 120, 160, 200], 1), numberFlag(flags, 'lr-factor', 0.2, { above: 0 })),
       ...trainingFlags(flags),
     };
     const device = deviceFlag(flags);
