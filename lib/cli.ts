@@ -12,7 +12,7 @@ import { reproduceTable1Command } from './cli/commands/reproduce-table1';
 import { reproduceTable2Command } from './cli/commands/reproduce-table2';
 import { reproduceToyCommand } from './cli/commands/reproduce-toy';
 import { trainCommand } from './cli/commands/train';
-import { errorLine, exitCodeFor } from './cli/exit-code';
+import { failure } from './cli/exit-code';
 
 const COMMANDS: Command[] = [
   trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
@@ -56,6 +56,7 @@ async function main(argv: string[]): Promise<void> {
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
-  console.error(errorLine(e));
-  process.exitCode = exitCodeFor(e);
+  const { line, exitCode } = failure(e);
+  console.error(line);
+  process.exitCode = exitCode;
 });
