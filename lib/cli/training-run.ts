@@ -71,6 +71,7 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   const out = flags.out;
   const resume = flags.resume === undefined ? undefined : await resumePoint(flags.resume, out, flags.seed);
   const seed = resume?.seed ?? flags.seed ?? 0;
+  const trainer = new PoFTrainer({ model: spec, device, seed }); // a device this build lacks fails before --out holds a run
   const dir = new RunDir(out, { overwrite: flags.force || resume !== undefined, keepMetrics: resume !== undefined });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
@@ -84,7 +85,6 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
     await truncateMetrics(dir.file('metrics.jsonl'), resume!.epoch);
     dir.writeJson(`config.resumed-${Date.now()}.json`, config);
   };
-  const trainer = new PoFTrainer({ model: spec, device, seed });
   const controller = new AbortController();
   const interrupt = () => {
     process.stderr.write('\nstopping at the next step (Ctrl-C again to quit at once)\n');
