@@ -103,7 +103,8 @@ test('appending metrics to a full disk is a FileError naming metrics.jsonl', (t)
   t.throws(() => run.appendMetrics({ epoch: 1 }), { instanceOf: FileError, message: `cannot write ${run.file('metrics.jsonl')}: no space left on the device (ENOSPC)` });
 });
 
-const epoch = (n: number, extra: object = {}) => ({ phase: 'fit', epoch: n, epochs: 5, lr: 0.1, loss: 1, error: 50, steps: 8, seconds: 1, ...extra });
+const epoch = (n: number, extra: object = {}) =>
+  ({ phase: 'fit', epoch: n, epochs: 5, lr: 0.1, loss: 1, error: 50, steps: 8, stepsPerEpoch: 8, partial: false, seconds: 1, ...extra }) as EpochReport;
 
 test('on resume, metrics after the checkpoint\'s epoch, a partial epoch and a torn last line are dropped', async (t) => {
   const file = path.join(tempDir('metrics-trim'), 'metrics.jsonl');
@@ -117,17 +118,17 @@ test('on resume, metrics after the checkpoint\'s epoch, a partial epoch and a to
   await t.notThrowsAsync(truncateMetrics(path.join(path.dirname(file), 'none.jsonl'), 1));
 });
 
-test('an epoch stopped midway is logged as partial with its steps, and left out of the curves', (t) => {
+test('an epoch stopped midway is logged and recorded as partial with its steps, and left out of the curves', (t) => {
   const run = new RunDir(tempDir('metrics-partial'));
   const log = epochLog('test', run);
-  const step = (n: number) => ({ ...epoch(1), step: n, stepsPerEpoch: 8 }) as StepReport;
+  const step = (n: number): StepReport => ({ ...epoch(1), step: n });
   const stderr = process.stderr.write;
   const lines: string[] = [];
   process.stderr.write = ((s: string) => { lines.push(s); return true; }) as typeof process.stderr.write;
   try {
     log.onStep(step(8));
-    log.onEpoch(epoch(1) as EpochReport);
-    log.onEpoch(epoch(2, { steps: 3 }) as EpochReport);
+    log.onEpoch(epoch(1));
+    log.onEpoch(epoch(2, { steps: 3, partial: true }));
   } finally {
     process.stderr.write = stderr;
   }

@@ -127,14 +127,18 @@ test('a torch.save file needs --model; a model for other data is refused', async
   t.regex(wrong.stderr, /needs images \[N, C, H, W\]; the data has shape \[\d+, 16\]/);
 });
 
-/** Starts `pof args` and sends `signal` once its stderr matches `when`; resolves with the exit code (or the signal). */
-function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals): Promise<{ code: number | null; signal: string | null; pid: number; stderr: string }> {
+/** Starts `pof args` and sends `signal` `delayMs` after its stderr matches `when`; resolves with the exit code (or the signal). */
+function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals, delayMs = 0): Promise<{ code: number | null; signal: string | null; pid: number; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
+  let sent = false;
   return new Promise((resolve) => {
     child.stderr.on('data', (chunk) => {
       stderr += chunk;
-      if (when.test(stderr) && !child.killed) child.kill(signal);
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill(signal), delayMs);
+      }
     });
     child.on('close', (code, sig) => resolve({ code, signal: sig, pid: child.pid!, stderr }));
   });
@@ -161,9 +165,10 @@ test('a run killed mid-run and resumed logs every epoch once, and its killed wri
 
 test('an epoch cut short by Ctrl-C is logged as partial, and the resumed run logs it again in full', async (t) => {
   const out = path.join(tempDir('pof-partial-'), 'run');
-  // 512 steps an epoch and a small test split: the Ctrl-C after epoch 1 lands inside epoch 2's steps.
-  const args = ['train', ...TOY, '--epochs', '3', '--batch-size', '1', '--test-size', '64', '--checkpoint-every', '1', '--out', out];
-  const stopped = await interrupted(args, /fit epoch 1\/3/, 'SIGINT');
+  // 512 steps of about 2 ms an epoch: a Ctrl-C 0.2 s after epoch 1 (and its checkpoint) lands inside epoch 2's steps.
+  const args = ['train', '--dataset', 'toy', '--model', 'mlp-256-256-256', '--epochs', '3', '--batch-size', '1', '--lr', '0.001',
+    '--test-size', '64', '--checkpoint-every', '1', '--out', out];
+  const stopped = await interrupted(args, /fit epoch 1\/3/, 'SIGINT', 200);
   t.is(stopped.code, 130, stopped.stderr);
   const metrics = readLines(path.join(out, 'metrics.jsonl'));
   t.is(metrics.length, 2, stopped.stderr);

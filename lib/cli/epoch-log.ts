@@ -1,48 +1,34 @@
 // What a training command shows and records: a progress bar over each epoch's steps, a line per epoch,
-// and the same epoch as a JSON line in the run's metrics.jsonl.
+// and the same epoch as a JSON line in the run's metrics.jsonl (an epoch stopped by Ctrl-C: `partial`).
 import type { EpochReport, StepReport } from '../trainer';
-import type { EpochRecord } from './metrics-log';
 import { progress, Progress } from './progress';
 import type { RunDir } from './run-dir';
 
-export function describeEpoch(e: EpochRecord): string {
+export function describeEpoch(e: EpochReport): string {
   const parts = [`${e.phase} epoch ${e.epoch}/${e.epochs}`, `lr ${e.lr.toPrecision(3)}`,
     `loss ${e.loss.toFixed(4)}`, `error ${e.error.toFixed(2)} %`];
   if (e.xi !== undefined) parts.push(`xi* ${e.xi.toPrecision(3)}`, `|perturbation| ${e.perturbation!.toPrecision(3)}`, `rejected ${(100 * e.rejectRate!).toFixed(1)} %`);
   if (e.eval) parts.push(`test loss ${e.eval.loss.toFixed(4)}`, `test error ${e.eval.error.toFixed(2)} %`);
   parts.push(`${e.seconds.toFixed(1)} s`);
-  if (e.partial) parts.push(`stopped after ${e.steps} of ${e.stepsPerEpoch ?? '?'} steps`);
+  if (e.partial) parts.push(`stopped after ${e.steps} of ${e.stepsPerEpoch} steps`);
   return parts.join(', ');
-}
-
-/**
- * The epoch as logged: `partial` when it was stopped before its last step. The trainer's report says
- * so itself where it carries `partial` and `stepsPerEpoch`; otherwise the step reports tell the epoch's length.
- */
-function record(e: EpochReport & Partial<Pick<EpochRecord, 'partial' | 'stepsPerEpoch'>>, stepsSeen: number | undefined): EpochRecord {
-  const stepsPerEpoch = e.stepsPerEpoch ?? stepsSeen;
-  const partial = e.partial ?? (stepsPerEpoch !== undefined && e.steps < stepsPerEpoch);
-  return stepsPerEpoch === undefined ? { ...e, partial } : { ...e, partial, stepsPerEpoch };
 }
 
 /** Callbacks for fit / postTrain: `label` prefixes the lines (e.g. 'seed 0 SAM'). */
 export function epochLog(label: string, run?: RunDir, extra: Record<string, unknown> = {}) {
   let bar: Progress | undefined;
-  let stepsPerEpoch: number | undefined;
   return {
     reportEvery: 10,
     onStep(s: StepReport) {
-      stepsPerEpoch = s.stepsPerEpoch;
       bar ??= progress(label, s.stepsPerEpoch);
       bar.update(s.step, `epoch ${s.epoch}/${s.epochs} loss ${s.loss.toFixed(4)}`);
     },
     onEpoch(e: EpochReport) {
-      const r = record(e, stepsPerEpoch);
-      const line = `${label}: ${describeEpoch(r)}`;
+      const line = `${label}: ${describeEpoch(e)}`;
       if (bar) bar.line(line); else process.stderr.write(`${line}\n`);
       bar?.finish();
       bar = undefined;
-      run?.appendMetrics({ ...extra, ...r });
+      run?.appendMetrics({ ...extra, ...e });
     },
   };
 }

@@ -5,9 +5,6 @@ import { writeFileAtomic } from '../checkpoint/atomic';
 import { fileError } from '../errors';
 import type { EpochReport } from '../trainer';
 
-/** An epoch as logged: a Ctrl-C mid-epoch is `partial`, with the steps run of `stepsPerEpoch`. */
-export type EpochRecord = EpochReport & { partial?: boolean; stepsPerEpoch?: number };
-
 function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
@@ -17,8 +14,8 @@ function readText(file: string): string | undefined {
   }
 }
 
-function parse(text: string): EpochRecord[] {
-  const records: EpochRecord[] = [];
+function parse(text: string): EpochReport[] {
+  const records: EpochReport[] = [];
   for (const line of text.split('\n')) {
     if (line.trim() === '') continue;
     try {
@@ -31,7 +28,7 @@ function parse(text: string): EpochRecord[] {
 }
 
 /** The records of `file` (none when it does not exist); an incomplete line is left out. */
-export function readMetrics(file: string): EpochRecord[] {
+export function readMetrics(file: string): EpochReport[] {
   return parse(readText(file) ?? '');
 }
 
@@ -56,6 +53,6 @@ export async function truncateMetrics(file: string, epoch: number): Promise<void
 }
 
 /** The epochs a training-curves figure shows: the complete ones. */
-export function completeEpochs(records: readonly EpochRecord[]): EpochRecord[] {
+export function completeEpochs(records: readonly EpochReport[]): EpochReport[] {
   return records.filter((r) => !r.partial);
 }
