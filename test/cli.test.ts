@@ -25,7 +25,7 @@ test('a mistake is one line on stderr and exit code 2', async (t) => {
     [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--bogus'], /^pof: reproduce table1: Unknown option '--bogus'/],
     [['reproduce', 'table1', '--dataset', 'imagenet', '--out', 'x'], /^pof: --dataset must be one of cifar10, cifar100, svhn, fashion-mnist, mnist, toy, got 'imagenet'/],
     [['reproduce', 'table1', '--dataset', 'cifar10', '--out', 'x'], /^pof: --dataset cifar10 needs --data-dir DIR/],
-    [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--seeds', '0,a'], /^pof: --seeds must be comma-separated increasing integers >= 0, got '0,a'$/],
+    [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--seeds', '0,a'], /^pof: --seeds must be comma-separated increasing integers >= 0, got '0,a'\n$/],
     [['reproduce', 'table2', '--dataset', 'toy', '--out', 'x', '--epochs', '0'], /^pof: --epochs must be an integer >= 1, got 0/],
   ];
   for (const [args, message] of cases) {
