@@ -49,17 +49,17 @@ test('train: each mistake is one line and exit code 2', async (t) => {
   // None of these gets as far as training.
   const train = (...args: string[]) => ['train', ...TOY, ...args];
   await assertMistakes(t, [
-    [train('--epochs', '0x2', '--out', out()), /^pof: --epochs must be an integer >= 1, got '0x2'$/],
-    [train('--epochs', '1e0', '--out', out()), /--epochs must be an integer >= 1, got '1e0'/],
+    [train('--epochs', '0x2', '--out', out()), /^pof: --epochs must be an integer, got '0x2'$/],
+    [train('--epochs', '1e0', '--out', out()), /--epochs must be an integer, got '1e0'/],
     [train('--epochs', '-3', '--out', out()), /^pof: --epochs must be an integer >= 1, got -3$/],
     [train('--lr', '-1', '--out', out()), /^pof: --lr must be a number >= 0, got -1$/],
-    [train('--lr', '0x10', '--out', out()), /--lr must be a number >= 0, got '0x10'/],
-    [train('--lr', 'Infinity', '--out', out()), /--lr must be a number >= 0, got 'Infinity'/],
+    [train('--lr', '0x10', '--out', out()), /--lr must be a number, got '0x10'/],
+    [train('--lr', 'Infinity', '--out', out()), /--lr must be a number, got 'Infinity'/],
     [train('--lr', '', '--out', out()), /--lr needs a value/],
     [train('--epochs', '2', '--epochs', '3', '--out', out()), /^pof: --epochs is given twice/],
-    [train('--batch-size', '1.5', '--out', out()), /--batch-size must be an integer >= 1, got '1.5'/],
+    [train('--batch-size', '1.5', '--out', out()), /--batch-size must be an integer, got '1.5'/],
     [train('--checkpoint-every', '0', '--out', out()), /--checkpoint-every must be an integer >= 1, got 0/],
-    [train('--seed', '1.5', '--out', out()), /--seed must be an integer >= 0, got '1.5'/],
+    [train('--seed', '1.5', '--out', out()), /--seed must be an integer, got '1.5'/],
     [train('--milestones', '1e1', '--out', out()), /--milestones must be comma-separated increasing integers >= 1, got '1e1'/],
     [train('--milestones', '1,,2', '--out', out()), /--milestones must be comma-separated increasing integers/],
     [train('--milestones', '5,3', '--out', out()), /--milestones must be comma-separated increasing integers/],
@@ -109,7 +109,7 @@ test('eval: each mistake is one line and exit code 2', async (t) => {
   await assertMistakes(t, [
     [['eval', '--from', aDir, '--dataset', 'toy'], /--from .*a-dir: .*it is a directory, not a file/],
     [['eval', '--from', path.join(root, 'missing.safetensors'), '--dataset', 'toy'], /missing\.safetensors: it does not exist/],
-    [['eval', '--from', model, '--dataset', 'toy', '--batch-size', '1.5'], /--batch-size must be an integer >= 1, got '1\.5'/],
+    [['eval', '--from', model, '--dataset', 'toy', '--batch-size', '1.5'], /--batch-size must be an integer, got '1\.5'/],
     [['eval', '--from', model, '--dataset', 'toy', '--test-size', '10000000'], /--test-size 10000000 exceeds the \d+ examples of toy's test split/],
     [['eval', '--from', torchSave, '--dataset', 'toy', '--model', 'wrn-16-4'], /needs images \[N, C, H, W\]/],
     [['eval', '--from', model, '--dataset', 'toy', '--from-classifier', aDir, '--model', 'mlp-32-32'], /--from-classifier .*a-dir: .*directory/],
@@ -123,7 +123,7 @@ test('analyze: each mistake is one line and exit code 2', async (t) => {
     [analyze('--analyses', 'hessian,bogus', '--out', out()), /--analyses: unknown 'bogus'; expected some of hessian/],
     [analyze('--analyses', 'xi,xi', '--out', out()), /--analyses names xi twice/],
     [analyze('--k', '0', '--out', out()), /--k must be an integer >= 1, got 0/],
-    [analyze('--k', '3.5', '--out', out()), /--k must be an integer >= 1, got '3\.5'/],
+    [analyze('--k', '3.5', '--out', out()), /--k must be an integer, got '3\.5'/],
     [analyze('--hessian-examples', '-5', '--out', out()), /^pof: --hessian-examples must be an integer >= 1, got -5$/],
     [analyze('--out', '/proc/pof-analysis'), /--out \/proc\/pof-analysis: cannot create/],
     [analyze('--out', aFile), /it is a file, not a directory/],
@@ -141,7 +141,7 @@ test('info: each mistake is one line and exit code 2', async (t) => {
 test('reproduce toy: each mistake is one line and exit code 2', async (t) => {
   await assertMistakes(t, [
     [['reproduce', 'toy', '--seed', '-1', '--out', out()], /^pof: --seed must be an integer >= 0, got -1$/],
-    [['reproduce', 'toy', '--seed', '0x1', '--out', out()], /--seed must be an integer >= 0, got '0x1'/],
+    [['reproduce', 'toy', '--seed', '0x1', '--out', out()], /--seed must be an integer, got '0x1'/],
     [['reproduce', 'toy', '--out', '/proc/pof-toy'], /--out \/proc\/pof-toy: cannot create/],
     [['reproduce', 'toy', '--out', aFile], /it is a file, not a directory/],
   ]);
@@ -153,7 +153,7 @@ test('reproduce table1: each mistake is one line and exit code 2', async (t) => 
     [table1('--scale', 'huge', '--out', out()), /--scale must be one of smoke, full, got 'huge'/],
     [table1('--seeds', '0,,1', '--out', out()), /--seeds must be comma-separated increasing integers/],
     [table1('--seeds', '1,1', '--out', out()), /--seeds must be comma-separated increasing integers >= 0, got '1,1'/],
-    [table1('--base-epochs', '0x4', '--out', out()), /--base-epochs must be an integer >= 1, got '0x4'/],
+    [table1('--base-epochs', '0x4', '--out', out()), /--base-epochs must be an integer, got '0x4'/],
     [table1('--batch-size', '-1', '--out', out()), /^pof: --batch-size must be an integer >= 1, got -1$/],
     [table1('--train-size', '0', '--out', out()), /--train-size must be an integer >= 1, got 0/],
     [table1('--out', '/proc/pof-table1'), /--out \/proc\/pof-table1: cannot create/],
@@ -165,7 +165,7 @@ test('reproduce table2: each mistake is one line and exit code 2', async (t) => 
   const table2 = (...args: string[]) => ['reproduce', 'table2', '--dataset', 'toy', ...args];
   await assertMistakes(t, [
     [table2('--epochs', '-1', '--out', out()), /^pof: --epochs must be an integer >= 1, got -1$/],
-    [table2('--batch-size', '1e2', '--out', out()), /--batch-size must be an integer >= 1, got '1e2'/],
+    [table2('--batch-size', '1e2', '--out', out()), /--batch-size must be an integer, got '1e2'/],
     [table2('--scale', 'big', '--out', out()), /--scale must be one of smoke, full/],
     [table2('--test-size', '100', '--out', out()), /--test-size does not apply to reproduce table2/],
     [table2('--out', path.join(aFile, 'table2')), /a-file is a file, not a directory/],
@@ -188,9 +188,9 @@ test('reproduce fig6: each mistake is one line and exit code 2', async (t) => {
   await assertMistakes(t, [
     [fig6('--sam', model, '--rho', '-0.1', '--out', out()), /^pof: --rho must be a number >= 0, got -0\.1$/],
     [fig6('--sam', aDir, '--out', out()), /--sam .*a-dir: .*it is a directory/],
-    [fig6('--sam', model, '--lr', 'Infinity', '--out', out()), /--lr must be a number >= 0, got 'Infinity'/],
+    [fig6('--sam', model, '--lr', 'Infinity', '--out', out()), /--lr must be a number, got 'Infinity'/],
     [fig6('--sam', model, '--gamma', '', '--out', out()), /--gamma needs a value/],
-    [fig6('--sam', model, '--seed', '1e3', '--out', out()), /--seed must be an integer >= 0, got '1e3'/],
+    [fig6('--sam', model, '--seed', '1e3', '--out', out()), /--seed must be an integer, got '1e3'/],
   ]);
 });
 

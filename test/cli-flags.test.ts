@@ -14,7 +14,7 @@ test('integers are decimal digits only', (t) => {
   t.is(parseNumber('epochs', '007', { integer: true }), 7);
   for (const raw of ['0x2', '1e0', '1.0', '1.5', '', ' ', '+3', 'Infinity', '1_000', '2 3', '9007199254740993']) {
     const e = t.throws(() => parseNumber('epochs', raw, { integer: true, min: 1 }), { instanceOf: OptionError }, raw);
-    t.is(e?.message, `--epochs must be an integer >= 1, got '${raw}'`);
+    t.is(e?.message, `--epochs must be an integer, got '${raw}'`);
   }
 });
 
@@ -23,7 +23,7 @@ test('numbers are plain decimal or exponent forms; finite', (t) => {
     t.is(parseNumber('lr', raw, { min: 0 }), value, raw);
   }
   for (const raw of ['0x10', '0b1', '0o7', '', 'Infinity', '-Infinity', 'NaN', '1e', 'e3', '1e400', '1,5', '--1']) {
-    t.throws(() => parseNumber('lr', raw, { min: 0 }), { instanceOf: OptionError, message: `--lr must be a number >= 0, got '${raw}'` }, raw);
+    t.throws(() => parseNumber('lr', raw, { min: 0 }), { instanceOf: OptionError, message: `--lr must be a number, got '${raw}'` }, raw);
   }
 });
 

@@ -104,10 +104,11 @@ export interface NumberCheck {
 export function parseNumber(name: string, raw: string, check: NumberCheck = {}): number {
   const { min, above, max } = check;
   const bounds = [min !== undefined && `>= ${min}`, above !== undefined && `> ${above}`, max !== undefined && `<= ${max}`].filter(Boolean);
-  const expected = `${check.integer ? 'an integer' : 'a number'}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
+  const kind = check.integer ? 'an integer' : 'a number';
+  const expected = `${kind}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
   const value = Number(raw);
   if (!(check.integer ? INTEGER : DECIMAL).test(raw.trim()) || !Number.isFinite(value) || (check.integer && !Number.isSafeInteger(value))) {
-    throw new UsageError(`--${name} must be ${expected}, got '${raw}'`);
+    throw new UsageError(`--${name} must be ${kind}, got '${raw}'`);
   }
   if ((min !== undefined && value < min) || (above !== undefined && value <= above) || (max !== undefined && value > max)) {
     throw new UsageError(`--${name} must be ${expected}, got ${raw.trim()}`);
