@@ -1,7 +1,7 @@
 #!/usr/bin/env node
-// The `pof` command: finds the command, parses its flags, runs it. A mistake is one line and a non-zero
-// exit code (2 for how the command was called, 1 for anything else). Commands load the addon lazily, so
-// `--help` works even where it does not.
+// The `pof` command: finds the command, parses its flags, runs it. An error is one line and a non-zero
+// exit code (2 for a mistake of the user's, 1 for a failure while running: exit-code.ts). Commands load the
+// addon lazily, so `--help` works even where it does not.
 import { Command, helpText, parseFlags, UsageError } from './cli/args';
 import { analyzeCommand } from './cli/commands/analyze';
 import { evalCommand } from './cli/commands/eval';
@@ -12,6 +12,7 @@ import { reproduceTable1Command } from './cli/commands/reproduce-table1';
 import { reproduceTable2Command } from './cli/commands/reproduce-table2';
 import { reproduceToyCommand } from './cli/commands/reproduce-toy';
 import { trainCommand } from './cli/commands/train';
+import { failure } from './cli/exit-code';
 
 const COMMANDS: Command[] = [
   trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
@@ -54,7 +55,8 @@ async function main(argv: string[]): Promise<void> {
   await command.run(flags);
 }
 
-main(process.argv.slice(2)).catch((e: Error) => {
-  console.error(e instanceof UsageError && e.message.startsWith('usage:') ? e.message : `pof: ${e.message}`);
-  process.exitCode = e instanceof UsageError ? 2 : 1;
+main(process.argv.slice(2)).catch((e: unknown) => {
+  const { line, exitCode } = failure(e);
+  console.error(line);
+  process.exitCode = exitCode;
 });

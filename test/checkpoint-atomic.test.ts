@@ -2,6 +2,7 @@ import test from 'ava';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../lib/checkpoint/atomic';
+import type { FileError } from '../lib/errors';
 import { encodeSafetensors, loadSafetensors } from '../lib/checkpoint/safetensors';
 import { TensorData } from '../lib/checkpoint/tensor-data';
 import { tempDir } from './helpers/fixtures';
@@ -55,7 +56,8 @@ test('an asynchronous hook failure also cleans up; a later write succeeds', asyn
 
 test('a write into a missing directory fails and creates nothing', async (t) => {
   const dir = tempDir('atomic-missing');
-  await t.throwsAsync(writeFileAtomic(path.join(dir, 'no', 'such', 'file.bin'), Buffer.from('x')), { code: 'ENOENT' });
+  const e = await t.throwsAsync(writeFileAtomic(path.join(dir, 'no', 'such', 'file.bin'), Buffer.from('x')), { code: 'ERR_POF_IO' });
+  t.is((e as FileError).syscallCode, 'ENOENT');
   t.deepEqual(readdirSync(dir), []);
 });
 

@@ -1,21 +1,12 @@
-// The CLI workflow on the toy set: train → eval → post-train → analyze → fig5 / fig6, and Ctrl-C + --resume
-// ending exactly where an uninterrupted run ends.
+// The CLI workflow on the toy set: train → eval → post-train → analyze → fig5 / fig6, and Ctrl-C, a kill and
+// --resume: ending exactly where an uninterrupted run ends, each epoch logged once.
 import test from 'ava';
-import { execFile, spawn } from 'child_process';
-import { existsSync, readFileSync } from 'fs';
+import { spawn } from 'child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { tempDir } from './helpers/fixtures';
+import { CLI, pof } from './helpers/pof-cli';
 import { assertValidSvg } from './helpers/svg';
-
-const CLI = path.resolve(__dirname, '../lib/cli.js');
-
-function pof(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 const readJson = (file: string) => JSON.parse(readFileSync(file, 'utf8'));
 const readLines = (file: string) => readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
@@ -93,8 +84,8 @@ test('post-train --feature-reuse reuses the previous B~ as B; with a different -
   const xi = (dir: string) => readLines(path.join(root, dir, 'metrics.jsonl'))[0].xi;
   t.not(xi('reuse'), xi('fresh'), 'same seed and B~ sequence, but B differs: the line searches differ');
   const bad = await pof(['post-train', ...from, '--feature-reuse', '--weak-batch-size', '32', '--out', path.join(root, 'bad')]);
-  t.is(bad.code, 1);
-  t.regex(bad.stderr, /featureReuse takes B from the previous B̃, so weakBatchSize must equal batchSize/);
+  t.is(bad.code, 2);
+  t.regex(bad.stderr, /^pof: --feature-reuse takes B from the previous B̃: --weak-batch-size must equal --batch-size \(64\)/);
 });
 
 test('Ctrl-C stops a run at the next step; --resume ends exactly where an uninterrupted run ends', async (t) => {
@@ -132,6 +123,80 @@ test('a torch.save file needs --model; a model for other data is refused', async
   t.is(r.code, 2);
   t.regex(r.stderr, /is a torch\.save file: give its architecture with --model/);
   const wrong = await pof(['eval', '--from', fixture, '--dataset', 'toy', '--model', 'wrn-16-4']);
-  t.is(wrong.code, 1);
+  t.is(wrong.code, 2);
   t.regex(wrong.stderr, /needs images \[N, C, H, W\]; the data has shape \[\d+, 16\]/);
+});
+
+/** Starts `pof args` and sends `signal` `delayMs` after its stderr matches `when`; resolves with the exit code (or the signal). */
+function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals, delayMs = 0): Promise<{ code: number | null; signal: string | null; pid: number; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  let sent = false;
+  return new Promise((resolve) => {
+    child.stderr.on('data', (chunk) => {
+      stderr += chunk;
+      if (!sent && when.test(stderr)) {
+        sent = true;
+        setTimeout(() => child.kill(signal), delayMs);
+      }
+    });
+    child.on('close', (code, sig) => resolve({ code, signal: sig, pid: child.pid!, stderr }));
+  });
+}
+
+test('a run killed mid-run and resumed logs every epoch once, and its killed writes leave no temporary file', async (t) => {
+  const out = path.join(tempDir('pof-kill-'), 'run');
+  const args = ['train', ...TOY, '--epochs', '12', '--batch-size', '16', '--checkpoint-every', '2', '--out', out];
+  const killed = await interrupted(args, /fit epoch 3\/12/, 'SIGKILL');
+  t.is(killed.signal, 'SIGKILL', killed.stderr);
+  const before = readLines(path.join(out, 'metrics.jsonl')).map((m) => m.epoch);
+  t.true(before.length >= 3, `${before.length} epochs logged before the kill`);
+  // What a kill during a checkpoint write leaves: the killed process's temporary file.
+  const orphan = path.join(out, `.checkpoint.safetensors.tmp-${killed.pid}-0123456789ab`);
+  writeFileSync(orphan, 'half a checkpoint');
+
+  const resumed = await pof([...args, '--resume', path.join(out, 'checkpoint.safetensors')]);
+  t.is(resumed.code, 0, resumed.stderr);
+  t.deepEqual(readLines(path.join(out, 'metrics.jsonl')).map((m) => m.epoch), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+  t.false(existsSync(orphan));
+  t.deepEqual(readdirSync(out).filter((f) => f.includes('.tmp-')), []);
+  t.is(readJson(path.join(out, 'config.json')).seed, 0);
+});
+
+test('an epoch cut short by Ctrl-C is logged as partial, and the resumed run logs it again in full', async (t) => {
+  const out = path.join(tempDir('pof-partial-'), 'run');
+  // 512 steps of about 2 ms an epoch: a Ctrl-C 0.2 s after epoch 1 (and its checkpoint) lands inside epoch 2's steps.
+  const args = ['train', '--dataset', 'toy', '--model', 'mlp-256-256-256', '--epochs', '3', '--batch-size', '1', '--lr', '0.001',
+    '--test-size', '64', '--checkpoint-every', '1', '--out', out];
+  const stopped = await interrupted(args, /fit epoch 1\/3/, 'SIGINT', 200);
+  t.is(stopped.code, 130, stopped.stderr);
+  const metrics = readLines(path.join(out, 'metrics.jsonl'));
+  t.is(metrics.length, 2, stopped.stderr);
+  t.like(metrics[0], { epoch: 1, partial: false, steps: 512, stepsPerEpoch: 512 });
+  t.like(metrics[1], { epoch: 2, partial: true, stepsPerEpoch: 512 });
+  t.true(metrics[1].steps > 0 && metrics[1].steps < 512, `${metrics[1].steps} steps`);
+  t.regex(stopped.stderr, /fit epoch 2\/3, .*stopped after \d+ of 512 steps/);
+
+  const resumed = await pof([...args, '--resume', path.join(out, 'checkpoint.safetensors')]);
+  t.is(resumed.code, 0, resumed.stderr);
+  const after = readLines(path.join(out, 'metrics.jsonl'));
+  t.deepEqual(after.map((m) => [m.epoch, m.partial, m.steps]), [[1, false, 512], [2, false, 512], [3, false, 512]]);
+});
+
+test('--seed on --resume must be the run\'s; left out, the run\'s seed is kept', async (t) => {
+  const out = path.join(tempDir('pof-seed-'), 'run');
+  const args = ['train', ...TOY, '--epochs', '2', '--batch-size', '64', '--checkpoint-every', '1', '--seed', '3', '--out', out];
+  t.is((await pof(args)).code, 0);
+  const resume = ['train', ...TOY, '--epochs', '2', '--batch-size', '64', '--resume', path.join(out, 'checkpoint.safetensors'), '--out', out];
+  const other = await pof([...resume, '--seed', '7']);
+  t.is(other.code, 2);
+  t.regex(other.stderr, /^pof: --seed 7 differs from the seed of the run being resumed \(3, in .*config\.json\); leave --seed out to continue it\n$/);
+  t.deepEqual(readdirSync(out).filter((f) => f.startsWith('config.resumed')), [], 'a refused resume changes nothing');
+  for (const extra of [[], ['--seed', '3']]) {
+    const same = await pof([...resume, ...extra]);
+    t.is(same.code, 0, same.stderr);
+  }
+  const resumedConfigs = readdirSync(out).filter((f) => f.startsWith('config.resumed'));
+  t.true(resumedConfigs.length >= 1);
+  for (const f of resumedConfigs) t.is(readJson(path.join(out, f)).seed, 3);
 });

@@ -1,20 +1,10 @@
 // The `pof` command as a user runs it: help, one-line errors with exit codes, and the table reproductions end to end.
 import test from 'ava';
-import { execFile } from 'child_process';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { tempDir } from './helpers/fixtures';
+import { pof } from './helpers/pof-cli';
 import { fashionMnistDir, withFashionMnist } from './helpers/shared-data';
-
-const CLI = path.resolve(__dirname, '../lib/cli.js');
-
-function pof(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
-}
 
 test('pof --help lists the commands; each command has --help with its flags', async (t) => {
   const top = await pof(['--help']);
@@ -35,7 +25,7 @@ test('a mistake is one line on stderr and exit code 2', async (t) => {
     [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--bogus'], /^pof: reproduce table1: Unknown option '--bogus'/],
     [['reproduce', 'table1', '--dataset', 'imagenet', '--out', 'x'], /^pof: --dataset must be one of cifar10, cifar100, svhn, fashion-mnist, mnist, toy, got 'imagenet'/],
     [['reproduce', 'table1', '--dataset', 'cifar10', '--out', 'x'], /^pof: --dataset cifar10 needs --data-dir DIR/],
-    [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--seeds', '0,a'], /^pof: --seeds must be comma-separated integers/],
+    [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--seeds', '0,a'], /^pof: --seeds must be comma-separated increasing integers >= 0, got '0,a'\n$/],
     [['reproduce', 'table2', '--dataset', 'toy', '--out', 'x', '--epochs', '0'], /^pof: --epochs must be an integer >= 1, got 0/],
   ];
   for (const [args, message] of cases) {
@@ -46,10 +36,11 @@ test('a mistake is one line on stderr and exit code 2', async (t) => {
   }
 });
 
-test('a missing dataset directory is one line naming it, exit code 1', async (t) => {
+test('a missing dataset directory is one line naming it, exit code 2', async (t) => {
   const r = await pof(['reproduce', 'table1', '--dataset', 'cifar10', '--data-dir', '/nonexistent/cifar', '--out', tempDir('pof-cli-')]);
-  t.is(r.code, 1);
+  t.is(r.code, 2);
   t.regex(r.stderr, /^pof: .*\/nonexistent\/cifar/);
+  t.is(r.stderr.trim().split('\n').length, 1);
 });
 
 test('reproduce table1 on the toy set writes the table in the paper\'s layout, and gathers datasets', async (t) => {

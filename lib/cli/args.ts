@@ -40,20 +40,45 @@ export function helpText(command: Command): string {
   return [`usage: pof ${command.name} [options]`, '', command.summary, '', 'options:', ...lines, '  --help                     this text'].join('\n');
 }
 
-/** The command's flags from `args`; unknown flags, stray arguments and missing required flags are UsageErrors. */
+/** The command's flags from `args`; unknown, repeated or empty flags, stray arguments and missing required flags are UsageErrors. */
 export function parseFlags(command: Command, args: string[]): Flags | 'help' {
   if (args.includes('--help') || args.includes('-h')) return 'help';
   const options = Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type }]));
-  let values: Flags;
+  let tokens: { kind: string; name?: string; value?: string }[];
   try {
-    values = parseArgs({ args, options, strict: true, allowPositionals: false }).values as Flags;
+    tokens = parseArgs({ args: joinNegativeValues(command, args), options, strict: true, allowPositionals: false, tokens: true }).tokens;
   } catch (e) {
     throw new UsageError(`${command.name}: ${(e as Error).message.replace(/\. To specify.*$/s, '')} (see pof ${command.name} --help)`);
+  }
+  const values: Flags = {};
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const name = token.name;
+    // parseArgs keeps the last of repeated flags: a silent override is more likely a mistake than intended.
+    if (values[name] !== undefined) throw new UsageError(`--${name} is given twice (see pof ${command.name} --help)`);
+    if (command.flags[name].type === 'string' && token.value === '') throw new UsageError(`--${name} needs a value, got ''`);
+    values[name] = command.flags[name].type === 'string' ? token.value : true;
   }
   for (const [name, f] of Object.entries(command.flags)) {
     if (f.required && values[name] === undefined) throw new UsageError(`${command.name} needs --${name} (see pof ${command.name} --help)`);
   }
   return values;
+}
+
+/**
+ * `--epochs -3` as `--epochs=-3`: parseArgs reads a value starting with '-' as another flag and calls it
+ * ambiguous; joined, the value reaches the number check, which says what is wrong with it.
+ */
+function joinNegativeValues(command: Command, args: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i += 1) {
+    const flag = args[i].startsWith('--') ? command.flags[args[i].slice(2)] : undefined;
+    if (flag?.type === 'string' && i + 1 < args.length && /^-[\d.]/.test(args[i + 1])) {
+      out.push(`${args[i]}=${args[i + 1]}`);
+      i += 1;
+    } else out.push(args[i]);
+  }
+  return out;
 }
 
 export function stringFlag(flags: Flags, name: string, fallback: string): string;
@@ -63,22 +88,44 @@ export function stringFlag(flags: Flags, name: string, fallback?: string): strin
   return typeof v === 'string' ? v : fallback;
 }
 
-/** A numeric flag: finite, optionally an integer and at least `min`. */
-export function numberFlag(flags: Flags, name: string, fallback: number, check: { integer?: boolean; min?: number } = {}): number {
-  const raw = flags[name];
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
+// Plain decimal forms only: Number() would also take '0x10', '1e0' for an integer, '' (0) and 'Infinity'.
+const INTEGER = /^-?\d+$/;
+const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
+
+export interface NumberCheck {
+  integer?: boolean;
+  min?: number;
+  /** Exclusive lower bound. */
+  above?: number;
+  max?: number;
+}
+
+/** A number written out in decimal (an integer: digits only), finite, and within the bounds of `check`. */
+export function parseNumber(name: string, raw: string, check: NumberCheck = {}): number {
+  const { min, above, max } = check;
+  const bounds = [min !== undefined && `>= ${min}`, above !== undefined && `> ${above}`, max !== undefined && `<= ${max}`].filter(Boolean);
   const kind = check.integer ? 'an integer' : 'a number';
-  if (typeof raw !== 'string' || raw.trim() === '' || !Number.isFinite(value) || (check.integer && !Number.isSafeInteger(value))) {
-    throw new UsageError(`--${name} must be ${kind}, got '${String(raw)}'`);
+  const expected = `${kind}${bounds.length ? ` ${bounds.join(' and ')}` : ''}`;
+  const value = Number(raw);
+  if (!(check.integer ? INTEGER : DECIMAL).test(raw.trim()) || !Number.isFinite(value) || (check.integer && !Number.isSafeInteger(value))) {
+    throw new UsageError(`--${name} must be ${kind}, got '${raw}'`);
   }
-  if (check.min !== undefined && value < check.min) throw new UsageError(`--${name} must be ${kind} >= ${check.min}, got ${value}`);
+  if ((min !== undefined && value < min) || (above !== undefined && value <= above) || (max !== undefined && value > max)) {
+    throw new UsageError(`--${name} must be ${expected}, got ${raw.trim()}`);
+  }
   return value;
 }
 
+/** A numeric flag, or `fallback` when it is left out. */
+export function numberFlag(flags: Flags, name: string, fallback: number, check: NumberCheck = {}): number {
+  const raw = flags[name];
+  return typeof raw === 'string' ? parseNumber(name, raw, check) : fallback;
+}
+
 /** A numeric flag that may be left out (undefined then: the callee's default applies). */
-export function optionalNumberFlag(flags: Flags, name: string, check: { integer?: boolean; min?: number } = {}): number | undefined {
-  return flags[name] === undefined ? undefined : numberFlag(flags, name, 0, check);
+export function optionalNumberFlag(flags: Flags, name: string, check: NumberCheck = {}): number | undefined {
+  const raw = flags[name];
+  return typeof raw === 'string' ? parseNumber(name, raw, check) : undefined;
 }
 
 export function choiceFlag<T extends string>(flags: Flags, name: string, fallback: T, choices: readonly T[]): T {
@@ -87,11 +134,14 @@ export function choiceFlag<T extends string>(flags: Flags, name: string, fallbac
   return v as T;
 }
 
-/** '60,120,160' -> [60, 120, 160] */
-export function integerListFlag(flags: Flags, name: string, fallback: number[]): number[] {
+/** '60,120,160' -> [60, 120, 160]: decimal integers >= `min`, each larger than the one before. */
+export function increasingIntegersFlag(flags: Flags, name: string, fallback: number[], min = 0): number[] {
   const raw = stringFlag(flags, name);
   if (raw === undefined) return fallback;
-  const values = raw.split(',').map((s) => Number(s.trim()));
-  if (values.some((v) => !Number.isSafeInteger(v) || v < 0)) throw new UsageError(`--${name} must be comma-separated integers, got '${raw}'`);
+  const parts = raw.split(',').map((s) => s.trim());
+  const values = parts.map(Number);
+  if (parts.some((s, i) => !/^\d+$/.test(s) || !Number.isSafeInteger(values[i]) || values[i] < min || (i > 0 && values[i] <= values[i - 1]))) {
+    throw new UsageError(`--${name} must be comma-separated increasing integers >= ${min}, got '${raw}'`);
+  }
   return values;
 }

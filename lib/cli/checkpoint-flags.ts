@@ -6,7 +6,9 @@ import { readCheckpoint } from '../checkpoint/training-checkpoint';
 import type { ImageSet } from '../data/types';
 import { ModelSpec, parseModelName } from '../models';
 import type { PoFTrainer } from '../trainer';
+import { fileError } from '../errors';
 import { Flag, Flags, stringFlag, UsageError } from './args';
+import { checkInputFile } from './input-file';
 
 export const FROM_FLAGS: Record<string, Flag> = {
   from: { type: 'string', help: 'the trained model: a pof-torch .safetensors, or a torch.save .pt/.pth state_dict', required: true },
@@ -22,19 +24,30 @@ export interface StartingModel {
 }
 
 async function isTorchSave(file: string): Promise<boolean> {
-  const handle = await fs.open(file, 'r').catch(() => { throw new UsageError(`${file}: no such file`); });
+  const head = Buffer.alloc(4);
   try {
-    const head = Buffer.alloc(4);
-    await handle.read(head, 0, 4, 0);
-    return head.subarray(0, 2).toString('latin1') === 'PK' || head[0] === 0x80; // zip (torch.save) or a legacy pickle
-  } finally {
-    await handle.close();
+    const handle = await fs.open(file, 'r');
+    try {
+      await handle.read(head, 0, 4, 0);
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw fileError('read', file, error);
   }
+  return head.subarray(0, 2).toString('latin1') === 'PK' || head[0] === 0x80; // zip (torch.save) or a legacy pickle
 }
 
 /** The model of --from (with --from-classifier and --model). */
 export function startingModel(flags: Flags, data: ImageSet): Promise<StartingModel> {
   return modelFromFile(stringFlag(flags, 'from')!, data, { classifier: stringFlag(flags, 'from-classifier'), model: stringFlag(flags, 'model') });
+}
+
+/** --from and --from-classifier as readable files: checked before the data is read. */
+export function checkFromFlags(flags: Flags): void {
+  checkInputFile('from', stringFlag(flags, 'from')!);
+  const classifier = stringFlag(flags, 'from-classifier');
+  if (classifier !== undefined) checkInputFile('from-classifier', classifier);
 }
 
 /** The model in `from`: a pof-torch checkpoint, or a torch.save file (and its classifier file) of architecture `model`. */

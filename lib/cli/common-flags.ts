@@ -1,5 +1,5 @@
 // Flags several commands share, and what they turn into.
-import { Flag, Flags, numberFlag, stringFlag } from './args';
+import { Flag, Flags, numberFlag, stringFlag, UsageError } from './args';
 
 export const DEVICE_FLAG: Record<string, Flag> = {
   device: { type: 'string', help: "'cpu', 'cuda' or 'cuda:N'", default: 'cpu' },
@@ -27,8 +27,11 @@ export const REPRODUCE_TABLE_FLAGS: Record<string, Flag> = {
   'batch-size': { type: 'string', help: 'override the batch size' },
 };
 
+/** --device as the trainer takes it; whether this build and machine have it is the trainer's to say (a DeviceError). */
 export function deviceFlag(flags: Flags): string {
-  return stringFlag(flags, 'device', 'cpu');
+  const device = stringFlag(flags, 'device', 'cpu');
+  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
+  return device;
 }
 
 export function seedFlag(flags: Flags): number {

@@ -1,8 +1,8 @@
 // --dataset / --data-dir / --train-size / --test-size: the splits a command works on.
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from '../data/readers';
 import { subset } from '../data/subset';
-import type { DatasetSplits } from '../data/types';
-import { choiceFlag, Flag, Flags, numberFlag, stringFlag, UsageError } from './args';
+import type { DatasetSplits, ImageSet } from '../data/types';
+import { choiceFlag, Flag, Flags, optionalNumberFlag, stringFlag, UsageError } from './args';
 
 export const DATASET_NAMES = ['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'mnist', 'toy'] as const;
 export type DatasetName = (typeof DATASET_NAMES)[number];
@@ -17,22 +17,36 @@ export const DATASET_FLAGS: Record<string, Flag> = {
 
 export interface LoadedData extends DatasetSplits {
   dataset: DatasetName;
+  dataDir?: string;
+}
+
+export function datasetFlag(flags: Flags): DatasetName {
+  return choiceFlag(flags, 'dataset', 'toy', DATASET_NAMES);
 }
 
 /** The splits the flags name; `sizes` are the subset sizes when --train-size / --test-size are not given. */
 export async function loadDatasetFlags(flags: Flags, seed = 0, sizes: { train?: number; test?: number } = {}): Promise<LoadedData> {
-  const dataset = choiceFlag(flags, 'dataset', 'toy', DATASET_NAMES);
+  const dataset = datasetFlag(flags);
   const dir = stringFlag(flags, 'data-dir');
   if (dataset !== 'toy' && dir === undefined) throw new UsageError(`--dataset ${dataset} needs --data-dir DIR (the directory of its download)`);
+  if (dataset === 'toy' && dir !== undefined) throw new UsageError('--data-dir does not apply to --dataset toy (it is generated)');
   if (flags['svhn-extra'] && dataset !== 'svhn') throw new UsageError('--svhn-extra applies to --dataset svhn only');
+  const trainSize = optionalNumberFlag(flags, 'train-size', { integer: true, min: 1 });
+  const testSize = optionalNumberFlag(flags, 'test-size', { integer: true, min: 1 });
   const splits = await read(dataset, dir ?? '', flags['svhn-extra'] === true);
-  const trainSize = numberFlag(flags, 'train-size', sizes.train ?? 0, { integer: true, min: 1 });
-  const testSize = numberFlag(flags, 'test-size', sizes.test ?? 0, { integer: true, min: 1 });
   return {
-    dataset,
-    train: trainSize ? subset(splits.train, Math.min(trainSize, splits.train.shape[0]), seed) : splits.train,
-    test: testSize ? subset(splits.test, Math.min(testSize, splits.test.shape[0]), seed + 1) : splits.test,
+    dataset, dataDir: dir,
+    train: sized(splits.train, 'train-size', trainSize, sizes.train, seed, `${dataset}'s training split`),
+    test: sized(splits.test, 'test-size', testSize, sizes.test, seed + 1, `${dataset}'s test split`),
   };
+}
+
+/** The split, or a seeded subset of it: a size asked for must fit; a default one is capped at the split. */
+function sized(split: ImageSet, flag: string, asked: number | undefined, fallback: number | undefined, seed: number, what: string): ImageSet {
+  const total = split.shape[0];
+  if (asked !== undefined && asked > total) throw new UsageError(`--${flag} ${asked} exceeds the ${total} examples of ${what}`);
+  const size = asked ?? (fallback === undefined ? undefined : Math.min(fallback, total));
+  return size === undefined ? split : subset(split, size, seed);
 }
 
 function read(dataset: DatasetName, dir: string, extra: boolean): Promise<DatasetSplits> | DatasetSplits {

@@ -1,5 +1,5 @@
 // What a training command shows and records: a progress bar over each epoch's steps, a line per epoch,
-// and the same epoch as a JSON line in the run's metrics.jsonl.
+// and the same epoch as a JSON line in the run's metrics.jsonl (an epoch stopped by Ctrl-C: `partial`).
 import type { EpochReport, StepReport } from '../trainer';
 import { progress, Progress } from './progress';
 import type { RunDir } from './run-dir';
@@ -10,6 +10,7 @@ export function describeEpoch(e: EpochReport): string {
   if (e.xi !== undefined) parts.push(`xi* ${e.xi.toPrecision(3)}`, `|perturbation| ${e.perturbation!.toPrecision(3)}`, `rejected ${(100 * e.rejectRate!).toFixed(1)} %`);
   if (e.eval) parts.push(`test loss ${e.eval.loss.toFixed(4)}`, `test error ${e.eval.error.toFixed(2)} %`);
   parts.push(`${e.seconds.toFixed(1)} s`);
+  if (e.partial) parts.push(`stopped after ${e.steps} of ${e.stepsPerEpoch} steps`);
   return parts.join(', ');
 }
 

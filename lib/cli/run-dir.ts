@@ -1,26 +1,29 @@
 // A run directory: config.json (what was run), metrics.jsonl (a line per epoch), checkpoints and figures/.
 import * as fs from 'fs';
 import * as path from 'path';
+import { removeStaleTemporaries } from '../checkpoint/atomic';
+import { fileError } from '../errors';
 import { UsageError } from './args';
+import { appendMetrics } from './metrics-log';
+import { prepareOutputDir } from './output-dir';
 
 export class RunDir {
   readonly figures: string;
 
   /**
-   * Creates `dir`; a directory that already holds a run is refused unless `overwrite`. Its metrics start
-   * afresh unless `keepMetrics` (a resumed run appends to them).
+   * Creates `dir` (see prepareOutputDir); a directory that already holds a run is refused unless
+   * `overwrite`. Its metrics start afresh unless `keepMetrics` (a resumed run appends to them).
+   * Temporary files left by a writer that was killed are removed.
    */
   constructor(readonly dir: string, options: { overwrite?: boolean; keepMetrics?: boolean } = {}) {
+    prepareOutputDir(dir);
     if (fs.existsSync(path.join(dir, 'config.json')) && !options.overwrite) {
       throw new UsageError(`${dir} already holds a run (config.json); choose another --out, or pass --force to overwrite it`);
     }
     this.figures = path.join(dir, 'figures');
-    try {
-      fs.mkdirSync(this.figures, { recursive: true });
-    } catch (e) {
-      throw new UsageError(`cannot create the run directory ${dir}: ${(e as Error).message}`);
-    }
-    if (!options.keepMetrics) fs.rmSync(this.file('metrics.jsonl'), { force: true });
+    prepareOutputDir(this.figures);
+    removeStaleTemporaries(dir);
+    if (!options.keepMetrics) this.remove('metrics.jsonl');
   }
 
   file(name: string): string {
@@ -28,11 +31,23 @@ export class RunDir {
   }
 
   writeJson(name: string, value: unknown): void {
-    fs.writeFileSync(this.file(name), JSON.stringify(value, null, 2) + '\n');
+    try {
+      fs.writeFileSync(this.file(name), JSON.stringify(value, null, 2) + '\n');
+    } catch (error) {
+      throw fileError('write', this.file(name), error);
+    }
   }
 
   /** One JSON object per line, appended as each epoch ends (readable while the run goes on). */
   appendMetrics(record: object): void {
-    fs.appendFileSync(this.file('metrics.jsonl'), JSON.stringify(record) + '\n');
+    appendMetrics(this.file('metrics.jsonl'), record);
+  }
+
+  private remove(name: string): void {
+    try {
+      fs.rmSync(this.file(name), { force: true });
+    } catch (error) {
+      throw fileError('remove', this.file(name), error);
+    }
   }
 }

@@ -1,12 +1,17 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
-import * as fs from 'fs';
+import * as path from 'path';
+import { fileError } from '../errors';
 import type { LoadedData } from './dataset-flags';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
-import { EpochReport, PoFTrainer, TrainingResult } from '../trainer';
+import { PoFTrainer, TrainingResult } from '../trainer';
 import { Flag, Flags, numberFlag, stringFlag } from './args';
+import { seedFlag } from './common-flags';
 import { epochLog } from './epoch-log';
+import { completeEpochs, readMetrics, truncateMetrics } from './metrics-log';
+import { resumePoint } from './resume-flag';
+import { prepareOutputDir } from './output-dir';
 import { RunDir } from './run-dir';
 
 export const TRAINING_FLAGS: Record<string, Flag> = {
@@ -20,7 +25,7 @@ export const TRAINING_FLAGS: Record<string, Flag> = {
 export function trainingFlags(flags: Flags) {
   return {
     batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
-    momentum: numberFlag(flags, 'momentum', 0.9, { min: 0 }),
+    momentum: numberFlag(flags, 'momentum', 0.9, { min: 0, max: 1 }),
     weightDecay: numberFlag(flags, 'weight-decay', 5e-4, { min: 0 }),
   };
 }
@@ -32,18 +37,54 @@ export interface TrainingRun {
   /** Options for fit / postTrain: reporting, evaluation, checkpoints, resume, Ctrl-C. */
   hooks: ReturnType<typeof epochLog> & { evalData: LoadedData['test']; checkpoint: { path: string; every: number }; resume?: string; signal: AbortSignal };
   stop(): void;
+  /** Records the resumed run once the trainer has accepted its checkpoint (idempotent). */
+  commitResume(): Promise<void>;
 }
 
-export async function startRun(flags: Flags, command: string, data: LoadedData, spec: ModelSpec, options: object,
-  seed: number, device: string, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
-  const resume = stringFlag(flags, 'resume');
-  if (resume !== undefined && !fs.existsSync(resume)) throw new Error(`--resume ${resume}: no such file`);
-  const dir = new RunDir(stringFlag(flags, 'out')!, { overwrite: flags.force === true || resume !== undefined, keepMetrics: resume !== undefined });
-  dir.writeJson(resume ? `config.resumed-${Date.now()}.json` : 'config.json', {
-    command, dataset: data.dataset, dataDir: flags['data-dir'] ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
-    model: spec, seed, device, options, resume: resume ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
-  });
-  const trainer = new PoFTrainer({ model: spec, device, seed });
+/** What the flags say about the run directory, checked before the data is read. */
+export interface RunFlags {
+  out: string;
+  force: boolean;
+  checkpointEvery: number;
+  /** --seed when given (a resumed run keeps its own). */
+  seed?: number;
+  resume?: string;
+}
+
+/** The run flags of `train` / `post-train`; --out is checked (and created) here, before any work. */
+export function runFlags(flags: Flags): RunFlags {
+  const out = stringFlag(flags, 'out')!;
+  const checked = {
+    out, force: flags.force === true, checkpointEvery: numberFlag(flags, 'checkpoint-every', 10, { integer: true, min: 1 }),
+    seed: flags.seed === undefined ? undefined : seedFlag(flags), resume: stringFlag(flags, 'resume'),
+  };
+  prepareOutputDir(out);
+  return checked;
+}
+
+/**
+ * The run directory and trainer of `train` / `post-train`. --resume is checked against the run before anything
+ * is written; a resumed run changes its directory only once the trainer accepts the checkpoint.
+ */
+export async function startRun(flags: RunFlags, command: string, data: LoadedData, spec: ModelSpec, options: object,
+  device: string, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
+  const out = flags.out;
+  const resume = flags.resume === undefined ? undefined : await resumePoint(flags.resume, out, flags.seed);
+  const seed = resume?.seed ?? flags.seed ?? 0;
+  const trainer = new PoFTrainer({ model: spec, device, seed }); // a device this build lacks fails before --out holds a run
+  const dir = new RunDir(out, { overwrite: flags.force || resume !== undefined, keepMetrics: resume !== undefined });
+  const config = {
+    command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
+    model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
+  };
+  if (!resume) dir.writeJson('config.json', config);
+  let committed = resume === undefined;
+  const commitResume = async () => {
+    if (committed) return;
+    committed = true;
+    await truncateMetrics(dir.file('metrics.jsonl'), resume!.epoch);
+    dir.writeJson(`config.resumed-${Date.now()}.json`, config);
+  };
   const controller = new AbortController();
   const interrupt = () => {
     process.stderr.write('\nstopping at the next step (Ctrl-C again to quit at once)\n');
@@ -51,11 +92,14 @@ export async function startRun(flags: Flags, command: string, data: LoadedData, 
     controller.abort();
   };
   process.on('SIGINT', interrupt);
+  const log = epochLog(command, dir);
   return {
-    command, dir, trainer,
+    command, dir, trainer, commitResume,
     hooks: {
-      ...epochLog(command, dir), evalData: data.test, resume, signal: controller.signal,
-      checkpoint: { path: dir.file('checkpoint.safetensors'), every: numberFlag(flags, 'checkpoint-every', 10, { integer: true, min: 1 }) },
+      ...log, evalData: data.test, resume: resume?.file, signal: controller.signal,
+      // The first epoch reported means the trainer took the checkpoint: only then is the run directory changed.
+      onEpoch: async (e) => { await commitResume(); log.onEpoch(e); },
+      checkpoint: { path: dir.file('checkpoint.safetensors'), every: flags.checkpointEvery },
     },
     stop: () => process.off('SIGINT', interrupt),
   };
@@ -63,6 +107,7 @@ export async function startRun(flags: Flags, command: string, data: LoadedData, 
 
 export async function finishRun(run: TrainingRun, result: TrainingResult, data: LoadedData): Promise<void> {
   try {
+    await run.commitResume(); // a run resumed at its last epoch reports none
     await writeResults(run, result, data);
   } finally {
     run.stop(); // a Ctrl-C until here lets the model and figures be written; a second one quits at once
@@ -85,11 +130,9 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: Load
   console.log(JSON.stringify({ error: final.error, loss: final.loss }));
 }
 
-/** Loss and error curves (training and test) of every epoch in metrics.jsonl, as figures/training.svg. */
+/** Loss and error curves (training and test) of the complete epochs in metrics.jsonl, as figures/training.svg. */
 async function writeTrainingCurves(dir: RunDir): Promise<void> {
-  const file = dir.file('metrics.jsonl');
-  if (!fs.existsSync(file)) return;
-  const epochs: EpochReport[] = fs.readFileSync(file, 'utf8').trim().split('\n').filter(Boolean).map((l) => JSON.parse(l));
+  const epochs = completeEpochs(readMetrics(dir.file('metrics.jsonl')));
   if (epochs.length === 0) return;
   const series: { name: string; metric: 'loss' | 'error'; values: number[] }[] = [
     { name: 'training', metric: 'loss', values: epochs.map((e) => e.loss) },
@@ -99,5 +142,11 @@ async function writeTrainingCurves(dir: RunDir): Promise<void> {
     series.push({ name: 'test', metric: 'loss', values: epochs.map((e) => e.eval!.loss) },
       { name: 'test', metric: 'error', values: epochs.map((e) => e.eval!.error) });
   }
-  await writeFigure(dir.figures, 'training', trainingCurves({ epochs: epochs.map((_, i) => i + 1), series, title: `${epochs[0].phase}: loss and error per epoch` }));
+  const figure = trainingCurves({ epochs: epochs.map((e) => e.epoch), series, title: `${epochs[0].phase}: loss and error per epoch` });
+  try {
+    await writeFigure(dir.figures, 'training', figure);
+  } catch (error) {
+    // writeFigure's errno errors name the file when opening it failed, not when writing to it did
+    throw fileError('write', (error as NodeJS.ErrnoException).path ?? path.join(dir.figures, 'training.svg'), error);
+  }
 }

@@ -1,9 +1,11 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, numberFlag, stringFlag, UsageError } from '../args';
-import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { fileError } from '../../errors';
+import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { prepareOutputDir } from '../output-dir';
 
 const ANALYSES = ['hessian', 'curvature', 'xi', 'perturbation', 'correlation', 'loss-1d', 'delta-l'] as const;
 type Analysis = (typeof ANALYSES)[number];
@@ -30,24 +32,34 @@ export const analyzeCommand: Command = {
   async run(flags) {
     const chosen = stringFlag(flags, 'analyses', 'hessian,curvature,xi,perturbation').split(',').map((s) => s.trim());
     const unknown = chosen.filter((a) => !ANALYSES.includes(a as Analysis));
-    if (unknown.length) throw new UsageError(`--analyses: unknown ${unknown.join(', ')}; expected some of ${ANALYSES.join(', ')}`);
-    const data = await loadDatasetFlags(flags);
-    const start = await startingModel(flags, data.train);
-    const { PoFTrainer } = await import('../../trainer');
-    const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
-    await start.load(trainer);
-    const { runAnalyses } = await import('../../reproduce/analyses');
+    if (unknown.length) throw new UsageError(`--analyses: unknown ${unknown.map((a) => `'${a}'`).join(', ')}; expected some of ${ANALYSES.join(', ')}`);
+    const twice = chosen.find((a, i) => chosen.indexOf(a) !== i);
+    if (twice !== undefined) throw new UsageError(`--analyses names ${twice} twice`);
     const out = stringFlag(flags, 'out')!;
-    const result = await runAnalyses(trainer, data, chosen as Analysis[], {
+    const options = {
       out, k: numberFlag(flags, 'k', 10, { integer: true, min: 1 }),
       hessianExamples: numberFlag(flags, 'hessian-examples', 4096, { integer: true, min: 1 }),
       batches: numberFlag(flags, 'batches', 400, { integer: true, min: 1 }),
       batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
       seed: numberFlag(flags, 'seed', 0, { integer: true, min: 0 }),
-      log: (line) => console.error(line),
-    });
-    fs.mkdirSync(out, { recursive: true });
-    fs.writeFileSync(path.join(out, 'analysis.json'), JSON.stringify({ from: start.source, dataset: data.dataset, ...result.full }, null, 2) + '\n');
+      log: (line: string) => console.error(line),
+    };
+    const device = deviceFlag(flags);
+    checkFromFlags(flags);
+    prepareOutputDir(out);
+    const data = await loadDatasetFlags(flags);
+    const start = await startingModel(flags, data.train);
+    const { PoFTrainer } = await import('../../trainer');
+    const trainer = new PoFTrainer({ model: start.spec, device });
+    await start.load(trainer);
+    const { runAnalyses } = await import('../../reproduce/analyses');
+    const result = await runAnalyses(trainer, data, chosen as Analysis[], options);
+    const file = path.join(out, 'analysis.json');
+    try {
+      fs.writeFileSync(file, JSON.stringify({ from: start.source, dataset: data.dataset, ...result.full }, null, 2) + '\n');
+    } catch (error) {
+      throw fileError('write', file, error);
+    }
     console.log(JSON.stringify(result.summary));
   },
 };

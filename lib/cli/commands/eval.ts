@@ -1,5 +1,5 @@
 import { Command, numberFlag } from '../args';
-import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 
@@ -14,12 +14,15 @@ export const evalCommand: Command = {
     ...DEVICE_FLAG,
   },
   async run(flags) {
+    const batchSize = numberFlag(flags, 'batch-size', 1024, { integer: true, min: 1 });
+    const device = deviceFlag(flags);
+    checkFromFlags(flags);
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
     const { PoFTrainer } = await import('../../trainer');
-    const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
+    const trainer = new PoFTrainer({ model: start.spec, device });
     await start.load(trainer);
-    const r = await trainer.evaluate(data.test, { batchSize: numberFlag(flags, 'batch-size', 1024, { integer: true, min: 1 }) });
+    const r = await trainer.evaluate(data.test, { batchSize });
     console.log(JSON.stringify({ error: r.error, loss: r.loss }));
   },
 };

@@ -1,9 +1,9 @@
 import { constant } from '../../schedules';
-import { choiceFlag, Command, numberFlag } from '../args';
-import { FROM_FLAGS, startingModel } from '../checkpoint-flags';
-import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, OUT_FLAGS, seedFlag } from '../common-flags';
+import { choiceFlag, Command, numberFlag, UsageError } from '../args';
+import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
-import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
+import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
 export const postTrainCommand: Command = {
   name: 'post-train',
@@ -25,8 +25,7 @@ export const postTrainCommand: Command = {
     ...OUT_FLAGS,
   },
   async run(flags) {
-    const data = await loadDatasetFlags(flags);
-    const start = await startingModel(flags, data.train);
+    // Every flag is checked before the data is read or anything is trained.
     const common = trainingFlags(flags);
     const options = {
       ...common,
@@ -38,7 +37,15 @@ export const postTrainCommand: Command = {
       weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
       featureReuse: featureReuseFlag(flags),
     };
-    const run = await startRun(flags, 'post-train', data, start.spec, options, seedFlag(flags), deviceFlag(flags), { from: start.source });
+    if (options.featureReuse && flags['weak-batch-size'] !== undefined && options.weakBatchSize !== common.batchSize) {
+      throw new UsageError(`--feature-reuse takes B from the previous B̃: --weak-batch-size must equal --batch-size (${common.batchSize}) or be left out, got ${options.weakBatchSize}`);
+    }
+    const device = deviceFlag(flags);
+    const runOptions = runFlags(flags);
+    checkFromFlags(flags);
+    const data = await loadDatasetFlags(flags);
+    const start = await startingModel(flags, data.train);
+    const run = await startRun(runOptions, 'post-train', data, start.spec, options, device, { from: start.source });
     if (!run.hooks.resume) {
       await start.load(run.trainer);
       const before = await run.trainer.evaluate(data.test);

@@ -2,6 +2,8 @@ import { Command, Flag, Flags, numberFlag, stringFlag } from '../args';
 import { modelFromFile } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, LoadedData, loadDatasetFlags } from '../dataset-flags';
+import { checkInputFile } from '../input-file';
+import { prepareOutputDir } from '../output-dir';
 
 const FIGURE_FLAGS: Record<string, Flag> = {
   ...DATASET_FLAGS,
@@ -21,13 +23,18 @@ async function trainerFor(file: string, data: LoadedData, flags: Flags) {
   return trainer;
 }
 
-function figureOptions(flags: Flags, data: LoadedData) {
-  return {
-    data, out: stringFlag(flags, 'out')!, log: (line: string) => console.error(line),
+/** What both figures take, every flag checked and the model files and --out too, before any work. */
+function figureOptions(flags: Flags, models: string[]) {
+  const options = {
+    out: stringFlag(flags, 'out')!, log: (line: string) => console.error(line),
     batches: numberFlag(flags, 'batches', 400, { integer: true, min: 1 }),
     batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
     seed: numberFlag(flags, 'seed', 0, { integer: true, min: 0 }),
   };
+  deviceFlag(flags);
+  for (const flag of models) checkInputFile(flag, stringFlag(flags, flag)!);
+  prepareOutputDir(options.out);
+  return options;
 }
 
 export const reproduceFig5Command: Command = {
@@ -41,11 +48,12 @@ export const reproduceFig5Command: Command = {
     ...FIGURE_FLAGS,
   },
   async run(flags) {
+    const options = figureOptions(flags, ['sam', 'pof']);
     const data = await loadDatasetFlags(flags);
     const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
     const pof = await trainerFor(stringFlag(flags, 'pof')!, data, flags);
     const { reproduceFig5 } = await import('../../reproduce/figures-5-6');
-    const r = await reproduceFig5(sam, pof, figureOptions(flags, data));
+    const r = await reproduceFig5(sam, pof, { ...options, data });
     console.log(JSON.stringify(Object.fromEntries(Object.entries(r.medians))));
   },
 };
@@ -63,13 +71,12 @@ export const reproduceFig6Command: Command = {
     ...FIGURE_FLAGS,
   },
   async run(flags) {
+    const sizes = { gamma: numberFlag(flags, 'gamma', 2, { min: 0 }), rho: numberFlag(flags, 'rho', 0.05, { min: 0 }), lr: numberFlag(flags, 'lr', 1.6e-4, { min: 0 }) };
+    const options = figureOptions(flags, ['sam']);
     const data = await loadDatasetFlags(flags);
     const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
     const { reproduceFig6 } = await import('../../reproduce/figures-5-6');
-    const r = await reproduceFig6(sam, {
-      ...figureOptions(flags, data), gamma: numberFlag(flags, 'gamma', 2, { min: 0 }), rho: numberFlag(flags, 'rho', 0.05, { min: 0 }),
-      lr: numberFlag(flags, 'lr', 1.6e-4, { min: 0 }),
-    });
+    const r = await reproduceFig6(sam, { ...options, ...sizes, data });
     console.log(JSON.stringify(r.medians));
   },
 };

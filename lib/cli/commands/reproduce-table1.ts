@@ -1,7 +1,9 @@
-import { choiceFlag, Command, integerListFlag, optionalNumberFlag, stringFlag } from '../args';
+import { parseModelName } from '../../models';
+import { choiceFlag, Command, increasingIntegersFlag, optionalNumberFlag, stringFlag } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
 import { epochLog } from '../epoch-log';
+import { prepareOutputDir } from '../output-dir';
 
 export const reproduceTable1Command: Command = {
   name: 'reproduce table1',
@@ -19,16 +21,20 @@ export const reproduceTable1Command: Command = {
   },
   async run(flags) {
     const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
-    // A smoke run defaults to a subset, so that it takes minutes on a CPU.
-    const data = await loadDatasetFlags(flags, 0, scale === 'smoke' ? { train: 5000, test: 2000 } : {});
-    const { reproduceTable1 } = await import('../../reproduce/table1');
     const out = stringFlag(flags, 'out')!;
     const baseEpochs = optionalNumberFlag(flags, 'base-epochs', { integer: true, min: 1 });
     const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
-    const seeds = flags.seeds === undefined ? undefined : integerListFlag(flags, 'seeds', []);
+    const seeds = flags.seeds === undefined ? undefined : increasingIntegersFlag(flags, 'seeds', []);
+    const device = deviceFlag(flags);
+    prepareOutputDir(out);
+    // A smoke run defaults to a subset, so that it takes minutes on a CPU.
+    const data = await loadDatasetFlags(flags, 0, scale === 'smoke' ? { train: 5000, test: 2000 } : {});
+    const model = stringFlag(flags, 'model');
+    if (model !== undefined) parseModelName(model, data.train); // a mistake in it fails before the protocol is logged
+    const { reproduceTable1 } = await import('../../reproduce/table1');
     const row = await reproduceTable1({
-      dataset: data.dataset, data, scale, out, device: deviceFlag(flags),
-      protocol: { model: stringFlag(flags, 'model'), baseEpochs, batchSize, seeds },
+      dataset: data.dataset, data, scale, out, device,
+      protocol: { model, baseEpochs, batchSize, seeds },
       callbacks: (label) => epochLog(label), log: (line) => console.error(line),
     });
     console.log(`wrote ${out}/table1.md, table1.csv and table1.json (${row.perSeed.length} seed(s) of ${data.dataset})`);

@@ -1,7 +1,9 @@
-import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag } from '../args';
+import { parseModelName } from '../../models';
+import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
 import { epochLog } from '../epoch-log';
+import { prepareOutputDir } from '../output-dir';
 
 export const reproduceTable2Command: Command = {
   name: 'reproduce table2',
@@ -17,14 +19,19 @@ export const reproduceTable2Command: Command = {
   },
   async run(flags) {
     const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
+    if (flags['test-size'] !== undefined) throw new UsageError('--test-size does not apply to reproduce table2: it times training only');
+    const out = stringFlag(flags, 'out')!;
+    const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
+    const epochs = numberFlag(flags, 'epochs', 2, { integer: true, min: 1 });
+    const device = deviceFlag(flags);
+    prepareOutputDir(out);
     // A smoke run defaults to a subset, so that it takes minutes on a CPU.
     const data = await loadDatasetFlags(flags, 0, scale === 'smoke' ? { train: 5000 } : {});
+    const model = stringFlag(flags, 'model');
+    if (model !== undefined) parseModelName(model, data.train); // a mistake in it fails before anything is logged
     const { reproduceTable2 } = await import('../../reproduce/table2');
-    const out = stringFlag(flags, 'out')!;
     const r = await reproduceTable2({
-      dataset: data.dataset, train: data.train, scale, out, device: deviceFlag(flags), model: stringFlag(flags, 'model'),
-      batchSize: optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 }),
-      epochs: numberFlag(flags, 'epochs', 2, { integer: true, min: 1 }),
+      dataset: data.dataset, train: data.train, scale, out, device, model, batchSize, epochs,
       callbacks: (label) => epochLog(label), log: (line) => console.error(line),
     });
     console.log(`SAM/SGD ${r.ratioToSgd.sam.toFixed(2)}, PoF/SGD ${r.ratioToSgd.pof.toFixed(2)} (paper: 1.51, 1.17); wrote ${out}/table2.md and table2.json`);

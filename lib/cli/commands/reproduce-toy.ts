@@ -1,5 +1,6 @@
 import { Command, stringFlag } from '../args';
 import { FEATURE_REUSE_FLAG, featureReuseFlag, seedFlag } from '../common-flags';
+import { prepareOutputDir } from '../output-dir';
 
 export const reproduceToyCommand: Command = {
   name: 'reproduce toy',
@@ -16,8 +17,10 @@ export const reproduceToyCommand: Command = {
   },
   async run(flags) {
     const out = stringFlag(flags, 'out')!;
+    const seed = seedFlag(flags);
+    prepareOutputDir(out);
     const { reproduceToy } = await import('../../reproduce/toy');
-    const summary = await reproduceToy({ out, seed: seedFlag(flags), featureReuse: featureReuseFlag(flags), log: (line) => console.log(line) });
+    const summary = await reproduceToy({ out, seed, featureReuse: featureReuseFlag(flags), log: (line) => console.log(line) });
     console.log(`\ntest error: SGD ${summary.sgd.testError.toFixed(2)} %, PoF ${summary.pof.testError.toFixed(2)} %, ` +
       `control ${summary.control.testError.toFixed(2)} % (Bayes-optimal ${summary.bayesTestError.toFixed(2)} %); ` +
       `xi* median train ${summary.xiStar.trainMedian.toFixed(3)}, test ${summary.xiStar.testMedian.toFixed(3)}`);

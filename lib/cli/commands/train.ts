@@ -1,9 +1,9 @@
 import { parseModelName } from '../../models';
 import { multistep } from '../../schedules';
-import { choiceFlag, Command, integerListFlag, numberFlag, stringFlag } from '../args';
-import { deviceFlag, DEVICE_FLAG, OUT_FLAGS, seedFlag } from '../common-flags';
-import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
-import { finishRun, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
+import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag } from '../args';
+import { deviceFlag, DEVICE_FLAG, OUT_FLAGS } from '../common-flags';
+import { DATASET_FLAGS, datasetFlag, loadDatasetFlags } from '../dataset-flags';
+import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
 export const trainCommand: Command = {
   name: 'train',
@@ -28,19 +28,22 @@ export const trainCommand: Command = {
     ...OUT_FLAGS,
   },
   async run(flags) {
-    const data = await loadDatasetFlags(flags);
-    const svhn = data.dataset === 'svhn';
-    const method = choiceFlag(flags, 'method', 'sgd', ['sgd', 'sam'] as const);
-    const spec = parseModelName(stringFlag(flags, 'model', data.dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10'), data.train);
+    // Every flag is checked before the data is read or anything is trained.
+    const dataset = datasetFlag(flags);
+    const svhn = dataset === 'svhn';
     const options = {
-      method,
+      method: choiceFlag(flags, 'method', 'sgd', ['sgd', 'sam'] as const),
       epochs: numberFlag(flags, 'epochs', 200, { integer: true, min: 1 }),
       lr: numberFlag(flags, 'lr', svhn ? 0.01 : 0.1, { min: 0 }),
       rho: numberFlag(flags, 'rho', svhn ? 0.01 : 0.05, { min: 0 }),
-      schedule: multistep(integerListFlag(flags, 'milestones', [60, 120, 160, 200]), numberFlag(flags, 'lr-factor', 0.2, { min: 0 })),
+      schedule: multistep(increasingIntegersFlag(flags, 'milestones', [60, 120, 160, 200], 1), numberFlag(flags, 'lr-factor', 0.2, { above: 0 })),
       ...trainingFlags(flags),
     };
-    const run = await startRun(flags, 'train', data, spec, options, seedFlag(flags), deviceFlag(flags));
+    const device = deviceFlag(flags);
+    const runOptions = runFlags(flags);
+    const data = await loadDatasetFlags(flags);
+    const spec = parseModelName(stringFlag(flags, 'model', dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10'), data.train);
+    const run = await startRun(runOptions, 'train', data, spec, options, device);
     const result = await run.trainer.fit(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
   },
