@@ -580,7 +580,8 @@ export class PoFTrainer {
     let aborted = signal?.aborted ?? false;
     const stepsPerEpoch = Math.floor(train.shape[0] / phase.epochOptions.batchSize);
     try {
-      for (let epoch = first; epoch < phase.epochs && !aborted; epoch += 1) {
+      // An abort during the last await of an epoch (a checkpoint write) stops before the next one.
+      for (let epoch = first; epoch < phase.epochs && !(aborted ||= signal?.aborted ?? false); epoch += 1) {
         const lr = learningRateAt(phase.schedule, phase.lr, epoch, phase.epochs);
         const base = { phase: phase.name, epoch: epoch + 1, epochs: phase.epochs, lr };
         this.progress = undefined;  // mid-epoch

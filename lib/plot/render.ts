@@ -1,5 +1,6 @@
 // Vega-Lite spec → SVG (vega, headless) → PNG (resvg, when its prebuilt binary is installed).
 import * as fs from 'fs';
+import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import type { TopLevelSpec } from './spec';
 import type { ResvgRenderOptions } from '@resvg/resvg-js';
@@ -93,10 +94,10 @@ export async function writeFigure(dir: string, name: string, spec: TopLevelSpec)
   const svg = await renderSvg(spec);
   fs.mkdirSync(dir, { recursive: true });
   const svgPath = path.join(dir, `${name}.svg`);
-  fs.writeFileSync(svgPath, svg);
+  await writeFileAtomic(svgPath, Buffer.from(svg));
   const png = renderPng(svg);
   if (!png) return { svg: svgPath };
   const pngPath = path.join(dir, `${name}.png`);
-  fs.writeFileSync(pngPath, png);
+  await writeFileAtomic(pngPath, Buffer.from(png));
   return { svg: svgPath, png: pngPath };
 }

@@ -4,6 +4,7 @@
 //   Fig. 6: histograms of the perturbation sizes in classifier space at the SAM model (the point PoF
 //           starts from): PoF's γ ξ* ĝ, SAM's ε (classifier part), an SGD step η g.
 import * as fs from 'fs';
+import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import { curvatureAlongGradient, curvatureHistogram, perturbationHistogram, perturbationSizes } from '../analysis';
 import type { DatasetSplits } from '../data/types';
@@ -40,7 +41,7 @@ export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: F
     values: result,
   };
   fs.mkdirSync(options.out, { recursive: true });
-  fs.writeFileSync(path.join(options.out, 'fig5.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFileAtomic(path.join(options.out, 'fig5.json'), Buffer.from(JSON.stringify(summary, null, 2) + '\n'));
   return summary;
 }
 
@@ -58,6 +59,6 @@ export async function reproduceFig6(sam: PoFTrainer, options: FigureOptions & { 
   options.log?.(`fig6 medians: SGD ${summary.medians.sgd.toPrecision(3)}, SAM ${summary.medians.sam.toPrecision(3)}, ` +
     `PoF ${summary.medians.pof?.toPrecision(3) ?? 'none (every batch rejected)'}`);
   fs.mkdirSync(options.out, { recursive: true });
-  fs.writeFileSync(path.join(options.out, 'fig6.json'), JSON.stringify(summary, null, 2) + '\n');
+  await writeFileAtomic(path.join(options.out, 'fig6.json'), Buffer.from(JSON.stringify(summary, null, 2) + '\n'));
   return summary;
 }

@@ -2,6 +2,7 @@
 // (`full`: WRN-28-10, 200/250 epochs, PoF +10/+50, seeds 0..2) or a scaled-down version (`smoke`).
 // One dataset per call; the table in the output directory gathers every dataset run into it.
 import * as fs from 'fs';
+import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import type { DatasetSplits } from '../data/types';
 import { parseModelName } from '../models';
@@ -135,9 +136,9 @@ export async function reproduceTable1(options: Table1Options) {
     trainExamples: options.data.train.shape[0], testExamples: options.data.test.shape[0], perSeed };
   const rows = mergeRows(path.join(options.out, 'table1.json'), row);
   fs.mkdirSync(options.out, { recursive: true });
-  fs.writeFileSync(path.join(options.out, 'table1.json'), JSON.stringify(rows, null, 2) + '\n');
-  fs.writeFileSync(path.join(options.out, 'table1.md'), table1Markdown(rows));
-  fs.writeFileSync(path.join(options.out, 'table1.csv'), table1Csv(rows));
+  await writeFileAtomic(path.join(options.out, 'table1.json'), Buffer.from(JSON.stringify(rows, null, 2) + '\n'));
+  await writeFileAtomic(path.join(options.out, 'table1.md'), Buffer.from(table1Markdown(rows)));
+  await writeFileAtomic(path.join(options.out, 'table1.csv'), Buffer.from(table1Csv(rows)));
   return row;
 }
 

@@ -1,6 +1,7 @@
 // `pof reproduce table2`: seconds per epoch of SGD, SAM and PoF on the same model, data and batch size,
 // measured one after the other in one process, and their ratios to SGD (the paper: PoF/SGD = 1.17).
 import * as fs from 'fs';
+import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import type { ImageSet } from '../data/types';
 import { parseModelName } from '../models';
@@ -51,8 +52,8 @@ export async function reproduceTable2(options: Table2Options) {
     paper: { secondsPerEpoch: PAPER_TABLE2, ratioToSgd: { sgd: 1, sam: PAPER_TABLE2.sam / PAPER_TABLE2.sgd, pof: PAPER_TABLE2.pof / PAPER_TABLE2.sgd } },
   };
   fs.mkdirSync(options.out, { recursive: true });
-  fs.writeFileSync(path.join(options.out, 'table2.json'), JSON.stringify(result, null, 2) + '\n');
-  fs.writeFileSync(path.join(options.out, 'table2.md'), table2Markdown(result));
+  await writeFileAtomic(path.join(options.out, 'table2.json'), Buffer.from(JSON.stringify(result, null, 2) + '\n'));
+  await writeFileAtomic(path.join(options.out, 'table2.md'), Buffer.from(table2Markdown(result)));
   return result;
 }
 

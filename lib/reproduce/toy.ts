@@ -3,6 +3,7 @@
 // the same steps without perturbation (PoF with γ = 0), so that "PoF helped" is not confused with
 // "more training helped". Writes DIR/summary.json, DIR/summary.md and DIR/figures/*.svg.
 import * as fs from 'fs';
+import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import { ToyAnalyses, toyAnalyses } from '../analysis/toy-analyses';
 import { toy, toyBayesError, ToyOptions as ToyDataOptions } from '../data/toy';
@@ -234,8 +235,8 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
   await writeFigures(path.join(options.out, 'figures'), summary, xiTrain.xi, xiTest.xi, sgdCurves, pofCurves, controlCurves);
   await writeAnalysisFigures(path.join(options.out, 'figures'), analyses as Analyses, o.seed);
   summary.seconds = (Date.now() - started) / 1000;
-  fs.writeFileSync(path.join(options.out, 'summary.json'), JSON.stringify(summary, null, 2) + '\n');
-  fs.writeFileSync(path.join(options.out, 'summary.md'), summaryMarkdown(summary));
+  await writeFileAtomic(path.join(options.out, 'summary.json'), Buffer.from(JSON.stringify(summary, null, 2) + '\n'));
+  await writeFileAtomic(path.join(options.out, 'summary.md'), Buffer.from(summaryMarkdown(summary)));
   return summary;
 }
 
