@@ -3,7 +3,7 @@
 import test from 'ava';
 import { existsSync } from 'fs';
 import * as path from 'path';
-import { FitOptions, ImageSet, models, ModelSpec, OptionError, PoFTrainer, PostTrainOptions, schedules, TrainingResult } from '../lib';
+import { CheckpointError, FitOptions, ImageSet, models, ModelSpec, OptionError, PoFTrainer, PostTrainOptions, schedules, TrainingResult } from '../lib';
 import { loadSafetensors } from '../lib/checkpoint/safetensors';
 import { tempDir } from './helpers/fixtures';
 import { differingTensors } from './helpers/state-compare';
@@ -94,14 +94,14 @@ test('resume checks the file, the model, the phase, the data and the options bef
   const other = new PoFTrainer({ model: spec, device, seed: 3 });
   const before = await other.stateDict();
   const base = { epochs: 4, batchSize: 16, lr: 0.05 };
-  await t.throwsAsync(other.fit(data, { ...base, resume: path.join(dir, 'nope.safetensors') }), { instanceOf: OptionError, message: /nope\.safetensors does not exist/ });
-  await t.throwsAsync(other.fit(data, { ...base, resume: weightsOnly }), { instanceOf: OptionError, message: /holds weights only/ });
-  await t.throwsAsync(other.postTrain(data, { resume: file }), { instanceOf: OptionError, message: /was written during fit, not postTrain/ });
+  await t.throwsAsync(other.fit(data, { ...base, resume: path.join(dir, 'nope.safetensors') }), { instanceOf: CheckpointError, message: /nope\.safetensors does not exist/ });
+  await t.throwsAsync(other.fit(data, { ...base, resume: weightsOnly }), { instanceOf: CheckpointError, message: /holds weights only/ });
+  await t.throwsAsync(other.postTrain(data, { resume: file }), { instanceOf: CheckpointError, message: /was written during fit, not postTrain/ });
   await t.throwsAsync(other.fit(data, { ...base, lr: 0.1, resume: file }),
-    { instanceOf: OptionError, message: /continues a run with different options: epochs 2 \(saved\) vs 4 \(given\), lr 0\.05 \(saved\) vs 0\.1 \(given\)/ });
-  await t.throwsAsync(other.fit(blobs(64, 6, 3, 9), { resume: file }), { instanceOf: OptionError, message: /was trained on 'blobs-1' \(64 examples\), not 'blobs-9'/ });
+    { instanceOf: CheckpointError, message: /continues a run with different options: epochs 2 \(saved\) vs 4 \(given\), lr 0\.05 \(saved\) vs 0\.1 \(given\)/ });
+  await t.throwsAsync(other.fit(blobs(64, 6, 3, 9), { resume: file }), { instanceOf: CheckpointError, message: /was trained on 'blobs-1' \(64 examples\), not 'blobs-9'/ });
   const wider = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [9], numClasses: 3 }), device });
-  await t.throwsAsync(wider.fit(data, { resume: file }), { instanceOf: OptionError, message: /holds a model .*"hidden":\[8\].* but this trainer's model is .*"hidden":\[9\]/ });
+  await t.throwsAsync(wider.fit(data, { resume: file }), { instanceOf: CheckpointError, message: /holds a model .*"hidden":\[8\].* but this trainer's model is .*"hidden":\[9\]/ });
   t.deepEqual(differingTensors(await other.stateDict(), before), [], 'failed resumes change nothing');
 
   // Options left out take the saved ones; at the saved epoch count there is nothing left to run.

@@ -3,8 +3,9 @@ import test, { ExecutionContext } from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fsPromises, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { datasets, models, OptionError, PoFTrainer } from '../lib';
+import { CheckpointError, datasets, models, OptionError, PoFTrainer } from '../lib';
 import { decodeSafetensors, loadSafetensors } from '../lib/checkpoint/safetensors';
+import { native } from '../lib/native';
 import { assertTensorMatches, ExactFloats, expected, ExpectedTensor, fixture } from './helpers/checkpoint-expected';
 import { tempDir } from './helpers/fixtures';
 import { asTensorData, differingTensors } from './helpers/state-compare';
@@ -32,7 +33,7 @@ test('save then load: bit-identical tensors, identical evaluation, metadata that
   t.deepEqual(differingTensors(await other.stateDict(), await trainer.stateDict()), []);
   t.deepEqual(await other.evaluate(data), await trainer.evaluate(data));
   t.deepEqual(info, {
-    kind: 'weights', version, model: spec, phase: 'fit', method: 'sgd', epoch: 2, epochs: 2, dataset: 'blobs-5', device: 'cpu',
+    kind: 'weights', version, model: spec, phase: 'fit', method: 'sgd', epoch: 2, epochs: 2, dataset: 'blobs-5', device: 'cpu', threads: native.numThreads(),
     metadata: { note: 'after two epochs' },
   });
 
@@ -72,9 +73,9 @@ test('save and load refuse what they cannot do, with named errors', async (t) =>
   const file = path.join(dir, 'mlp.safetensors');
   await fresh.save(file);
   const other = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [16, 8], numClasses: 4 }), device });
-  await t.throwsAsync(other.load(file), { instanceOf: OptionError, message: /holds a model .*"numClasses":3.* but this trainer's model is .*"numClasses":4/ });
-  await t.throwsAsync(other.load(path.join(dir, 'none.safetensors')), { instanceOf: OptionError, message: /none\.safetensors does not exist/ });
-  await t.throwsAsync(other.load(fixture('mlp_state_dict.pt')), { instanceOf: OptionError, message: /is a torch\.save file.*importPyTorch/ });
+  await t.throwsAsync(other.load(file), { instanceOf: CheckpointError, message: /holds a model .*"numClasses":3.* but this trainer's model is .*"numClasses":4/ });
+  await t.throwsAsync(other.load(path.join(dir, 'none.safetensors')), { instanceOf: CheckpointError, message: /none\.safetensors does not exist/ });
+  await t.throwsAsync(other.load(fixture('mlp_state_dict.pt')), { instanceOf: CheckpointError, message: /is a torch\.save file.*importPyTorch/ });
 });
 
 test('a truncated or corrupt checkpoint gives a clear error and leaves the model unchanged', async (t) => {
