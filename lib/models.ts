@@ -4,30 +4,40 @@ import type { NativeModelConfig } from './native';
 
 export type ModelSpec = NativeModelConfig;
 
+// The native constructors' bounds (native/models/mlp.h, wide_resnet.h): sizes beyond them are typos.
+const MAX_WIDTH = 1 << 24;
+
+function atMost(where: string, name: string, value: number, max: number): number {
+  if (value > max) throw new OptionError(`${where}: ${name} must be at most ${max}, got ${value}`);
+  return value;
+}
+
 /** MLP: ReLU hidden layers form the feature extractor, the last Linear is the classifier. */
 export function mlp(options: { inputDim: number; hidden: number[]; numClasses: number }): ModelSpec {
   const where = 'models.mlp';
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
   checkKeys(where, options, ['inputDim', 'hidden', 'numClasses']);
   return {
     kind: 'mlp',
-    inputDim: integer(where, 'inputDim', options.inputDim, 1),
-    hidden: integerList(where, 'hidden', options.hidden, 1),
-    numClasses: integer(where, 'numClasses', options.numClasses, 2),
+    inputDim: atMost(where, 'inputDim', integer(where, 'inputDim', options.inputDim, 1), MAX_WIDTH),
+    hidden: integerList(where, 'hidden', options.hidden, 1).map((h, i) => atMost(where, `hidden[${i}]`, h, MAX_WIDTH)),
+    numClasses: atMost(where, 'numClasses', integer(where, 'numClasses', options.numClasses, 2), MAX_WIDTH),
   };
 }
 
 /** WideResNet-depth-widen (default WRN-28-10) with the PoF authors' layout and initialisation. */
 export function wideResNet(options: { depth?: number; widen?: number; numClasses: number; inputChannels?: number }): ModelSpec {
   const where = 'models.wideResNet';
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
   checkKeys(where, options, ['depth', 'widen', 'numClasses', 'inputChannels']);
-  const depth = integer(where, 'depth', options.depth ?? 28, 10);
+  const depth = atMost(where, 'depth', integer(where, 'depth', options.depth ?? 28, 10), 1000);
   if ((depth - 4) % 6 !== 0) throw new OptionError(`${where}: depth must be 6n+4 (10, 16, 22, 28, ...), got ${depth}`);
   return {
     kind: 'wideResNet',
     depth,
-    widen: integer(where, 'widen', options.widen ?? 10, 1),
-    numClasses: integer(where, 'numClasses', options.numClasses, 2),
-    inputChannels: integer(where, 'inputChannels', options.inputChannels ?? 3, 1),
+    widen: atMost(where, 'widen', integer(where, 'widen', options.widen ?? 10, 1), 64),
+    numClasses: atMost(where, 'numClasses', integer(where, 'numClasses', options.numClasses, 2), MAX_WIDTH),
+    inputChannels: atMost(where, 'inputChannels', integer(where, 'inputChannels', options.inputChannels ?? 3, 1), 4096),
   };
 }
 
@@ -46,4 +56,23 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
     return mlp({ inputDim: data.shape.slice(1).reduce((a, b) => a * b, 1), hidden, numClasses: data.numClasses });
   }
   throw new OptionError(`model '${name}' is unknown; expected wrn-<depth>-<widen> (e.g. wrn-28-10, wrn-16-4) or mlp-<width>-<width>... (e.g. mlp-64-64)`);
+}
+
+/**
+ * A spec checked as models.mlp / models.wideResNet check theirs: a hand-built object with a negative or
+ * absurd size is an OptionError here, not a LibTorch error later.
+ */
+export function validateModelSpec(where: string, spec: unknown): ModelSpec {
+  if (typeof spec !== 'object' || spec === null) {
+    throw new OptionError(`${where}: model must come from models.mlp(...) or models.wideResNet(...), got ${JSON.stringify(spec)}`);
+  }
+  const { kind, ...rest } = spec as { kind?: unknown };
+  try {
+    if (kind === 'mlp') return mlp(rest as Parameters<typeof mlp>[0]);
+    if (kind === 'wideResNet') return wideResNet(rest as Parameters<typeof wideResNet>[0]);
+  } catch (e) {
+    if (e instanceof OptionError) throw new OptionError(`${where}: model: ${e.message}`);
+    throw e;
+  }
+  throw new OptionError(`${where}: model kind ${JSON.stringify(kind)} is unknown; expected 'mlp' or 'wideResNet' (use models.mlp or models.wideResNet)`);
 }

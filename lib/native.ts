@@ -1,5 +1,8 @@
 // The one place that loads the compiled addon; everything else imports its typed surface from here.
+// Native errors are made as the classes of lib/errors.ts (setErrorClasses), so they carry `code`.
 import * as path from 'path';
+import type { LineSearchSettings, NativeEpochSettings } from './defaults';
+import { BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, NonFiniteError, OptionError, PoFError } from './errors';
 
 export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
 export type TypedArrayOf<D extends Dtype> = D extends 'uint8' ? Uint8Array
@@ -43,6 +46,8 @@ export interface NativeModel {
   stateShapes(): Omit<NativeStateEntry, 'data'>[];
   loadStateDict(entries: { name: string; shape: number[]; data: AnyTypedArray }[]): void;
   parameterNames(): { features: string[]; classifier: string[] };
+  /** Frees the weights now; every later call is a DisposedError. */
+  dispose(): void;
 }
 
 export interface NativeDatasetOptions {
@@ -62,23 +67,12 @@ export interface NativeDataset {
   readonly size: number;
   readonly device: string;
   batch(indices: Int32Array, options: { train: boolean; seed?: number }): { inputs: NativeTensor; labels: NativeTensor };
+  /** Frees the device copy now (running work keeps its own reference). */
+  dispose(): void;
 }
 
-export interface NativeEpochOptions {
-  method: 'sgd' | 'sam' | 'pof';
-  batchSize: number;
-  rho?: number;
-  gamma?: number;
-  gammaMode?: 'fixed' | 'uniform' | 'linear';
-  weakBatchSize?: number;
-  featureReuse?: boolean;
-  initialStep?: number;
-  maxStep?: number;
-  partitions?: number;
-  epoch?: number;
-  totalEpochs?: number;
-  reportEvery?: number;
-}
+/** Every field resolved (lib/defaults.ts engineOptions): the native side fills nothing in. */
+export type NativeEpochOptions = NativeEpochSettings;
 
 export interface NativePerformanceOptions {
   channelsLast?: boolean;
@@ -128,6 +122,8 @@ export interface NativeEngine {
   /** The engine generator's state: with the weights and momentum buffers it fixes the rest of a run. */
   rngState(): Uint8Array;
   setRngState(state: Uint8Array): void;
+  /** Frees the optimizer state now (refused while busy). */
+  dispose(): void;
 }
 
 export interface NativeLineSearch {
@@ -169,7 +165,7 @@ export interface NativeAnalysis {
     options: NativeSubsetOptions): Promise<number[][]>;
   miniBatchStats(model: NativeModel, data: NativeDataset, indices: Int32Array, batchSize: number,
     options: { subset: string[]; curvature?: boolean; directions?: NativeVector[];
-      lineSearch?: { initialStep?: number; maxStep?: number; partitions?: number } }):
+      lineSearch?: LineSearchSettings }):
     Promise<{ loss: number[]; gradNorm: number[]; curvature?: number[]; projections?: number[][]; xi?: number[]; rejected?: number[] }>;
 }
 
@@ -180,7 +176,9 @@ export interface NativeAddon {
   Engine: new (model: NativeModel, seed: number) => NativeEngine;
   Tensor: new (data: AnyTypedArray, shape: number[], device?: string) => NativeTensor;
   lineSearch(features: NativeTensor, labels: NativeTensor, weight: NativeTensor, bias: NativeTensor,
-    options: { initialStep?: number; maxStep?: number; partitions?: number }): NativeLineSearch;
+    options: LineSearchSettings): NativeLineSearch;
+  /** The classes native errors are made with, by code. */
+  setErrorClasses(classes: Record<string, new (message: string) => Error>): void;
   versions(): NativeVersions;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
@@ -217,4 +215,12 @@ function load(): NativeAddon {
       'or `npm run build` in the pof-torch directory.');
 }
 
-export const native: NativeAddon = load();
+function withTypedErrors(addon: NativeAddon): NativeAddon {
+  addon.setErrorClasses({
+    ERR_POF_OPTION: OptionError, ERR_POF_DATASET: DatasetError, ERR_POF_CHECKPOINT: CheckpointError, ERR_POF_DEVICE: DeviceError,
+    ERR_POF_BUSY: BusyError, ERR_POF_NON_FINITE: NonFiniteError, ERR_POF_DISPOSED: DisposedError, ERR_POF_INTERNAL: PoFError,
+  });
+  return addon;
+}
+
+export const native: NativeAddon = withTypedErrors(load());

@@ -1,4 +1,5 @@
 // Tensors from typed arrays and Buffers, and back: the typed face of the native Tensor.
+import { OptionError } from './errors';
 import { AnyTypedArray, Dtype, native, NativeTensor } from './native';
 
 export type Tensor = NativeTensor;
@@ -13,9 +14,9 @@ export function tensor(data: AnyTypedArray, shape?: number[], options: { device?
 /** Reads a Buffer's bytes as `dtype` (little-endian, as stored by the platform) into a tensor. */
 export function fromBuffer(buffer: Buffer, dtype: Dtype, shape: number[], options: { device?: string } = {}): Tensor {
   const width = BYTES[dtype];
-  if (width === undefined) throw new Error(`dtype '${String(dtype)}' is not supported; expected uint8, int32, int64 or float32`);
+  if (width === undefined) throw new OptionError(`dtype '${String(dtype)}' is not supported; expected uint8, int32, int64 or float32`);
   if (buffer.byteLength % width !== 0) {
-    throw new Error(`a Buffer of ${buffer.byteLength} bytes cannot hold whole ${dtype} elements (${width} bytes each)`);
+    throw new OptionError(`a Buffer of ${buffer.byteLength} bytes cannot hold whole ${dtype} elements (${width} bytes each)`);
   }
   // Typed-array views need aligned offsets: copy when the Buffer sits at an unaligned offset in its pool.
   const bytes = buffer.byteOffset % width === 0 ? buffer : Buffer.from(buffer);

@@ -7,11 +7,17 @@ import {
   assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
   PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, writeCheckpoint,
 } from './checkpoint/training-checkpoint';
+import { checkBatchFits, checkDataFitsModel, checkImageSet } from './data-fit';
 import { ImageSet } from './data/types';
-import { ModelSpec } from './models';
+import {
+  DEFAULTS, engineOptions, Method, OptimizerSettings, resolveBatchSize, resolveDevice, resolveEpochs, resolveOptimizer, resolvePof,
+  resolveRho,
+} from './defaults';
+import { BusyError, DisposedError } from './errors';
+import { ModelSpec, validateModelSpec } from './models';
 import { AnyTypedArray, Dtype, native, NativeDataset, NativeEngine, NativeEpochOptions, NativeEpochStats, NativeModel,
-  NativePerformanceOptions } from './native';
-import { boolean, checkKeys, integer, number, oneOf, optionalFunction, OptionError } from './options';
+  NativePerformanceOptions, NativeProgress } from './native';
+import { boolean, checkKeys, integer, oneOf, optionalFunction, OptionError } from './options';
 import { constant, learningRateAt, multistep, Schedule, validateSchedule } from './schedules';
 
 export type { CheckpointInfo, CheckpointTarget } from './checkpoint/training-checkpoint';
@@ -50,7 +56,10 @@ export interface EpochReport {
   xi?: number;
   perturbation?: number;
   rejectRate?: number;
+  /** Steps run, of the epoch's stepsPerEpoch; `partial` when the epoch was stopped early (abort). */
   steps: number;
+  stepsPerEpoch: number;
+  partial: boolean;
   seconds: number;
   /** When `evalData` was given: its loss and error (percent) after the epoch. */
   eval?: { loss: number; error: number };
@@ -58,7 +67,6 @@ export interface EpochReport {
 
 export interface StepReport extends EpochReport {
   step: number;
-  stepsPerEpoch: number;
 }
 
 interface CommonOptions {
@@ -142,24 +150,35 @@ interface Phase {
   epochs: number;
   lr: number;
   schedule: Schedule;
-  optimizer: { featuresOnly: boolean; lr: number; momentum: number; weightDecay: number; nesterov: boolean };
+  optimizer: OptimizerSettings & { featuresOnly: boolean };
   epochOptions: NativeEpochOptions;
   /** The resolved options that define the run (saved in training checkpoints). */
   settings: PhaseSettings;
   common: CommonOptions;
 }
 
-/** The options every phase shares, resolved; all of them define the run. */
+/** The options every phase shares, resolved (lib/defaults.ts); all of them define the run. */
 function commonSettings(where: string, o: CommonOptions, defaults: { epochs: number; lr: number; schedule: Schedule }) {
   return {
-    epochs: integer(where, 'epochs', o.epochs ?? defaults.epochs, 0),
-    batchSize: integer(where, 'batchSize', o.batchSize ?? 256, 1),
-    lr: number(where, 'lr', o.lr ?? defaults.lr, { min: 0 }),
-    momentum: number(where, 'momentum', o.momentum ?? 0.9, { min: 0, max: 1 }),
-    weightDecay: number(where, 'weightDecay', o.weightDecay ?? 5e-4, { min: 0 }),
-    nesterov: boolean(where, 'nesterov', o.nesterov ?? true),
+    epochs: resolveEpochs(where, o.epochs, defaults.epochs),
+    batchSize: resolveBatchSize(where, o.batchSize),
+    ...resolveOptimizer(where, o, defaults.lr),
     schedule: validateSchedule(where, o.schedule ?? defaults.schedule),
   };
+}
+
+const STEP_KEYS = ['method', 'indices', 'weakIndices', 'lr', 'momentum', 'weightDecay', 'nesterov', 'rho', 'gamma', 'gammaMode',
+  'weakBatchSize', 'featureReuse', 'initialStep', 'maxStep', 'partitions'] as const;
+
+function indicesArg(where: string, name: string, value: unknown, size: number): Int32Array {
+  if (!(value instanceof Int32Array) || value.length === 0) {
+    throw new OptionError(`${where}: ${name} must be a non-empty Int32Array of example indices, got ${
+      value === undefined ? 'undefined' : (value as object)?.constructor?.name ?? typeof value}`);
+  }
+  for (const i of value) {
+    if (i < 0 || i >= size) throw new OptionError(`${where}: ${name} must lie in 0..${size - 1}, got ${i}`);
+  }
+  return value;
 }
 
 function performanceOptions(where: string, p: PerformanceOptions): NativePerformanceOptions {
@@ -185,19 +204,25 @@ export class PoFTrainer {
   private readonly nativeModel: NativeModel;
   private readonly engine: NativeEngine;
   private readonly residentData = new WeakMap<ImageSet, NativeDataset>();
+  /** Every resident split, so that dispose() can free them (weakly: a dropped ImageSet's copy may go). */
+  private readonly residents: WeakRef<NativeDataset>[] = [];
   /** The running or last phase at its last completed epoch; undefined once the state left an epoch boundary. */
   private progress?: PhaseProgress;
+  /** The phase running (fit / postTrain): no other phase, step or weight change may start meanwhile. */
+  private phase?: PhaseName;
+  /** The native work in flight (an epoch, an evaluation, ...): nothing else may use the model meanwhile. */
+  private running?: string;
+  /** Read-only calls made while a phase waits (e.g. evaluate from onEpoch): the phase resumes after them. */
+  private readonly between = new Set<Promise<unknown>>();
+  private disposed = false;
 
   constructor(options: TrainerOptions) {
     const where = 'PoFTrainer';
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, ['model', 'device', 'seed', 'performance']);
-    if (typeof options.model !== 'object' || options.model === null) {
-      throw new OptionError(`${where}: model must come from models.mlp(...) or models.wideResNet(...)`);
-    }
-    this.spec = options.model;
-    this.device = options.device ?? 'cpu';
-    this.seed = integer(where, 'seed', options.seed ?? 0, 0);
+    this.spec = validateModelSpec(where, options.model);
+    this.device = resolveDevice(where, options.device);
+    this.seed = integer(where, 'seed', options.seed ?? DEFAULTS.seed, 0);
     this.nativeModel = new native.Model(this.spec, this.seed, this.device);
     this.engine = new native.Engine(this.nativeModel, this.seed);
     if (options.performance !== undefined) this.engine.configurePerformance(performanceOptions(where, options.performance));
@@ -205,25 +230,28 @@ export class PoFTrainer {
 
   /** Parameter groups, feature dimension and counts of the model being trained. */
   get model() {
+    this.usable('model');
     const info = this.nativeModel.info();
     return { ...info, parameterGroups: this.nativeModel.parameterNames() };
   }
 
-  /** The native model, for lib/analysis (not part of the public API). */
+  /** @internal The native model, for lib/analysis. */
   get nativeModelForAnalysis(): NativeModel {
+    this.usable('analysis');
     return this.nativeModel;
   }
 
   /** Trains every parameter with SGD (Nesterov momentum, weight decay) or SAM over it. */
   async fit(train: ImageSet, options: FitOptions = {}): Promise<TrainingResult> {
     return this.startPhase(train, 'fit', options, FIT_KEYS, (where, o: FitOptions) => {
-      const c = commonSettings(where, o, { epochs: 200, lr: 0.1, schedule: multistep([60, 120, 160, 200], 0.2) });
-      const method = oneOf(where, 'method', o.method ?? 'sgd', ['sgd', 'sam'] as const);
-      const rho = number(where, 'rho', o.rho ?? 0.05, { min: 0 });
+      const f = DEFAULTS.fit;
+      const c = commonSettings(where, o, { epochs: f.epochs, lr: f.lr, schedule: multistep([...f.milestones], f.factor) });
+      const method = oneOf(where, 'method', o.method ?? f.method, ['sgd', 'sam'] as const);
+      const rho = resolveRho(where, o.rho);
       return {
         settings: { ...c, method, rho },
         optimizer: { featuresOnly: false, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-        epochOptions: { method, batchSize: c.batchSize, rho },
+        epochOptions: engineOptions(method, c.batchSize, { rho }),
       };
     });
   }
@@ -231,35 +259,25 @@ export class PoFTrainer {
   /** PoF: updates the feature extractor under classifier perturbations; the classifier stays θ0. */
   async postTrain(train: ImageSet, options: PostTrainOptions = {}): Promise<TrainingResult> {
     return this.startPhase(train, 'postTrain', options, POST_TRAIN_KEYS, (where, o: PostTrainOptions) => {
-      const c = commonSettings(where, o, { epochs: 10, lr: 3e-5, schedule: constant() });
-      const initialStep = number(where, 'initialStep', o.initialStep ?? 1, { above: 0 });
-      const featureReuse = boolean(where, 'featureReuse', o.featureReuse ?? false);
-      if (featureReuse && o.weakBatchSize !== undefined && o.weakBatchSize !== c.batchSize) {
-        throw new OptionError(`${where}: featureReuse takes B from the previous B̃, so weakBatchSize must equal batchSize ` +
-          `(${c.batchSize}) or be left out; got ${o.weakBatchSize}`);
-      }
-      const pof = {
-        gamma: number(where, 'gamma', o.gamma ?? 2, { min: 0 }),
-        gammaMode: oneOf(where, 'gammaMode', o.gammaMode ?? 'fixed', ['fixed', 'uniform', 'linear'] as const),
-        weakBatchSize: integer(where, 'weakBatchSize', o.weakBatchSize ?? c.batchSize, 1),
-        featureReuse,
-        initialStep,
-        maxStep: number(where, 'maxStep', o.maxStep ?? 100, { above: initialStep }),
-        partitions: integer(where, 'partitions', o.partitions ?? 16, 1),
-      };
+      const p = DEFAULTS.postTrain;
+      const c = commonSettings(where, o, { epochs: p.epochs, lr: p.lr, schedule: constant() });
+      const pof = resolvePof(where, o, c.batchSize);
       return {
         settings: { ...c, method: 'pof' as const, ...pof },
         optimizer: { featuresOnly: true, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-        epochOptions: { method: 'pof' as const, batchSize: c.batchSize, ...pof },
+        epochOptions: engineOptions('pof', c.batchSize, { pof }),
       };
     });
   }
 
-  /** Loss (mean cross entropy) and error (percent) in evaluation mode. */
+  /** Loss (mean cross entropy) and error (percent) in evaluation mode. May be called from onEpoch. */
   async evaluate(data: ImageSet, options: { batchSize?: number } = {}): Promise<{ loss: number; error: number; examples: number }> {
-    checkKeys('evaluate', options, ['batchSize']);
-    const batchSize = integer('evaluate', 'batchSize', options.batchSize ?? 1024, 1);
-    return this.engine.evaluate(this.resident(data, 'evaluate'), batchSize);
+    const where = 'evaluate';
+    if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+    checkKeys(where, options, ['batchSize']);
+    const batchSize = resolveBatchSize(where, options.batchSize, DEFAULTS.evalBatchSize);
+    const resident = this.residentFor(where, data, 'evaluation data');
+    return this.reading(where, () => this.engine.evaluate(resident, batchSize));
   }
 
   /**
@@ -267,35 +285,54 @@ export class PoFTrainer {
    * for checking the maths. `weakIndices` is PoF's batch B; with `featureReuse`, B is the previous PoF
    * step's B̃ (its features from that step) and `weakIndices` is given only on the first step.
    */
-  async step(data: ImageSet, options: { method: 'sgd' | 'sam' | 'pof'; indices: Int32Array; weakIndices?: Int32Array } &
-    Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' | 'signal' | 'evalData'>):
-    Promise<NativeEpochStats> {
+  async step(data: ImageSet, options: { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
+    Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
+      'signal' | 'evalData' | 'checkpoint' | 'resume'>): Promise<NativeEpochStats> {
     const where = 'step';
+    if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+    checkKeys(where, options, STEP_KEYS);
     const method = oneOf(where, 'method', options.method, ['sgd', 'sam', 'pof'] as const);
-    const { indices, weakIndices, ...rest } = options;
-    const c = commonSettings(where, { ...rest, batchSize: indices.length } as CommonOptions, { epochs: 1, lr: method === 'pof' ? 3e-5 : 0.1, schedule: constant() });
-    this.progress = undefined;  // a fresh optimizer: no longer a phase's epoch boundary
-    this.engine.configureOptimizer({ featuresOnly: method === 'pof', lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov });
-    return this.engine.trainStep(this.resident(data, where), indices, weakIndices ?? null, {
-      method, batchSize: indices.length, rho: options.rho ?? 0.05, gamma: options.gamma ?? 2,
-      gammaMode: options.gammaMode ?? 'fixed', initialStep: options.initialStep ?? 1, maxStep: options.maxStep ?? 100,
-      partitions: options.partitions ?? 16, featureReuse: boolean(where, 'featureReuse', options.featureReuse ?? false),
+    const resident = this.residentFor(where, data, 'training data');
+    const size = data.shape[0];
+    const indices = indicesArg(where, 'indices', options.indices, size);
+    const weakIndices = options.weakIndices === undefined ? null : indicesArg(where, 'weakIndices', options.weakIndices, size);
+    const optimizer = resolveOptimizer(where, options, method === 'pof' ? DEFAULTS.postTrain.lr : DEFAULTS.fit.lr);
+    // A step's B is weakIndices itself: weakBatchSize, if given, only has to agree with featureReuse.
+    const pof = resolvePof(where, options, indices.length);
+    if (method === 'pof' && weakIndices === null && !pof.featureReuse) {
+      throw new OptionError(`${where}: PoF needs weakIndices (the batch B of the line search), or featureReuse after a first step`);
+    }
+    const epochOptions = engineOptions(method, indices.length, { rho: resolveRho(where, options.rho), pof });
+    return this.exclusive(where, async () => {
+      this.progress = undefined;  // a fresh optimizer: no longer a phase's epoch boundary
+      this.engine.configureOptimizer({ featuresOnly: method === 'pof', ...optimizer });
+      return this.engine.trainStep(resident, indices, weakIndices, epochOptions);
     });
   }
 
   /** Moves the weights to SAM's ascent point w + ρ·g/‖g‖ for these examples (analyses and tests). */
   samAscend(data: ImageSet, indices: Int32Array, rho: number): void {
-    this.engine.samAscend(this.resident(data, 'samAscend'), indices, number('samAscend', 'rho', rho, { min: 0 }));
+    const where = 'samAscend';
+    const resident = this.residentFor(where, data, 'data');
+    const checked = indicesArg(where, 'indices', indices, data.shape[0]);
+    const r = resolveRho(where, rho);
+    this.checkFree(where, true);
+    this.progress = undefined;
+    this.engine.samAscend(resident, checked, r);
   }
 
   /** Feature-extractor outputs F_φ(x) of these examples in evaluation mode: [B, featureDim] row-major. */
   async features(data: ImageSet, indices: Int32Array): Promise<Float32Array> {
-    const t = await this.engine.features(this.resident(data, 'features'), indices);
+    const where = 'features';
+    const resident = this.residentFor(where, data, 'data');
+    const checked = indicesArg(where, 'indices', indices, data.shape[0]);
+    const t = await this.reading(where, () => this.engine.features(resident, checked));
     return t.toArray() as Float32Array;
   }
 
   /** Every parameter and buffer by name (PyTorch state_dict order), copied to host arrays. */
   async stateDict(): Promise<StateDict> {
+    this.checkFree('stateDict', false);
     const out: StateDict = {};
     for (const e of this.nativeModel.stateDict()) out[e.name] = { shape: e.shape, dtype: e.dtype, data: e.data };
     return out;
@@ -304,8 +341,9 @@ export class PoFTrainer {
   /** Loads every tensor of the model; a mismatch lists the first few names with both shapes. */
   async loadStateDict(state: StateDict): Promise<void> {
     if (typeof state !== 'object' || state === null) throw new OptionError('loadStateDict: expected { [name]: { shape, data } }');
+    this.checkFree('loadStateDict', true);
     this.progress = undefined;
-    this.nativeModel.loadStateDict(Object.entries(state).map(([name, t]) => ({ name, shape: t.shape, data: t.data })));
+    this.nativeModel.loadStateDict(Object.entries(state).map(([name, t]) => ({ name, shape: t?.shape, data: t?.data }) as never));
   }
 
   /**
@@ -315,6 +353,7 @@ export class PoFTrainer {
    */
   async save(file: string, options: SaveOptions = {}): Promise<void> {
     const where = 'save';
+    this.checkFree(where, false);
     await assertWritablePath(`${where}: path`, file);
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, ['training', 'metadata']);
@@ -326,7 +365,7 @@ export class PoFTrainer {
       throw new OptionError(`${where}: a training checkpoint is taken between epochs of fit or postTrain; this trainer has no phase ` +
         'at an epoch boundary (none ran, the last epoch was aborted midway, or step/load changed the state since)');
     }
-    await this.writeCheckpointFile(file, training, options.metadata);
+    await this.track(this.writeCheckpointFile(file, training, options.metadata));
   }
 
   /**
@@ -337,9 +376,11 @@ export class PoFTrainer {
   async load(file: string): Promise<CheckpointInfo> {
     const where = 'load';
     if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
+    this.checkFree(where, true);
     const contents = await readCheckpoint(file, where);
     assertSameModel(where, file, contents.info.model, this.spec);
     assertMatchesModel(contents.weights, this.nativeModel.stateShapes(), file);
+    this.checkFree(where, true);
     this.progress = undefined;
     this.nativeModel.loadStateDict(contents.weights);
     return contents.info;
@@ -357,23 +398,49 @@ export class PoFTrainer {
         ? [source.features, source.classifier] : undefined;
     if (!files) throw new OptionError(`${where}: expected a path, or { features: path, classifier: path } for the authors' two-file layout`);
     if (typeof source === 'object') checkKeys(where, source, ['features', 'classifier']);
+    this.checkFree(where, true);
     for (const file of files) {
       if (!(await fs.stat(file).catch(() => undefined))?.isFile()) throw new OptionError(`${where}: ${file} does not exist or is not a file`);
     }
     const label = files.join(' + ');
     const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true }), label);
     assertMatchesModel(entries, this.nativeModel.stateShapes(), label);
+    this.checkFree(where, true);
     this.progress = undefined;
     this.nativeModel.loadStateDict(entries);
   }
 
-  /** The native, device-resident copy of a split (made once per ImageSet). */
+  /**
+   * Frees the model's weights, the optimizer state and the resident copies of the data now, instead of
+   * when V8 collects the trainer. Refused while a phase or call runs; every later call is a DisposedError.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.checkFree('dispose', true);
+    this.engine.dispose();
+    this.nativeModel.dispose();
+    for (const ref of this.residents) ref.deref()?.dispose();
+    this.residents.length = 0;
+    this.disposed = true;
+  }
+
+  /** @internal Runs an analysis's native work under the same rules as evaluate (refused while busy). */
+  analyze<T>(where: string, work: () => Promise<T>): Promise<T> {
+    return this.reading(where, work);
+  }
+
+  /** @internal The native, device-resident copy of a split (made once per ImageSet), for lib/analysis. */
   resident(data: ImageSet, where: string): NativeDataset {
-    if (typeof data !== 'object' || data === null || !data.images || !data.labels || !data.shape) {
-      throw new OptionError(`${where}: data must be an ImageSet (from datasets.fromArrays or a dataset reader)`);
-    }
+    return this.residentFor(where, data, 'data');
+  }
+
+  /** The resident copy of a split after checking it fits the model (`role` names it in errors). */
+  private residentFor(where: string, data: ImageSet, role: string): NativeDataset {
+    this.usable(where);
+    checkImageSet(where, data, role);
     let ds = this.residentData.get(data);
     if (!ds) {
+      checkDataFitsModel(where, data, this.spec, role);
       const aug = data.augmentation;
       ds = new native.Dataset({
         inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
@@ -381,8 +448,67 @@ export class PoFTrainer {
         cropPadding: aug?.cropPadding ?? 0, flip: aug?.flip ?? false, cutout: aug?.cutout ?? 0, device: this.device,
       });
       this.residentData.set(data, ds);
+      this.residents.push(new WeakRef(ds));
     }
     return ds;
+  }
+
+  private usable(where: string): void {
+    if (this.disposed) throw new DisposedError(`${where}: this trainer was disposed; create a new PoFTrainer`);
+  }
+
+  /**
+   * Refuses a call while native work runs (`running`) or, for one that changes the model or optimizer
+   * (`changes`), while a phase runs at all. The running work is never disturbed.
+   */
+  private checkFree(where: string, changes: boolean): void {
+    this.usable(where);
+    if (this.running) throw new BusyError(`${where}: the trainer is busy (${this.running} is running); await it first`);
+    if (changes && this.phase) {
+      throw new BusyError(`${where}: the trainer is running ${this.phase}; await it (or abort it with its signal) first`);
+    }
+  }
+
+  /** Native work that changes the model (a step): nothing else may run meanwhile. */
+  private async exclusive<T>(where: string, work: () => Promise<T>): Promise<T> {
+    this.checkFree(where, true);
+    this.running = where;
+    try {
+      return await work();
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Native work that only reads the model: allowed between a phase's epochs (e.g. from onEpoch). */
+  private async reading<T>(where: string, work: () => Promise<T>): Promise<T> {
+    this.checkFree(where, false);
+    this.running = where;
+    try {
+      return await this.track(work());
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  /** Remembers a call made while a phase waits, so that the phase resumes only once it settled. */
+  private track<T>(work: Promise<T>): Promise<T> {
+    if (!this.phase) return work;
+    this.between.add(work);
+    const done = () => { this.between.delete(work); };
+    work.then(done, done);
+    return work;
+  }
+
+  /** The phase's own native work, after any call made between its epochs has settled. */
+  private async phaseWork<T>(what: string, work: () => Promise<T>): Promise<T> {
+    while (this.between.size > 0) await Promise.allSettled([...this.between]);
+    this.running = what;
+    try {
+      return await work();
+    } finally {
+      this.running = undefined;
+    }
   }
 
   /** Validates a phase's options (merged with a resume's saved ones) and runs it. */
@@ -392,18 +518,31 @@ export class PoFTrainer {
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, allowed);
     checkCallbacks(where, options);
-    this.resident(train, where);
-    const resume = options.resume === undefined ? undefined
-      : await readResumePoint(where, options.resume, train, { spec: this.spec, device: this.device, model: this.nativeModel });
-    const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
-    if (resume) assertSameSettings(where, resume, resolved.settings);
-    const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
-    const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? 0, 0);
-    const s = resolved.settings;
-    return this.runPhase(train, {
-      name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options,
-      optimizer: resolved.optimizer, epochOptions: { ...resolved.epochOptions, reportEvery },
-    }, resume, checkpoint);
+    this.checkFree(where, true);
+    // The phase holds the trainer from this call on: later calls wait for it or are refused.
+    this.phase = name;
+    try {
+      this.residentFor(where, train, 'training data');
+      if (options.evalData !== undefined) this.residentFor(where, options.evalData, 'evaluation data (evalData)');
+      const resume = options.resume === undefined ? undefined
+        : await readResumePoint(where, options.resume, train, { spec: this.spec, device: this.device, model: this.nativeModel });
+      const resolved = resolve(where, resume ? withSavedSettings(options, resume.contents.training.progress.settings, allowed) : options);
+      if (resume) assertSameSettings(where, resume, resolved.settings);
+      const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
+      const e = resolved.epochOptions;
+      checkBatchFits(where, train, 'training data', e.method === 'pof' ? { batchSize: e.batchSize, weakBatchSize: e.weakBatchSize }
+        : { batchSize: e.batchSize });
+      const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
+      const s = resolved.settings;
+      return await this.runPhase(train, {
+        name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options,
+        optimizer: resolved.optimizer, epochOptions: { ...resolved.epochOptions, reportEvery },
+      }, resume, checkpoint);
+    } finally {
+      // Calls made during the phase's last callbacks settle before the trainer is free again.
+      while (this.between.size > 0) await Promise.allSettled([...this.between]);
+      this.phase = undefined;
+    }
   }
 
   private async writeCheckpointFile(file: string, training: boolean, metadata?: Record<string, string>): Promise<void> {
@@ -415,9 +554,10 @@ export class PoFTrainer {
 
   private async runPhase(train: ImageSet, phase: Phase, resume: ResumePoint | undefined,
     checkpoint: { path?: string; dir?: string; every: number } | undefined): Promise<TrainingResult> {
-    const data = this.resident(train, phase.name);
+    const data = this.residentFor(phase.name, train, 'training data');
     const evalData = phase.common.evalData;
-    if (evalData) this.resident(evalData, phase.name);
+    // Reads made since the phase was called (e.g. an evaluate right after fit()) see the weights before it.
+    await this.phaseWork(phase.name, async () => undefined);
     this.progress = undefined;
     this.engine.configureOptimizer(phase.optimizer);
     const dataset = { name: train.name, size: train.labels.length };
@@ -436,30 +576,45 @@ export class PoFTrainer {
     const cancel = () => this.engine.cancel();
     signal?.addEventListener('abort', cancel);
     let aborted = signal?.aborted ?? false;
+    const stepsPerEpoch = Math.floor(train.shape[0] / phase.epochOptions.batchSize);
     try {
       for (let epoch = first; epoch < phase.epochs && !aborted; epoch += 1) {
         const lr = learningRateAt(phase.schedule, phase.lr, epoch, phase.epochs);
-        this.engine.setLearningRate(lr);
         const base = { phase: phase.name, epoch: epoch + 1, epochs: phase.epochs, lr };
-        const onStep = phase.common.onStep;
         this.progress = undefined;  // mid-epoch
-        const stats = await this.engine.trainEpoch(data, { ...phase.epochOptions, epoch, totalEpochs: phase.epochs },
-          onStep && ((p) => onStep({ ...base, ...this.report(phase, p), step: p.step, stepsPerEpoch: p.stepsPerEpoch })));
+        // A throwing onStep stops the epoch at the next step; the phase then rejects with its error.
+        let stepError: { error: unknown } | undefined;
+        const onStep = phase.common.onStep;
+        const report = onStep && ((p: NativeProgress) => {
+          if (stepError) return;
+          try {
+            onStep({ ...base, ...this.report(phase, p, stepsPerEpoch), step: p.step });
+          } catch (error) {
+            stepError = { error };
+            this.engine.cancel();
+          }
+        });
+        const stats = await this.phaseWork(phase.name, () => {
+          this.engine.setLearningRate(lr);
+          return this.engine.trainEpoch(data, { ...phase.epochOptions, epoch, totalEpochs: phase.epochs }, report);
+        });
+        if (stepError) throw stepError.error;
         if (!stats.cancelled) this.progress = { phase: phase.name, epoch: epoch + 1, settings: phase.settings, dataset };
-        const report: EpochReport = { ...base, ...this.report(phase, stats) };
+        const epochReport: EpochReport = { ...base, ...this.report(phase, stats, stepsPerEpoch) };
         if (evalData) {
-          const e = await this.evaluate(evalData);
-          report.eval = { loss: e.loss, error: e.error };
+          const e = await this.phaseWork(phase.name, () => this.engine.evaluate(this.residentFor(phase.name, evalData, 'evalData'),
+            DEFAULTS.evalBatchSize));
+          epochReport.eval = { loss: e.loss, error: e.error };
         }
-        history.push(report);
+        history.push(epochReport);
         aborted = stats.cancelled || (signal?.aborted ?? false);
-        await phase.common.onEpoch?.(report);
+        await phase.common.onEpoch?.(epochReport);
         // An abort during onEpoch stops here, between epochs, where a checkpoint is consistent.
         aborted ||= signal?.aborted ?? false;
         const done = epoch + 1;
         if (checkpoint && !stats.cancelled && (done % checkpoint.every === 0 || done === phase.epochs || aborted)) {
           const file = checkpointFile(checkpoint, phase.name, done);
-          await this.writeCheckpointFile(file, true);
+          await this.phaseWork(phase.name, () => this.writeCheckpointFile(file, true));
           checkpoints.push(file);
         }
       }
@@ -469,8 +624,8 @@ export class PoFTrainer {
     return { history, aborted, checkpoints };
   }
 
-  private report(phase: Phase, s: NativeEpochStats) {
+  private report(phase: Phase, s: NativeEpochStats, stepsPerEpoch: number) {
     const pof = phase.name === 'postTrain' ? { xi: s.xi, perturbation: s.perturbation, rejectRate: s.rejectRate } : {};
-    return { loss: s.loss, error: s.error, steps: s.steps, seconds: s.seconds, ...pof };
+    return { loss: s.loss, error: s.error, steps: s.steps, stepsPerEpoch, partial: s.steps < stepsPerEpoch, seconds: s.seconds, ...pof };
   }
 }

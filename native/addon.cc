@@ -5,6 +5,7 @@
 #include "analysis/line_search_wrap.h"
 #include "data/dataset_wrap.h"
 #include "engine/engine_wrap.h"
+#include "errors.h"
 #include "info.h"
 #include "instrument/instrument_wrap.h"
 #include "models/model_wrap.h"
@@ -25,6 +26,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   data->dataset = Napi::Persistent(dataset);
   exports.Set("Dataset", dataset);
   exports.Set("Engine", EngineWrap::Init(env));
+  InitErrors(env, exports);
   InitInfo(env, exports);
   InitLineSearch(env, exports);
   InitHessian(env, exports);

@@ -26,7 +26,8 @@ class PromiseWorker : public Napi::AsyncWorker {
     try {
       result_.emplace(work_());
     } catch (...) {
-      SetError(DescribeCurrentException());
+      failure_ = DescribeCurrentException();
+      SetError(failure_.message);
     }
   }
   void OnOK() override {
@@ -36,10 +37,10 @@ class PromiseWorker : public Napi::AsyncWorker {
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
     } catch (...) {
-      deferred_.Reject(Napi::Error::New(Env(), DescribeCurrentException()).Value());
+      deferred_.Reject(ToJsError(Env(), DescribeCurrentException()).Value());
     }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  void OnError(const Napi::Error&) override { deferred_.Reject(ToJsError(Env(), failure_).Value()); }
 
  private:
   PromiseWorker(Napi::Env env, Work work, Convert convert)
@@ -50,6 +51,7 @@ class PromiseWorker : public Napi::AsyncWorker {
   Work work_;
   Convert convert_;
   std::optional<Result> result_;
+  NativeFailure failure_;
 };
 
 }  // namespace pof

@@ -3,7 +3,8 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/headeronly/version.h>
 #include "device.h"
-#include "errors.h"
+#include "js_args.h"
+#include "register.h"
 #include "instrument/cuda_hooks.h"
 
 namespace pof {
@@ -17,19 +18,17 @@ std::string VersionString(long v, long major_div, long minor_div) {
 }
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto env = info.Env();
-    auto out = Napi::Object::New(env);
-    out.Set("libtorch", TORCH_VERSION);
-    out.Set("builtWithCuda", BuiltWithCuda());
-    out.Set("cudaInstrumentation", CudaHooksAvailable());
-    const auto& hooks = at::detail::getCUDAHooks();
-    out.Set("cuda", hooks.hasCUDART() ? Napi::Value(Napi::String::New(env, VersionString(hooks.versionCUDART(), 1000, 10)))
-                                      : env.Null());
-    out.Set("cudnn", hooks.hasCuDNN() ? Napi::Value(Napi::String::New(env, VersionString(hooks.versionCuDNN(), 10000, 100)))
-                                      : env.Null());
-    return out;
-  });
+  auto env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("libtorch", TORCH_VERSION);
+  out.Set("builtWithCuda", BuiltWithCuda());
+  out.Set("cudaInstrumentation", CudaHooksAvailable());
+  const auto& hooks = at::detail::getCUDAHooks();
+  out.Set("cuda", hooks.hasCUDART() ? Napi::Value(Napi::String::New(env, VersionString(hooks.versionCUDART(), 1000, 10)))
+                                    : env.Null());
+  out.Set("cudnn", hooks.hasCuDNN() ? Napi::Value(Napi::String::New(env, VersionString(hooks.versionCuDNN(), 10000, 100)))
+                                    : env.Null());
+  return out;
 }
 
 Napi::Value CudaAvailable(const Napi::CallbackInfo& info) {
@@ -41,26 +40,33 @@ Napi::Value CudaDeviceCount(const Napi::CallbackInfo& info) {
 }
 
 Napi::Value ManualSeed(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    if (!info[0].IsNumber()) throw UserError("seed must be a number");
-    torch::manual_seed(static_cast<uint64_t>(info[0].As<Napi::Number>().Int64Value()));
-    return info.Env().Undefined();
-  });
+  const int64_t seed = IntArg(info, 0, "seed");
+  if (seed < 0) throw UserError("seed must be >= 0, got " + std::to_string(seed));
+  torch::manual_seed(static_cast<uint64_t>(seed));
+  return info.Env().Undefined();
 }
 
+// numThreads(n?): sets LibTorch's intra-op threads when n is given (1..kMaxThreads); returns the count.
+constexpr int64_t kMaxThreads = 4096;
 Napi::Value NumThreads(const Napi::CallbackInfo& info) {
-  if (info.Length() > 0 && info[0].IsNumber()) torch::set_num_threads(info[0].As<Napi::Number>().Int32Value());
+  if (info.Length() > 0 && !info[0].IsUndefined()) {
+    const int64_t n = IntArg(info, 0, "numThreads' argument");
+    if (n < 1 || n > kMaxThreads) {
+      throw UserError("numThreads must be an integer in 1.." + std::to_string(kMaxThreads) + ", got " + std::to_string(n));
+    }
+    torch::set_num_threads(static_cast<int>(n));
+  }
   return Napi::Number::New(info.Env(), torch::get_num_threads());
 }
 
 }  // namespace
 
 void InitInfo(Napi::Env env, Napi::Object exports) {
-  exports.Set("versions", Napi::Function::New<Versions>(env));
-  exports.Set("cudaAvailable", Napi::Function::New<CudaAvailable>(env));
-  exports.Set("cudaDeviceCount", Napi::Function::New<CudaDeviceCount>(env));
-  exports.Set("manualSeed", Napi::Function::New<ManualSeed>(env));
-  exports.Set("numThreads", Napi::Function::New<NumThreads>(env));
+  ExportFunction<Versions>(env, exports, "versions");
+  ExportFunction<CudaAvailable>(env, exports, "cudaAvailable");
+  ExportFunction<CudaDeviceCount>(env, exports, "cudaDeviceCount");
+  ExportFunction<ManualSeed>(env, exports, "manualSeed");
+  ExportFunction<NumThreads>(env, exports, "numThreads");
 }
 
 }  // namespace pof

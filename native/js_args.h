@@ -17,6 +17,10 @@ std::string StringField(const Napi::Object& o, const char* key, const std::strin
 std::vector<int64_t> IntArrayField(const Napi::Object& o, const char* key);
 std::vector<double> NumberArrayField(const Napi::Object& o, const char* key);
 std::vector<std::string> StringArrayField(const Napi::Object& o, const char* key);
+// Positional arguments: info[index] of the given type, else an error naming `what`.
 Napi::Object ObjectArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+double NumberArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+int64_t IntArg(const Napi::CallbackInfo& info, size_t index, const char* what);
+std::string StringArg(const Napi::CallbackInfo& info, size_t index, const char* what);
 
 }  // namespace pof

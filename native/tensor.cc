@@ -1,9 +1,12 @@
 #include "tensor.h"
+#include <cmath>
 #include <cstring>
+#include <c10/util/safe_numerics.h>
 #include "addon_data.h"
 #include "async.h"
 #include "device.h"
 #include "errors.h"
+#include "js_args.h"
 
 namespace pof {
 
@@ -35,11 +38,12 @@ std::string DtypeName(c10::ScalarType type) {
 std::vector<int64_t> ShapeFromJs(const Napi::Value& value, const char* what) {
   if (!value.IsArray()) throw UserError(std::string(what) + " must be an array of non-negative integers");
   auto array = value.As<Napi::Array>();
+  if (array.Length() > 16) throw UserError(std::string(what) + " has " + std::to_string(array.Length()) + " dimensions; at most 16");
   std::vector<int64_t> shape;
   for (uint32_t i = 0; i < array.Length(); ++i) {
     Napi::Value v = array.Get(i);
     double d = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : -1;
-    if (d < 0 || d != static_cast<double>(static_cast<int64_t>(d))) {
+    if (!(d >= 0 && d <= 9007199254740992.0) || d != std::trunc(d)) {
       throw UserError(std::string(what) + "[" + std::to_string(i) + "] must be a non-negative integer");
     }
     shape.push_back(static_cast<int64_t>(d));
@@ -56,8 +60,8 @@ Napi::Array ShapeToJs(Napi::Env env, c10::IntArrayRef sizes) {
 torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape) {
   const auto type = ScalarTypeOf(array.TypedArrayType());
   int64_t numel = 1;
-  for (auto d : shape) numel *= d;
-  if (numel != static_cast<int64_t>(array.ElementLength())) {
+  const bool overflow = c10::safe_multiplies_u64(shape, reinterpret_cast<uint64_t*>(&numel)) || numel < 0;
+  if (overflow || numel != static_cast<int64_t>(array.ElementLength())) {
     throw UserError("shape " + c10::str(c10::IntArrayRef(shape)) + " holds " + std::to_string(numel) +
                     " elements but the array has " + std::to_string(array.ElementLength()));
   }
@@ -115,17 +119,14 @@ std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value
 
 Napi::Function TensorWrap::Init(Napi::Env env) {
   return DefineClass(env, "Tensor",
-                     {InstanceAccessor<&TensorWrap::Shape>("shape"),
-                      InstanceAccessor<&TensorWrap::Dtype>("dtype"),
-                      InstanceAccessor<&TensorWrap::Device>("device"),
-                      InstanceMethod<&TensorWrap::ToArray>("toArray"),
-                      InstanceMethod<&TensorWrap::To>("to"),
-                      InstanceMethod<&TensorWrap::Matmul>("matmul")});
+                     {Getter<&TensorWrap::Shape>("shape"), Getter<&TensorWrap::Dtype>("dtype"),
+                      Getter<&TensorWrap::Device>("device"), Method<&TensorWrap::ToArray>("toArray"),
+                      Method<&TensorWrap::To>("to"), Method<&TensorWrap::Matmul>("matmul")});
 }
 
 Napi::Object TensorWrap::New(Napi::Env env, torch::Tensor tensor) {
   Napi::Object object = Data(env).tensor.New({});
-  Unwrap(object)->tensor_ = std::move(tensor);
+  Unwrap(object)->SetTensor(env, std::move(tensor));
   return object;
 }
 
@@ -133,44 +134,65 @@ torch::Tensor TensorWrap::FromJs(const Napi::Value& value, const char* what) {
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Data(value.Env()).tensor.Value())) {
     throw UserError(std::string(what) + " must be a Tensor");
   }
-  return Napi::ObjectWrap<TensorWrap>::Unwrap(value.As<Napi::Object>())->tensor_;
+  const auto& tensor = Napi::ObjectWrap<TensorWrap>::Unwrap(value.As<Napi::Object>())->tensor_;
+  if (!tensor.defined()) throw UserError(std::string(what) + " holds no data");
+  return tensor;
 }
 
-TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<TensorWrap>(info) {
+void TensorWrap::SetTensor(Napi::Env env, torch::Tensor tensor) {
+  tensor_ = std::move(tensor);
+  external_bytes_ = tensor_.defined() ? static_cast<int64_t>(tensor_.nbytes()) : 0;
+  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, external_bytes_);
+}
+
+void TensorWrap::Finalize(Napi::Env env) {
+  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+}
+
+TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<TensorWrap>(info) {
   if (info.Length() == 0) return;  // filled in by New()
-  Guard(info.Env(), [&] {
+  Construct(info, [&] {
     if (!info[0].IsTypedArray()) throw UserError("Tensor data must be a typed array or Buffer");
     auto tensor = TensorFromTypedArray(info[0].As<Napi::TypedArray>(), ShapeFromJs(info[1], "shape"));
-    std::string device = info.Length() > 2 && info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "cpu";
-    tensor_ = tensor.to(ParseDevice(device));
+    const bool device_given = info.Length() > 2 && !info[2].IsUndefined();
+    if (device_given && !info[2].IsString()) throw UserError("Tensor device must be a string such as 'cpu' or 'cuda:0'");
+    SetTensor(info.Env(), tensor.to(ParseDevice(device_given ? info[2].As<Napi::String>().Utf8Value() : "cpu")));
   });
 }
 
-Napi::Value TensorWrap::Shape(const Napi::CallbackInfo& info) { return ShapeToJs(info.Env(), tensor_.sizes()); }
+const torch::Tensor& TensorWrap::Get() const {
+  if (!tensor_.defined()) throw UserError("this Tensor holds no data (create tensors with tensor() or fromBuffer())");
+  return tensor_;
+}
+
+Napi::Value TensorWrap::Shape(const Napi::CallbackInfo& info) { return ShapeToJs(info.Env(), Get().sizes()); }
 Napi::Value TensorWrap::Dtype(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), DtypeName(tensor_.scalar_type()));
+  return Napi::String::New(info.Env(), DtypeName(Get().scalar_type()));
 }
 Napi::Value TensorWrap::Device(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), DeviceName(tensor_.device()));
+  return Napi::String::New(info.Env(), DeviceName(Get().device()));
 }
 Napi::Value TensorWrap::ToArray(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&] { return TypedArrayFromTensor(info.Env(), tensor_); });
+  return TypedArrayFromTensor(info.Env(), Get());
 }
 Napi::Value TensorWrap::To(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&] {
-    auto device = ParseDevice(info[0].ToString().Utf8Value());
-    return static_cast<Napi::Value>(New(info.Env(), tensor_.to(device)));
-  });
+  auto device = ParseDevice(StringArg(info, 0, "device"));
+  return static_cast<Napi::Value>(New(info.Env(), Get().to(device)));
 }
 
-// Matrix product, computed off the main thread (a Promise).
+// Matrix product of float32 matrices (or vectors) on one device, computed off the main thread (a Promise).
 Napi::Value TensorWrap::Matmul(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    torch::Tensor a = tensor_, b = FromJs(info[0], "matmul's argument");
-    return PromiseWorker<torch::Tensor>::Start(
-        info.Env(), [a, b] { return torch::matmul(a, b); },
-        [](Napi::Env env, torch::Tensor& out) { return static_cast<Napi::Value>(New(env, out)); });
-  });
+  torch::Tensor a = Get(), b = FromJs(info[0], "matmul's argument");
+  if (!b.defined()) throw UserError("matmul's argument holds no data");
+  const auto describe = [](const torch::Tensor& t) { return DtypeName(t.scalar_type()) + " " + c10::str(t.sizes()); };
+  const bool shapes_ok = a.dim() >= 1 && a.dim() <= 2 && b.dim() >= 1 && b.dim() <= 2 && a.size(-1) == b.size(0);
+  if (!shapes_ok || a.scalar_type() != torch::kFloat32 || b.scalar_type() != torch::kFloat32 || a.device() != b.device()) {
+    throw UserError("matmul needs float32 matrices or vectors [.., K] x [K, ..] on one device; got " + describe(a) + " on " +
+                    DeviceName(a.device()) + " x " + describe(b) + " on " + DeviceName(b.device()));
+  }
+  return PromiseWorker<torch::Tensor>::Start(
+      info.Env(), [a, b] { return torch::matmul(a, b); },
+      [](Napi::Env env, torch::Tensor& out) { return static_cast<Napi::Value>(New(env, out)); });
 }
 
 }  // namespace pof

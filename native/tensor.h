@@ -6,6 +6,7 @@
 #include <string>
 #include <utility>
 #include <vector>
+#include "register.h"
 
 namespace pof {
 
@@ -23,12 +24,13 @@ Napi::Array NamedTensorsToJs(Napi::Env env, const NamedTensors& tensors, bool wi
 // The inverse: CPU tensors by name; `what` names the argument in errors.
 std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value, const char* what);
 
-class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
+class TensorWrap : public GuardedObjectWrap<TensorWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   static Napi::Object New(Napi::Env env, torch::Tensor tensor);
   static torch::Tensor FromJs(const Napi::Value& value, const char* what);
   explicit TensorWrap(const Napi::CallbackInfo& info);
+  void Finalize(Napi::Env env) override;
 
  private:
   // new Tensor(typedArray, shape, device)
@@ -38,7 +40,10 @@ class TensorWrap : public Napi::ObjectWrap<TensorWrap> {
   Napi::Value ToArray(const Napi::CallbackInfo& info);
   Napi::Value To(const Napi::CallbackInfo& info);
   Napi::Value Matmul(const Napi::CallbackInfo& info);
+  void SetTensor(Napi::Env env, torch::Tensor tensor);
+  const torch::Tensor& Get() const;
   torch::Tensor tensor_;
+  int64_t external_bytes_ = 0;  // reported to V8 so that it collects dropped tensors in time
 };
 
 }  // namespace pof

@@ -127,7 +127,7 @@ test.serial('ξ* distributions: accepted batches plus rejected ones make up all 
   const sizes = await analysis.perturbationSizes(trainer, train, { ...options, gamma: 3 });
   t.deepEqual(sizes.pof, a.xi.map((x) => 3 * x));
   t.notThrows(() => plot.histogram(analysis.xiStarHistogram([{ name: 'train', values: a.xi }, { name: 'test', values: b.xi }])));
-  await t.throwsAsync(analysis.xiStarDistribution(trainer, train, { ...options, maxStep: 0.5 }), { message: /0 < initialStep < maxStep/ });
+  await t.throwsAsync(analysis.xiStarDistribution(trainer, train, { ...options, maxStep: 0.5 }), { code: "ERR_POF_OPTION", message: /maxStep must be > 1, got 0.5/ });
 });
 
 test.serial('toyAnalyses returns what the toy study and its figures need', async (t) => {

@@ -65,7 +65,7 @@ export async function lossAndGradient(trainer: PoFTrainer, data: ImageSet, optio
   checkKeys(where, options, SUBSET_KEYS);
   const t = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
-  return native.analysis.lossAndGradient(t.model, t.data, a.indices, a.native);
+  return t.run(() => native.analysis.lossAndGradient(t.model, t.data, a.indices, a.native));
 }
 
 /** H·v, H the Hessian block of L for the subset; `vector` is flat over the subset. */
@@ -78,7 +78,7 @@ export async function hessianVectorProduct(trainer: PoFTrainer, data: ImageSet, 
   }
   const t = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
-  return native.analysis.hessianVectorProduct(t.model, t.data, a.indices, vector, a.native);
+  return t.run(() => native.analysis.hessianVectorProduct(t.model, t.data, a.indices, vector, a.native));
 }
 
 export interface TopKOptions extends SubsetOptions {
@@ -116,6 +116,6 @@ export async function hessianTopK(trainer: PoFTrainer, data: ImageSet, options: 
   const maxIterations = integer(where, 'maxIterations', options.maxIterations ?? 100, k);
   const tolerance = number(where, 'tolerance', options.tolerance ?? 1e-6, { above: 0 });
   const seed = integer(where, 'seed', options.seed ?? 0, 0);
-  const r = await native.analysis.hessianTopK(t.model, t.data, a.indices, { ...a.native, k, maxIterations, tolerance, seed });
+  const r = await t.run(() => native.analysis.hessianTopK(t.model, t.data, a.indices, { ...a.native, k, maxIterations, tolerance, seed }));
   return { ...r, layout };
 }

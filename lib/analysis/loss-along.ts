@@ -20,7 +20,7 @@ export async function lossAlongDirection(trainer: PoFTrainer, data: ImageSet, di
   t.forEach((s, i) => number(where, `t[${i}]`, s));
   const tg = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
-  return native.analysis.lossAlong(tg.model, tg.data, a.indices, directions, t, a.native);
+  return tg.run(() => native.analysis.lossAlong(tg.model, tg.data, a.indices, directions, t, a.native));
 }
 
 export interface LossAlongTopEigenvectorsOptions {

@@ -1,6 +1,7 @@
 // Per-mini-batch statistics over many random batches in one native call: loss, gradient norm,
 // curvature along the gradient, projections onto directions, PoF's ξ*. Evaluation mode, no augmentation.
 import { ImageSet } from '../data/types';
+import { resolveBatchSize, resolveLineSearch } from '../defaults';
 import { native, NativeVector } from '../native';
 import { checkKeys, integer } from '../options';
 import { PoFTrainer } from '../trainer';
@@ -24,7 +25,7 @@ export interface MiniBatchRequest {
 
 export function batchLayout(where: string, data: ImageSet, options: MiniBatchOptions) {
   const size = data.shape[0];
-  const batchSize = Math.min(integer(where, 'batchSize', options.batchSize ?? 256, 1), size);
+  const batchSize = Math.min(resolveBatchSize(where, options.batchSize), size);
   const batches = integer(where, 'batches', options.batches ?? 400, 1);
   return { batchSize, batches, indices: drawBatches(where, size, { batches, batchSize, seed: options.seed ?? 0 }) };
 }
@@ -34,9 +35,10 @@ export async function miniBatchStatistics(where: string, trainer: PoFTrainer, da
   checkKeys(where, options, ['batches', 'batchSize', 'seed']);
   const t = target(where, trainer, data);
   const layout = batchLayout(where, data, options);
-  const stats = await native.analysis.miniBatchStats(t.model, t.data, layout.indices, layout.batchSize, {
+  const lineSearch = request.lineSearch && resolveLineSearch(where, request.lineSearch);
+  const stats = await t.run(() => native.analysis.miniBatchStats(t.model, t.data, layout.indices, layout.batchSize, {
     subset: subsetSelectors(where, request.subset ?? 'classifier'),
-    curvature: request.curvature, directions: request.directions, lineSearch: request.lineSearch,
-  });
+    curvature: request.curvature, directions: request.directions, lineSearch,
+  }));
   return { ...stats, batchSize: layout.batchSize };
 }

@@ -25,11 +25,13 @@ export function subsetSelectors(where: string, subset: unknown): string[] {
 export interface Target {
   model: NativeModel;
   data: NativeDataset;
+  /** Runs the native work as the trainer's evaluate does: refused (BusyError) while the model is in use. */
+  run<T>(work: () => Promise<T>): Promise<T>;
 }
 
 export function target(where: string, trainer: PoFTrainer, data: ImageSet): Target {
   if (!(trainer instanceof PoFTrainer)) throw new OptionError(`${where}: expected a PoFTrainer as the first argument`);
-  return { model: trainer.nativeModelForAnalysis, data: trainer.resident(data, where) };
+  return { model: trainer.nativeModelForAnalysis, data: trainer.resident(data, where), run: (work) => trainer.analyze(where, work) };
 }
 
 /** The given indices (checked) or every example of `data`. */

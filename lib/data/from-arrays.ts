@@ -1,5 +1,5 @@
 // In-memory data as an ImageSet, checked once at the boundary.
-import { checkKeys, integer, OptionError } from '../options';
+import { boolean, checkKeys, integer, OptionError } from '../options';
 import type { Augmentation, ImageSet, Normalization } from './types';
 
 export interface FromArraysOptions {
@@ -14,6 +14,7 @@ export interface FromArraysOptions {
 
 export function fromArrays(options: FromArraysOptions): ImageSet {
   const where = 'datasets.fromArrays';
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
   checkKeys(where, options, ['images', 'labels', 'shape', 'numClasses', 'name', 'normalization', 'augmentation']);
   const { images, labels, shape } = options;
   if (!(images instanceof Uint8Array) && !(images instanceof Float32Array)) {
@@ -43,11 +44,16 @@ export function fromArrays(options: FromArraysOptions): ImageSet {
   const channels = shape.length === 4 ? shape[1] : 1;
   if (options.normalization) {
     const { mean, std } = options.normalization;
+    if (!Array.isArray(mean) || !Array.isArray(std) || ![...mean, ...std].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw new OptionError(`${where}: normalization must be { mean: number[], std: number[] } of finite numbers`);
+    }
     if (mean.length !== channels || std.length !== channels) {
       throw new OptionError(`${where}: normalization needs ${channels} mean and std values, got ${mean.length} and ${std.length}`);
     }
     if (std.some((s) => !(s > 0))) throw new OptionError(`${where}: normalization std must be > 0, got [${std.join(', ')}]`);
   }
+  const augmentation = options.augmentation === undefined ? undefined : checkAugmentation(where, options.augmentation, shape);
+  if (options.name !== undefined && typeof options.name !== 'string') throw new OptionError(`${where}: name must be a string`);
   return {
     name: options.name ?? 'arrays',
     images,
@@ -55,6 +61,26 @@ export function fromArrays(options: FromArraysOptions): ImageSet {
     shape: [...shape],
     numClasses,
     normalization: options.normalization,
-    augmentation: options.augmentation,
+    augmentation,
   };
+}
+
+/** Crop, flip and cutout need images [N, C, H, W], and windows no larger than the image. */
+function checkAugmentation(where: string, a: Augmentation, shape: number[]): Augmentation {
+  if (typeof a !== 'object' || a === null) throw new OptionError(`${where}: augmentation must be { cropPadding, flip, cutout }`);
+  checkKeys(`${where}: augmentation`, a, ['cropPadding', 'flip', 'cutout']);
+  const out = {
+    cropPadding: integer(where, 'augmentation.cropPadding', a.cropPadding ?? 0, 0),
+    flip: boolean(where, 'augmentation.flip', a.flip ?? false),
+    cutout: integer(where, 'augmentation.cutout', a.cutout ?? 0, 0),
+  };
+  if (!out.flip && out.cropPadding === 0 && out.cutout === 0) return out;
+  if (shape.length !== 4) throw new OptionError(`${where}: augmentation needs images [N, C, H, W]; shape is [${shape.join(', ')}]`);
+  const side = Math.min(shape[2], shape[3]);
+  for (const key of ['cropPadding', 'cutout'] as const) {
+    if (out[key] > side) {
+      throw new OptionError(`${where}: augmentation.${key} (${out[key]}) must not exceed the image's smaller side (${side} pixels)`);
+    }
+  }
+  return out;
 }

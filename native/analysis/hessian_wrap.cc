@@ -9,14 +9,19 @@
 #include "analysis/parameter_subset.h"
 #include "analysis/subset_loss.h"
 #include "async.h"
+#include "register.h"
 #include "data/dataset_wrap.h"
 #include "js_args.h"
+#include "analysis/line_search_wrap.h"
+#include "models/data_fit.h"
 #include "models/model_wrap.h"
 #include "tensor.h"
 
 namespace pof {
 
 namespace {
+
+constexpr int64_t kMaxLanczosIterations = 100000;
 
 // What every call on a set of examples needs: model, data, indices and the subset's selectors.
 struct Target {
@@ -28,7 +33,7 @@ struct Target {
 
   // The loss over the examples w.r.t. the subset (built in the worker: it runs the model).
   SubsetLoss Loss() const {
-    return SubsetLoss(*model->model, SelectParameters(*model->model, selectors), *data, indices, chunk_size);
+    return SubsetLoss(model->Get(), SelectParameters(model->Get(), selectors), *data, indices, chunk_size);
   }
 };
 
@@ -36,12 +41,12 @@ Target TargetArgs(const Napi::CallbackInfo& info, const Napi::Object& options) {
   Target t;
   t.model = ModelWrap::FromJs(info[0]);
   t.data = DatasetWrap::FromJs(info[1], "data");
-  CheckSameDevice(*t.data, t.model->device);
+  CheckDataFits(*t.data, *t.model, "the analysis data");
   t.indices = IndicesArg(info[2], "indices", t.data->size());
   t.selectors = StringArrayField(options, "subset");
   t.chunk_size = IntField(options, "chunkSize", 256);
   if (t.chunk_size < 1) throw UserError("chunkSize must be >= 1, got " + std::to_string(t.chunk_size));
-  SelectParameters(*t.model->model, t.selectors);  // unknown names fail here, on the main thread
+  SelectParameters(t.model->Get(), t.selectors);  // unknown names fail here, on the main thread
   return t;
 }
 
@@ -94,193 +99,176 @@ Napi::Array RowsOf(Napi::Env env, const torch::Tensor& t) {
 
 // parameterLayout(model, subset) -> { names, shapes, numel }
 Napi::Value ParameterLayoutJs(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto model = ModelWrap::FromJs(info[0]);
-    auto subset = SelectParameters(*model->model, StringArrayField(ObjectArg(info, 1, "layout options"), "subset"));
-    auto env = info.Env();
-    auto names = Napi::Array::New(env), shapes = Napi::Array::New(env);
-    for (size_t i = 0; i < subset.names.size(); ++i) {
-      names.Set(static_cast<uint32_t>(i), subset.names[i]);
-      shapes.Set(static_cast<uint32_t>(i), ShapeToJs(env, subset.parameters[i].sizes()));
-    }
-    auto out = Napi::Object::New(env);
-    out.Set("names", names);
-    out.Set("shapes", shapes);
-    out.Set("numel", static_cast<double>(subset.numel));
-    return out;
-  });
+  auto model = ModelWrap::FromJs(info[0]);
+  auto subset = SelectParameters(model->Get(), StringArrayField(ObjectArg(info, 1, "layout options"), "subset"));
+  auto env = info.Env();
+  auto names = Napi::Array::New(env), shapes = Napi::Array::New(env);
+  for (size_t i = 0; i < subset.names.size(); ++i) {
+    names.Set(static_cast<uint32_t>(i), subset.names[i]);
+    shapes.Set(static_cast<uint32_t>(i), ShapeToJs(env, subset.parameters[i].sizes()));
+  }
+  auto out = Napi::Object::New(env);
+  out.Set("names", names);
+  out.Set("shapes", shapes);
+  out.Set("numel", static_cast<double>(subset.numel));
+  return out;
 }
 
 // lossAndGradient(model, data, indices, { subset, chunkSize }) -> Promise<{ loss, gradient }>
 Napi::Value LossAndGradientJs(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto t = TargetArgs(info, ObjectArg(info, 3, "options"));
-    auto busy = t.model->Acquire("compute a gradient");
-    using Result = std::pair<torch::Tensor, torch::Tensor>;
-    return PromiseWorker<Result>::Start(
-        info.Env(),
-        [t, busy]() mutable {
-          auto loss = t.Loss();
-          auto r = loss.ValueAndGradient();
-          Result out{r.first.cpu(), r.second.cpu()};
-          busy.reset();
-          return out;
-        },
-        [](Napi::Env env, Result& r) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          out.Set("loss", r.first.item<double>());
-          out.Set("gradient", Float64ArrayOf(env, r.second));
-          return out;
-        });
-  });
+  auto t = TargetArgs(info, ObjectArg(info, 3, "options"));
+  auto busy = t.model->Acquire("compute a gradient");
+  using Result = std::pair<torch::Tensor, torch::Tensor>;
+  return PromiseWorker<Result>::Start(
+      info.Env(),
+      [t, busy]() mutable {
+        auto loss = t.Loss();
+        auto r = loss.ValueAndGradient();
+        Result out{r.first.cpu(), r.second.cpu()};
+        busy.reset();
+        return out;
+      },
+      [](Napi::Env env, Result& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("loss", r.first.item<double>());
+        out.Set("gradient", Float64ArrayOf(env, r.second));
+        return out;
+      });
 }
 
 // hessianVectorProduct(model, data, indices, vector, { subset, chunkSize }) -> Promise<Float64Array>
 Napi::Value HessianVectorProductJs(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto t = TargetArgs(info, ObjectArg(info, 4, "options"));
-    auto v = VectorArg(info[3], "vector", SelectParameters(*t.model->model, t.selectors).numel);
-    auto busy = t.model->Acquire("compute a Hessian-vector product");
-    return PromiseWorker<torch::Tensor>::Start(
-        info.Env(),
-        [t, v, busy]() mutable {
-          auto loss = t.Loss();
-          auto hv = loss.HessianVectorProduct(v).cpu();
-          busy.reset();
-          return hv;
-        },
-        [](Napi::Env env, torch::Tensor& hv) -> Napi::Value { return Float64ArrayOf(env, hv); });
-  });
+  auto t = TargetArgs(info, ObjectArg(info, 4, "options"));
+  auto v = VectorArg(info[3], "vector", SelectParameters(t.model->Get(), t.selectors).numel);
+  auto busy = t.model->Acquire("compute a Hessian-vector product");
+  return PromiseWorker<torch::Tensor>::Start(
+      info.Env(),
+      [t, v, busy]() mutable {
+        auto loss = t.Loss();
+        auto hv = loss.HessianVectorProduct(v).cpu();
+        busy.reset();
+        return hv;
+      },
+      [](Napi::Env env, torch::Tensor& hv) -> Napi::Value { return Float64ArrayOf(env, hv); });
 }
 
 // hessianTopK(model, data, indices, { subset, chunkSize, k, maxIterations, tolerance, seed })
 //   -> Promise<{ values, vectors, residuals, iterations, converged }>
 Napi::Value HessianTopKJs(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto o = ObjectArg(info, 3, "options");
-    auto t = TargetArgs(info, o);
-    LanczosOptions lanczos;
-    lanczos.k = IntField(o, "k", 1);
-    lanczos.max_iterations = IntField(o, "maxIterations", 100);
-    lanczos.tolerance = NumberField(o, "tolerance", 1e-6);
-    lanczos.seed = static_cast<uint64_t>(IntField(o, "seed", 0));
-    const int64_t numel = SelectParameters(*t.model->model, t.selectors).numel;
-    if (lanczos.k < 1 || lanczos.k > numel) {
-      throw UserError("k must lie in 1.." + std::to_string(numel) + " (the parameter subset's size), got " +
-                      std::to_string(lanczos.k));
-    }
-    if (lanczos.max_iterations < lanczos.k) throw UserError("maxIterations must be >= k");
-    auto busy = t.model->Acquire("compute Hessian eigenpairs");
-    return PromiseWorker<EigenPairs>::Start(
-        info.Env(),
-        [t, lanczos, busy]() mutable {
-          auto loss = t.Loss();
-          auto opts = torch::TensorOptions().device(t.model->device);
-          auto r = LanczosTopK([&](const torch::Tensor& v) { return loss.HessianVectorProduct(v); }, loss.subset().numel,
-                               opts, lanczos);
-          r.vectors = r.vectors.cpu();
-          busy.reset();
-          return r;
-        },
-        [](Napi::Env env, EigenPairs& r) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          out.Set("values", NumbersOf(env, r.values));
-          auto vectors = Napi::Array::New(env, r.vectors.size(0));
-          for (int64_t i = 0; i < r.vectors.size(0); ++i) vectors.Set(static_cast<uint32_t>(i), Float64ArrayOf(env, r.vectors[i]));
-          out.Set("vectors", vectors);
-          out.Set("residuals", NumbersOf(env, r.residuals));
-          out.Set("iterations", static_cast<double>(r.iterations));
-          out.Set("converged", r.converged);
-          return out;
-        });
-  });
+  auto o = ObjectArg(info, 3, "options");
+  auto t = TargetArgs(info, o);
+  LanczosOptions lanczos;
+  lanczos.k = IntField(o, "k", 1);
+  lanczos.max_iterations = IntField(o, "maxIterations", 100);
+  lanczos.tolerance = NumberField(o, "tolerance", 1e-6);
+  lanczos.seed = static_cast<uint64_t>(IntField(o, "seed", 0));
+  const int64_t numel = SelectParameters(t.model->Get(), t.selectors).numel;
+  if (lanczos.k < 1 || lanczos.k > numel) {
+    throw UserError("k must lie in 1.." + std::to_string(numel) + " (the parameter subset's size), got " +
+                    std::to_string(lanczos.k));
+  }
+  if (lanczos.max_iterations < lanczos.k || lanczos.max_iterations > kMaxLanczosIterations) {
+    throw UserError("maxIterations must lie in k.." + std::to_string(kMaxLanczosIterations) + ", got " +
+                    std::to_string(lanczos.max_iterations));
+  }
+  if (!(lanczos.tolerance > 0)) throw UserError("tolerance must be > 0, got " + std::to_string(lanczos.tolerance));
+  auto busy = t.model->Acquire("compute Hessian eigenpairs");
+  return PromiseWorker<EigenPairs>::Start(
+      info.Env(),
+      [t, lanczos, busy]() mutable {
+        auto loss = t.Loss();
+        auto opts = torch::TensorOptions().device(t.model->device);
+        auto r = LanczosTopK([&](const torch::Tensor& v) { return loss.HessianVectorProduct(v); }, loss.subset().numel,
+                             opts, lanczos);
+        r.vectors = r.vectors.cpu();
+        busy.reset();
+        return r;
+      },
+      [](Napi::Env env, EigenPairs& r) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("values", NumbersOf(env, r.values));
+        auto vectors = Napi::Array::New(env, r.vectors.size(0));
+        for (int64_t i = 0; i < r.vectors.size(0); ++i) vectors.Set(static_cast<uint32_t>(i), Float64ArrayOf(env, r.vectors[i]));
+        out.Set("vectors", vectors);
+        out.Set("residuals", NumbersOf(env, r.residuals));
+        out.Set("iterations", static_cast<double>(r.iterations));
+        out.Set("converged", r.converged);
+        return out;
+      });
 }
 
 // lossAlong(model, data, indices, directions, steps, { subset, chunkSize }) -> Promise<number[][]>
 Napi::Value LossAlongJs(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto t = TargetArgs(info, ObjectArg(info, 5, "options"));
-    auto directions = DirectionsArg(info[3], SelectParameters(*t.model->model, t.selectors).numel);
-    if (!info[4].IsArray()) throw UserError("steps must be an array of numbers");
-    std::vector<double> steps;
-    auto a = info[4].As<Napi::Array>();
-    for (uint32_t i = 0; i < a.Length(); ++i) {
-      Napi::Value s = a.Get(i);
-      if (!s.IsNumber()) throw UserError("steps[" + std::to_string(i) + "] must be a number");
-      steps.push_back(s.As<Napi::Number>().DoubleValue());
-    }
-    auto busy = t.model->Acquire("evaluate the loss along directions");
-    return PromiseWorker<torch::Tensor>::Start(
-        info.Env(),
-        [t, directions, steps, busy]() mutable {
-          auto loss = t.Loss();
-          auto values = LossAlong(loss, directions, steps);
-          busy.reset();
-          return values;
-        },
-        [](Napi::Env env, torch::Tensor& values) -> Napi::Value { return RowsOf(env, values); });
-  });
+  auto t = TargetArgs(info, ObjectArg(info, 5, "options"));
+  auto directions = DirectionsArg(info[3], SelectParameters(t.model->Get(), t.selectors).numel);
+  if (!info[4].IsArray()) throw UserError("steps must be an array of numbers");
+  std::vector<double> steps;
+  auto a = info[4].As<Napi::Array>();
+  for (uint32_t i = 0; i < a.Length(); ++i) {
+    Napi::Value s = a.Get(i);
+    if (!s.IsNumber()) throw UserError("steps[" + std::to_string(i) + "] must be a number");
+    steps.push_back(s.As<Napi::Number>().DoubleValue());
+  }
+  auto busy = t.model->Acquire("evaluate the loss along directions");
+  return PromiseWorker<torch::Tensor>::Start(
+      info.Env(),
+      [t, directions, steps, busy]() mutable {
+        auto loss = t.Loss();
+        auto values = LossAlong(loss, directions, steps);
+        busy.reset();
+        return values;
+      },
+      [](Napi::Env env, torch::Tensor& values) -> Napi::Value { return RowsOf(env, values); });
 }
 
 // miniBatchStats(model, data, indices, batchSize, { subset, curvature, directions, lineSearch })
 //   -> Promise<{ loss, gradNorm, curvature?, projections?, xi?, rejected? }>
 Napi::Value MiniBatchStatsJs(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto o = ObjectArg(info, 4, "options");
-    auto t = TargetArgs(info, o);
-    if (!info[3].IsNumber()) throw UserError("batchSize must be a number");
-    const int64_t batch_size = info[3].As<Napi::Number>().Int64Value();
-    MiniBatchOptions options;
-    if (batch_size < 1 || static_cast<int64_t>(t.indices.numel()) % batch_size != 0) {
-      throw UserError("indices must hold a whole number of batches of batchSize >= 1 (got " +
-                      std::to_string(t.indices.numel()) + " indices, batchSize " + std::to_string(batch_size) + ")");
-    }
-    options.curvature = BoolField(o, "curvature", false);
-    if (!o.Get("directions").IsUndefined()) {
-      options.directions = DirectionsArg(o.Get("directions"), SelectParameters(*t.model->model, t.selectors).numel);
-    }
-    if (!o.Get("lineSearch").IsUndefined()) {
-      if (!o.Get("lineSearch").IsObject()) throw UserError("lineSearch must be an object { initialStep, maxStep, partitions }");
-      auto l = o.Get("lineSearch").As<Napi::Object>();
-      LineSearchOptions search;
-      search.initial_step = NumberField(l, "initialStep", 1.0);
-      search.max_step = NumberField(l, "maxStep", 100.0);
-      search.partitions = IntField(l, "partitions", 16);
-      if (search.initial_step <= 0 || search.max_step <= search.initial_step || search.partitions < 1) {
-        throw UserError("line search needs 0 < initialStep < maxStep and partitions >= 1");
-      }
-      options.line_search = search;
-    }
-    auto busy = t.model->Acquire("compute mini-batch statistics");
-    return PromiseWorker<MiniBatchStats>::Start(
-        info.Env(),
-        [t, batch_size, options, busy]() mutable {
-          auto stats = MiniBatchStatistics(*t.model->model, t.selectors, *t.data, t.indices, batch_size, options);
-          busy.reset();
-          return stats;
-        },
-        [](Napi::Env env, MiniBatchStats& s) -> Napi::Value {
-          auto out = Napi::Object::New(env);
-          out.Set("loss", NumbersOf(env, s.loss));
-          out.Set("gradNorm", NumbersOf(env, s.grad_norm));
-          if (s.curvature.defined()) out.Set("curvature", NumbersOf(env, s.curvature));
-          if (s.projections.defined()) out.Set("projections", RowsOf(env, s.projections));
-          if (s.xi.defined()) out.Set("xi", NumbersOf(env, s.xi)), out.Set("rejected", NumbersOf(env, s.rejected));
-          return out;
-        });
-  });
+  auto o = ObjectArg(info, 4, "options");
+  auto t = TargetArgs(info, o);
+  const int64_t batch_size = IntArg(info, 3, "batchSize");
+  MiniBatchOptions options;
+  if (batch_size < 1 || static_cast<int64_t>(t.indices.numel()) % batch_size != 0) {
+    throw UserError("indices must hold a whole number of batches of batchSize >= 1 (got " +
+                    std::to_string(t.indices.numel()) + " indices, batchSize " + std::to_string(batch_size) + ")");
+  }
+  options.curvature = BoolField(o, "curvature", false);
+  if (!o.Get("directions").IsUndefined()) {
+    options.directions = DirectionsArg(o.Get("directions"), SelectParameters(t.model->Get(), t.selectors).numel);
+  }
+  if (!o.Get("lineSearch").IsUndefined()) {
+    if (!o.Get("lineSearch").IsObject()) throw UserError("lineSearch must be an object { initialStep, maxStep, partitions }");
+    options.line_search = LineSearchOptionsFromJs(o.Get("lineSearch").As<Napi::Object>());
+  }
+  auto busy = t.model->Acquire("compute mini-batch statistics");
+  return PromiseWorker<MiniBatchStats>::Start(
+      info.Env(),
+      [t, batch_size, options, busy]() mutable {
+        auto stats = MiniBatchStatistics(t.model->Get(), t.selectors, *t.data, t.indices, batch_size, options);
+        busy.reset();
+        return stats;
+      },
+      [](Napi::Env env, MiniBatchStats& s) -> Napi::Value {
+        auto out = Napi::Object::New(env);
+        out.Set("loss", NumbersOf(env, s.loss));
+        out.Set("gradNorm", NumbersOf(env, s.grad_norm));
+        if (s.curvature.defined()) out.Set("curvature", NumbersOf(env, s.curvature));
+        if (s.projections.defined()) out.Set("projections", RowsOf(env, s.projections));
+        if (s.xi.defined()) out.Set("xi", NumbersOf(env, s.xi)), out.Set("rejected", NumbersOf(env, s.rejected));
+        return out;
+      });
 }
 
 }  // namespace
 
 void InitHessian(Napi::Env env, Napi::Object exports) {
   auto analysis = Napi::Object::New(env);
-  analysis.Set("parameterLayout", Napi::Function::New<ParameterLayoutJs>(env));
-  analysis.Set("lossAndGradient", Napi::Function::New<LossAndGradientJs>(env));
-  analysis.Set("hessianVectorProduct", Napi::Function::New<HessianVectorProductJs>(env));
-  analysis.Set("hessianTopK", Napi::Function::New<HessianTopKJs>(env));
-  analysis.Set("lossAlong", Napi::Function::New<LossAlongJs>(env));
-  analysis.Set("miniBatchStats", Napi::Function::New<MiniBatchStatsJs>(env));
+  ExportFunction<ParameterLayoutJs>(env, analysis, "parameterLayout");
+  ExportFunction<LossAndGradientJs>(env, analysis, "lossAndGradient");
+  ExportFunction<HessianVectorProductJs>(env, analysis, "hessianVectorProduct");
+  ExportFunction<HessianTopKJs>(env, analysis, "hessianTopK");
+  ExportFunction<LossAlongJs>(env, analysis, "lossAlong");
+  ExportFunction<MiniBatchStatsJs>(env, analysis, "miniBatchStats");
   exports.Set("analysis", analysis);
 }
 

@@ -1,7 +1,10 @@
 #pragma once
 #include <napi.h>
+#include "optim/line_search.h"
 
 namespace pof {
 // lineSearch(features, labels, weight, bias, { initialStep, maxStep, partitions }): PoF's xi* for one batch.
 void InitLineSearch(Napi::Env env, Napi::Object exports);
-}
+// { initialStep, maxStep, partitions }, every field given (lib/defaults.ts resolves them), validated.
+LineSearchOptions LineSearchOptionsFromJs(const Napi::Object& o);
+}  // namespace pof

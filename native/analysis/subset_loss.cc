@@ -5,13 +5,6 @@
 
 namespace pof {
 
-void CheckSameDevice(const DeviceDataset& data, const torch::Device& model_device) {
-  if (data.inputs.device() != model_device) {
-    throw UserError("the dataset is on " + DeviceName(data.inputs.device()) + " but the model on " +
-                    DeviceName(model_device) + "; create the dataset on the model's device");
-  }
-}
-
 SubsetLoss::SubsetLoss(ModelImpl& model, ParameterSubset subset, const DeviceDataset& data, const torch::Tensor& indices,
                        int64_t chunk_size)
     : eval_mode_(model), model_(model), subset_(std::move(subset)), data_(data),

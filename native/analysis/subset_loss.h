@@ -27,8 +27,6 @@ class EvalMode {
   bool was_training_;
 };
 
-// Throws a UserError when the data and the model live on different devices.
-void CheckSameDevice(const DeviceDataset& data, const torch::Device& model_device);
 
 class SubsetLoss {
  public:

@@ -13,6 +13,7 @@ struct DeviceDataset {
   torch::Tensor mean, std;  // float32 [1, C, 1, 1] on the device (uint8 images only)
   AugmentOptions augment;
   int64_t num_classes = 0;
+  int64_t max_label = -1;  // the largest label present (-1 when empty): checked against the model's classes
 
   int64_t size() const { return inputs.size(0); }
   bool is_image() const { return inputs.scalar_type() == torch::kUInt8; }

@@ -7,8 +7,57 @@
 
 namespace pof {
 
+namespace {
+
+UserError DatasetProblem(const std::string& message) { return UserError(message, ErrorKind::kDataset); }
+
+// Refuses non-finite float inputs, naming the first bad example.
+void CheckFinite(const torch::Tensor& inputs) {
+  if (!inputs.is_floating_point() || inputs.numel() == 0) return;
+  auto bad = torch::isfinite(inputs).view({inputs.size(0), -1}).all(1).logical_not().nonzero();
+  if (bad.size(0) > 0) {
+    throw UserError("dataset inputs of example " + std::to_string(bad[0][0].item<int64_t>()) + " (of " +
+                        std::to_string(bad.size(0)) + " such examples) are NaN or infinite; expected finite values",
+                    ErrorKind::kNonFinite);
+  }
+}
+
+// Augmentation needs images [N, C, H, W], and windows no larger than the image.
+void CheckAugmentation(const AugmentOptions& a, const std::vector<int64_t>& shape) {
+  const bool any = a.crop_padding != 0 || a.flip || a.cutout != 0;
+  if (!any) return;
+  if (shape.size() != 4) {
+    throw UserError("augmentation (cropPadding, flip, cutout) needs images [N, C, H, W]; the inputs have shape " +
+                    c10::str(c10::IntArrayRef(shape)));
+  }
+  const int64_t side = std::min(shape[2], shape[3]);
+  if (a.crop_padding < 0 || a.crop_padding > side) {
+    throw UserError("cropPadding must lie in 0.." + std::to_string(side) + " (the image's smaller side), got " +
+                    std::to_string(a.crop_padding));
+  }
+  if (a.cutout < 0 || a.cutout > side) {
+    throw UserError("cutout must lie in 0.." + std::to_string(side) + " (the image's smaller side), got " + std::to_string(a.cutout));
+  }
+}
+
+torch::Tensor Normalisation(const Napi::Object& o, const char* key, double fallback, int64_t channels, bool positive) {
+  auto values = o.Get(key).IsUndefined() ? std::vector<double>{fallback} : NumberArrayField(o, key);
+  if (values.size() != 1 && static_cast<int64_t>(values.size()) != channels) {
+    throw UserError(std::string(key) + " must have 1 or " + std::to_string(channels) + " values (one per channel), got " +
+                    std::to_string(values.size()));
+  }
+  for (double v : values) {
+    if (positive && !(v > 0)) throw UserError(std::string(key) + " values must be > 0, got " + std::to_string(v));
+  }
+  return torch::tensor(values, torch::kFloat32);
+}
+
+}  // namespace
+
 torch::Tensor IndicesArg(const Napi::Value& v, const char* what, int64_t size) {
-  if (!v.IsTypedArray()) throw UserError(std::string(what) + " must be an Int32Array");
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    throw UserError(std::string(what) + " must be an Int32Array");
+  }
   auto array = v.As<Napi::TypedArray>();
   auto t = TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}).to(torch::kLong);
   if (t.numel() == 0) throw UserError(std::string(what) + " must not be empty");
@@ -20,79 +69,105 @@ torch::Tensor IndicesArg(const Napi::Value& v, const char* what, int64_t size) {
 
 Napi::Function DatasetWrap::Init(Napi::Env env) {
   return DefineClass(env, "Dataset",
-                     {InstanceAccessor<&DatasetWrap::Size>("size"), InstanceAccessor<&DatasetWrap::Device>("device"),
-                      InstanceMethod<&DatasetWrap::Batch>("batch")});
+                     {Getter<&DatasetWrap::Size>("size"), Getter<&DatasetWrap::Device>("device"),
+                      Method<&DatasetWrap::Batch>("batch"), Method<&DatasetWrap::Dispose>("dispose")});
 }
 
 std::shared_ptr<const DeviceDataset> DatasetWrap::FromJs(const Napi::Value& value, const char* what) {
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(Data(value.Env()).dataset.Value())) {
     throw UserError(std::string(what) + " must be a native Dataset");
   }
-  return Unwrap(value.As<Napi::Object>())->data_;
+  auto data = Unwrap(value.As<Napi::Object>())->data_;
+  if (!data) throw UserError(std::string(what) + " was disposed", ErrorKind::kDisposed);
+  return data;
+}
+
+const DeviceDataset& DatasetWrap::Get() const {
+  if (!data_) throw UserError("the dataset was disposed", ErrorKind::kDisposed);
+  return *data_;
 }
 
 // new Dataset({ inputs, shape, labels, numClasses, mean?, std?, cropPadding, flip, cutout, device })
-DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<DatasetWrap>(info) {
-  Guard(info.Env(), [&] {
+DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<DatasetWrap>(info) {
+  Construct(info, [&] {
     auto o = ObjectArg(info, 0, "dataset options");
-    if (!o.Get("inputs").IsTypedArray() || !o.Get("labels").IsTypedArray()) {
-      throw UserError("dataset inputs and labels must be typed arrays");
+    const Napi::Value inputs = o.Get("inputs"), labels_value = o.Get("labels");
+    if (!inputs.IsTypedArray() || (inputs.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array &&
+                                   inputs.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)) {
+      throw UserError("dataset inputs must be a Uint8Array (images) or a Float32Array");
+    }
+    if (!labels_value.IsTypedArray() || (labels_value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array &&
+                                         labels_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)) {
+      throw UserError("dataset labels must be a Uint8Array or an Int32Array");
     }
     auto shape = ShapeFromJs(o.Get("shape"), "shape");
+    if (shape.size() < 2) throw UserError("dataset shape must be [N, ...] with at least 2 dimensions, got " + c10::str(c10::IntArrayRef(shape)));
     auto data = std::make_shared<DeviceDataset>();
-    data->inputs = TensorFromTypedArray(o.Get("inputs").As<Napi::TypedArray>(), shape);
-    auto labels = o.Get("labels").As<Napi::TypedArray>();
+    data->inputs = TensorFromTypedArray(inputs.As<Napi::TypedArray>(), shape);
+    auto labels = labels_value.As<Napi::TypedArray>();
     data->labels = TensorFromTypedArray(labels, {static_cast<int64_t>(labels.ElementLength())}).to(torch::kLong);
     data->num_classes = IntField(o, "numClasses");
+    if (data->num_classes < 1) throw UserError("numClasses must be >= 1, got " + std::to_string(data->num_classes));
     if (data->labels.size(0) != shape[0]) {
-      throw UserError("dataset has " + std::to_string(shape[0]) + " examples but " +
-                      std::to_string(data->labels.size(0)) + " labels");
+      throw DatasetProblem("dataset has " + std::to_string(shape[0]) + " examples but " +
+                           std::to_string(data->labels.size(0)) + " labels");
     }
     if (shape[0] > 0) {
       auto bad = ((data->labels < 0) | (data->labels >= data->num_classes)).nonzero();
       if (bad.size(0) > 0) {
         const int64_t i = bad[0][0].item<int64_t>();
-        throw UserError("label " + std::to_string(data->labels[i].item<int64_t>()) + " at index " + std::to_string(i) +
-                        " is out of range: expected 0.." + std::to_string(data->num_classes - 1));
+        throw DatasetProblem("label " + std::to_string(data->labels[i].item<int64_t>()) + " at index " + std::to_string(i) +
+                             " is out of range: expected 0.." + std::to_string(data->num_classes - 1));
       }
+      data->max_label = data->labels.max().item<int64_t>();
     }
+    CheckFinite(data->inputs);
     if (data->is_image()) {
-      auto mean = o.Get("mean").IsUndefined() ? std::vector<double>{0.0} : NumberArrayField(o, "mean");
-      auto std = o.Get("std").IsUndefined() ? std::vector<double>{1.0} : NumberArrayField(o, "std");
+      const int64_t channels = shape.size() == 4 ? shape[1] : 1;
       std::vector<int64_t> view = shape.size() == 4 ? std::vector<int64_t>{1, -1, 1, 1} : std::vector<int64_t>{-1};
-      data->mean = torch::tensor(mean, torch::kFloat32).view(view);
-      data->std = torch::tensor(std, torch::kFloat32).view(view);
+      data->mean = Normalisation(o, "mean", 0.0, channels, false).view(view);
+      data->std = Normalisation(o, "std", 1.0, channels, true).view(view);
     }
     data->augment.crop_padding = IntField(o, "cropPadding", 0);
     data->augment.flip = BoolField(o, "flip", false);
     data->augment.cutout = IntField(o, "cutout", 0);
+    CheckAugmentation(data->augment, shape);
     data_ = std::make_shared<const DeviceDataset>(data->To(ParseDevice(StringField(o, "device", "cpu"))));
+    external_bytes_ = data_->inputs.nbytes() + data_->labels.nbytes();
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);
   });
 }
 
+void DatasetWrap::Finalize(Napi::Env env) {
+  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+}
+
 Napi::Value DatasetWrap::Size(const Napi::CallbackInfo& info) {
-  return Napi::Number::New(info.Env(), static_cast<double>(data_->size()));
+  return Napi::Number::New(info.Env(), static_cast<double>(Get().size()));
 }
 Napi::Value DatasetWrap::Device(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), DeviceName(data_->inputs.device()));
+  return Napi::String::New(info.Env(), DeviceName(Get().inputs.device()));
 }
 
 // batch(indices: Int32Array, { train, seed }): the examples as training (augmented) or evaluation sees them.
 Napi::Value DatasetWrap::Batch(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    if (!info[0].IsTypedArray()) throw UserError("batch indices must be an Int32Array");
-    auto indices = TensorFromTypedArray(info[0].As<Napi::TypedArray>(), {static_cast<int64_t>(info[0].As<Napi::TypedArray>().ElementLength())});
-    auto o = ObjectArg(info, 1, "batch options");
-    if (indices.numel() > 0 && (indices.min().item<int64_t>() < 0 || indices.max().item<int64_t>() >= data_->size())) {
-      throw UserError("batch indices must lie in 0.." + std::to_string(data_->size() - 1));
-    }
-    auto generator = MakeGenerator(data_->inputs.device(), static_cast<uint64_t>(IntField(o, "seed", 0)));
-    auto batch = data_->Gather(indices.to(torch::kLong).to(data_->inputs.device()), BoolField(o, "train", false), generator);
-    auto out = Napi::Object::New(info.Env());
-    out.Set("inputs", TensorWrap::New(info.Env(), batch.inputs));
-    out.Set("labels", TensorWrap::New(info.Env(), batch.labels));
-    return out;
-  });
+  const auto& data = Get();
+  auto indices = IndicesArg(info[0], "batch indices", data.size());
+  auto o = ObjectArg(info, 1, "batch options");
+  auto generator = MakeGenerator(data.inputs.device(), static_cast<uint64_t>(IntField(o, "seed", 0)));
+  auto batch = data.Gather(indices.to(data.inputs.device()), BoolField(o, "train", false), generator);
+  auto out = Napi::Object::New(info.Env());
+  out.Set("inputs", TensorWrap::New(info.Env(), batch.inputs));
+  out.Set("labels", TensorWrap::New(info.Env(), batch.labels));
+  return out;
+}
+
+// dispose(): frees the device copy now; work already running keeps its own reference until it ends.
+Napi::Value DatasetWrap::Dispose(const Napi::CallbackInfo& info) {
+  data_.reset();
+  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -external_bytes_);
+  external_bytes_ = 0;
+  return info.Env().Undefined();
 }
 
 }  // namespace pof

@@ -1,10 +1,12 @@
 #include "engine/engine.h"
 #include <ATen/autocast_mode.h>
 #include <chrono>
+#include <cmath>
 #include "device.h"
 #include "errors.h"
 #include "instrument/host_syncs.h"
 #include "models/batch_norm.h"
+#include "models/data_fit.h"
 #include "random.h"
 
 namespace pof {
@@ -43,7 +45,8 @@ struct Accumulator {
     const auto bad = static_cast<int64_t>(v[5]);
     if (bad >= 0) {
       throw UserError("the training loss became NaN or infinite at epoch " + std::to_string(epoch + 1) + ", step " +
-                      std::to_string(bad + 1) + " (lower the learning rate or check the inputs)");
+                          std::to_string(bad + 1) + " (lower the learning rate or check the inputs)",
+                      ErrorKind::kNonFinite);
     }
     EpochStats out;
     out.steps = steps, out.examples = examples;
@@ -93,7 +96,7 @@ Engine::Engine(std::shared_ptr<ModelHandle> model, uint64_t seed)
     : model_(std::move(model)), generator_(MakeGenerator(model_->device, seed)) {}
 
 void Engine::ConfigureOptimizer(bool features_only, const SgdOptions& options) {
-  auto& m = *model_->model;
+  auto& m = model_->Get();
   std::vector<torch::Tensor> params;
   optimizer_names_.clear();
   for (const auto& item : m.named_parameters()) {
@@ -141,7 +144,41 @@ void Engine::SetGeneratorState(const torch::Tensor& state) {
   generator_.set_state(state);
 }
 
-void Engine::SetLearningRate(double lr) { optimizer().options.lr = lr; }
+void Engine::SetLearningRate(double lr) {
+  SgdOptions next = optimizer().options;
+  next.lr = lr;
+  next.Validate();
+  optimizer_->options = next;
+}
+
+void Engine::Dispose() {
+  auto busy = model_->Acquire("dispose the engine");
+  optimizer_.reset();
+  optimizer_names_.clear();
+  carried_features_ = carried_labels_ = torch::Tensor();
+  sam_backup_.clear();
+}
+
+void EpochOptions::Validate() const {
+  auto at_least = [](const char* name, int64_t v, int64_t min) {
+    if (v < min) throw UserError(std::string(name) + " must be >= " + std::to_string(min) + ", got " + std::to_string(v));
+  };
+  auto non_negative = [](const char* name, double v) {
+    if (!std::isfinite(v) || v < 0) throw UserError(std::string(name) + " must be a finite number >= 0, got " + std::to_string(v));
+  };
+  at_least("batchSize", batch_size, 1);
+  at_least("weakBatchSize", weak_batch_size, 1);
+  at_least("epoch", epoch, 0);
+  at_least("totalEpochs", total_epochs, epoch + 1);
+  at_least("reportEvery", report_every, 0);
+  non_negative("rho", rho);
+  non_negative("gamma", gamma);
+  if (feature_reuse && weak_batch_size != batch_size) {
+    throw UserError("featureReuse takes B from the previous B~, so weakBatchSize (" + std::to_string(weak_batch_size) +
+                    ") must equal batchSize (" + std::to_string(batch_size) + ")");
+  }
+  pof.line_search.Validate();
+}
 
 void Engine::ConfigurePerformance(const PerformanceOptions& options) {
   const auto& device = model_->device;
@@ -150,7 +187,7 @@ void Engine::ConfigurePerformance(const PerformanceOptions& options) {
                     " applies to CUDA devices only, but the model is on " + DeviceName(device) +
                     "; leave it off on the CPU");
   }
-  auto& model = *model_->model;
+  auto& model = model_->Get();
   if (options.channels_last) {
     bool convolutional = false;
     torch::NoGradGuard no_grad;
@@ -179,16 +216,11 @@ Sgd& Engine::optimizer() {
   return *optimizer_;
 }
 
-void Engine::CheckDevice(const DeviceDataset& data) const {
-  if (data.inputs.device() != model_->device) {
-    throw UserError("the dataset is on " + DeviceName(data.inputs.device()) + " but the model on " +
-                    DeviceName(model_->device) + "; create the dataset on the model's device");
-  }
-}
+void Engine::CheckData(const DeviceDataset& data, const char* what) const { CheckDataFits(data, *model_, what); }
 
 StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>& draw_weak,
                        const EpochOptions& options, double schedule_fraction) {
-  auto& model = *model_->model;
+  auto& model = model_->Get();
   const Batch regular = Prepare(regular_batch);
   CudaBf16Autocast autocast(performance_.autocast_bf16);
   switch (options.method) {
@@ -223,13 +255,20 @@ StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>&
 }
 
 EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& options, const Report& report) {
-  CheckDevice(data);
+  options.Validate();
+  CheckData(data, "training data");
+  if (options.batch_size > data.size() || (options.method == Method::kPof && options.weak_batch_size > data.size())) {
+    throw UserError(std::string(options.batch_size > data.size() ? "batchSize (" : "weakBatchSize (") +
+                        std::to_string(std::max(options.batch_size, options.weak_batch_size)) + ") exceeds the " +
+                        std::to_string(data.size()) + " examples of the training data",
+                    ErrorKind::kOption);
+  }
   const auto started = std::chrono::steady_clock::now();
   cancel_ = false;
-  auto& model = *model_->model;
+  auto& model = model_->Get();
   model.train();
   const int64_t n = data.size();
-  const int64_t batch = std::min(options.batch_size, n);
+  const int64_t batch = options.batch_size;
   const int64_t steps = n / batch;  // the last partial batch is dropped: static shapes, unbiased BN
   const auto device = model_->device;
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
@@ -238,7 +277,7 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
   // Drawn in full even under feature reuse (which uses only the first B), so that reuse on or off
   // sees the same B~ sequence from the same seed.
   torch::Tensor weak_order;
-  const int64_t weak_batch = std::min(options.weak_batch_size, n);
+  const int64_t weak_batch = options.weak_batch_size;
   if (options.method == Method::kPof) {
     std::vector<torch::Tensor> parts;
     for (int64_t have = 0; have < steps * weak_batch; have += n) parts.push_back(torch::randperm(n, generator_, long_opts));
@@ -267,9 +306,10 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
 
 EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indices, const torch::Tensor& weak_indices,
                            const EpochOptions& options) {
-  CheckDevice(data);
+  options.Validate();
+  CheckData(data, "training data");
   const auto started = std::chrono::steady_clock::now();
-  model_->model->train();
+  model_->Get().train();
   Batch regular = data.Gather(indices.to(model_->device), false, generator_);
   const bool carried = options.method == Method::kPof && options.feature_reuse && carried_features_.defined();
   if (carried && weak_indices.defined()) {
@@ -289,16 +329,16 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
 }
 
 void Engine::SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices, double rho) {
-  CheckDevice(data);
-  auto& model = *model_->model;
+  CheckData(data, "data");
+  auto& model = model_->Get();
   model.train();
   FreezeBatchNormStats frozen;
   SamAscend(model, model.parameters(), data.Gather(indices.to(model_->device), false, generator_), rho);
 }
 
 torch::Tensor Engine::FeaturesOf(const DeviceDataset& data, const torch::Tensor& indices) {
-  CheckDevice(data);
-  auto& model = *model_->model;
+  CheckData(data, "data");
+  auto& model = model_->Get();
   model.eval();
   torch::NoGradGuard no_grad;
   auto features = model.Features(data.Gather(indices.to(model_->device), false, generator_).inputs);
@@ -307,8 +347,9 @@ torch::Tensor Engine::FeaturesOf(const DeviceDataset& data, const torch::Tensor&
 }
 
 EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
-  CheckDevice(data);
-  auto& model = *model_->model;
+  CheckData(data, "evaluation data");
+  if (batch_size < 1) throw UserError("evaluation batchSize must be >= 1, got " + std::to_string(batch_size));
+  auto& model = model_->Get();
   model.eval();
   torch::NoGradGuard no_grad;
   auto f = torch::TensorOptions().dtype(torch::kFloat64).device(model_->device);

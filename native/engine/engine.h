@@ -30,6 +30,10 @@ struct EpochOptions {
   int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
   int64_t total_epochs = 1;          // of the phase (linear schedule)
   int64_t report_every = 0;          // steps between progress reports (0: none)
+
+  // The values alone (sizes >= 1, rho and gamma finite >= 0, epoch < total_epochs, the line search's);
+  // RunEpoch checks them against the data.
+  void Validate() const;
 };
 
 // Means over the steps run so far.
@@ -85,6 +89,8 @@ class Engine {
   EvalStats Evaluate(const DeviceDataset& data, int64_t batch_size);
 
   void RequestCancel() { cancel_ = true; }
+  // Frees the optimizer state and the carried tensors now (refused while the model is busy).
+  void Dispose();
   std::shared_ptr<ModelHandle> model_handle() const { return model_; }
   at::Generator& generator() { return generator_; }
 
@@ -93,7 +99,8 @@ class Engine {
   StepStats Step(const Batch& regular, const std::function<Batch()>& draw_weak, const EpochOptions& options,
                  double schedule_fraction);
   Batch Prepare(Batch batch) const;
-  void CheckDevice(const DeviceDataset& data) const;
+  // The data's device, example shape and labels fit the model (what: "training data", ...).
+  void CheckData(const DeviceDataset& data, const char* what) const;
 
   std::shared_ptr<ModelHandle> model_;
   at::Generator generator_;

@@ -4,10 +4,11 @@
 #include <napi.h>
 #include <memory>
 #include "engine/engine.h"
+#include "register.h"
 
 namespace pof {
 
-class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
+class EngineWrap : public GuardedObjectWrap<EngineWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit EngineWrap(const Napi::CallbackInfo& info);
@@ -26,6 +27,7 @@ class EngineWrap : public Napi::ObjectWrap<EngineWrap> {
   Napi::Value SetOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value RngState(const Napi::CallbackInfo& info);
   Napi::Value SetRngState(const Napi::CallbackInfo& info);
+  Napi::Value Dispose(const Napi::CallbackInfo& info);
   std::shared_ptr<Engine> engine_;
 };
 

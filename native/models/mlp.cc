@@ -1,8 +1,25 @@
 #include "models/mlp.h"
+#include "errors.h"
 
 namespace pof {
 
-MlpImpl::MlpImpl(const MlpConfig& config) {
+MlpImpl::MlpImpl(const MlpConfig& config) : input_dim_(config.input_dim) {
+  auto check = [](const std::string& name, int64_t v, int64_t min) {
+    if (v < min || v > kMaxWidth) {
+      throw UserError("mlp " + name + " must be an integer in " + std::to_string(min) + ".." + std::to_string(kMaxWidth) +
+                      ", got " + std::to_string(v));
+    }
+  };
+  check("inputDim", config.input_dim, 1);
+  check("numClasses", config.num_classes, 2);
+  for (size_t i = 0; i < config.hidden.size(); ++i) check("hidden[" + std::to_string(i) + "]", config.hidden[i], 1);
+  int64_t parameters = 0, in = config.input_dim;
+  for (int64_t out : config.hidden) parameters += (in + 1) * out, in = out;
+  parameters += (in + 1) * config.num_classes;
+  if (parameters > kMaxParameters) {
+    throw UserError("mlp has " + std::to_string(parameters) + " parameters; at most " + std::to_string(kMaxParameters) +
+                    " are supported");
+  }
   layers_ = register_module("layers", torch::nn::ModuleList());
   int64_t width = config.input_dim;
   for (int64_t h : config.hidden) {
@@ -16,6 +33,13 @@ torch::Tensor MlpImpl::Features(const torch::Tensor& x) {
   torch::Tensor out = x.flatten(1);
   for (const auto& layer : *layers_) out = torch::relu(layer->as<torch::nn::Linear>()->forward(out));
   return out;
+}
+
+std::string MlpImpl::InputMismatch(c10::IntArrayRef example_shape) const {
+  const int64_t n = c10::multiply_integers(example_shape);
+  if (n == input_dim_) return "";
+  return "an MLP with inputDim " + std::to_string(input_dim_) + " takes examples of " + std::to_string(input_dim_) +
+         " values, but each example has shape " + c10::str(example_shape) + " (" + std::to_string(n) + " values)";
 }
 
 }  // namespace pof

@@ -12,10 +12,14 @@ struct MlpConfig {
 
 class MlpImpl : public ModelImpl {
  public:
+  // Bounds that keep a hand-written config from allocating absurd sizes.
+  static constexpr int64_t kMaxWidth = 1 << 24, kMaxParameters = int64_t{1} << 31;
   explicit MlpImpl(const MlpConfig& config);
   torch::Tensor Features(const torch::Tensor& x) override;
+  std::string InputMismatch(c10::IntArrayRef example_shape) const override;
 
  private:
+  int64_t input_dim_;
   torch::nn::ModuleList layers_;
 };
 

@@ -21,6 +21,9 @@ class ModelImpl : public torch::nn::Module {
   // Parameters and buffers by name, features first (the order of a PyTorch state_dict).
   std::vector<std::pair<std::string, torch::Tensor>> StateTensors() const;
 
+  // Why one example of this shape (without the batch dimension) cannot go in, or "" when it can.
+  virtual std::string InputMismatch(c10::IntArrayRef example_shape) const = 0;
+
   int64_t feature_dim() const { return feature_dim_; }
   int64_t num_classes() const { return num_classes_; }
 

@@ -28,7 +28,7 @@ Model BuildModel(const Napi::Object& config) {
     c.input_channels = IntField(config, "inputChannels");
     return std::make_shared<WideResNetImpl>(c);
   }
-  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp' or 'wideResNet'");
+  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp' or 'wideResNet' (from models.mlp or models.wideResNet)");
 }
 
 int64_t CountOf(const std::vector<torch::Tensor>& tensors) {
@@ -37,14 +37,19 @@ int64_t CountOf(const std::vector<torch::Tensor>& tensors) {
   return n;
 }
 
+int64_t BytesOf(const ModelImpl& model) {
+  int64_t n = 0;
+  for (const auto& [name, tensor] : model.StateTensors()) n += tensor.nbytes();
+  return n;
+}
+
 }  // namespace
 
 Napi::Function ModelWrap::Init(Napi::Env env) {
   return DefineClass(env, "Model",
-                     {InstanceMethod<&ModelWrap::Info>("info"), InstanceMethod<&ModelWrap::StateDict>("stateDict"),
-                      InstanceMethod<&ModelWrap::StateShapes>("stateShapes"),
-                      InstanceMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
-                      InstanceMethod<&ModelWrap::ParameterNames>("parameterNames")});
+                     {Method<&ModelWrap::Info>("info"), Method<&ModelWrap::StateDict>("stateDict"),
+                      Method<&ModelWrap::StateShapes>("stateShapes"), Method<&ModelWrap::LoadStateDict>("loadStateDict"),
+                      Method<&ModelWrap::ParameterNames>("parameterNames"), Method<&ModelWrap::Dispose>("dispose")});
 }
 
 std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {
@@ -55,8 +60,8 @@ std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {
 }
 
 // new Model(config, seed, device)
-ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWrap>(info) {
-  Guard(info.Env(), [&] {
+ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<ModelWrap>(info) {
+  Construct(info, [&] {
     auto config = ObjectArg(info, 0, "model config");
     if (!info[1].IsNumber()) throw UserError("model seed must be a number");
     const auto device = ParseDevice(info[2].IsString() ? info[2].As<Napi::String>().Utf8Value() : "cpu");
@@ -66,84 +71,95 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
     handle_->model = BuildModel(config);
     handle_->model->to(device);
     handle_->device = device;
+    external_bytes_ = BytesOf(*handle_->model);
+    Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);
   });
+}
+
+void ModelWrap::Finalize(Napi::Env env) {
+  if (external_bytes_ > 0) Napi::MemoryManagement::AdjustExternalMemory(env, -external_bytes_);
+}
+
+// dispose(): frees the weights now (refused while busy); every later call is a DisposedError.
+Napi::Value ModelWrap::Dispose(const Napi::CallbackInfo& info) {
+  if (!handle_->model) return info.Env().Undefined();
+  handle_->Dispose();
+  Napi::MemoryManagement::AdjustExternalMemory(info.Env(), -external_bytes_);
+  external_bytes_ = 0;
+  return info.Env().Undefined();
 }
 
 Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto out = Napi::Object::New(info.Env());
-    const auto& m = *handle_->model;
-    const int64_t features = CountOf(m.FeatureParameters()), classifier = CountOf(m.ClassifierParameters());
-    out.Set("featureDim", static_cast<double>(m.feature_dim()));
-    out.Set("numClasses", static_cast<double>(m.num_classes()));
-    out.Set("featureParameterCount", static_cast<double>(features));
-    out.Set("classifierParameterCount", static_cast<double>(classifier));
-    out.Set("parameterCount", static_cast<double>(features + classifier));
-    out.Set("device", DeviceName(handle_->device));
-    return out;
-  });
+  auto out = Napi::Object::New(info.Env());
+  const auto& m = handle_->Get();
+  const int64_t features = CountOf(m.FeatureParameters()), classifier = CountOf(m.ClassifierParameters());
+  out.Set("featureDim", static_cast<double>(m.feature_dim()));
+  out.Set("numClasses", static_cast<double>(m.num_classes()));
+  out.Set("featureParameterCount", static_cast<double>(features));
+  out.Set("classifierParameterCount", static_cast<double>(classifier));
+  out.Set("parameterCount", static_cast<double>(features + classifier));
+  out.Set("device", DeviceName(handle_->device));
+  return out;
 }
 
 Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto env = info.Env();
-    auto features = Napi::Array::New(env), classifier = Napi::Array::New(env);
-    for (const auto& item : handle_->model->named_parameters()) {
-      auto& target = ModelImpl::IsClassifierName(item.key()) ? classifier : features;
-      target.Set(target.Length(), item.key());
-    }
-    auto out = Napi::Object::New(env);
-    out.Set("features", features);
-    out.Set("classifier", classifier);
-    return out;
-  });
+  auto env = info.Env();
+  auto features = Napi::Array::New(env), classifier = Napi::Array::New(env);
+  for (const auto& item : handle_->Get().named_parameters()) {
+    auto& target = ModelImpl::IsClassifierName(item.key()) ? classifier : features;
+    target.Set(target.Length(), item.key());
+  }
+  auto out = Napi::Object::New(env);
+  out.Set("features", features);
+  out.Set("classifier", classifier);
+  return out;
 }
 
 Napi::Value ModelWrap::StateDict(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    handle_->CheckIdle("read the state dict");
-    return NamedTensorsToJs(info.Env(), handle_->model->StateTensors());
-  });
+  handle_->CheckIdle("read the state dict");
+  return NamedTensorsToJs(info.Env(), handle_->Get().StateTensors());
 }
 
 // stateShapes() -> [{ name, shape, dtype }]: the state dict without its data (nothing is copied).
 Napi::Value ModelWrap::StateShapes(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    return NamedTensorsToJs(info.Env(), handle_->model->StateTensors(), /*with_data=*/false);
-  });
+  return NamedTensorsToJs(info.Env(), handle_->Get().StateTensors(), /*with_data=*/false);
 }
 
 // loadStateDict([{ name, shape, data }]): every tensor of the model must be given, with its shape.
 Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
-  return Guard(info.Env(), [&]() -> Napi::Value {
-    auto guard = handle_->Acquire("load a state dict");
-    auto given = NamedTensorsFromJs(info[0], "state dict");
-    std::vector<std::string> problems;
-    size_t total = 0;
-    auto note = [&](const std::string& p) { if (problems.size() < 5) problems.push_back(p); ++total; };
-    auto own = handle_->model->StateTensors();
-    std::map<std::string, bool> known;
-    for (const auto& [name, tensor] : own) {
-      known[name] = true;
-      auto it = given.find(name);
-      if (it == given.end()) note(name + ": missing from the given state dict (model " + c10::str(tensor.sizes()) + ")");
-      else if (it->second.sizes() != tensor.sizes())
-        note(name + ": given " + c10::str(it->second.sizes()) + " vs model " + c10::str(tensor.sizes()));
+  auto guard = handle_->Acquire("load a state dict");
+  auto given = NamedTensorsFromJs(info[0], "state dict");
+  std::vector<std::string> problems;
+  size_t total = 0;
+  auto note = [&](const std::string& p) { if (problems.size() < 5) problems.push_back(p); ++total; };
+  auto own = handle_->Get().StateTensors();
+  std::map<std::string, bool> known;
+  for (const auto& [name, tensor] : own) {
+    known[name] = true;
+    auto it = given.find(name);
+    if (it == given.end()) note(name + ": missing from the given state dict (model " + c10::str(tensor.sizes()) + ")");
+    else if (it->second.sizes() != tensor.sizes())
+      note(name + ": given " + c10::str(it->second.sizes()) + " vs model " + c10::str(tensor.sizes()));
+  }
+  for (const auto& [name, tensor] : given) {
+    if (!known.count(name)) note(name + ": not in the model (given " + c10::str(tensor.sizes()) + ")");
+  }
+  if (total > 0) {
+    std::string msg = "state dict does not match the model (" + std::to_string(total) + " mismatch" +
+                      (total > 1 ? "es" : "") + "):";
+    for (const auto& p : problems) msg += "\n  " + p;
+    if (total > problems.size()) msg += "\n  ... and " + std::to_string(total - problems.size()) + " more";
+    throw UserError(msg, ErrorKind::kCheckpoint);
+  }
+  for (const auto& [name, tensor] : given) {
+    if (tensor.is_floating_point() && !torch::isfinite(tensor).all().item<bool>()) {
+      throw UserError("state dict tensor '" + name + "' holds NaN or infinite values; expected finite weights",
+                      ErrorKind::kNonFinite);
     }
-    for (const auto& [name, tensor] : given) {
-      if (!known.count(name)) note(name + ": not in the model (given " + c10::str(tensor.sizes()) + ")");
-    }
-    if (total > 0) {
-      std::string msg = "state dict does not match the model (" + std::to_string(total) + " mismatch" +
-                        (total > 1 ? "es" : "") + "):";
-      for (const auto& p : problems) msg += "\n  " + p;
-      if (total > problems.size()) msg += "\n  ... and " + std::to_string(total - problems.size()) + " more";
-      throw UserError(msg);
-    }
-    torch::NoGradGuard no_grad;
-    for (auto& [name, tensor] : own) tensor.copy_(given[name]);
-    return info.Env().Undefined();
-  });
+  }
+  torch::NoGradGuard no_grad;
+  for (auto& [name, tensor] : own) tensor.copy_(given[name]);
+  return info.Env().Undefined();
 }
 
 }  // namespace pof

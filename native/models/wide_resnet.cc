@@ -27,12 +27,23 @@ torch::Tensor WideBasicImpl::forward(const torch::Tensor& x) {
   return out + (shortcut_->is_empty() ? x : shortcut_->forward(x));
 }
 
-WideResNetImpl::WideResNetImpl(const WideResNetConfig& config) {
+WideResNetImpl::WideResNetImpl(const WideResNetConfig& config) : input_channels_(config.input_channels) {
   if (config.depth < 10 || (config.depth - 4) % 6 != 0) {
     throw UserError("wideResNet depth must be 6n+4 with n >= 1 (10, 16, 22, 28, ...), got " +
                     std::to_string(config.depth));
   }
-  if (config.widen < 1) throw UserError("wideResNet widen must be >= 1, got " + std::to_string(config.widen));
+  if (config.depth > kMaxDepth) throw UserError("wideResNet depth must be <= " + std::to_string(kMaxDepth) + ", got " + std::to_string(config.depth));
+  if (config.widen < 1 || config.widen > kMaxWiden) {
+    throw UserError("wideResNet widen must be an integer in 1.." + std::to_string(kMaxWiden) + ", got " + std::to_string(config.widen));
+  }
+  if (config.num_classes < 2 || config.num_classes > kMaxClasses) {
+    throw UserError("wideResNet numClasses must be an integer in 2.." + std::to_string(kMaxClasses) + ", got " +
+                    std::to_string(config.num_classes));
+  }
+  if (config.input_channels < 1 || config.input_channels > kMaxChannels) {
+    throw UserError("wideResNet inputChannels must be an integer in 1.." + std::to_string(kMaxChannels) + ", got " +
+                    std::to_string(config.input_channels));
+  }
   const int64_t n = (config.depth - 4) / 6;
   const int64_t stages[4] = {16, 16 * config.widen, 32 * config.widen, 64 * config.widen};
   conv1_ = register_module("conv1", Conv(config.input_channels, stages[0], 3, 1));
@@ -64,6 +75,12 @@ torch::Tensor WideResNetImpl::Features(const torch::Tensor& x) {
   for (auto& group : groups_) out = group->forward(out);
   out = torch::relu(bn_out_->forward(out));
   return out.mean({2, 3});  // global average pooling
+}
+
+std::string WideResNetImpl::InputMismatch(c10::IntArrayRef example_shape) const {
+  if (example_shape.size() == 3 && example_shape[0] == input_channels_ && example_shape[1] > 0 && example_shape[2] > 0) return "";
+  return "a wideResNet with inputChannels " + std::to_string(input_channels_) + " takes images [" +
+         std::to_string(input_channels_) + ", H, W], but each example has shape " + c10::str(example_shape);
 }
 
 }  // namespace pof

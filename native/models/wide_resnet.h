@@ -28,10 +28,14 @@ TORCH_MODULE(WideBasic);
 
 class WideResNetImpl : public ModelImpl {
  public:
+  // Bounds that keep a hand-written config from allocating absurd sizes (WRN-28-10 has widen 10).
+  static constexpr int64_t kMaxDepth = 1000, kMaxWiden = 64, kMaxClasses = 1 << 20, kMaxChannels = 4096;
   explicit WideResNetImpl(const WideResNetConfig& config);
   torch::Tensor Features(const torch::Tensor& x) override;
+  std::string InputMismatch(c10::IntArrayRef example_shape) const override;
 
  private:
+  int64_t input_channels_;
   torch::nn::Conv2d conv1_{nullptr};
   std::vector<torch::nn::Sequential> groups_;
   BatchNorm bn_out_{nullptr};

@@ -1,5 +1,7 @@
 #include "optim/line_search.h"
 #include <cmath>
+#include <string>
+#include "errors.h"
 
 namespace pof {
 
@@ -16,8 +18,27 @@ torch::Tensor LossesAlong(const torch::Tensor& z0, const torch::Tensor& dz, cons
 
 }  // namespace
 
+void LineSearchOptions::Validate() const {
+  if (!std::isfinite(initial_step) || initial_step <= 0) {
+    throw UserError("line search: initialStep must be a finite number > 0, got " + std::to_string(initial_step));
+  }
+  if (!std::isfinite(max_step) || max_step <= initial_step) {
+    throw UserError("line search: maxStep must be a finite number > initialStep (" + std::to_string(initial_step) + "), got " +
+                    std::to_string(max_step));
+  }
+  if (std::log2(max_step / initial_step) > kMaxDoublings) {
+    throw UserError("line search: maxStep / initialStep must be at most 2^" + std::to_string(kMaxDoublings) +
+                    " (the bracket doubles the step up to sMax), got " + std::to_string(max_step / initial_step));
+  }
+  if (partitions < 1 || partitions > kMaxPartitions) {
+    throw UserError("line search: partitions must be an integer in 1.." + std::to_string(kMaxPartitions) + ", got " +
+                    std::to_string(partitions));
+  }
+}
+
 LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,
                             const torch::Tensor& bias, const LineSearchOptions& options) {
+  options.Validate();
   torch::NoGradGuard no_grad;
   // Float32 even under autocast: the bracket compares losses that differ in late digits.
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);

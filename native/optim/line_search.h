@@ -9,6 +9,11 @@ struct LineSearchOptions {
   double initial_step = 1.0;  // s0
   double max_step = 100.0;    // sMax: no loss increase before it means reject
   int64_t partitions = 16;    // P grid points in (0, s]
+
+  // 0 < s0 < sMax (finite), at most kMaxDoublings bracket steps, 1 <= P <= kMaxPartitions.
+  void Validate() const;
+  static constexpr int64_t kMaxDoublings = 64;
+  static constexpr int64_t kMaxPartitions = 1024;  // the grid's losses are [P, B, C]: bounded memory
 };
 
 // All results are tensors on the features' device: no host synchronisation.

@@ -1,8 +1,24 @@
 #include "optim/sgd.h"
+#include <cmath>
+#include <string>
+#include "errors.h"
 
 namespace pof {
 
+void SgdOptions::Validate() const {
+  auto check = [](const char* name, double v, double max) {
+    if (!std::isfinite(v) || v < 0 || v > max) {
+      throw UserError(std::string("optimizer: ") + name + " must be a finite number in [0, " +
+                      (max == 1 ? "1" : "inf") + "], got " + std::to_string(v));
+    }
+  };
+  check("lr", lr, HUGE_VAL);
+  check("momentum", momentum, 1);
+  check("weightDecay", weight_decay, HUGE_VAL);
+}
+
 Sgd::Sgd(std::vector<torch::Tensor> params, SgdOptions opts) : options(opts), params_(std::move(params)) {
+  options.Validate();
   for (const auto& p : params_) buffers_.push_back(torch::zeros_like(p));
 }
 

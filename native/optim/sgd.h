@@ -10,6 +10,9 @@ struct SgdOptions {
   double momentum = 0.9;
   double weight_decay = 5e-4;
   bool nesterov = true;
+
+  // lr and weight decay finite and >= 0, momentum in [0, 1].
+  void Validate() const;
 };
 
 class Sgd {

@@ -1,0 +1,72 @@
+// Whether a split can go through a model, checked before the first step so that a mismatch is one
+// message naming the dataset, the model and what was expected (never LibTorch's "mat1 and mat2 shapes
+// cannot be multiplied" or "Target 17 is out of bounds"). The native side checks the same again.
+import type { ImageSet } from './data/types';
+import { DatasetError, OptionError } from './errors';
+import type { ModelSpec } from './models';
+
+const maxLabels = new WeakMap<ImageSet, number>();
+
+/** The largest label of a split (computed once per ImageSet). */
+function maxLabel(data: ImageSet): number {
+  let max = maxLabels.get(data);
+  if (max === undefined) {
+    max = -1;
+    for (const label of data.labels) if (label > max) max = label;
+    maxLabels.set(data, max);
+  }
+  return max;
+}
+
+function describeModel(spec: ModelSpec): string {
+  return spec.kind === 'mlp'
+    ? `mlp (inputDim ${spec.inputDim}, hidden [${spec.hidden.join(', ')}], ${spec.numClasses} classes)`
+    : `wideResNet-${spec.depth}-${spec.widen} (inputChannels ${spec.inputChannels}, ${spec.numClasses} classes)`;
+}
+
+/** An ImageSet as the readers and fromArrays make it; `role` names it in errors ("training data", ...). */
+export function checkImageSet(where: string, data: unknown, role: string): ImageSet {
+  const d = data as ImageSet;
+  if (typeof data !== 'object' || data === null || !(d.images instanceof Uint8Array || d.images instanceof Float32Array) ||
+    !(d.labels instanceof Uint8Array || d.labels instanceof Int32Array) || !Array.isArray(d.shape)) {
+    throw new OptionError(`${where}: ${role} must be an ImageSet (from datasets.fromArrays or a dataset reader)`);
+  }
+  return d;
+}
+
+/** The split fits the model: at least `minExamples` examples, the example shape the model takes, labels below its classes. */
+export function checkDataFitsModel(where: string, data: ImageSet, spec: ModelSpec, role: string, minExamples = 1): void {
+  const name = `${role} '${data.name ?? 'unnamed'}'`;
+  const n = data.shape[0] ?? 0;
+  if (n < minExamples) {
+    throw new DatasetError(`${where}: ${name} has ${n} examples; expected at least ${minExamples}`);
+  }
+  const example = data.shape.slice(1);
+  const model = describeModel(spec);
+  if (spec.kind === 'mlp') {
+    const values = example.reduce((a, b) => a * b, 1);
+    if (values !== spec.inputDim) {
+      throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}] (${values} values), but the model ` +
+        `${model} takes ${spec.inputDim} values per example`);
+    }
+  } else if (example.length !== 3 || example[0] !== spec.inputChannels) {
+    throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}], but the model ${model} takes ` +
+      `images [${spec.inputChannels}, H, W]`);
+  }
+  const top = maxLabel(data);
+  if (top >= spec.numClasses) {
+    throw new DatasetError(`${where}: ${name} has labels up to ${top}, but the model ${model} has ${spec.numClasses} classes ` +
+      `(labels 0..${spec.numClasses - 1})`);
+  }
+}
+
+/** A batch size no larger than the split (a larger one would silently shrink to the split). */
+export function checkBatchFits(where: string, data: ImageSet, role: string, sizes: Record<string, number>): void {
+  const n = data.shape[0];
+  for (const [option, size] of Object.entries(sizes)) {
+    if (size > n) {
+      throw new OptionError(`${where}: ${option} (${size}) exceeds the ${n} examples of ${role} '${data.name ?? 'unnamed'}'; ` +
+        `expected at most ${n}`);
+    }
+  }
+}

@@ -1,0 +1,14 @@
+// Whether a dataset can go through a model: the same device, at least one example, the example shape
+// the model takes and labels below its class count. Checked before any work, so that LibTorch's own
+// words ("mat1 and mat2 shapes cannot be multiplied", "Target 17 is out of bounds") never reach users.
+#pragma once
+#include <string>
+#include "data/dataset.h"
+#include "models/model_handle.h"
+
+namespace pof {
+
+// `what` names the data in the error ("training data", "evaluation data", ...).
+void CheckDataFits(const DeviceDataset& data, const ModelHandle& model, const std::string& what);
+
+}  // namespace pof
