@@ -1,5 +1,6 @@
 // Tensors as plain data for the checkpoint formats: a dtype code (the safetensors names), a shape
 // and a typed array in row-major order. Half-precision types keep their raw bits in a Uint16Array.
+import { CheckpointError } from '../errors';
 
 /** Element types, named as in the safetensors header. */
 export type Dtype =
@@ -64,7 +65,7 @@ export function tensorFromBytes(dtype: Dtype, shape: number[], bytes: Uint8Array
   const width = Class.BYTES_PER_ELEMENT;
   const n = elementCount(shape);
   if (bytes.byteLength !== n * width) {
-    throw new Error(`${dtype} tensor of shape [${shape.join(', ')}] needs ${n * width} bytes, got ${bytes.byteLength}`);
+    throw new CheckpointError(`${dtype} tensor of shape [${shape.join(', ')}] needs ${n * width} bytes, got ${bytes.byteLength}`);
   }
   const aligned = bytes.byteOffset % width === 0 ? bytes : new Uint8Array(bytes);
   return { dtype, shape, data: new Class(aligned.buffer, aligned.byteOffset, n) } as TensorData;
