@@ -50,13 +50,7 @@ export function encodeSafetensors(tensors: Record<string, TensorData>, metadata:
   assertMetadata(metadata, 'encodeSafetensors', (m) => new OptionError(m));
   const names = Object.keys(tensors);
   if (names.includes(METADATA_KEY)) throw new OptionError(`encodeSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
-  names.forEach((name) => {
-    try {
-      assertTensorData(name, tensors[name]);
-    } catch (error) {
-      throw new OptionError(`encodeSafetensors: ${(error as Error).message}`);
-    }
-  });
+  names.forEach((name) => assertTensorData(name, tensors[name]));
 
   const layout = [...names].sort((a, b) => dtypeSize(tensors[b].dtype) - dtypeSize(tensors[a].dtype));
   const offsets = new Map<string, [number, number]>();

@@ -31,6 +31,8 @@ export interface FuzzSummary {
   maxPeakGrowth: number;
 }
 
+// The worker's stack is as small as the main thread's (workers default to 4 MB), so a recursion
+// or a huge argument list that would overflow in a caller's process overflows here too.
 // Building a target (reading fixtures, making bombs) happens before its first input.
 const STARTUP_MS = 60_000;
 
@@ -44,7 +46,7 @@ export function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
         return;
       }
       const job: WorkerJob = { target: options.target, seed: options.seed, from, to: options.iterations };
-      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 1024 } });
+      const worker = new Worker(path.join(__dirname, 'worker.js'), { workerData: job, resourceLimits: { maxOldGenerationSizeMb: 1024, stackSizeMb: 1 } });
       let next = from;
       let finished = false;
       let timer: NodeJS.Timeout;
@@ -80,7 +82,7 @@ export function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
           return;
         }
         summary.inputs += 1;
-        if (message.rejectedWith !== undefined) summary.cases.push(message);
+        if (message.expected !== undefined) summary.cases.push(message);
         if (message.outcome === 'ok') summary.ok += 1;
         else if (message.outcome === 'rejected') summary.rejected[message.errorClass!] = (summary.rejected[message.errorClass!] ?? 0) + 1;
         else summary.failures.push({ iteration: message.iteration, label: message.label, message: `${message.errorClass}: ${message.message}` });
@@ -106,6 +108,11 @@ export function runFuzz(options: FuzzOptions): Promise<FuzzSummary> {
     };
     start(0);
   });
+}
+
+/** True when a fixed case got its expected verdict. */
+export function caseHolds(c: InputResult): boolean {
+  return c.expected === 'ok' ? c.outcome === 'ok' : c.outcome === 'rejected' && c.errorClass === c.expected;
 }
 
 /** One line per target: inputs, ok, rejected by class, failures, hangs. */

@@ -2,7 +2,7 @@
 //   node dist/test/fuzz/run.js [--parser NAME|all] [--iterations N] [--seed S] [--timeout MS]
 // prints, per parser, the inputs tried, parsed, rejected by error class, failures and hangs, and
 // the first failures with their iteration (rerun with the same seed to replay one). Exits 1 on any.
-import { formatSummary, runFuzz } from './harness';
+import { caseHolds, formatSummary, runFuzz } from './harness';
 import { TARGET_NAMES, TargetName } from './targets';
 
 function argument(name: string, fallback: string): string {
@@ -26,7 +26,7 @@ async function main(): Promise<void> {
     const summary = await runFuzz({ target: name, iterations, seed, inputTimeoutMs: timeout });
     console.log(`${formatSummary(summary)}, ${((Date.now() - started) / 1000).toFixed(1)} s`);
     for (const c of summary.cases) {
-      const right = c.outcome === 'rejected' && c.errorClass === c.rejectedWith;
+      const right = caseHolds(c);
       if (!right) bad += 1;
       console.log(`  ${right ? 'ok  ' : 'BAD '} ${c.label}: ${c.outcome}${c.errorClass ? ` ${c.errorClass}` : ''} in ${c.ms.toFixed(0)} ms, peak RSS +${Math.round(c.peakGrowth / 2 ** 20)} MiB`);
     }

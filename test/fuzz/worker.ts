@@ -25,18 +25,18 @@ export interface InputResult {
   ms: number;
   /** Growth of the process's peak RSS during this input, in bytes. */
   peakGrowth: number;
-  /** For a fixed case: the class it must be refused with. */
-  rejectedWith?: string;
+  /** For a fixed case: 'ok', or the class it must be refused with. */
+  expected?: string;
 }
 
 // More than this growth of the peak RSS for one input is an allocation the input did not pay for.
 const MAX_PEAK_GROWTH = 512 * 2 ** 20;
 
 /** The input of `iteration` and how to parse it. */
-export function inputOf(target: Target, seed: number, iteration: number): { label: string; bytes: Uint8Array; parse: (b: Uint8Array) => Promise<unknown>; rejectedWith?: string } {
+export function inputOf(target: Target, seed: number, iteration: number): { label: string; bytes: Uint8Array; parse: (b: Uint8Array) => Promise<unknown>; expected?: string } {
   if (iteration < target.cases.length) {
     const c = target.cases[iteration];
-    return { label: `case: ${c.label}`, bytes: c.bytes(), parse: c.parse, rejectedWith: c.rejectedWith };
+    return { label: `case: ${c.label}`, bytes: c.bytes(), parse: c.parse, expected: c.expected };
   }
   const rng = Rng.forIteration(seed, iteration);
   const s = rng.pick(target.seeds);
@@ -60,7 +60,7 @@ async function run(job: WorkerJob): Promise<void> {
     }
     result.ms = Number(process.hrtime.bigint() - started) / 1e6;
     result.peakGrowth = (process.resourceUsage().maxRSS - before) * 1024;
-    result.rejectedWith = input.rejectedWith;
+    result.expected = input.expected;
     if (result.peakGrowth > MAX_PEAK_GROWTH) {
       result = { ...result, outcome: 'failure', message: `peak RSS grew by ${Math.round(result.peakGrowth / 2 ** 20)} MiB (${result.outcome}${result.message ? `: ${result.message}` : ''})` };
     }
