@@ -25,6 +25,25 @@ export function gzipBomb(prefix: Uint8Array, zeros: number): Buffer {
   return Buffer.concat([header, deflateRawBomb(prefix, zeros), Buffer.alloc(8)]);
 }
 
+/**
+ * A valid zlib stream (RFC 1950, as in MAT-file compressed elements) of `prefix` followed by
+ * `zeros` zero bytes (rounded up to 16 MiB). Its Adler-32 is computed in closed form: zeros leave
+ * the running sum `a` as it is and add `a` to `b` once per byte.
+ */
+export function zlibBomb(prefix: Uint8Array, zeros: number): Buffer {
+  const n = Math.ceil(zeros / BLOCK) * BLOCK;
+  let a = 1;
+  let b = 0;
+  for (const byte of prefix) {
+    a = (a + byte) % 65521;
+    b = (b + a) % 65521;
+  }
+  b = Number((BigInt(b) + BigInt(n) * BigInt(a)) % 65521n);
+  const trailer = Buffer.alloc(4);
+  trailer.writeUInt32BE(((b << 16) | a) >>> 0);
+  return Buffer.concat([Buffer.from([0x78, 0x9c]), deflateRawBomb(prefix, n), trailer]);
+}
+
 /** How much this process's peak RSS grew while `run` ran, in bytes (0 when an earlier peak was higher). */
 export async function peakRssGrowth(run: () => Promise<unknown>): Promise<{ growth: number; error?: unknown }> {
   const before = process.resourceUsage().maxRSS;
