@@ -50,10 +50,10 @@ export function inflateBounded(input: Uint8Array, limits: InflateLimits): Promis
     let target: Buffer | undefined;
     let filled = 0;
     const allocate = (size: number): Buffer => {
-      if (!Number.isSafeInteger(size) || size < 0) throw limits.error(`${limits.declared} an invalid size (${size})`);
-      if (size > limits.maxBytes) throw limits.error(`${limits.declared} ${size} bytes, more than the limit of ${limits.maxBytes}`);
+      if (!Number.isSafeInteger(size) || size < 0) throw limits.error(`${limits.declared} an invalid size (${size}) for ${stream}`);
+      if (size > limits.maxBytes) throw limits.error(`${limits.declared} ${size} bytes for ${stream}, more than the limit of ${limits.maxBytes}`);
       if (size > input.byteLength * MAX_INFLATE_RATIO + RATIO_SLACK) {
-        throw limits.error(`${limits.declared} ${size} bytes, more than the ${input.byteLength} compressed bytes of the file can hold`);
+        throw limits.error(`${limits.declared} ${size} bytes for ${stream}, more than its ${input.byteLength} compressed bytes can hold`);
       }
       return Buffer.allocUnsafeSlow(size);
     };

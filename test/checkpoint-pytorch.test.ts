@@ -235,6 +235,12 @@ test('a [2^20, 2^20] tensor is a CheckpointError naming it, never a RangeError',
   await t.throwsAsync(loadStateDict(absurd), { instanceOf: CheckpointError, message: /absurd\.pt: tensor \[1073741824, 1073741824, 1073741824\] on storage '0' has more elements than can be addressed/ });
 });
 
+test('a deflated entry declaring more than its compressed bytes can hold is refused before it is inflated', async (t) => {
+  const pickle = stateDictPickle({});
+  const file = tempFile('claims.pt', writeZip({ 'archive/data.pkl': { deflated: require('zlib').deflateRawSync(pickle), size: 50_000_000, crc32: 0 } }));
+  await t.throwsAsync(loadStateDict(file), { instanceOf: CheckpointError, message: /claims\.pt: the directory declares 50000000 bytes for entry 'archive\/data\.pkl', more than its \d+ compressed bytes can hold/ });
+});
+
 test('a storage whose entry size disagrees with its numel is refused before it is inflated', async (t) => {
   const file = tempFile('numel.pt', torchSaveFile({ w: { key: '0', storage: 'FloatStorage', numel: 4, size: [4], stride: [1] } }, { 0: new Uint8Array(12) }));
   await t.throwsAsync(loadStateDict(file), { instanceOf: CheckpointError, message: /numel\.pt: storage '0' has 12 bytes, but 4 F32 elements need 16/ });

@@ -117,7 +117,7 @@ test.serial('a gzip bomb (a header for 20 images, then 2 GiB of zeros) is refuse
 test('a .gz whose header declares more than its compressed bytes can hold is refused before inflating the rest', async (t) => {
   const file = path.join(tempDir('idx-claim'), 'train-images-idx3-ubyte.gz');
   writeFileSync(file, gzipSync(idx([60000, 28, 28], trainImages)));
-  await t.throwsAsync(readIdx(file, 3), { instanceOf: DatasetError, message: /train-images-idx3-ubyte\.gz: the IDX header declares 47040016 bytes, more than the \d+ compressed bytes of the file can hold/ });
+  await t.throwsAsync(readIdx(file, 3), { instanceOf: DatasetError, message: /train-images-idx3-ubyte\.gz: the IDX header declares 47040016 bytes for the gzip stream, more than its \d+ compressed bytes can hold/ });
 });
 
 test('an IDX file that declares 0 images or 0 labels is an error, raw or gzipped', async (t) => {
