@@ -1,5 +1,5 @@
 import test from 'ava';
-import { newDict, unpickle } from '../lib/checkpoint/unpickle';
+import { MAX_PICKLE_OPCODES, newDict, unpickle } from '../lib/checkpoint/unpickle';
 import { CheckpointError } from '../lib/errors';
 import { PickleWriter } from './helpers/pickle-writer';
 
@@ -65,4 +65,13 @@ test('a LONG4 integer of a megabyte decodes exactly (all ones: -1)', (t) => {
   length.writeInt32LE(bytes.length);
   const value = unpickle(Buffer.concat([Buffer.from([0x80, 2, 0x8b]), length, bytes, Buffer.from('.')]), refuseAll);
   t.is(value, -1);
+});
+
+test('a pickle of millions of opcodes (each a new memo entry) is refused before a Map or the heap overflows', (t) => {
+  // 17M MEMOIZE: one more than a Map can hold; compressed inside a .pt this is kilobytes.
+  const memoize = Buffer.concat([Buffer.from([0x80, 2, 0x4e]), Buffer.alloc(17_000_000, 0x94), Buffer.from('.')]);
+  t.throws(() => unpickle(memoize, refuseAll, 'src'), { instanceOf: CheckpointError, message: new RegExp(`src: pickle: more than ${MAX_PICKLE_OPCODES} opcodes`) });
+  // As many as the cap allows still decode.
+  const lists = Buffer.concat([Buffer.from([0x80, 2, 0x5d, 0x28]), Buffer.alloc(MAX_PICKLE_OPCODES - 5, 0x4e), Buffer.from([0x65, 0x2e])]);
+  t.is((unpickle(lists, refuseAll) as unknown[]).length, MAX_PICKLE_OPCODES - 5);
 });

@@ -39,6 +39,11 @@ export function isPickleCallable(value: unknown): value is PickleCallable {
 }
 
 const MARK = Symbol('mark');
+// Each opcode makes at most a few values, so this bounds the memory a pickle can make us spend (a
+// hundred MB or so) where its size alone does not: 64 MB of EMPTY_LIST or MEMOIZE opcodes compress to
+// kilobytes and would exhaust the heap or a Map's capacity. Real state dicts take tens of
+// opcodes per tensor.
+export const MAX_PICKLE_OPCODES = 2 << 20;
 
 /** Decodes one pickle from `bytes`; `source` starts every error message. */
 export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pickle>'): unknown {
@@ -120,8 +125,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pic
     return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   };
 
-  for (;;) {
+  for (let count = 1; ; count += 1) {
     opcodeAt = pos;
+    if (count > MAX_PICKLE_OPCODES) fail(`more than ${MAX_PICKLE_OPCODES} opcodes; refused as too large for a checkpoint`);
     const op = u8();
     switch (op) {
       case 0x80: { // PROTO

@@ -197,6 +197,7 @@ async function ptTarget(): Promise<Target> {
       { label: 'stride-0 [32768, 32768], with expect', bytes: stride0, parse: viaStateDict(true), expected: 'CheckpointError' },
       { label: 'stride-0 [32768, 32768], no expect', bytes: stride0, parse: decode, expected: 'CheckpointError' },
       { label: '[2^20, 2^20]', bytes: huge, parse: viaStateDict(false), expected: 'CheckpointError' },
+      { label: 'a 60 KB deflated pickle of 60M EMPTY_LIST opcodes', bytes: () => writeZip({ 'a/data.pkl': Buffer.concat([Buffer.from([0x80, 2]), Buffer.alloc(60 << 20, 0x5d)]) }, { deflate: true }), parse: decode, expected: 'CheckpointError' },
     ],
   };
 }
@@ -273,6 +274,7 @@ async function unpickleTarget(): Promise<Target> {
       { label: 'APPENDS of 300k items', bytes: appends, parse, expected: 'ok' },
       { label: 'APPENDS of 300k items, then a bad opcode', bytes: () => Buffer.concat([appends().subarray(0, -1), Buffer.from([0xff])]), parse, expected: 'CheckpointError' },
       { label: 'LONG4 of 8 MB', bytes: long4, parse, expected: 'ok' },
+      { label: '17M MEMOIZE (more than a Map holds)', bytes: () => Buffer.concat([Buffer.from([0x80, 2, 0x4e]), Buffer.alloc(17_000_000, 0x94), Buffer.from('.')]), parse, expected: 'CheckpointError' },
     ],
   };
 }
