@@ -11,7 +11,7 @@ import { CheckpointError } from '../lib/errors';
 import { deflateRawBomb, peakRssGrowth } from './helpers/bombs';
 import { assertTensorMatches, expected, fixture } from './helpers/checkpoint-expected';
 import { tempDir } from './helpers/fixtures';
-import { stateDictPickle, torchSaveFile } from './helpers/pickle-writer';
+import { stateDictPickle, TensorLayout, torchSaveFile } from './helpers/pickle-writer';
 import { writeZip } from './helpers/zip-writer';
 
 const shapesOf = (state: Record<string, TensorData>): Record<string, number[]> =>
@@ -223,6 +223,20 @@ test.serial('a 1-element storage viewed as [32768, 32768] with stride 0 is refus
   t.true(unchecked.error instanceof CheckpointError, String(unchecked.error));
   t.regex((unchecked.error as Error).message, /stride0\.pt: tensor 'w' \[32768, 32768\] would expand its 1-element storage '0' to 1073741824 elements/);
   t.true(unchecked.growth < 100 * MiB, `peak RSS grew by ${unchecked.growth} bytes`);
+});
+
+test.serial('a hundred full views of one small-compressed 16 MiB storage are refused once they exceed twice the storages', async (t) => {
+  const views: Record<string, TensorLayout> = {};
+  for (let i = 0; i < 100; i += 1) views[`v${i}`] = { key: '0', storage: 'FloatStorage', numel: 4 << 20, size: [4 << 20], stride: [1] };
+  const file = tempFile('views.pt', writeZip({ 'archive/data.pkl': stateDictPickle(views), 'archive/data/0': new Uint8Array(16 << 20) }, { deflate: true }));
+  t.true(readFileSync(file).length < 100_000);
+  const { growth, error } = await peakRssGrowth(() => loadTorchCheckpoint(file));
+  t.true(error instanceof CheckpointError, String(error));
+  t.regex((error as Error).message, /views\.pt: tensor 'v\d+' \[4194304\]: the archive's tensors would take more than 100663296 bytes once copied out, twice its 16777216 bytes of storages/);
+  t.true(growth < 300 * MiB, `peak RSS grew by ${growth} bytes`);
+  // Two full views of a storage (tied weights) are fine.
+  const tied = tempFile('tied.pt', torchSaveFile({ a: views.v0, b: views.v1 }, { 0: new Uint8Array(16 << 20) }));
+  t.deepEqual(Object.keys(await loadStateDict(tied)), ['a', 'b']);
 });
 
 test('a [2^20, 2^20] tensor is a CheckpointError naming it, never a RangeError', async (t) => {

@@ -32,6 +32,24 @@ const MAX_EXPANSION_BYTES = 64 << 20;
 // One tensor at most: far beyond the models here, and what one typed array can safely hold.
 const MAX_TENSOR_BYTES = 2 ** 31;
 
+/**
+ * What all of an archive's tensors may take once copied out: twice its storages (a storage may be
+ * shared, as tied weights are) plus the expansion allowance. Without it, many views of one
+ * storage, each within bounds, would multiply a small file's storage many times over.
+ */
+class CopyBudget {
+  storageBytes = 0;
+  private copied = 0;
+
+  spend(bytes: number, what: string): void {
+    const limit = 2 * this.storageBytes + MAX_EXPANSION_BYTES;
+    if (this.copied + bytes > limit) {
+      throw new CheckpointError(`${what}: the archive's tensors would take more than ${limit} bytes once copied out, twice its ${this.storageBytes} bytes of storages (plus ${MAX_EXPANSION_BYTES}); refused`);
+    }
+    this.copied += bytes;
+  }
+}
+
 /** A storage in the archive: `numel` elements of `dtype` in entry `entry`, read once, when first needed. */
 class Storage {
   private bytes?: Promise<Uint8Array>;
@@ -53,7 +71,7 @@ export class TorchTensorRef {
   private loaded?: Promise<TensorData>;
 
   constructor(readonly dtype: Dtype, readonly shape: number[], readonly stride: number[], readonly offset: number,
-    private readonly storage: Storage, private readonly fileName: string) {}
+    private readonly storage: Storage, private readonly fileName: string, private readonly budget: CopyBudget) {}
 
   /** The tensor's data (read once; later calls share it); `name` names the tensor in errors. */
   load(name: string): Promise<TensorData> {
@@ -70,6 +88,7 @@ export class TorchTensorRef {
       throw new CheckpointError(`${what} would expand its ${storage.numel}-element storage '${storage.key}' to ${n} elements (stride ${formatShape(stride)}); views that repeat their storage are refused above ${MAX_EXPANSION_BYTES} bytes`);
     }
     if (n * width > MAX_TENSOR_BYTES) throw new CheckpointError(`${what} has ${n} elements (${n * width} bytes), more than the limit of ${MAX_TENSOR_BYTES} bytes`);
+    this.budget.spend(n * width, what);
     const bytes = await storage.read();
     let out: TensorData;
     try {
@@ -163,6 +182,7 @@ export async function readTorchArchive(buffer: Uint8Array, fileName = '<buffer>'
   }
 
   const storages = new Map<string, Storage>();
+  const budget = new CopyBudget();
   const loadStorage = (pid: unknown): Storage => {
     if (!Array.isArray(pid) || pid.length !== 5 || pid[0] !== 'storage') {
       fail(`unsupported persistent id ${describe(pid)}; expected ('storage', type, key, location, numel)`);
@@ -185,6 +205,7 @@ export async function readTorchArchive(buffer: Uint8Array, fileName = '<buffer>'
     if (size !== expected) fail(`storage '${key}' has ${size} bytes, but ${numel} ${type.dtype} elements need ${expected}`);
     const storage = new Storage(type.dtype, numel as number, key as string, entry, zip);
     storages.set(key as string, storage);
+    budget.storageBytes += size;
     return storage;
   };
 
@@ -206,7 +227,7 @@ export async function readTorchArchive(buffer: Uint8Array, fileName = '<buffer>'
         fail(`tensor ${formatShape(shape)} with stride ${formatShape(stride as number[])} at offset ${offset} reaches element ${last} of storage '${storage.key}', which has ${storage.numel}`);
       }
     }
-    return new TorchTensorRef(storage.dtype, shape, [...(stride as number[])], offset as number, storage, fileName);
+    return new TorchTensorRef(storage.dtype, shape, [...(stride as number[])], offset as number, storage, fileName, budget);
   };
 
   const findGlobal = (module: string, name: string): unknown => {
