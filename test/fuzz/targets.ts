@@ -19,7 +19,7 @@ import { deflateRawBomb, gzipBomb, zlibBomb } from '../helpers/bombs';
 import { fixture } from '../helpers/checkpoint-expected';
 import { patternImages, tempDir } from '../helpers/fixtures';
 import { nchwToColumnMajor, writeMat } from '../helpers/matwriter';
-import { PickleWriter, stateDictPickle, torchSaveFile } from '../helpers/pickle-writer';
+import { PickleWriter, stateDictPickle, TensorLayout, torchSaveFile } from '../helpers/pickle-writer';
 import { writeZip } from '../helpers/zip-writer';
 
 type Parse = (bytes: Uint8Array) => Promise<unknown>;
@@ -181,6 +181,11 @@ async function ptTarget(): Promise<Target> {
   const stride0 = () => torchSaveFile({ w: { key: '0', storage: 'FloatStorage', numel: 1, size: [32768, 32768], stride: [0, 0] } }, { 0: new Uint8Array(4) });
   const huge = () => torchSaveFile({ w: { key: '0', storage: 'FloatStorage', numel: 1, size: [2 ** 20, 2 ** 20], stride: [0, 0] } }, { 0: new Uint8Array(4) });
   const pickle = stateDictPickle({});
+  const views = () => {
+    const layouts: Record<string, TensorLayout> = {};
+    for (let i = 0; i < 100; i += 1) layouts[`v${i}`] = { key: '0', storage: 'FloatStorage', numel: 4 << 20, size: [4 << 20], stride: [1] };
+    return writeZip({ 'a/data.pkl': stateDictPickle(layouts), 'a/data/0': new Uint8Array(16 << 20) }, { deflate: true });
+  };
   return {
     seeds: [
       ...fixtures.map((f) => ({ label: f, bytes: readFileSync(fixture(f)), parse: decode })),
@@ -197,6 +202,7 @@ async function ptTarget(): Promise<Target> {
       { label: 'stride-0 [32768, 32768], with expect', bytes: stride0, parse: viaStateDict(true), expected: 'CheckpointError' },
       { label: 'stride-0 [32768, 32768], no expect', bytes: stride0, parse: decode, expected: 'CheckpointError' },
       { label: '[2^20, 2^20]', bytes: huge, parse: viaStateDict(false), expected: 'CheckpointError' },
+      { label: '100 full views of one 16 MiB storage', bytes: views, parse: decode, expected: 'CheckpointError' },
       { label: 'a 60 KB deflated pickle of 60M EMPTY_LIST opcodes', bytes: () => writeZip({ 'a/data.pkl': Buffer.concat([Buffer.from([0x80, 2]), Buffer.alloc(60 << 20, 0x5d)]) }, { deflate: true }), parse: decode, expected: 'CheckpointError' },
     ],
   };
