@@ -7,17 +7,20 @@ import { saveSafetensors } from '../lib/checkpoint/safetensors';
 import { loadStateDict } from '../lib/checkpoint/state-dict';
 import { TensorData, tensorBytes } from '../lib/checkpoint/tensor-data';
 import { ZipArchive } from '../lib/checkpoint/zip';
+import { CheckpointError } from '../lib/errors';
+import { deflateRawBomb, peakRssGrowth } from './helpers/bombs';
 import { assertTensorMatches, expected, fixture } from './helpers/checkpoint-expected';
 import { tempDir } from './helpers/fixtures';
+import { stateDictPickle, TensorLayout, torchSaveFile } from './helpers/pickle-writer';
 import { writeZip } from './helpers/zip-writer';
 
 const shapesOf = (state: Record<string, TensorData>): Record<string, number[]> =>
   Object.fromEntries(Object.entries(state).map(([name, tensor]) => [name, tensor.shape]));
 
 /** The entries of a fixture archive, to rebuild it in other forms. */
-function fixtureEntries(name: string): Record<string, Uint8Array> {
+async function fixtureEntries(name: string): Promise<Record<string, Uint8Array>> {
   const zip = new ZipArchive(readFileSync(fixture(name)), name);
-  return Object.fromEntries(zip.names().map((entry) => [entry, zip.read(entry)]));
+  return Object.fromEntries(await Promise.all(zip.names().map(async (entry) => [entry, await zip.read(entry)])));
 }
 
 test('a plain state_dict imports exactly: names in order, dtypes, shapes and bytes', async (t) => {
@@ -31,8 +34,8 @@ test('a plain state_dict imports exactly: names in order, dtypes, shapes and byt
 test('the same archive with DEFLATED entries, or rebuilt with ZIP64 records, decodes identically', async (t) => {
   const stored = await loadTorchCheckpoint(fixture('wrn_state_dict.pt')) as Record<string, TensorData>;
   const deflated = await loadTorchCheckpoint(fixture('wrn_state_dict_deflated.pt')) as Record<string, TensorData>;
-  const zip64 = decodeTorchCheckpoint(writeZip(fixtureEntries('wrn_state_dict.pt'), { zip64: true }), 'zip64.pt') as Record<string, TensorData>;
-  const both = decodeTorchCheckpoint(writeZip(fixtureEntries('wrn_state_dict.pt'), { zip64: true, deflate: true }), 'zip64-deflated.pt') as Record<string, TensorData>;
+  const zip64 = await decodeTorchCheckpoint(writeZip(await fixtureEntries('wrn_state_dict.pt'), { zip64: true }), 'zip64.pt') as Record<string, TensorData>;
+  const both = await decodeTorchCheckpoint(writeZip(await fixtureEntries('wrn_state_dict.pt'), { zip64: true, deflate: true }), 'zip64-deflated.pt') as Record<string, TensorData>;
   for (const other of [deflated, zip64, both]) {
     t.deepEqual(Object.keys(other), Object.keys(stored));
     for (const name of Object.keys(stored)) t.deepEqual(Buffer.from(tensorBytes(other[name])), Buffer.from(tensorBytes(stored[name])), name);
@@ -146,38 +149,121 @@ test('a bare Linear classifier file gets the classifiers.0. prefix; a checkpoint
 /** A torch.save-shaped archive around a hand-written pickle. */
 const archiveWith = (pickle: string): Buffer => writeZip({ 'archive/data.pkl': Buffer.from(pickle, 'hex'), 'archive/byteorder': Buffer.from('little') });
 
-test('an unknown pickle global is refused by name', (t) => {
+test('an unknown pickle global is refused by name', async (t) => {
   // pickle.dumps(collections.Counter(), protocol=2)
-  t.throws(() => decodeTorchCheckpoint(archiveWith('800263636f6c6c656374696f6e730a436f756e7465720a71007d71018571025271032e'), 'evil.pt'),
-    { message: /evil\.pt: refusing to load the pickled global 'collections\.Counter'/ });
+  await t.throwsAsync(decodeTorchCheckpoint(archiveWith('800263636f6c6c656374696f6e730a436f756e7465720a71007d71018571025271032e'), 'evil.pt'),
+    { instanceOf: CheckpointError, message: /evil\.pt: refusing to load the pickled global 'collections\.Counter'/ });
   // GLOBAL 'os system' is refused before anything could call it.
   const osSystem = Buffer.concat([Buffer.from([0x80, 0x02]), Buffer.from('cos\nsystem\n'), Buffer.from('X\x02\x00\x00\x00ls\x85R.', 'latin1')]);
-  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/data.pkl': osSystem }), 'os.pt'), { message: /os\.pt: refusing to load the pickled global 'os\.system'/ });
+  await t.throwsAsync(decodeTorchCheckpoint(writeZip({ 'a/data.pkl': osSystem }), 'os.pt'), { instanceOf: CheckpointError, message: /os\.pt: refusing to load the pickled global 'os\.system'/ });
 });
 
-test('corrupt, truncated and non-torch files fail with clear errors', (t) => {
+test('corrupt, truncated and non-torch files fail with clear errors', async (t) => {
   const good = readFileSync(fixture('wrn_state_dict.pt'));
-  t.throws(() => decodeTorchCheckpoint(good.subarray(0, good.length - 30), 'cut.pt'), { message: /cut\.pt: not a ZIP archive \(no end-of-central-directory record\)/ });
-  t.throws(() => decodeTorchCheckpoint(good.subarray(0, 3000), 'cut2.pt'), { message: /cut2\.pt: not a ZIP archive/ });
+  await t.throwsAsync(decodeTorchCheckpoint(good.subarray(0, good.length - 30), 'cut.pt'), { instanceOf: CheckpointError, message: /cut\.pt: not a ZIP archive \(no end-of-central-directory record\)/ });
+  await t.throwsAsync(decodeTorchCheckpoint(good.subarray(0, 3000), 'cut2.pt'), { instanceOf: CheckpointError, message: /cut2\.pt: not a ZIP archive/ });
   // Flip a byte inside the first storage: its CRC no longer matches.
-  const entries = fixtureEntries('wrn_state_dict.pt');
+  const entries = await fixtureEntries('wrn_state_dict.pt');
   const storage = Object.keys(entries).find((name) => name.endsWith('/data/0'))!;
   const flipped = Buffer.from(good);
   const at = flipped.indexOf(Buffer.from(entries[storage].subarray(0, 16)));
   flipped[at + 3] ^= 0xff;
-  t.throws(() => decodeTorchCheckpoint(flipped, 'flipped.pt'), { message: /flipped\.pt: entry '.*\/data\/0' fails its CRC-32 check/ });
+  await t.throwsAsync(decodeTorchCheckpoint(flipped, 'flipped.pt'), { instanceOf: CheckpointError, message: /flipped\.pt: entry '.*\/data\/0' fails its CRC-32 check/ });
   // A storage missing from the archive.
   delete entries[storage];
-  t.throws(() => decodeTorchCheckpoint(writeZip(entries), 'missing.pt'), { message: /missing\.pt: storage '0' is missing from the archive/ });
-  t.throws(() => decodeTorchCheckpoint(Buffer.from('80028a0a6cfc9c46f9206aa85019', 'hex'), 'old.pt'), { message: /old\.pt: this is the legacy torch\.save format/ });
-  t.throws(() => decodeTorchCheckpoint(Buffer.from('hello world'), 'text.pt'), { message: /text\.pt: not a torch\.save checkpoint/ });
-  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/other.txt': Buffer.from('x') }), 'nopkl.pt'), { message: /nopkl\.pt: expected one <archive>\/data\.pkl entry, found 0/ });
-  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/data.pkl': Buffer.from('8002', 'hex') }), 'short.pt'), { message: /short\.pt \(a\/data\.pkl\): pickle: truncated/ });
-  t.throws(() => decodeTorchCheckpoint(writeZip({ 'a/data.pkl': Buffer.from('8002', 'hex'), 'a/byteorder': Buffer.from('big') }), 'big.pt'), { message: /big\.pt: storages are stored big-endian/ });
+  await t.throwsAsync(decodeTorchCheckpoint(writeZip(entries), 'missing.pt'), { instanceOf: CheckpointError, message: /missing\.pt: storage '0' is missing from the archive/ });
+  await t.throwsAsync(decodeTorchCheckpoint(Buffer.from('80028a0a6cfc9c46f9206aa85019', 'hex'), 'old.pt'), { instanceOf: CheckpointError, message: /old\.pt: this is the legacy torch\.save format/ });
+  await t.throwsAsync(decodeTorchCheckpoint(Buffer.from('hello world'), 'text.pt'), { instanceOf: CheckpointError, message: /text\.pt: not a torch\.save checkpoint/ });
+  await t.throwsAsync(decodeTorchCheckpoint(writeZip({ 'a/other.txt': Buffer.from('x') }), 'nopkl.pt'), { instanceOf: CheckpointError, message: /nopkl\.pt: expected one <archive>\/data\.pkl entry, found 0/ });
+  await t.throwsAsync(decodeTorchCheckpoint(writeZip({ 'a/data.pkl': Buffer.from('8002', 'hex') }), 'short.pt'), { instanceOf: CheckpointError, message: /short\.pt \(a\/data\.pkl\): pickle: truncated/ });
+  await t.throwsAsync(decodeTorchCheckpoint(writeZip({ 'a/data.pkl': Buffer.from('8002', 'hex'), 'a/byteorder': Buffer.from('big') }), 'big.pt'), { instanceOf: CheckpointError, message: /big\.pt: storages are stored big-endian/ });
 });
 
 test('a loaded file on disk names its path in errors', async (t) => {
   const file = path.join(tempDir('torch-path'), 'broken.pth');
   writeFileSync(file, 'PK\x03\x04 but nothing else');
   await t.throwsAsync(loadStateDict(file), { message: new RegExp(`^${file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: not a ZIP archive`) });
+});
+
+/** `bytes` written to a fresh temporary file called `name`. */
+function tempFile(name: string, bytes: Uint8Array): string {
+  const file = path.join(tempDir('torch-case'), name);
+  writeFileSync(file, bytes);
+  return file;
+}
+
+const MiB = 2 ** 20;
+
+// Serial tests run before the others, so the peak RSS they measure is not an earlier test's.
+test.serial('a zip bomb (a 2 MB .pt whose data.pkl inflates to 2 GiB) is refused in bounded memory', async (t) => {
+  const pickle = stateDictPickle({});
+  const bomb = deflateRawBomb(pickle, 2 ** 31);
+  const honest = tempFile('honest-bomb.pt', writeZip({ 'archive/data.pkl': { deflated: bomb, size: pickle.length + 2 ** 31, crc32: 0 } }));
+  const lying = tempFile('lying-bomb.pt', writeZip({ 'archive/data.pkl': { deflated: bomb, size: 4096, crc32: 0 } }));
+  for (const [file, message] of [
+    [honest, /honest-bomb\.pt: entry 'archive\/data\.pkl' declares 2147483\d+ bytes, more than the limit of 67108864 for a pickle/],
+    [lying, /lying-bomb\.pt: entry 'archive\/data\.pkl' holds more than the 4096 bytes the directory declares/],
+  ] as const) {
+    const { growth, error } = await peakRssGrowth(() => loadStateDict(file));
+    t.true(error instanceof CheckpointError, String(error));
+    t.regex((error as Error).message, message);
+    t.log(`${path.basename(file)}: peak RSS growth ${(growth / MiB).toFixed(0)} MiB`);
+    t.true(growth < 300 * MiB, `peak RSS grew by ${growth} bytes`);
+  }
+});
+
+test.serial('a 1-element storage viewed as [32768, 32768] with stride 0 is refused by the shape check before any allocation', async (t) => {
+  const file = tempFile('stride0.pt', torchSaveFile({ w: { key: '0', storage: 'FloatStorage', numel: 1, size: [32768, 32768], stride: [0, 0] } }, { 0: new Uint8Array(4) }));
+  const { growth, error } = await peakRssGrowth(() => loadStateDict(file, { expect: new Map([['w', [4]]]) }));
+  t.true(error instanceof CheckpointError, String(error));
+  t.regex((error as Error).message, /stride0\.pt: checkpoint does not match the model: 1 mismatch\n  w: checkpoint \[32768, 32768\] vs model \[4\]/);
+  t.true(growth < 100 * MiB, `peak RSS grew by ${growth} bytes`);
+  // Without the model's shapes, the expansion cap refuses it, naming the tensor.
+  const unchecked = await peakRssGrowth(() => loadStateDict(file));
+  t.true(unchecked.error instanceof CheckpointError, String(unchecked.error));
+  t.regex((unchecked.error as Error).message, /stride0\.pt: tensor 'w' \[32768, 32768\] would expand its 1-element storage '0' to 1073741824 elements/);
+  t.true(unchecked.growth < 100 * MiB, `peak RSS grew by ${unchecked.growth} bytes`);
+});
+
+test.serial('a hundred full views of one small-compressed 16 MiB storage are refused once they exceed twice the storages', async (t) => {
+  const views: Record<string, TensorLayout> = {};
+  for (let i = 0; i < 100; i += 1) views[`v${i}`] = { key: '0', storage: 'FloatStorage', numel: 4 << 20, size: [4 << 20], stride: [1] };
+  const file = tempFile('views.pt', writeZip({ 'archive/data.pkl': stateDictPickle(views), 'archive/data/0': new Uint8Array(16 << 20) }, { deflate: true }));
+  t.true(readFileSync(file).length < 100_000);
+  const { growth, error } = await peakRssGrowth(() => loadTorchCheckpoint(file));
+  t.true(error instanceof CheckpointError, String(error));
+  t.regex((error as Error).message, /views\.pt: tensor 'v\d+' \[4194304\]: the archive's tensors would take more than 100663296 bytes once copied out, twice its 16777216 bytes of storages/);
+  t.true(growth < 300 * MiB, `peak RSS grew by ${growth} bytes`);
+  // Two full views of a storage (tied weights) are fine.
+  const tied = tempFile('tied.pt', torchSaveFile({ a: views.v0, b: views.v1 }, { 0: new Uint8Array(16 << 20) }));
+  t.deepEqual(Object.keys(await loadStateDict(tied)), ['a', 'b']);
+});
+
+test('a [2^20, 2^20] tensor is a CheckpointError naming it, never a RangeError', async (t) => {
+  const file = tempFile('huge.pt', torchSaveFile({ big: { key: '0', storage: 'FloatStorage', numel: 1, size: [2 ** 20, 2 ** 20], stride: [0, 0] } }, { 0: new Uint8Array(4) }));
+  for (const load of [() => loadStateDict(file), () => loadTorchCheckpoint(file)]) {
+    await t.throwsAsync(load(), { instanceOf: CheckpointError, message: /huge\.pt: tensor '?big'? \[1048576, 1048576\] .*1099511627776 elements/ });
+  }
+  // Shapes whose element count is not even a safe integer are malformed layouts.
+  const absurd = tempFile('absurd.pt', torchSaveFile({ x: { key: '0', storage: 'FloatStorage', numel: 1, size: [2 ** 30, 2 ** 30, 2 ** 30], stride: [0, 0, 0] } }, { 0: new Uint8Array(4) }));
+  await t.throwsAsync(loadStateDict(absurd), { instanceOf: CheckpointError, message: /absurd\.pt: tensor \[1073741824, 1073741824, 1073741824\] on storage '0' has more elements than can be addressed/ });
+});
+
+test('a deflated entry declaring more than its compressed bytes can hold is refused before it is inflated', async (t) => {
+  const pickle = stateDictPickle({});
+  const file = tempFile('claims.pt', writeZip({ 'archive/data.pkl': { deflated: require('zlib').deflateRawSync(pickle), size: 50_000_000, crc32: 0 } }));
+  await t.throwsAsync(loadStateDict(file), { instanceOf: CheckpointError, message: /claims\.pt: the directory declares 50000000 bytes for entry 'archive\/data\.pkl', more than its \d+ compressed bytes can hold/ });
+});
+
+test('a storage whose entry size disagrees with its numel is refused before it is inflated', async (t) => {
+  const file = tempFile('numel.pt', torchSaveFile({ w: { key: '0', storage: 'FloatStorage', numel: 4, size: [4], stride: [1] } }, { 0: new Uint8Array(12) }));
+  await t.throwsAsync(loadStateDict(file), { instanceOf: CheckpointError, message: /numel\.pt: storage '0' has 12 bytes, but 4 F32 elements need 16/ });
+});
+
+test('the expect option passes a matching checkpoint and lists mismatches of a wrong one', async (t) => {
+  const model = new Map(Object.entries(expected.wrn_state_dict).map(([name, want]) => [name, want.shape]));
+  const state = await loadStateDict(fixture('wrn_state_dict.pt'), { expect: model });
+  t.deepEqual(Object.keys(state), [...model.keys()]);
+  model.set('conv1.weight', [8, 3, 3, 3]);
+  await t.throwsAsync(loadStateDict(fixture('wrn_state_dict.pt'), { expect: model }), { instanceOf: CheckpointError, message: /wrn_state_dict\.pt: checkpoint does not match the model: 1 mismatch\n  conv1\.weight: checkpoint \[4, 3, 3, 3\] vs model \[8, 3, 3, 3\]/ });
 });

@@ -4,6 +4,7 @@ import { createHash } from 'crypto';
 import * as path from 'path';
 import { decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from '../lib/checkpoint/safetensors';
 import { TensorData, tensorBytes, toFloat32 } from '../lib/checkpoint/tensor-data';
+import { CheckpointError } from '../lib/errors';
 import { assertTensorMatches, expected, fixture } from './helpers/checkpoint-expected';
 import { tempDir } from './helpers/fixtures';
 
@@ -137,8 +138,21 @@ test('corrupt or truncated files fail with errors that name the file and the pro
     ['meta.safetensors', rawFile({ __metadata__: { epoch: 3 } }), /meta\.safetensors: .*__metadata__ value of 'epoch' must be a string/],
   ];
   for (const [name, bytes, pattern] of cases) {
-    t.throws(() => decodeSafetensors(bytes, name), { message: pattern }, name);
+    t.throws(() => decodeSafetensors(bytes, name), { instanceOf: CheckpointError, message: pattern }, name);
   }
+});
+
+test('a duplicate tensor name in the header is an error naming it (JSON.parse would keep the last)', (t) => {
+  const data = new Uint8Array(8);
+  const twice = '{"a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}, "b": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}, "\\u0061": {"dtype": "F32", "shape": [1], "data_offsets": [4, 8]}}';
+  t.throws(() => decodeSafetensors(rawFile(null, data, twice), 'dup.safetensors'), { instanceOf: CheckpointError, message: /dup\.safetensors: not a valid safetensors file: duplicate tensor name 'a' in the header/ });
+  const field = '{"a": {"dtype": "F32", "shape": [2], "shape": [1], "data_offsets": [0, 4]}}';
+  t.throws(() => decodeSafetensors(rawFile(null, data.subarray(0, 4), field), 'field.safetensors'), { instanceOf: CheckpointError, message: /field\.safetensors: .*tensor 'a': duplicate field 'shape' in the header/ });
+  const meta = '{"__metadata__": {"k": "1", "k": "2"}}';
+  t.throws(() => decodeSafetensors(rawFile(null, undefined, meta), 'meta.safetensors'), { instanceOf: CheckpointError, message: /meta\.safetensors: .*duplicate __metadata__ key 'k' in the header/ });
+  // The same names at different depths are not duplicates.
+  const fine = '{"__metadata__": {"a": "x"}, "a": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}';
+  t.notThrows(() => decodeSafetensors(rawFile(null, data.subarray(0, 4), fine)));
 });
 
 test('a "__proto__" tensor name stays data and cannot change the prototype', (t) => {

@@ -1,5 +1,7 @@
 import test from 'ava';
-import { newDict, unpickle } from '../lib/checkpoint/unpickle';
+import { MAX_PICKLE_OPCODES, newDict, unpickle } from '../lib/checkpoint/unpickle';
+import { CheckpointError } from '../lib/errors';
+import { PickleWriter } from './helpers/pickle-writer';
 
 const refuseAll = { findGlobal: (module: string, name: string): never => { throw new Error(`refused ${module}.${name}`); } };
 
@@ -40,5 +42,36 @@ test('malformed pickles fail with the source, the problem and the byte offset', 
     ['80024b0129522e', /src: pickle: cannot call number 1/],
     ['8009', /src: pickle: unsupported pickle protocol 9/],
   ];
-  for (const [hex, pattern] of cases) t.throws(() => unpickle(Buffer.from(hex, 'hex'), refuseAll, 'src'), { message: pattern }, hex);
+  for (const [hex, pattern] of cases) t.throws(() => unpickle(Buffer.from(hex, 'hex'), refuseAll, 'src'), { instanceOf: CheckpointError, message: pattern }, hex);
+});
+
+test('a list of 300k items built by one APPENDS decodes (no stack overflow)', (t) => {
+  const p = new PickleWriter().emptyList().mark();
+  for (let i = 0; i < 300_000; i += 1) p.int(i % 256);
+  const list = unpickle(p.appends().stop(), refuseAll) as number[];
+  t.is(list.length, 300_000);
+  t.is(list[299_999], 299_999 % 256);
+  // The same items as one SETITEMS on a dict.
+  const d = new PickleWriter().emptyDict().mark();
+  for (let i = 0; i < 300_000; i += 1) d.int(i).int(i % 7);
+  const dict = unpickle(d.setItems().stop(), refuseAll) as Record<string, number>;
+  t.is(Object.keys(dict).length, 300_000);
+  t.is(dict['299999'], 299_999 % 7);
+});
+
+test('a LONG4 integer of a megabyte decodes exactly (all ones: -1)', (t) => {
+  const bytes = Buffer.alloc(1 << 20, 0xff);
+  const length = Buffer.alloc(4);
+  length.writeInt32LE(bytes.length);
+  const value = unpickle(Buffer.concat([Buffer.from([0x80, 2, 0x8b]), length, bytes, Buffer.from('.')]), refuseAll);
+  t.is(value, -1);
+});
+
+test('a pickle of millions of opcodes (each a new memo entry) is refused before a Map or the heap overflows', (t) => {
+  // 17M MEMOIZE: one more than a Map can hold; compressed inside a .pt this is kilobytes.
+  const memoize = Buffer.concat([Buffer.from([0x80, 2, 0x4e]), Buffer.alloc(17_000_000, 0x94), Buffer.from('.')]);
+  t.throws(() => unpickle(memoize, refuseAll, 'src'), { instanceOf: CheckpointError, message: new RegExp(`src: pickle: more than ${MAX_PICKLE_OPCODES} opcodes`) });
+  // As many as the cap allows still decode.
+  const lists = Buffer.concat([Buffer.from([0x80, 2, 0x5d, 0x28]), Buffer.alloc(MAX_PICKLE_OPCODES - 5, 0x4e), Buffer.from([0x65, 0x2e])]);
+  t.is((unpickle(lists, refuseAll) as unknown[]).length, MAX_PICKLE_OPCODES - 5);
 });

@@ -2,6 +2,7 @@ import test from 'ava';
 import { mkdirSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { cifar10, cifar100 } from '../lib/data/cifar';
+import { DatasetError } from '../lib/errors';
 import { patternImages, tempDir } from './helpers/fixtures';
 
 const PIXELS = 3 * 32 * 32;
@@ -60,7 +61,7 @@ test('cifar10: a truncated batch or a label out of range is an error naming the 
   writeFileSync(batch, records(batchImages[2], [[0], [10], [7]]));
   await t.throwsAsync(cifar10(dir), { message: /data_batch_3\.bin: record 1 has label 10 in label byte 0, out of range 0\.\.9/ });
   writeFileSync(batch, Buffer.alloc(0));
-  await t.throwsAsync(cifar10(dir), { message: /data_batch_3\.bin: 0 bytes is not a whole number/ });
+  await t.throwsAsync(cifar10(dir), { instanceOf: DatasetError, message: /data_batch_3\.bin: holds 0 images; expected at least one/ });
 });
 
 const coarse = [19, 0, 7];
@@ -94,4 +95,8 @@ test('cifar100: bad options, a coarse label out of range, a missing file are err
   await t.throwsAsync(cifar100(dir), { message: /cifar100: expected the files train\.bin, test\.bin in .*cifar-100-binary or .*www\.cs\.toronto\.edu/ });
   writeFileSync(path.join(dir, 'test.bin'), records(testImages, [[1, 2], [3, 4]]));
   await t.throwsAsync(cifar100(dir), { message: /train\.bin: record 1 has label 20 in label byte 0, out of range 0\.\.19/ });
+  // An empty test split (a training set alone would pass the record checks).
+  writeFileSync(path.join(dir, 'train.bin'), records(trainImages100, coarse.map((c, i) => [c, fine[i]])));
+  writeFileSync(path.join(dir, 'test.bin'), Buffer.alloc(0));
+  await t.throwsAsync(cifar100(dir), { instanceOf: DatasetError, message: /test\.bin: holds 0 images; expected at least one/ });
 });

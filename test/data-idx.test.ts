@@ -2,7 +2,10 @@ import test from 'ava';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
+import { DatasetError } from '../lib/errors';
+import { readIdx } from '../lib/data/idx';
 import { fashionMnist, mnist } from '../lib/data/mnist';
+import { gzipBomb, peakRssGrowth } from './helpers/bombs';
 import { patternImages, tempDir } from './helpers/fixtures';
 import { fashionMnistDir, withFashionMnist } from './helpers/shared-data';
 
@@ -83,7 +86,7 @@ async function corrupt(t: import('ava').ExecutionContext, fileName: string, byte
   const dir = tempDir('idx-bad');
   writeIdxSet(dir, (n) => `${n}.gz` === fileName);
   writeFileSync(path.join(dir, fileName), bytes);
-  await t.throwsAsync(mnist(dir), { message });
+  await t.throwsAsync(mnist(dir), { message, instanceOf: DatasetError });
 }
 
 test('corrupt IDX files are errors naming the file and the problem', async (t) => {
@@ -98,6 +101,37 @@ test('corrupt IDX files are errors naming the file and the problem', async (t) =
   await corrupt(t, 't10k-labels-idx1-ubyte', idx([3], Uint8Array.from([1, 10, 2])), /t10k-labels-idx1-ubyte: label 10 at index 1 is out of range: expected 0\.\.9/);
   const gz = gzipSync(images);
   await corrupt(t, 'train-images-idx3-ubyte.gz', gz.subarray(0, gz.length - 20), /train-images-idx3-ubyte\.gz: the gzip stream is corrupt or truncated/);
+});
+
+// Serial tests run before the others, so the peak RSS they measure is not an earlier test's.
+test.serial('a gzip bomb (a header for 20 images, then 2 GiB of zeros) is refused once it passes the declared size, in bounded memory', async (t) => {
+  const file = path.join(tempDir('idx-bomb'), 'train-images-idx3-ubyte.gz');
+  writeFileSync(file, gzipBomb(idx([20, 28, 28], new Uint8Array(0)), 2 ** 31));
+  const { growth, error } = await peakRssGrowth(() => readIdx(file, 3));
+  t.true(error instanceof DatasetError, String(error));
+  t.regex((error as Error).message, /train-images-idx3-ubyte\.gz: the gzip stream holds more than the 15696 bytes the IDX header declares/);
+  t.log(`peak RSS growth ${(growth / 2 ** 20).toFixed(0)} MiB`);
+  t.true(growth < 300 * 2 ** 20, `peak RSS grew by ${growth} bytes`);
+});
+
+test('a .gz whose header declares more than its compressed bytes can hold is refused before inflating the rest', async (t) => {
+  const file = path.join(tempDir('idx-claim'), 'train-images-idx3-ubyte.gz');
+  writeFileSync(file, gzipSync(idx([60000, 28, 28], trainImages)));
+  await t.throwsAsync(readIdx(file, 3), { instanceOf: DatasetError, message: /train-images-idx3-ubyte\.gz: the IDX header declares 47040016 bytes for the gzip stream, more than its \d+ compressed bytes can hold/ });
+});
+
+test('an IDX file that declares 0 images or 0 labels is an error, raw or gzipped', async (t) => {
+  const images = idx([0, 28, 28], new Uint8Array(0));
+  await corrupt(t, 'train-images-idx3-ubyte', images, /train-images-idx3-ubyte: declares 0 images; expected at least one/);
+  await corrupt(t, 'train-images-idx3-ubyte.gz', gzipSync(images), /train-images-idx3-ubyte\.gz: declares 0 images; expected at least one/);
+  await corrupt(t, 't10k-labels-idx1-ubyte', idx([0], new Uint8Array(0)), /t10k-labels-idx1-ubyte: declares 0 labels; expected at least one/);
+});
+
+test('a .gz holding more or fewer bytes than its IDX header declares is an error naming the file', async (t) => {
+  const images = idx([5, 28, 28], trainImages);
+  await corrupt(t, 'train-images-idx3-ubyte.gz', gzipSync(Buffer.concat([images, Buffer.alloc(1)])), /train-images-idx3-ubyte\.gz: the gzip stream holds more than the 3936 bytes the IDX header declares/);
+  await corrupt(t, 'train-images-idx3-ubyte.gz', gzipSync(images.subarray(0, 3000)), /train-images-idx3-ubyte\.gz: the gzip stream ends after 3000 bytes, but the IDX header declares 3936 \(truncated\)/);
+  await corrupt(t, 'train-images-idx3-ubyte.gz', gzipSync(images.subarray(0, 6)), /train-images-idx3-ubyte\.gz: truncated IDX header \(6 bytes\)/);
 });
 
 withFashionMnist('the real Fashion-MNIST: 60000/10000 images, 6000/1000 per class', async (t) => {

@@ -3,6 +3,8 @@ import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { readMatFile } from '../lib/data/matfile';
+import { DatasetError } from '../lib/errors';
+import { zlibBomb } from './helpers/bombs';
 import { tempDir } from './helpers/fixtures';
 import { writeMat } from './helpers/matwriter';
 
@@ -82,6 +84,22 @@ test('a broken zlib stream is an error naming the file', async (t) => {
   for (let i = 128 + 8 + 2; i < 128 + 8 + 12; i += 1) corrupt[i] ^= 0x5a; // inside the first deflate stream
   const file = fixture(corrupt);
   await t.throwsAsync(readMatFile(file), { message: new RegExp(`${path.basename(file)}: element at byte 128: corrupt zlib stream \\(`) });
+});
+
+test('a valid zlib stream that goes on inflating far past its matrix is refused (not inflated to its end)', async (t) => {
+  const matrix = writeMat([{ name: 'X', className: 'uint8', dims: [2, 3, 4], data: pixels }]).subarray(128);
+  const bomb = zlibBomb(matrix, 64 << 20);
+  t.is(require('zlib').inflateSync(bomb).length, matrix.length + (64 << 20)); // the stream itself is valid
+  const tag = Buffer.alloc(8);
+  tag.writeUInt32LE(15, 0);
+  tag.writeUInt32LE(bomb.length, 4);
+  const file = fixture(Buffer.concat([writeMat([]), tag, bomb]));
+  await t.throwsAsync(readMatFile(file), { instanceOf: DatasetError, message: /element at byte 128: the compressed element holds more than the \d+ bytes of the matrix it declares/ });
+  // A little padding after the matrix, as some writers add, is still fine.
+  const padded = require('zlib').deflateSync(Buffer.concat([matrix, Buffer.alloc(8)])) as Buffer;
+  tag.writeUInt32LE(padded.length, 4);
+  const variables = await readMatFile(fixture(Buffer.concat([writeMat([]), tag, padded])));
+  t.deepEqual(Array.from(variables.get('X')!.real), Array.from(pixels));
 });
 
 test('a zlib stream that ends before its matrix is an error', async (t) => {

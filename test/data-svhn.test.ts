@@ -2,6 +2,7 @@ import test from 'ava';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { svhn } from '../lib/data/svhn';
+import { DatasetError } from '../lib/errors';
 import { patternImages, tempDir } from './helpers/fixtures';
 import { MatVariable, nchwToColumnMajor, writeMat } from './helpers/matwriter';
 
@@ -69,7 +70,7 @@ async function corrupt(t: import('ava').ExecutionContext, file: Buffer, message:
   const bad = tempDir('svhn-bad');
   writeFileSync(path.join(bad, 'train_32x32.mat'), file);
   writeFileSync(path.join(bad, 'test_32x32.mat'), svhnFile(testSplit));
-  await t.throwsAsync(svhn(bad), { message });
+  await t.throwsAsync(svhn(bad), { message, instanceOf: DatasetError });
 }
 
 test('svhn: a label out of 1..10 is an error naming the file', async (t) => {
@@ -83,6 +84,7 @@ test('svhn: mismatched counts, a wrong class or shape, a missing variable are er
   await corrupt(t, svhnFile(train, { X: { className: 'double', data: doubles } }), /train_32x32\.mat: X is of class double, expected uint8/);
   await corrupt(t, svhnFile(train, { X: { dims: [32, 32, 9, 1] } }), /train_32x32\.mat: X is 32×32×9×1, expected 32×32×3×N/);
   await corrupt(t, svhnFile(train, { y: { name: 'labels' } }), /train_32x32\.mat: no variable 'y'/);
+  await corrupt(t, svhnFile(split(0, 1, [])), /train_32x32\.mat: X declares 0 images; expected at least one/);
   const bytes = svhnFile(train);
   await corrupt(t, bytes.subarray(0, bytes.length - 100), /train_32x32\.mat: element at byte \d+: truncated/);
 });

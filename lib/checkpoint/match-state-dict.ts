@@ -1,5 +1,6 @@
 // Comparing a checkpoint's tensors with what a model expects, so a wrong checkpoint fails with a
 // list of what differs instead of a shape error deep inside the native code.
+import { CheckpointError } from '../errors';
 
 export interface StateDictMismatchOptions {
   /** How many mismatches the error lists; default 5. */
@@ -36,7 +37,7 @@ export function matchStateDict(expected: Record<string, readonly number[]>, actu
   if (mismatches.length === 0) return;
   const listed = mismatches.slice(0, options.maxListed ?? 5);
   const more = mismatches.length - listed.length;
-  throw new Error([
+  throw new CheckpointError([
     `${options.source ? `${options.source}: ` : ''}checkpoint does not match the model: ${mismatches.length} mismatch${mismatches.length === 1 ? '' : 'es'}`,
     ...listed.map((m) => `  ${m}`),
     ...(more > 0 ? [`  ... and ${more} more`] : []),

@@ -2,10 +2,12 @@
 // header length N, N bytes of JSON header, then the tensors' bytes. Each header entry names its
 // dtype, shape and data_offsets [begin, end) relative to the start of the byte buffer; the
 // buffer is covered exactly, with no holes, overlaps or trailing bytes.
-import { promises as fs } from 'fs';
 import * as os from 'os';
+import { CheckpointError, OptionError } from '../errors';
 import { writeFileAtomic } from './atomic';
+import { findDuplicateKey } from './json-duplicate-key';
 import { setOwn } from './own-property';
+import { readCheckpointBytes } from './checkpoint-bytes';
 import { assertTensorData, dtypeSize, elementCount, isDtype, isShape, tensorBytes, tensorFromBytes, TensorData, DTYPES } from './tensor-data';
 
 /** The header's `__metadata__`: string keys and string values only (encode objects as JSON strings). */
@@ -22,16 +24,17 @@ const MAX_HEADER_BYTES = 100_000_000;
 
 function assertLittleEndianHost(): void {
   // Typed arrays use the host's byte order; the format is little-endian.
-  if (os.endianness() !== 'LE') throw new Error('safetensors: big-endian hosts are not supported');
+  if (os.endianness() !== 'LE') throw new CheckpointError('safetensors: big-endian hosts are not supported');
 }
 
-function assertMetadata(metadata: unknown, where: string): asserts metadata is SafetensorsMetadata {
+/** Checks metadata; `error` makes the error (OptionError for what a caller passes, CheckpointError for a file). */
+function assertMetadata(metadata: unknown, where: string, error: (message: string) => Error): asserts metadata is SafetensorsMetadata {
   if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
-    throw new Error(`${where}: __metadata__ must be an object of strings`);
+    throw error(`${where}: __metadata__ must be an object of strings`);
   }
   for (const [key, value] of Object.entries(metadata)) {
     if (typeof value !== 'string') {
-      throw new Error(`${where}: __metadata__ value of '${key}' must be a string (JSON-encode objects), got ${value === null ? 'null' : typeof value}`);
+      throw error(`${where}: __metadata__ value of '${key}' must be a string (JSON-encode objects), got ${value === null ? 'null' : typeof value}`);
     }
   }
 }
@@ -44,9 +47,9 @@ function assertMetadata(metadata: unknown, where: string): asserts metadata is S
  */
 export function encodeSafetensors(tensors: Record<string, TensorData>, metadata: SafetensorsMetadata = {}): Buffer[] {
   assertLittleEndianHost();
-  assertMetadata(metadata, 'encodeSafetensors');
+  assertMetadata(metadata, 'encodeSafetensors', (m) => new OptionError(m));
   const names = Object.keys(tensors);
-  if (names.includes(METADATA_KEY)) throw new Error(`encodeSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
+  if (names.includes(METADATA_KEY)) throw new OptionError(`encodeSafetensors: '${METADATA_KEY}' is reserved and cannot name a tensor`);
   names.forEach((name) => assertTensorData(name, tensors[name]));
 
   const layout = [...names].sort((a, b) => dtypeSize(tensors[b].dtype) - dtypeSize(tensors[a].dtype));
@@ -81,7 +84,7 @@ export function encodeSafetensors(tensors: Record<string, TensorData>, metadata:
  */
 export function decodeSafetensors(buffer: Uint8Array, fileName = '<buffer>'): SafetensorsContents {
   assertLittleEndianHost();
-  const fail = (what: string): never => { throw new Error(`${fileName}: not a valid safetensors file: ${what}`); };
+  const fail = (what: string): never => { throw new CheckpointError(`${fileName}: not a valid safetensors file: ${what}`); };
   if (buffer.byteLength < 8) fail(`truncated: ${buffer.byteLength} bytes, shorter than the 8-byte header length`);
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
   const declared = view.getBigUint64(0, true);
@@ -92,12 +95,20 @@ export function decodeSafetensors(buffer: Uint8Array, fileName = '<buffer>'): Sa
   }
 
   let header: unknown;
+  const text = Buffer.from(buffer.buffer, buffer.byteOffset + 8, headerLength).toString('utf8');
   try {
-    header = JSON.parse(Buffer.from(buffer.buffer, buffer.byteOffset + 8, headerLength).toString('utf8'));
+    header = JSON.parse(text);
   } catch (error) {
     fail(`header is not valid JSON (${(error as Error).message})`);
   }
   if (typeof header !== 'object' || header === null || Array.isArray(header)) fail('header must be a JSON object');
+  const duplicate = findDuplicateKey(text);
+  if (duplicate) {
+    const [outer, ...rest] = duplicate.path;
+    fail(outer === undefined ? `duplicate tensor name '${duplicate.key}' in the header`
+      : outer === METADATA_KEY && rest.length === 0 ? `duplicate ${METADATA_KEY} key '${duplicate.key}' in the header`
+        : `tensor '${outer}': duplicate field '${[...rest, duplicate.key].join('.')}' in the header`);
+  }
 
   const data = buffer.subarray(8 + headerLength);
   const metadata: SafetensorsMetadata = {};
@@ -105,7 +116,7 @@ export function decodeSafetensors(buffer: Uint8Array, fileName = '<buffer>'): Sa
   const tensors: Record<string, TensorData> = {};
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === METADATA_KEY) {
-      assertMetadata(entry, `${fileName}: not a valid safetensors file`);
+      assertMetadata(entry, `${fileName}: not a valid safetensors file`, (m) => new CheckpointError(m));
       for (const [key, value] of Object.entries(entry)) setOwn(metadata, key, value);
       continue;
     }
@@ -150,5 +161,5 @@ export async function saveSafetensors(path: string, tensors: Record<string, Tens
 
 /** Reads and validates a safetensors file. */
 export async function loadSafetensors(path: string): Promise<SafetensorsContents> {
-  return decodeSafetensors(await fs.readFile(path), path);
+  return decodeSafetensors(await readCheckpointBytes(path), path);
 }

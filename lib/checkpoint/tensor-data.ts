@@ -1,5 +1,6 @@
 // Tensors as plain data for the checkpoint formats: a dtype code (the safetensors names), a shape
 // and a typed array in row-major order. Half-precision types keep their raw bits in a Uint16Array.
+import { CheckpointError, OptionError } from '../errors';
 
 /** Element types, named as in the safetensors header. */
 export type Dtype =
@@ -64,7 +65,7 @@ export function tensorFromBytes(dtype: Dtype, shape: number[], bytes: Uint8Array
   const width = Class.BYTES_PER_ELEMENT;
   const n = elementCount(shape);
   if (bytes.byteLength !== n * width) {
-    throw new Error(`${dtype} tensor of shape [${shape.join(', ')}] needs ${n * width} bytes, got ${bytes.byteLength}`);
+    throw new CheckpointError(`${dtype} tensor of shape [${shape.join(', ')}] needs ${n * width} bytes, got ${bytes.byteLength}`);
   }
   const aligned = bytes.byteOffset % width === 0 ? bytes : new Uint8Array(bytes);
   return { dtype, shape, data: new Class(aligned.buffer, aligned.byteOffset, n) } as TensorData;
@@ -83,16 +84,16 @@ export function isTensorData(value: unknown): value is TensorData {
     && (data as TensorArray).length === elementCount(shape);
 }
 
-/** Checks that a tensor's typed array matches its dtype and shape; the error names the tensor. */
+/** Checks that a tensor's typed array matches its dtype and shape; the OptionError names the tensor. */
 export function assertTensorData(name: string, value: unknown): asserts value is TensorData {
   if (isTensorData(value)) return;
   const t = value as { dtype?: unknown; shape?: unknown; data?: unknown } | null;
-  if (typeof t !== 'object' || t === null) throw new Error(`tensor '${name}': expected { dtype, shape, data }, got ${t === null ? 'null' : typeof t}`);
-  if (!isDtype(t.dtype)) throw new Error(`tensor '${name}': unknown dtype ${JSON.stringify(t.dtype)}; expected one of ${DTYPES.join(', ')}`);
-  if (!isShape(t.shape)) throw new Error(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
+  if (typeof t !== 'object' || t === null) throw new OptionError(`tensor '${name}': expected { dtype, shape, data }, got ${t === null ? 'null' : typeof t}`);
+  if (!isDtype(t.dtype)) throw new OptionError(`tensor '${name}': unknown dtype ${JSON.stringify(t.dtype)}; expected one of ${DTYPES.join(', ')}`);
+  if (!isShape(t.shape)) throw new OptionError(`tensor '${name}': shape must be an array of non-negative integers, got ${JSON.stringify(t.shape)}`);
   const Class = ARRAY_CLASS[t.dtype];
-  if (!(t.data instanceof Class)) throw new Error(`tensor '${name}': ${t.dtype} data must be a ${Class.name}`);
-  throw new Error(`tensor '${name}': shape [${t.shape.join(', ')}] has ${elementCount(t.shape)} elements but data has ${(t.data as TensorArray).length}`);
+  if (!(t.data instanceof Class)) throw new OptionError(`tensor '${name}': ${t.dtype} data must be a ${Class.name}`);
+  throw new OptionError(`tensor '${name}': shape [${t.shape.join(', ')}] has ${elementCount(t.shape)} elements but data has ${(t.data as TensorArray).length}`);
 }
 
 const f32 = new Float32Array(1);

@@ -5,6 +5,7 @@
 // Python values become: None → null, bool → boolean, int → number (bigint beyond 2^53),
 // float → number, str → string, bytes → Uint8Array, tuple/list/set → array, dict → object
 // (keys as strings: ints in decimal, True/False/None by name).
+import { CheckpointError } from '../errors';
 import { setOwn } from './own-property';
 
 /** What a resolved global does when the pickle calls it (REDUCE / NEWOBJ). */
@@ -38,6 +39,11 @@ export function isPickleCallable(value: unknown): value is PickleCallable {
 }
 
 const MARK = Symbol('mark');
+// Each opcode makes at most a few values, so this bounds the memory a pickle can make us spend (a
+// hundred MB or so) where its size alone does not: 64 MB of EMPTY_LIST or MEMOIZE opcodes compress to
+// kilobytes and would exhaust the heap or a Map's capacity. Real state dicts take tens of
+// opcodes per tensor.
+export const MAX_PICKLE_OPCODES = 2 << 20;
 
 /** Decodes one pickle from `bytes`; `source` starts every error message. */
 export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pickle>'): unknown {
@@ -48,7 +54,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pic
   let pos = 0;
   let opcodeAt = 0;
 
-  const fail = (what: string): never => { throw new Error(`${source}: pickle: ${what} (opcode at byte ${opcodeAt})`); };
+  const fail = (what: string): never => { throw new CheckpointError(`${source}: pickle: ${what} (opcode at byte ${opcodeAt})`); };
   const need = (n: number): number => {
     if (pos + n > bytes.byteLength) fail(`truncated: needs ${n} more bytes at byte ${pos}, the pickle has ${bytes.byteLength}`);
     const at = pos;
@@ -103,7 +109,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pic
   };
   const appendItems = (target: unknown, items: unknown[]): void => {
     if (!Array.isArray(target)) fail('APPEND(S) on something that is not a list');
-    (target as unknown[]).push(...items);
+    // One push per item: push(...items) passes them as arguments, which overflows the stack for long lists.
+    for (const item of items) (target as unknown[]).push(item);
   };
   const call = (callable: unknown, args: unknown): unknown => {
     if (!isPickleCallable(callable)) fail(`cannot call ${describe(callable)}`);
@@ -111,14 +118,16 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, source = '<pic
     return (callable as PickleCallable).call(args as unknown[]);
   };
   const littleEndianInt = (raw: Uint8Array): number | bigint => {
-    let value = 0n;
-    for (let i = raw.length - 1; i >= 0; i -= 1) value = (value << 8n) | BigInt(raw[i]);
-    if (raw.length > 0 && raw[raw.length - 1] & 0x80) value -= 1n << BigInt(8 * raw.length);
+    if (raw.length === 0) return 0;
+    // Through hex: shifting a BigInt byte by byte is quadratic in the length.
+    let value = BigInt(`0x${Buffer.from(raw).reverse().toString('hex')}`);
+    if (raw[raw.length - 1] & 0x80) value -= 1n << BigInt(8 * raw.length);
     return value >= BigInt(Number.MIN_SAFE_INTEGER) && value <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(value) : value;
   };
 
-  for (;;) {
+  for (let count = 1; ; count += 1) {
     opcodeAt = pos;
+    if (count > MAX_PICKLE_OPCODES) fail(`more than ${MAX_PICKLE_OPCODES} opcodes; refused as too large for a checkpoint`);
     const op = u8();
     switch (op) {
       case 0x80: { // PROTO

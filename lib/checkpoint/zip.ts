@@ -1,6 +1,10 @@
 // A read-only ZIP archive over an in-memory file: the central directory (with ZIP64 sizes and
 // offsets), STORED and DEFLATED entries, and CRC-32 checks. Enough for torch.save archives.
+// A deflated entry is inflated off the main thread into a buffer of the size the directory
+// declares, and no further (see bounded-inflate): the directory, not the stream, decides.
 import * as zlib from 'zlib';
+import { inflateBounded } from '../bounded-inflate';
+import { CheckpointError } from '../errors';
 
 export interface ZipEntry {
   name: string;
@@ -20,6 +24,8 @@ const LOCAL = 0x04034b50;
 const ZIP64_EXTRA = 0x0001;
 const U16_MAX = 0xffff;
 const U32_MAX = 0xffffffff;
+// One entry at most: what one Buffer can hold.
+const MAX_ENTRY_BYTES = 2 ** 32 - 1;
 
 export class ZipArchive {
   readonly entries = new Map<string, ZipEntry>();
@@ -45,10 +51,15 @@ export class ZipArchive {
     return this.entries.has(name);
   }
 
-  /** The uncompressed bytes of an entry (a view into the archive when stored), CRC-checked. */
-  read(name: string): Uint8Array {
+  /**
+   * The uncompressed bytes of an entry (a view into the archive when stored), CRC-checked. An entry
+   * declaring more than `maxBytes` is refused before it is inflated; `kind` names such entries
+   * in that message ('a pickle').
+   */
+  async read(name: string, maxBytes = MAX_ENTRY_BYTES, kind = 'an entry'): Promise<Uint8Array> {
     const entry = this.entries.get(name);
     if (!entry) throw this.error(`no entry '${name}'`);
+    if (entry.size > maxBytes) throw this.error(`entry '${name}' declares ${entry.size} bytes, more than the limit of ${maxBytes} for ${kind}`);
     const at = entry.localHeaderOffset;
     this.need(at, 30, `local header of '${name}'`);
     if (this.view.getUint32(at, true) !== LOCAL) throw this.error(`bad local header signature for '${name}' at offset ${at}`);
@@ -57,23 +68,29 @@ export class ZipArchive {
     const raw = this.buffer.subarray(start, start + entry.compressedSize);
     let bytes: Uint8Array;
     if (entry.method === 0) {
+      if (entry.compressedSize !== entry.size) throw this.error(`stored entry '${name}' has ${entry.compressedSize} bytes, the directory says ${entry.size}`);
       bytes = raw;
     } else if (entry.method === 8) {
-      try {
-        bytes = zlib.inflateRawSync(raw);
-      } catch (error) {
-        throw this.error(`entry '${name}' does not inflate (${(error as Error).message})`);
-      }
+      bytes = await inflateBounded(raw, {
+        format: 'raw', size: entry.size, maxBytes, declared: 'the directory declares', stream: `entry '${name}'`,
+        error: (what) => this.error(what),
+      });
     } else {
       throw this.error(`entry '${name}' uses compression method ${entry.method}; only stored (0) and deflated (8) are supported`);
     }
-    if (bytes.byteLength !== entry.size) throw this.error(`entry '${name}' has ${bytes.byteLength} bytes, the directory says ${entry.size}`);
     if (zlib.crc32(bytes) !== entry.crc32) throw this.error(`entry '${name}' fails its CRC-32 check; the file is corrupt`);
     return bytes;
   }
 
-  private error(what: string): Error {
-    return new Error(`${this.fileName}: ${what}`);
+  /** The size an entry declares in the central directory (no data is read). */
+  declaredSize(name: string): number {
+    const entry = this.entries.get(name);
+    if (!entry) throw this.error(`no entry '${name}'`);
+    return entry.size;
+  }
+
+  private error(what: string): CheckpointError {
+    return new CheckpointError(`${this.fileName}: ${what}`);
   }
 
   private need(at: number, length: number, what: string): void {
@@ -146,7 +163,7 @@ export class ZipArchive {
       if (id === ZIP64_EXTRA) {
         let field = extra + 4;
         const take = (what: string): number => {
-          if (field + 8 > extra + 4 + length) throw this.error(`entry '${name}': ZIP64 extra field lacks the ${what}`);
+          if (field + 8 > Math.min(extra + 4 + length, extraEnd)) throw this.error(`entry '${name}': ZIP64 extra field lacks the ${what}`);
           const value = this.u64(field, what);
           field += 8;
           return value;

@@ -1,9 +1,8 @@
 // CIFAR-10 and CIFAR-100, binary version: fixed-size records of label byte(s) then 3072 pixel bytes
 // (1024 red, 1024 green, 1024 blue, each 32×32 row-major), i.e. already CHW.
-import { promises as fs } from 'fs';
 import * as path from 'path';
 import { checkKeys, oneOf } from '../options';
-import { DatasetError, DOWNLOADS, findDatasetDir } from './dataset-files';
+import { DatasetError, DOWNLOADS, findDatasetDir, readDatasetFile } from './dataset-files';
 import { augmentationOf, normalizationOf } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
 
@@ -23,12 +22,14 @@ const CIFAR100_COARSE: RecordLayout = { labelClasses: [20, 100], labelIndex: 0 }
 
 /** Concatenates the records of `files` into one NCHW image buffer and its labels. */
 async function readRecords(name: string, files: string[], layout: RecordLayout): Promise<ImageSet> {
-  const contents = await Promise.all(files.map((f) => fs.readFile(f)));
+  const contents = await Promise.all(files.map(readDatasetFile));
   const labelBytes = layout.labelClasses.length;
   const numClasses = layout.labelClasses[layout.labelIndex];
   const recordBytes = labelBytes + PIXELS;
   contents.forEach((bytes, i) => {
-    if (bytes.length === 0 || bytes.length % recordBytes !== 0) {
+    // An empty split passes every later check and fails only inside training (a division by zero).
+    if (bytes.length === 0) throw new DatasetError(`${files[i]}: holds 0 images; expected at least one`);
+    if (bytes.length % recordBytes !== 0) {
       throw new DatasetError(
         `${files[i]}: ${bytes.length} bytes is not a whole number of ${recordBytes}-byte records ` +
           `(${labelBytes} label byte(s) + ${PIXELS} pixels): the file is truncated or not CIFAR binary`,

@@ -1,10 +1,8 @@
 // Finding a dataset's files on disk and reading them, with errors that say what to do.
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { promisify } from 'util';
-import * as zlib from 'zlib';
 
-import { DatasetError } from '../errors';
+import { DatasetError, fileError } from '../errors';
 
 /** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
 export { DatasetError };
@@ -61,15 +59,22 @@ export async function findPlainOrGzipped(dataset: string, dir: string, names: st
   return found;
 }
 
-const gunzip = promisify(zlib.gunzip);
+/** True when `bytes` start with the gzip magic 1f 8b (whatever the file is called). */
+export function isGzip(bytes: Uint8Array): boolean {
+  return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
+}
 
-/** The file's bytes, gunzipped when it starts with the gzip magic 1f 8b (whatever its name). */
-export async function readMaybeGzipped(file: string): Promise<Buffer> {
-  const raw = await fs.readFile(file);
-  if (raw.length < 2 || raw[0] !== 0x1f || raw[1] !== 0x8b) return raw;
+/**
+ * The bytes of a dataset file; a FileError naming the path and the cause when it cannot be read,
+ * a DatasetError when it is larger than one buffer can hold.
+ */
+export async function readDatasetFile(file: string): Promise<Buffer> {
   try {
-    return await gunzip(raw);
+    return await fs.readFile(file);
   } catch (error) {
-    throw new DatasetError(`${file}: the gzip stream is corrupt or truncated (${(error as Error).message})`);
+    if ((error as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE') {
+      throw new DatasetError(`${file}: the file is too large to read into memory (${(error as Error).message})`);
+    }
+    throw fileError('read', file, error);
   }
 }

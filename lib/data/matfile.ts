@@ -8,6 +8,7 @@
 // miCOMPRESSED wraps one such element in a zlib stream (and is not padded).
 import { promises as fs } from 'fs';
 import * as zlib from 'zlib';
+import { fileError } from '../errors';
 import { DatasetError } from './dataset-files';
 
 // Data element types.
@@ -191,6 +192,7 @@ function parseMatrix(data: Uint8Array, littleEndian: boolean, wanted: (name: str
 /** A compressed element can expand at most ~1032× (zlib's limit); a larger claim means a corrupt tag. */
 const MAX_INFLATE_RATIO = 1032;
 const READ_CHUNK = 8 << 20;
+const MAX_TRAILING_BYTES = 4096;
 
 /**
  * Inflates the miCOMPRESSED payload at [start, start + length) of the open file straight into one
@@ -210,6 +212,7 @@ function inflateElement(handle: fs.FileHandle, start: number, length: number, li
     let head = Buffer.alloc(0);
     let target: Buffer | null = null;
     let filled = 0;
+    let ignored = 0;
     inflate.on('data', (chunk: Buffer) => {
       if (settled) return;
       if (target === null) {
@@ -228,10 +231,15 @@ function inflateElement(handle: fs.FileHandle, start: number, length: number, li
         target = Buffer.allocUnsafeSlow(8 + count);
         chunk = head;
       }
-      // Bytes after the declared matrix (padding some writers add) are ignored.
+      // Bytes after the declared matrix (padding some writers add) are ignored, up to a bound: a
+      // stream that goes on inflating past its matrix is a bomb, not padding.
       const take = Math.min(chunk.length, target.length - filled);
       chunk.copy(target, filled, 0, take);
       filled += take;
+      ignored += chunk.length - take;
+      if (ignored > MAX_TRAILING_BYTES) {
+        fail(new DatasetError(`${where}: the compressed element holds more than the ${target.length} bytes of the matrix it declares`));
+      }
     });
     inflate.on('error', (error) => fail(new DatasetError(`${where}: corrupt zlib stream (${error.message})`)));
     inflate.on('end', () => {
@@ -291,7 +299,7 @@ function parseHeader(header: Buffer, file: string): boolean {
  */
 export async function readMatFile(file: string, options: ReadMatOptions = {}): Promise<Map<string, MatArray>> {
   const wanted = options.variables ? (name: string) => options.variables!.includes(name) : () => true;
-  const handle = await fs.open(file, 'r');
+  const handle = await fs.open(file, 'r').catch((error) => { throw fileError('read', file, error); });
   try {
     const size = (await handle.stat()).size;
     const header = Buffer.alloc(128);

@@ -8,7 +8,7 @@ const NUM_CLASSES = 10;
 const SIDE = 28;
 
 async function readSplit(name: string, imagesFile: string, labelsFile: string): Promise<ImageSet> {
-  const [images, labels] = await Promise.all([readIdx(imagesFile, 3), readIdx(labelsFile, 1)]);
+  const [images, labels] = await Promise.all([readIdx(imagesFile, 3, 'images'), readIdx(labelsFile, 1, 'labels')]);
   const [n, height, width] = images.dims;
   if (height !== SIDE || width !== SIDE) {
     throw new DatasetError(`${imagesFile}: images are ${height}×${width}, expected ${SIDE}×${SIDE}`);

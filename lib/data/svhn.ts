@@ -50,6 +50,8 @@ async function readSvhnFile(file: string): Promise<SvhnPart> {
   if (h !== SIDE || w !== SIDE || c !== CHANNELS || rest.some((d) => d !== 1)) {
     throw new DatasetError(`${file}: X is ${x.dims.join('×')}, expected 32×32×3×N`);
   }
+  // An empty split passes every later check and fails only inside training (a division by zero).
+  if (n === 0) throw new DatasetError(`${file}: X declares 0 images; expected at least one`);
   if (!(x.real instanceof Uint8Array)) throw new DatasetError(`${file}: X is of class ${x.className}, expected uint8`);
   if (y.real.length !== n) throw new DatasetError(`${file}: y holds ${y.real.length} labels but X holds ${n} images`);
   const labels = new Uint8Array(n);

@@ -8,21 +8,37 @@ export interface ZipWriteOptions {
   zip64?: boolean;
 }
 
-export function writeZip(entries: Record<string, Uint8Array>, options: ZipWriteOptions = {}): Buffer {
+/**
+ * An entry already deflated, with the uncompressed size and CRC-32 the directory declares (which
+ * need not be true: a bomb declares what it likes).
+ */
+export interface DeflatedEntry {
+  deflated: Uint8Array;
+  size: number;
+  crc32: number;
+}
+
+function isDeflated(entry: Uint8Array | DeflatedEntry): entry is DeflatedEntry {
+  return !(entry instanceof Uint8Array);
+}
+
+export function writeZip(entries: Record<string, Uint8Array | DeflatedEntry>, options: ZipWriteOptions = {}): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let offset = 0;
-  for (const [name, data] of Object.entries(entries)) {
+  for (const [name, entry] of Object.entries(entries)) {
     const nameBytes = Buffer.from(name, 'utf8');
-    const body = options.deflate ? zlib.deflateRawSync(data) : Buffer.from(data);
-    const crc = zlib.crc32(data);
+    const deflate = isDeflated(entry) || options.deflate;
+    const body = isDeflated(entry) ? Buffer.from(entry.deflated) : options.deflate ? zlib.deflateRawSync(entry) : Buffer.from(entry);
+    const crc = isDeflated(entry) ? entry.crc32 : zlib.crc32(entry);
+    const size = isDeflated(entry) ? entry.size : entry.byteLength;
     const local = Buffer.alloc(30);
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(options.zip64 ? 45 : 20, 4);
-    local.writeUInt16LE(options.deflate ? 8 : 0, 8);
+    local.writeUInt16LE(deflate ? 8 : 0, 8);
     local.writeUInt32LE(crc, 14);
     local.writeUInt32LE(body.length, 18);
-    local.writeUInt32LE(data.byteLength, 22);
+    local.writeUInt32LE(Math.min(size, 0xffffffff), 22);
     local.writeUInt16LE(nameBytes.length, 26);
     locals.push(local, nameBytes, body);
 
@@ -30,7 +46,7 @@ export function writeZip(entries: Record<string, Uint8Array>, options: ZipWriteO
     central.writeUInt32LE(0x02014b50, 0);
     central.writeUInt16LE(45, 4);
     central.writeUInt16LE(options.zip64 ? 45 : 20, 6);
-    central.writeUInt16LE(options.deflate ? 8 : 0, 10);
+    central.writeUInt16LE(deflate ? 8 : 0, 10);
     central.writeUInt32LE(crc, 16);
     let extra = Buffer.alloc(0);
     if (options.zip64) {
@@ -40,12 +56,12 @@ export function writeZip(entries: Record<string, Uint8Array>, options: ZipWriteO
       extra = Buffer.alloc(4 + 24);
       extra.writeUInt16LE(0x0001, 0);
       extra.writeUInt16LE(24, 2);
-      extra.writeBigUInt64LE(BigInt(data.byteLength), 4);
+      extra.writeBigUInt64LE(BigInt(size), 4);
       extra.writeBigUInt64LE(BigInt(body.length), 12);
       extra.writeBigUInt64LE(BigInt(offset), 20);
     } else {
       central.writeUInt32LE(body.length, 20);
-      central.writeUInt32LE(data.byteLength, 24);
+      central.writeUInt32LE(size, 24);
       central.writeUInt32LE(offset, 42);
     }
     central.writeUInt16LE(nameBytes.length, 28);
