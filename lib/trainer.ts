@@ -403,8 +403,9 @@ export class PoFTrainer {
       if (!(await fs.stat(file).catch(() => undefined))?.isFile()) throw new OptionError(`${where}: ${file} does not exist or is not a file`);
     }
     const label = files.join(' + ');
-    const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true }), label);
-    assertMatchesModel(entries, this.nativeModel.stateShapes(), label);
+    // Names and shapes are checked before any tensor data is copied (a stride-0 view cannot expand first).
+    const expect = new Map(this.nativeModel.stateShapes().map((s) => [s.name, s.shape]));
+    const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true, expect }), label);
     this.checkFree(where, true);
     this.progress = undefined;
     this.nativeModel.loadStateDict(entries);

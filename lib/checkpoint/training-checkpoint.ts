@@ -5,7 +5,7 @@ import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import type { ModelSpec } from '../models';
 import type { NativeStateEntry } from '../native';
-import { CheckpointError, fileError, OptionError } from '../errors';
+import { CheckpointError, fileError, OptionError, PoFError } from '../errors';
 import { matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
@@ -144,7 +144,7 @@ export function encodeCheckpoint(c: CheckpointToWrite): Buffer[] {
     });
   }
   if (c.training) {
-    if (!p) throw new Error('a training checkpoint needs the phase progress');
+    if (!p) throw new PoFError('a training checkpoint needs the phase progress');
     metadata[KEYS.settings] = JSON.stringify(p.settings);
     for (const m of c.training.optimizer) setOwn(tensors, `${OPTIMIZER_PREFIX}${m.name}${MOMENTUM_SUFFIX}`, toTensorData(m));
     tensors[RNG_TENSOR] = { dtype: 'U8', shape: [c.training.rng.length], data: c.training.rng };

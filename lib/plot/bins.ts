@@ -1,5 +1,7 @@
 // Histogram binning done up front, with the same edges for every series, so that distributions
 // drawn over each other (train vs test, SAM vs PoF) compare bin for bin.
+import { OptionError } from '../errors';
+
 
 export interface BinnedSeries {
   name: string;
@@ -13,13 +15,13 @@ export interface BinnedSeries {
 
 /** Bin edges over [min, max] of all values: evenly spaced, or evenly spaced in log10 when `log`. */
 export function sharedEdges(values: number[], bins: number, log: boolean): number[] {
-  if (!Number.isInteger(bins) || bins < 1) throw new Error(`histogram: bins must be a positive integer, got ${bins}`);
-  if (values.length === 0) throw new Error('histogram: no values to bin');
+  if (!Number.isInteger(bins) || bins < 1) throw new OptionError(`histogram: bins must be a positive integer, got ${bins}`);
+  if (values.length === 0) throw new OptionError('histogram: no values to bin');
   let lo = Infinity;
   let hi = -Infinity;
   for (const v of values) {
-    if (!Number.isFinite(v)) throw new Error(`histogram: values must be finite numbers, got ${v}`);
-    if (log && v <= 0) throw new Error(`histogram: a log-scale x axis needs positive values, got ${v}`);
+    if (!Number.isFinite(v)) throw new OptionError(`histogram: values must be finite numbers, got ${v}`);
+    if (log && v <= 0) throw new OptionError(`histogram: a log-scale x axis needs positive values, got ${v}`);
     if (v < lo) lo = v;
     if (v > hi) hi = v;
   }

@@ -1,6 +1,7 @@
 // One Vega-Lite spec per kind of figure in the paper's analyses. Each takes plain numbers and
 // returns a spec whose title, subtitle, axis titles (with units) and legend say what is shown,
 // so a figure reads without the paper next to it. Losses are mean cross-entropy, in nats.
+import { OptionError } from '../errors';
 import type { TopLevelSpec } from './spec';
 import { binSeries } from './bins';
 
@@ -19,16 +20,16 @@ function uniqueInOrder(names: string[]): string[] {
 
 function requireFinite(where: string, what: string, values: number[]): void {
   values.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new Error(`${where}: ${what}[${i}] must be a finite number, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new OptionError(`${where}: ${what}[${i}] must be a finite number, got ${v}`);
   });
 }
 
 function requireSameLength(where: string, what: string, values: unknown[], expected: number, of: string): void {
-  if (values.length !== expected) throw new Error(`${where}: ${what} has ${values.length} values but ${of} has ${expected}`);
+  if (values.length !== expected) throw new OptionError(`${where}: ${what} has ${values.length} values but ${of} has ${expected}`);
 }
 
 function requireSeries(where: string, series: unknown[]): void {
-  if (series.length === 0) throw new Error(`${where}: series must not be empty`);
+  if (series.length === 0) throw new OptionError(`${where}: series must not be empty`);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,10 +104,10 @@ export function lossAlongDirections(input: { t: number[]; series: { name: string
 /** Fig. 2a: how often each top-10 eigenvector is the one most aligned with the mini-batch gradient. */
 export function eigenvectorCorrelationCounts(input: { counts: { name?: string; index: number; count: number }[] }): TopLevelSpec {
   const where = 'eigenvectorCorrelationCounts';
-  if (input.counts.length === 0) throw new Error(`${where}: counts must not be empty`);
+  if (input.counts.length === 0) throw new OptionError(`${where}: counts must not be empty`);
   input.counts.forEach((c, i) => {
-    if (!Number.isInteger(c.index) || c.index < 1) throw new Error(`${where}: counts[${i}].index must be an integer ≥ 1, got ${c.index}`);
-    if (!Number.isFinite(c.count) || c.count < 0) throw new Error(`${where}: counts[${i}].count must be a count ≥ 0, got ${c.count}`);
+    if (!Number.isInteger(c.index) || c.index < 1) throw new OptionError(`${where}: counts[${i}].index must be an integer ≥ 1, got ${c.index}`);
+    if (!Number.isFinite(c.count) || c.count < 0) throw new OptionError(`${where}: counts[${i}].count must be a count ≥ 0, got ${c.count}`);
   });
   const grouped = input.counts.some((c) => c.name !== undefined);
   const rows = input.counts.map((c) => ({ index: c.index, count: c.count, name: c.name ?? '' }));
@@ -188,7 +189,7 @@ export function histogram(input: {
   const where = 'histogram';
   requireSeries(where, input.series);
   input.series.forEach((s) => {
-    if (s.values.length === 0) throw new Error(`${where}: series "${s.name}" has no values`);
+    if (s.values.length === 0) throw new OptionError(`${where}: series "${s.name}" has no values`);
     requireFinite(where, `series "${s.name}" values`, s.values);
   });
   const logX = input.logX ?? false;
@@ -261,7 +262,7 @@ export function trainingCurves(input: {
   requireSeries(where, input.series);
   requireFinite(where, 'epochs', input.epochs);
   const rows = input.series.flatMap((s) => {
-    if (s.metric !== 'loss' && s.metric !== 'error') throw new Error(`${where}: series "${s.name}" metric must be 'loss' or 'error', got ${String(s.metric)}`);
+    if (s.metric !== 'loss' && s.metric !== 'error') throw new OptionError(`${where}: series "${s.name}" metric must be 'loss' or 'error', got ${String(s.metric)}`);
     requireSameLength(where, `series "${s.name}" (${s.metric}) values`, s.values, input.epochs.length, 'epochs');
     requireFinite(where, `series "${s.name}" (${s.metric}) values`, s.values);
     return input.epochs.map((epoch, i) => ({ epoch, series: s.name, metric: s.metric, value: s.values[i] }));

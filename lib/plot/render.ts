@@ -1,4 +1,5 @@
 // Vega-Lite spec → SVG (vega, headless) → PNG (resvg, when its prebuilt binary is installed).
+import { OptionError } from '../errors';
 import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
@@ -90,7 +91,7 @@ export function renderPng(svg: string): Buffer | null {
 
 /** Writes `<dir>/<name>.svg`, and `<dir>/<name>.png` when a rasteriser is available; returns the paths. */
 export async function writeFigure(dir: string, name: string, spec: TopLevelSpec): Promise<{ svg: string; png?: string }> {
-  if (!/^[\w.-]+$/.test(name)) throw new Error(`writeFigure: name must be a plain file name (letters, digits, _ . -), got ${JSON.stringify(name)}`);
+  if (!/^[\w.-]+$/.test(name)) throw new OptionError(`writeFigure: name must be a plain file name (letters, digits, _ . -), got ${JSON.stringify(name)}`);
   const svg = await renderSvg(spec);
   fs.mkdirSync(dir, { recursive: true });
   const svgPath = path.join(dir, `${name}.svg`);
