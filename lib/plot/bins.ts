@@ -2,7 +2,6 @@
 // drawn over each other (train vs test, SAM vs PoF) compare bin for bin.
 import { OptionError } from '../errors';
 
-
 export interface BinnedSeries {
   name: string;
   /** Left edge of each bin, then the right edge of the last bin (bins + 1 numbers). */

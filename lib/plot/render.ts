@@ -1,8 +1,8 @@
 // Vega-Lite spec → SVG (vega, headless) → PNG (resvg, when its prebuilt binary is installed).
-import { OptionError } from '../errors';
 import * as fs from 'fs';
-import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
+import { writeFileAtomic } from '../checkpoint/atomic';
+import { OptionError } from '../errors';
 import type { TopLevelSpec } from './spec';
 import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import { loadVega, loadVegaLite } from './esm';
