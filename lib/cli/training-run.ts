@@ -1,5 +1,6 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
+import { DEFAULTS } from '../defaults';
 import * as path from 'path';
 import { fileError } from '../errors';
 import type { LoadedData } from './dataset-flags';
@@ -15,18 +16,18 @@ import { prepareOutputDir } from './output-dir';
 import { RunDir } from './run-dir';
 
 export const TRAINING_FLAGS: Record<string, Flag> = {
-  'batch-size': { type: 'string', help: 'mini-batch size', default: '256' },
-  momentum: { type: 'string', help: 'Nesterov momentum', default: '0.9' },
-  'weight-decay': { type: 'string', help: 'L2 weight decay', default: '5e-4' },
+  'batch-size': { type: 'string', help: 'mini-batch size', default: String(DEFAULTS.batchSize) },
+  momentum: { type: 'string', help: 'Nesterov momentum', default: String(DEFAULTS.momentum) },
+  'weight-decay': { type: 'string', help: 'L2 weight decay', default: String(DEFAULTS.weightDecay) },
   'checkpoint-every': { type: 'string', help: 'epochs between training checkpoints (OUT/checkpoint.safetensors)', default: '10' },
   resume: { type: 'string', help: 'continue the run in --out from this training checkpoint (e.g. OUT/checkpoint.safetensors)' },
 };
 
 export function trainingFlags(flags: Flags) {
   return {
-    batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
-    momentum: numberFlag(flags, 'momentum', 0.9, { min: 0, max: 1 }),
-    weightDecay: numberFlag(flags, 'weight-decay', 5e-4, { min: 0 }),
+    batchSize: numberFlag(flags, 'batch-size', DEFAULTS.batchSize, { integer: true, min: 1 }),
+    momentum: numberFlag(flags, 'momentum', DEFAULTS.momentum, { min: 0, max: 1 }),
+    weightDecay: numberFlag(flags, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
   };
 }
 

@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults';
 import { Command, numberFlag } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
@@ -10,11 +11,11 @@ export const evalCommand: Command = {
   flags: {
     ...FROM_FLAGS,
     ...DATASET_FLAGS,
-    'batch-size': { type: 'string', help: 'evaluation batch size', default: '1024' },
+    'batch-size': { type: 'string', help: 'evaluation batch size', default: String(DEFAULTS.evalBatchSize) },
     ...DEVICE_FLAG,
   },
   async run(flags) {
-    const batchSize = numberFlag(flags, 'batch-size', 1024, { integer: true, min: 1 });
+    const batchSize = numberFlag(flags, 'batch-size', DEFAULTS.evalBatchSize, { integer: true, min: 1 });
     const device = deviceFlag(flags);
     checkFromFlags(flags);
     const data = await loadDatasetFlags(flags);

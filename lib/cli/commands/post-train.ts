@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults';
 import { constant } from '../../schedules';
 import { choiceFlag, Command, numberFlag, UsageError } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
@@ -13,10 +14,10 @@ export const postTrainCommand: Command = {
   flags: {
     ...FROM_FLAGS,
     ...DATASET_FLAGS,
-    epochs: { type: 'string', help: 'PoF epochs', default: '10' },
-    lr: { type: 'string', help: 'learning rate of the feature extractor (constant)', default: '3e-5' },
-    gamma: { type: 'string', help: 'expansion factor γ of the line-search step ξ*', default: '2' },
-    'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: 'fixed' },
+    epochs: { type: 'string', help: 'PoF epochs', default: String(DEFAULTS.postTrain.epochs) },
+    lr: { type: 'string', help: 'learning rate of the feature extractor (constant)', default: String(DEFAULTS.postTrain.lr) },
+    gamma: { type: 'string', help: 'expansion factor γ of the line-search step ξ*', default: String(DEFAULTS.postTrain.gamma) },
+    'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: DEFAULTS.postTrain.gammaMode },
     'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
     ...FEATURE_REUSE_FLAG,
     ...TRAINING_FLAGS,
@@ -29,11 +30,11 @@ export const postTrainCommand: Command = {
     const common = trainingFlags(flags);
     const options = {
       ...common,
-      epochs: numberFlag(flags, 'epochs', 10, { integer: true, min: 1 }),
-      lr: numberFlag(flags, 'lr', 3e-5, { min: 0 }),
+      epochs: numberFlag(flags, 'epochs', DEFAULTS.postTrain.epochs, { integer: true, min: 1 }),
+      lr: numberFlag(flags, 'lr', DEFAULTS.postTrain.lr, { min: 0 }),
       schedule: constant(),
-      gamma: numberFlag(flags, 'gamma', 2, { min: 0 }),
-      gammaMode: choiceFlag(flags, 'gamma-mode', 'fixed', ['fixed', 'uniform', 'linear'] as const),
+      gamma: numberFlag(flags, 'gamma', DEFAULTS.postTrain.gamma, { min: 0 }),
+      gammaMode: choiceFlag(flags, 'gamma-mode', DEFAULTS.postTrain.gammaMode as 'fixed', ['fixed', 'uniform', 'linear'] as const),
       weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
       featureReuse: featureReuseFlag(flags),
     };

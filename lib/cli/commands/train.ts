@@ -1,3 +1,4 @@
+import { DEFAULTS } from '../../defaults';
 import { parseModelName } from '../../models';
 import { multistep } from '../../schedules';
 import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag } from '../args';
@@ -16,8 +17,8 @@ export const trainCommand: Command = {
   flags: {
     ...DATASET_FLAGS,
     model: { type: 'string', help: 'wrn-<depth>-<widen> or mlp-<width>-...', default: 'wrn-28-10 (toy: mlp-64-64-64-64)' },
-    method: { type: 'string', help: 'sgd or sam', default: 'sgd' },
-    epochs: { type: 'string', help: 'training epochs', default: '200' },
+    method: { type: 'string', help: 'sgd or sam', default: DEFAULTS.fit.method },
+    epochs: { type: 'string', help: 'training epochs', default: String(DEFAULTS.fit.epochs) },
     lr: { type: 'string', help: 'base learning rate', default: '0.1 (SVHN 0.01)' },
     milestones: { type: 'string', help: 'epochs where the rate is multiplied by --lr-factor', default: '60,120,160,200' },
     'lr-factor': { type: 'string', help: 'the factor at each milestone', default: '0.2' },
@@ -32,11 +33,11 @@ export const trainCommand: Command = {
     const dataset = datasetFlag(flags);
     const svhn = dataset === 'svhn';
     const options = {
-      method: choiceFlag(flags, 'method', 'sgd', ['sgd', 'sam'] as const),
-      epochs: numberFlag(flags, 'epochs', 200, { integer: true, min: 1 }),
-      lr: numberFlag(flags, 'lr', svhn ? 0.01 : 0.1, { min: 0 }),
-      rho: numberFlag(flags, 'rho', svhn ? 0.01 : 0.05, { min: 0 }),
-      schedule: multistep(increasingIntegersFlag(flags, 'milestones', [60, 120, 160, 200], 1), numberFlag(flags, 'lr-factor', 0.2, { above: 0 })),
+      method: choiceFlag(flags, 'method', DEFAULTS.fit.method, ['sgd', 'sam'] as const),
+      epochs: numberFlag(flags, 'epochs', DEFAULTS.fit.epochs, { integer: true, min: 1 }),
+      lr: numberFlag(flags, 'lr', svhn ? 0.01 : DEFAULTS.fit.lr, { min: 0 }),
+      rho: numberFlag(flags, 'rho', svhn ? 0.01 : DEFAULTS.fit.rho, { min: 0 }),
+      schedule: multistep(increasingIntegersFlag(flags, 'milestones', [...DEFAULTS.fit.milestones], 1), numberFlag(flags, 'lr-factor', DEFAULTS.fit.factor, { above: 0 })),
       ...trainingFlags(flags),
     };
     const device = deviceFlag(flags);
