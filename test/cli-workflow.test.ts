@@ -128,7 +128,9 @@ test('a torch.save file needs --model; a model for other data is refused', async
 });
 
 /** Starts `pof args` and sends `signal` `delayMs` after its stderr matches `when`; resolves with the exit code (or the signal). */
-function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals, delayMs = 0): Promise<{ code: number | null; signal: string | null; pid: number; stderr: string }> {
+/** Sends `signal` once stderr matches `when`, after `delayMs` (or a delay computed from stderr so far). */
+function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals, delayMs: number | ((stderr: string) => number) = 0):
+  Promise<{ code: number | null; signal: string | null; pid: number; stderr: string }> {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   let sent = false;
@@ -137,7 +139,7 @@ function interrupted(args: string[], when: RegExp, signal: NodeJS.Signals, delay
       stderr += chunk;
       if (!sent && when.test(stderr)) {
         sent = true;
-        setTimeout(() => child.kill(signal), delayMs);
+        setTimeout(() => child.kill(signal), typeof delayMs === 'number' ? delayMs : delayMs(stderr));
       }
     });
     child.on('close', (code, sig) => resolve({ code, signal: sig, pid: child.pid!, stderr }));
@@ -165,10 +167,12 @@ test('a run killed mid-run and resumed logs every epoch once, and its killed wri
 
 test('an epoch cut short by Ctrl-C is logged as partial, and the resumed run logs it again in full', async (t) => {
   const out = path.join(tempDir('pof-partial-'), 'run');
-  // 512 steps of about 2 ms an epoch: a Ctrl-C 0.2 s after epoch 1 (and its checkpoint) lands inside epoch 2's steps.
+  // 512 steps an epoch: a Ctrl-C half an epoch (as long as epoch 1 took, on this machine now) after epoch 1's
+  // line lands inside epoch 2's steps, well after epoch 1's checkpoint is written.
   const args = ['train', '--dataset', 'toy', '--model', 'mlp-256-256-256', '--epochs', '3', '--batch-size', '1', '--lr', '0.001',
     '--test-size', '64', '--checkpoint-every', '1', '--out', out];
-  const stopped = await interrupted(args, /fit epoch 1\/3/, 'SIGINT', 200);
+  const halfAnEpoch = (stderr: string) => 500 * Number(/fit epoch 1\/3,.* ([\d.]+) s\n/.exec(stderr)?.[1] ?? 0.4);
+  const stopped = await interrupted(args, /fit epoch 1\/3,.* s\n/, 'SIGINT', halfAnEpoch);
   t.is(stopped.code, 130, stopped.stderr);
   const metrics = readLines(path.join(out, 'metrics.jsonl'));
   t.is(metrics.length, 2, stopped.stderr);
