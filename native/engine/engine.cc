@@ -189,7 +189,9 @@ void Engine::ConfigurePerformance(const PerformanceOptions& options) {
                     "; leave it off on the CPU");
   }
   if (options.channels_last) {
-    if (!model_->Get().ConvertToChannelsLast()) throw UserError("channelsLast needs a convolutional model (4-D weights), e.g. a wideResNet");
+    if (!model_->Get().ConvertToChannelsLast()) {
+      throw UserError("channelsLast needs a convolutional model (4-D weights), e.g. a wideResNet");
+    }
     // Momentum buffers made before the conversion take the new layout too.
     if (optimizer_) ConfigureOptimizer(optimizer_features_only_, optimizer_->options);
   }
@@ -229,7 +231,9 @@ TrainingMethod& Engine::MethodFor(const EpochOptions& options) {
       return sam;
     }
     case Method::kPof: {
-      if (!optimizer_features_only_) throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
+      if (!optimizer_features_only_) {
+        throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
+      }
       auto& pof = Use<PofMethod>();
       pof.options = options.pof;
       return pof;

@@ -1,5 +1,5 @@
 // The training engine: one model, one device, one generator, the optimizer of the current phase,
-// and the epoch loop that runs on a worker thread.
+// and the epoch loop that runs on a worker thread; each step goes to the method object in use.
 #pragma once
 #include <atomic>
 #include <functional>

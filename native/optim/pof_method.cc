@@ -14,8 +14,10 @@ torch::Tensor PofMethod::Gamma(const StepInput& input, const torch::TensorOption
 }
 
 StepStats PofMethod::Step(Network& network, Sgd& feature_optimizer, const StepInput& input) {
-  // gamma is drawn before B (and B's augmentation), which fixes the generator's sequence of a run.
-  const torch::Tensor gamma = Gamma(input, torch::TensorOptions().dtype(torch::kFloat32).device(input.regular.labels.device()));
+  // gamma is drawn first, before B and its augmentation: that order of the generator's draws is part
+  // of what a seed (and a resumed checkpoint) reproduces.
+  const auto scalar_options = torch::TensorOptions().dtype(torch::kFloat32).device(input.regular.labels.device());
+  const torch::Tensor gamma = Gamma(input, scalar_options);
   // 1. B and its features F_phi(x_B): training mode, no graph, BN running statistics untouched.
   //    Under feature reuse, B is the previous iteration's B~ with the features computed then.
   torch::Tensor weak_features, weak_labels;
