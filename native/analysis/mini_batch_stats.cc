@@ -5,7 +5,7 @@
 
 namespace pof {
 
-MiniBatchStats MiniBatchStatistics(ModelImpl& model, const std::vector<std::string>& selectors, const DeviceDataset& data,
+MiniBatchStats MiniBatchStatistics(Network& model, const std::vector<std::string>& selectors, const DeviceDataset& data,
                                    const torch::Tensor& indices, int64_t batch_size, const MiniBatchOptions& options) {
   if (batch_size < 1 || indices.numel() == 0 || indices.numel() % batch_size != 0) {
     throw UserError("mini-batch indices must hold a whole number of batches of batchSize >= 1 (got " +
@@ -39,8 +39,8 @@ MiniBatchStats MiniBatchStatistics(ModelImpl& model, const std::vector<std::stri
       EvalMode eval_mode(model);
       torch::NoGradGuard no_grad;
       Batch b = data.Gather(batch, false, unused_generator);
-      auto& classifier = model.Classifier();
-      auto search = LineSearch(model.Features(b.inputs), b.labels, classifier->weight, classifier->bias, *options.line_search);
+      auto search = LineSearch(model.Features(b.inputs), b.labels, model.ClassifierWeight(), model.ClassifierBias(),
+                               *options.line_search);
       xis.push_back(search.xi.to(torch::kFloat64));
       rejections.push_back(search.rejected.to(torch::kFloat64));
     }

@@ -26,7 +26,7 @@ struct MiniBatchStats {
 
 // indices: [batches * batch_size] int64, batch b = indices[b*batch_size, (b+1)*batch_size).
 // Evaluation mode, no augmentation; the model is left unchanged.
-MiniBatchStats MiniBatchStatistics(ModelImpl& model, const std::vector<std::string>& subset, const DeviceDataset& data,
+MiniBatchStats MiniBatchStatistics(Network& model, const std::vector<std::string>& subset, const DeviceDataset& data,
                                    const torch::Tensor& indices, int64_t batch_size, const MiniBatchOptions& options);
 
 }  // namespace pof

@@ -8,10 +8,10 @@ namespace {
 
 bool StartsWith(const std::string& s, const std::string& prefix) { return s.rfind(prefix, 0) == 0; }
 
-bool Matches(const std::string& selector, const std::string& name) {
+bool Matches(const Network& network, const std::string& selector, const std::string& name) {
   if (selector == "all") return true;
-  if (selector == "classifier") return ModelImpl::IsClassifierName(name);
-  if (selector == "features") return !ModelImpl::IsClassifierName(name);
+  if (selector == "classifier") return network.IsClassifierParameter(name);
+  if (selector == "features") return !network.IsClassifierParameter(name);
   return name == selector || StartsWith(name, selector + ".");
 }
 
@@ -58,19 +58,19 @@ std::vector<torch::Tensor> ParameterSubset::Unflatten(const torch::Tensor& flat)
 
 torch::Tensor ParameterSubset::Values(torch::Dtype dtype) const { return Flatten(parameters, dtype); }
 
-ParameterSubset SelectParameters(const ModelImpl& model, const std::vector<std::string>& selectors) {
+ParameterSubset SelectParameters(const Network& network, const std::vector<std::string>& selectors) {
   std::vector<std::string> all_names;
   std::vector<torch::Tensor> all_tensors;
-  for (const auto& item : model.named_parameters()) {
-    all_names.push_back(item.key());
-    all_tensors.push_back(item.value());
+  for (auto& [name, p] : network.NamedParameters()) {
+    all_names.push_back(name);
+    all_tensors.push_back(p);
   }
   if (selectors.empty()) throw UserError("the parameter subset is empty; name at least one of 'classifier', 'features', 'all', a layer or a parameter");
   std::vector<bool> chosen(all_names.size(), false);
   for (const auto& selector : selectors) {
     bool any = false;
     for (size_t i = 0; i < all_names.size(); ++i) {
-      if (Matches(selector, all_names[i])) chosen[i] = true, any = true;
+      if (Matches(network, selector, all_names[i])) chosen[i] = true, any = true;
     }
     if (!any) {
       throw UserError("parameter subset '" + selector + "' matches no parameter of the model; expected 'classifier', " +
@@ -85,7 +85,7 @@ ParameterSubset SelectParameters(const ModelImpl& model, const std::vector<std::
     subset.names.push_back(all_names[i]);
     subset.parameters.push_back(all_tensors[i]);
     subset.numel += all_tensors[i].numel();
-    subset.classifier_only = subset.classifier_only && ModelImpl::IsClassifierName(all_names[i]);
+    subset.classifier_only = subset.classifier_only && network.IsClassifierParameter(all_names[i]);
   }
   return subset;
 }

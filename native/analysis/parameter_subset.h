@@ -5,7 +5,7 @@
 #include <torch/torch.h>
 #include <string>
 #include <vector>
-#include "models/model.h"
+#include "models/network.h"
 
 namespace pof {
 
@@ -26,6 +26,6 @@ struct ParameterSubset {
 // Each selector is 'classifier', 'features', 'all', a module prefix ('layers.3', 'classifiers.0') or a
 // parameter name ('layers.3.weight'); the subset is their union. Unknown selectors throw a UserError
 // that lists the valid ones.
-ParameterSubset SelectParameters(const ModelImpl& model, const std::vector<std::string>& selectors);
+ParameterSubset SelectParameters(const Network& network, const std::vector<std::string>& selectors);
 
 }  // namespace pof

@@ -5,7 +5,7 @@
 
 namespace pof {
 
-SubsetLoss::SubsetLoss(ModelImpl& model, ParameterSubset subset, const DeviceDataset& data, const torch::Tensor& indices,
+SubsetLoss::SubsetLoss(Network& model, ParameterSubset subset, const DeviceDataset& data, const torch::Tensor& indices,
                        int64_t chunk_size)
     : eval_mode_(model), model_(model), subset_(std::move(subset)), data_(data),
       unused_generator_(MakeGenerator(torch::kCPU, 0)) {
@@ -28,11 +28,11 @@ SubsetLoss::SubsetLoss(ModelImpl& model, ParameterSubset subset, const DeviceDat
 torch::Tensor SubsetLoss::ChunkLoss(size_t chunk) {
   torch::Tensor logits, labels;
   if (subset_.classifier_only) {
-    logits = model_.Classifier()->forward(cached_features_[chunk]);
+    logits = torch::nn::functional::linear(cached_features_[chunk], model_.ClassifierWeight(), model_.ClassifierBias());
     labels = cached_labels_[chunk];
   } else {
     Batch b = data_.Gather(chunk_indices_[chunk], false, unused_generator_);
-    logits = model_.forward(b.inputs);
+    logits = model_.Forward(b.inputs);
     labels = b.labels;
   }
   return torch::cross_entropy_loss(logits, labels, {}, at::Reduction::Sum) / static_cast<double>(examples_);

@@ -14,16 +14,18 @@
 
 namespace pof {
 
-// Puts a module in evaluation mode and restores its previous mode on destruction.
+// Puts a network in evaluation mode and restores its previous mode on destruction.
 class EvalMode {
  public:
-  explicit EvalMode(torch::nn::Module& module) : module_(module), was_training_(module.is_training()) { module_.eval(); }
-  ~EvalMode() { module_.train(was_training_); }
+  explicit EvalMode(Network& network) : network_(network), was_training_(network.IsTraining()) {
+    network_.SetTraining(false);
+  }
+  ~EvalMode() { network_.SetTraining(was_training_); }
   EvalMode(const EvalMode&) = delete;
   EvalMode& operator=(const EvalMode&) = delete;
 
  private:
-  torch::nn::Module& module_;
+  Network& network_;
   bool was_training_;
 };
 
@@ -31,7 +33,7 @@ class EvalMode {
 class SubsetLoss {
  public:
   // `indices`: int64 example indices on any device; `chunk_size`: examples per forward pass.
-  SubsetLoss(ModelImpl& model, ParameterSubset subset, const DeviceDataset& data, const torch::Tensor& indices,
+  SubsetLoss(Network& model, ParameterSubset subset, const DeviceDataset& data, const torch::Tensor& indices,
              int64_t chunk_size);
 
   const ParameterSubset& subset() const { return subset_; }
@@ -49,7 +51,7 @@ class SubsetLoss {
   torch::Tensor ChunkLoss(size_t chunk);
 
   EvalMode eval_mode_;
-  ModelImpl& model_;
+  Network& model_;
   ParameterSubset subset_;
   const DeviceDataset& data_;
   std::vector<torch::Tensor> chunk_indices_;

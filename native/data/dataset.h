@@ -3,7 +3,7 @@
 #pragma once
 #include <torch/torch.h>
 #include "data/augment.h"
-#include "optim/step.h"
+#include "data/batch.h"
 
 namespace pof {
 

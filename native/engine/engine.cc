@@ -5,8 +5,10 @@
 #include "device.h"
 #include "errors.h"
 #include "instrument/host_syncs.h"
-#include "models/batch_norm.h"
 #include "models/data_fit.h"
+#include "models/freeze_batch_norm_stats.h"
+#include "optim/sam_method.h"
+#include "optim/sgd_method.h"
 #include "random.h"
 
 namespace pof {
@@ -99,10 +101,10 @@ void Engine::ConfigureOptimizer(bool features_only, const SgdOptions& options) {
   auto& m = model_->Get();
   std::vector<torch::Tensor> params;
   optimizer_names_.clear();
-  for (const auto& item : m.named_parameters()) {
-    if (features_only && ModelImpl::IsClassifierName(item.key())) continue;
-    params.push_back(item.value());
-    optimizer_names_.push_back(item.key());
+  for (auto& [name, p] : m.NamedParameters()) {
+    if (features_only && m.IsClassifierParameter(name)) continue;
+    params.push_back(p);
+    optimizer_names_.push_back(name);
   }
   optimizer_ = std::make_unique<Sgd>(std::move(params), options);
   optimizer_features_only_ = features_only;
@@ -155,8 +157,7 @@ void Engine::Dispose() {
   auto busy = model_->Acquire("dispose the engine");
   optimizer_.reset();
   optimizer_names_.clear();
-  carried_features_ = carried_labels_ = torch::Tensor();
-  sam_backup_.clear();
+  method_.reset();
 }
 
 void EpochOptions::Validate() const {
@@ -172,8 +173,8 @@ void EpochOptions::Validate() const {
   at_least("totalEpochs", total_epochs, epoch + 1);
   at_least("reportEvery", report_every, 0);
   non_negative("rho", rho);
-  non_negative("gamma", gamma);
-  if (feature_reuse && weak_batch_size != batch_size) {
+  non_negative("gamma", pof.gamma);
+  if (pof.feature_reuse && weak_batch_size != batch_size) {
     throw UserError("featureReuse takes B from the previous B~, so weakBatchSize (" + std::to_string(weak_batch_size) +
                     ") must equal batchSize (" + std::to_string(batch_size) + ")");
   }
@@ -187,16 +188,10 @@ void Engine::ConfigurePerformance(const PerformanceOptions& options) {
                     " applies to CUDA devices only, but the model is on " + DeviceName(device) +
                     "; leave it off on the CPU");
   }
-  auto& model = model_->Get();
   if (options.channels_last) {
-    bool convolutional = false;
-    torch::NoGradGuard no_grad;
-    for (auto& p : model.parameters()) {
-      if (p.dim() != 4) continue;
-      convolutional = true;
-      p.set_data(p.contiguous(at::MemoryFormat::ChannelsLast));
+    if (!model_->Get().ConvertToChannelsLast()) {
+      throw UserError("channelsLast needs a convolutional model (4-D weights), e.g. a wideResNet");
     }
-    if (!convolutional) throw UserError("channelsLast needs a convolutional model (4-D weights), e.g. a wideResNet");
     // Momentum buffers made before the conversion take the new layout too.
     if (optimizer_) ConfigureOptimizer(optimizer_features_only_, optimizer_->options);
   }
@@ -218,40 +213,47 @@ Sgd& Engine::optimizer() {
 
 void Engine::CheckData(const DeviceDataset& data, const char* what) const { CheckDataFits(data, *model_, what); }
 
-StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>& draw_weak,
-                       const EpochOptions& options, double schedule_fraction) {
-  auto& model = model_->Get();
-  const Batch regular = Prepare(regular_batch);
-  CudaBf16Autocast autocast(performance_.autocast_bf16);
+template <typename T>
+T& Engine::Use() {
+  if (auto* current = dynamic_cast<T*>(method_.get())) return *current;
+  auto fresh = std::make_unique<T>();
+  T& out = *fresh;
+  method_ = std::move(fresh);
+  return out;
+}
+
+TrainingMethod& Engine::MethodFor(const EpochOptions& options) {
   switch (options.method) {
-    case Method::kSgd:
-      carried_features_ = carried_labels_ = torch::Tensor();
-      return StandardStep(model, optimizer(), regular);
-    case Method::kSam:
-      carried_features_ = carried_labels_ = torch::Tensor();
-      return SamStep(model, optimizer(), regular, options.rho, sam_backup_);
+    case Method::kSgd: return Use<SgdMethod>();
+    case Method::kSam: {
+      auto& sam = Use<SamMethod>();
+      sam.rho = options.rho;
+      return sam;
+    }
     case Method::kPof: {
-      if (!optimizer_features_only_) throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
-      auto opts = torch::TensorOptions().dtype(torch::kFloat32).device(model_->device);
-      torch::Tensor gamma;
-      switch (options.gamma_mode) {
-        case GammaMode::kFixed: gamma = torch::full({}, options.gamma, opts); break;
-        case GammaMode::kUniform: gamma = torch::rand({}, generator_, opts) * options.gamma; break;
-        case GammaMode::kLinear: gamma = torch::full({}, options.gamma * schedule_fraction, opts); break;
+      if (!optimizer_features_only_) {
+        throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
       }
-      torch::Tensor weak_features, weak_labels;
-      if (options.feature_reuse && carried_features_.defined()) {
-        weak_features = carried_features_, weak_labels = carried_labels_;
-      } else {
-        const Batch weak = Prepare(draw_weak());
-        weak_features = WeakFeatures(model, weak), weak_labels = weak.labels;
-      }
-      StepStats stats = PofStep(model, optimizer(), weak_features, weak_labels, regular, gamma, options.pof);
-      carried_features_ = stats.features, carried_labels_ = regular.labels;
-      return stats;
+      auto& pof = Use<PofMethod>();
+      pof.options = options.pof;
+      return pof;
     }
   }
   throw UserError("unknown training method");
+}
+
+StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>& draw_weak,
+                       const EpochOptions& options, double schedule_fraction) {
+  Sgd& sgd = optimizer();
+  TrainingMethod& method = MethodFor(options);
+  StepInput input;
+  input.regular = Prepare(regular_batch);
+  input.draw_weak = [&] { return Prepare(draw_weak()); };
+  input.generator = &generator_;
+  input.schedule_fraction = schedule_fraction;
+  input.gradient_hook = gradient_hook_;
+  CudaBf16Autocast autocast(performance_.autocast_bf16);
+  return method.Step(model_->Get(), sgd, input);
 }
 
 EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& options, const Report& report) {
@@ -265,8 +267,7 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
   }
   const auto started = std::chrono::steady_clock::now();
   cancel_ = false;
-  auto& model = model_->Get();
-  model.train();
+  model_->Get().SetTraining(true);
   const int64_t n = data.size();
   const int64_t batch = options.batch_size;
   const int64_t steps = n / batch;  // the last partial batch is dropped: static shapes, unbiased BN
@@ -283,7 +284,7 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
     for (int64_t have = 0; have < steps * weak_batch; have += n) parts.push_back(torch::randperm(n, generator_, long_opts));
     weak_order = torch::cat(parts);
   }
-  carried_features_ = carried_labels_ = torch::Tensor();  // the first iteration of an epoch computes B's features afresh
+  method_.reset();  // no state carries into an epoch: its first PoF iteration computes B's features afresh
   Accumulator acc(device);
   for (int64_t step = 0; step < steps && !cancel_; ++step) {
     Batch regular = data.Gather(order.slice(0, step * batch, (step + 1) * batch), true, generator_);
@@ -309,9 +310,10 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
   options.Validate();
   CheckData(data, "training data");
   const auto started = std::chrono::steady_clock::now();
-  model_->Get().train();
+  model_->Get().SetTraining(true);
   Batch regular = data.Gather(indices.to(model_->device), false, generator_);
-  const bool carried = options.method == Method::kPof && options.feature_reuse && carried_features_.defined();
+  const bool carried =
+      options.method == Method::kPof && options.pof.feature_reuse && Use<PofMethod>().HasCarriedFeatures();
   if (carried && weak_indices.defined()) {
     throw UserError("featureReuse takes B from the previous PoF step's B~: do not give weakIndices");
   }
@@ -331,18 +333,20 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
 void Engine::SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices, double rho) {
   CheckData(data, "data");
   auto& model = model_->Get();
-  model.train();
-  FreezeBatchNormStats frozen;
-  SamAscend(model, model.parameters(), data.Gather(indices.to(model_->device), false, generator_), rho);
+  model.SetTraining(true);
+  std::vector<torch::Tensor> params;
+  for (auto& [name, p] : model.NamedParameters()) params.push_back(p);
+  FreezeBatchNormStats frozen(model);
+  SamAscend(model, params, data.Gather(indices.to(model_->device), false, generator_), rho);
 }
 
 torch::Tensor Engine::FeaturesOf(const DeviceDataset& data, const torch::Tensor& indices) {
   CheckData(data, "data");
   auto& model = model_->Get();
-  model.eval();
+  model.SetTraining(false);
   torch::NoGradGuard no_grad;
   auto features = model.Features(data.Gather(indices.to(model_->device), false, generator_).inputs);
-  model.train();
+  model.SetTraining(true);
   return features;
 }
 
@@ -350,7 +354,7 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   CheckData(data, "evaluation data");
   if (batch_size < 1) throw UserError("evaluation batchSize must be >= 1, got " + std::to_string(batch_size));
   auto& model = model_->Get();
-  model.eval();
+  model.SetTraining(false);
   torch::NoGradGuard no_grad;
   auto f = torch::TensorOptions().dtype(torch::kFloat64).device(model_->device);
   auto loss = torch::zeros({}, f), errors = torch::zeros({}, f);
@@ -358,11 +362,11 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   for (int64_t start = 0; start < data.size(); start += batch_size) {
     auto indices = torch::arange(start, std::min(start + batch_size, data.size()), long_opts);
     Batch b = data.Gather(indices, false, generator_);
-    auto logits = model.forward(b.inputs);
+    auto logits = model.Forward(b.inputs);
     loss += torch::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum).to(torch::kFloat64);
     errors += logits.argmax(1).ne(b.labels).sum().to(torch::kFloat64);
   }
-  model.train();
+  model.SetTraining(true);
   EvalStats out;
   out.examples = data.size();
   IntendedHostSync intended;

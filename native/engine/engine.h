@@ -1,5 +1,5 @@
 // The training engine: one model, one device, one generator, the optimizer of the current phase,
-// and the epoch loop that runs on a worker thread.
+// and the epoch loop that runs on a worker thread; each step goes to the method object in use.
 #pragma once
 #include <atomic>
 #include <functional>
@@ -11,21 +11,20 @@
 #include <vector>
 #include "data/dataset.h"
 #include "models/model_handle.h"
-#include "optim/step.h"
+#include "optim/gradient_hook.h"
+#include "optim/pof_method.h"
+#include "optim/sgd.h"
+#include "optim/training_method.h"
 
 namespace pof {
 
 enum class Method { kSgd, kSam, kPof };
-enum class GammaMode { kFixed, kUniform, kLinear };
 
 struct EpochOptions {
   Method method = Method::kSgd;
   int64_t batch_size = 256;
   double rho = 0.05;                 // SAM
-  double gamma = 2.0;                // PoF: the fixed value, or gamma_max for uniform / linear
-  GammaMode gamma_mode = GammaMode::kFixed;
   int64_t weak_batch_size = 256;     // PoF: |B|
-  bool feature_reuse = false;        // PoF: B = the previous iteration's B~ (its features, one step stale)
   PofOptions pof;
   int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
   int64_t total_epochs = 1;          // of the phase (linear schedule)
@@ -93,11 +92,18 @@ class Engine {
   void Dispose();
   std::shared_ptr<ModelHandle> model_handle() const { return model_; }
   at::Generator& generator() { return generator_; }
+  // Runs in every training step between backward and the optimizer's step (none by default).
+  void SetGradientHook(GradientHook hook) { gradient_hook_ = std::move(hook); }
 
  private:
   // `draw_weak` gives PoF's B when its features are not carried over from the previous iteration.
   StepStats Step(const Batch& regular, const std::function<Batch()>& draw_weak, const EpochOptions& options,
                  double schedule_fraction);
+  // The method of `options`, with their values; a new one (without carried state) when it changes.
+  TrainingMethod& MethodFor(const EpochOptions& options);
+  // The current method object when it is a T, else a fresh T in its place.
+  template <typename T>
+  T& Use();
   Batch Prepare(Batch batch) const;
   // The data's device, example shape and labels fit the model (what: "training data", ...).
   void CheckData(const DeviceDataset& data, const char* what) const;
@@ -108,10 +114,9 @@ class Engine {
   std::vector<std::string> optimizer_names_;  // of optimizer_->params(), in the same order
   bool optimizer_features_only_ = false;
   PerformanceOptions performance_;
-  // The last PoF iteration's B~ features and labels: B of the next one under feature reuse.
-  torch::Tensor carried_features_, carried_labels_;
-  // SAM's copy of the weights during a step, reused from step to step.
-  std::vector<torch::Tensor> sam_backup_;
+  // The method in use and its state (PoF's carried features, SAM's weight backup).
+  std::unique_ptr<TrainingMethod> method_;
+  GradientHook gradient_hook_;
   std::atomic<bool> cancel_{false};
 };
 

@@ -19,14 +19,14 @@ EpochOptions ParseEpochOptions(const Napi::Object& o) {
   else throw UserError("method '" + method + "' is unknown; expected 'sgd', 'sam' or 'pof'");
   e.batch_size = IntField(o, "batchSize");
   e.rho = NumberField(o, "rho");
-  e.gamma = NumberField(o, "gamma");
+  e.pof.gamma = NumberField(o, "gamma");
   const std::string mode = StringField(o, "gammaMode");
-  if (mode == "fixed") e.gamma_mode = GammaMode::kFixed;
-  else if (mode == "uniform") e.gamma_mode = GammaMode::kUniform;
-  else if (mode == "linear") e.gamma_mode = GammaMode::kLinear;
+  if (mode == "fixed") e.pof.gamma_mode = GammaMode::kFixed;
+  else if (mode == "uniform") e.pof.gamma_mode = GammaMode::kUniform;
+  else if (mode == "linear") e.pof.gamma_mode = GammaMode::kLinear;
   else throw UserError("gammaMode '" + mode + "' is unknown; expected 'fixed', 'uniform' or 'linear'");
   e.weak_batch_size = IntField(o, "weakBatchSize");
-  e.feature_reuse = BoolField(o, "featureReuse", false);
+  e.pof.feature_reuse = BoolField(o, "featureReuse", false);
   e.pof.line_search.initial_step = NumberField(o, "initialStep");
   e.pof.line_search.max_step = NumberField(o, "maxStep");
   e.pof.line_search.partitions = IntField(o, "partitions");
@@ -206,7 +206,7 @@ Napi::Value EngineWrap::TrainStep(const Napi::CallbackInfo& info) {
   torch::Tensor weak;
   // Under feature reuse, B comes from the previous step after the first one.
   const bool weak_given = !(info[2].IsNull() || info[2].IsUndefined());
-  if (options.method == Method::kPof && (weak_given || !options.feature_reuse)) {
+  if (options.method == Method::kPof && (weak_given || !options.pof.feature_reuse)) {
     weak = IndicesArg(info[2], "weakIndices", data->size());
   }
   engine_->optimizer();

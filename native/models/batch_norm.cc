@@ -2,14 +2,6 @@
 
 namespace pof {
 
-namespace {
-thread_local bool stats_frozen = false;
-}
-
-FreezeBatchNormStats::FreezeBatchNormStats() : previous_(stats_frozen) { stats_frozen = true; }
-FreezeBatchNormStats::~FreezeBatchNormStats() { stats_frozen = previous_; }
-bool FreezeBatchNormStats::Active() { return stats_frozen; }
-
 BatchNormImpl::BatchNormImpl(int64_t channels, double momentum, double eps) : momentum_(momentum), eps_(eps) {
   weight = register_parameter("weight", torch::ones({channels}));
   bias = register_parameter("bias", torch::zeros({channels}));
@@ -19,15 +11,11 @@ BatchNormImpl::BatchNormImpl(int64_t channels, double momentum, double eps) : mo
 }
 
 torch::Tensor BatchNormImpl::forward(const torch::Tensor& x) {
-  const bool batch_stats = is_training();
-  const bool update = batch_stats && !FreezeBatchNormStats::Active();
-  if (update) {
+  if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
-  // Undefined running tensors in training mode: normalise with batch statistics, update nothing.
-  return torch::batch_norm(x, weight, bias, update || !batch_stats ? running_mean : torch::Tensor(),
-                           update || !batch_stats ? running_var : torch::Tensor(), batch_stats, momentum_, eps_,
+  return torch::batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum_, eps_,
                            /*cudnn_enabled=*/true);
 }
 

@@ -1,6 +1,6 @@
 // Multi-layer perceptron: ReLU hidden layers (the feature extractor) and a Linear classifier.
 #pragma once
-#include "models/model.h"
+#include "models/built_in_network.h"
 
 namespace pof {
 
@@ -10,7 +10,7 @@ struct MlpConfig {
   int64_t num_classes = 0;
 };
 
-class MlpImpl : public ModelImpl {
+class MlpImpl : public BuiltInNetwork {
  public:
   // Bounds that keep a hand-written config from allocating absurd sizes.
   static constexpr int64_t kMaxWidth = 1 << 24, kMaxParameters = int64_t{1} << 31;

@@ -3,17 +3,17 @@
 #include <atomic>
 #include <memory>
 #include "errors.h"
-#include "models/model.h"
+#include "models/network.h"
 
 namespace pof {
 
 struct ModelHandle {
-  Model model;
+  std::shared_ptr<Network> model;
   torch::Device device{torch::kCPU};
   std::atomic<bool> busy{false};
 
   // The network; an error once the model was disposed (its tensors freed).
-  ModelImpl& Get() const {
+  Network& Get() const {
     if (!model) throw UserError("the model was disposed: its tensors are freed; create a new trainer", ErrorKind::kDisposed);
     return *model;
   }

@@ -11,7 +11,7 @@ namespace pof {
 
 namespace {
 
-Model BuildModel(const Napi::Object& config) {
+std::shared_ptr<Network> BuildModel(const Napi::Object& config) {
   const std::string kind = StringField(config, "kind");
   if (kind == "mlp") {
     MlpConfig c;
@@ -31,13 +31,13 @@ Model BuildModel(const Napi::Object& config) {
   throw UserError("model kind '" + kind + "' is unknown; expected 'mlp' or 'wideResNet' (from models.mlp or models.wideResNet)");
 }
 
-int64_t CountOf(const std::vector<torch::Tensor>& tensors) {
+int64_t CountOf(const NamedTensors& tensors) {
   int64_t n = 0;
-  for (const auto& t : tensors) n += t.numel();
+  for (const auto& [name, t] : tensors) n += t.numel();
   return n;
 }
 
-int64_t BytesOf(const ModelImpl& model) {
+int64_t BytesOf(const Network& model) {
   int64_t n = 0;
   for (const auto& [name, tensor] : model.StateTensors()) n += tensor.nbytes();
   return n;
@@ -69,7 +69,7 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<ModelWr
     torch::manual_seed(static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value()));
     handle_ = std::make_shared<ModelHandle>();
     handle_->model = BuildModel(config);
-    handle_->model->to(device);
+    handle_->model->MoveTo(device);
     handle_->device = device;
     external_bytes_ = BytesOf(*handle_->model);
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);
@@ -105,9 +105,10 @@ Napi::Value ModelWrap::Info(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::ParameterNames(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto features = Napi::Array::New(env), classifier = Napi::Array::New(env);
-  for (const auto& item : handle_->Get().named_parameters()) {
-    auto& target = ModelImpl::IsClassifierName(item.key()) ? classifier : features;
-    target.Set(target.Length(), item.key());
+  const auto& network = handle_->Get();
+  for (const auto& [name, p] : network.NamedParameters()) {
+    auto& target = network.IsClassifierParameter(name) ? classifier : features;
+    target.Set(target.Length(), name);
   }
   auto out = Napi::Object::New(env);
   out.Set("features", features);

@@ -66,8 +66,8 @@ WideResNetImpl::WideResNetImpl(const WideResNetConfig& config) : input_channels_
       torch::nn::init::kaiming_normal_(conv->weight, 0.0, torch::kFanOut, torch::kReLU);
     }
   }
-  Classifier()->weight.normal_(0.0, 0.1);
-  Classifier()->bias.zero_();
+  classifier()->weight.normal_(0.0, 0.1);
+  classifier()->bias.zero_();
 }
 
 torch::Tensor WideResNetImpl::Features(const torch::Tensor& x) {

@@ -2,7 +2,7 @@
 // global average pooling inside the feature extractor, one Linear classifier.
 #pragma once
 #include "models/batch_norm.h"
-#include "models/model.h"
+#include "models/built_in_network.h"
 
 namespace pof {
 
@@ -26,7 +26,7 @@ class WideBasicImpl : public torch::nn::Module {
 };
 TORCH_MODULE(WideBasic);
 
-class WideResNetImpl : public ModelImpl {
+class WideResNetImpl : public BuiltInNetwork {
  public:
   // Bounds that keep a hand-written config from allocating absurd sizes (WRN-28-10 has widen 10).
   static constexpr int64_t kMaxDepth = 1000, kMaxWiden = 64, kMaxClasses = 1 << 20, kMaxChannels = 4096;

@@ -1,0 +1,50 @@
+// A classifier network as the engine, the training methods and the analyses see it: a feature
+// extractor F_phi (x -> [N, D]) and a Linear classifier theta = (weight [C, D], bias [C]).
+// Only tensors and names cross this interface, so that any module (a built-in network, a TorchScript
+// module) can implement it without the engine knowing which.
+#pragma once
+#include <torch/torch.h>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace pof {
+
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+class Network {
+ public:
+  virtual ~Network() = default;
+
+  // Everything up to and including global pooling / flatten: [N, feature_dim()].
+  virtual torch::Tensor Features(const torch::Tensor& x) = 0;
+  // The logits [N, num_classes()]: the classifier applied to Features(x).
+  virtual torch::Tensor Forward(const torch::Tensor& x) = 0;
+  // The classifier's own tensors (not copies: the analyses differentiate with respect to them).
+  virtual torch::Tensor ClassifierWeight() const = 0;  // [C, D]
+  virtual torch::Tensor ClassifierBias() const = 0;    // [C]
+
+  // By state-dict name, in the order of a PyTorch state_dict.
+  virtual NamedTensors NamedParameters() const = 0;
+  virtual NamedTensors NamedBuffers() const = 0;
+  // Parameters and buffers together, as a PyTorch state_dict orders them.
+  virtual NamedTensors StateTensors() const = 0;
+  // Whether a parameter name belongs to the classifier; every other parameter is the feature extractor's.
+  virtual bool IsClassifierParameter(const std::string& name) const = 0;
+  NamedTensors FeatureParameters() const;
+  NamedTensors ClassifierParameters() const;
+
+  // Training mode: BatchNorm normalises with batch statistics and updates its running statistics.
+  virtual void SetTraining(bool training) = 0;
+  virtual bool IsTraining() const = 0;
+  virtual void MoveTo(const torch::Device& device) = 0;
+  // Puts every 4-D weight in NHWC memory layout (same values, same tensors); false when there is none.
+  bool ConvertToChannelsLast();
+
+  // Why one example of this shape (without the batch dimension) cannot go in, or "" when it can.
+  virtual std::string InputMismatch(c10::IntArrayRef example_shape) const = 0;
+  virtual int64_t feature_dim() const = 0;
+  virtual int64_t num_classes() const = 0;
+};
+
+}  // namespace pof

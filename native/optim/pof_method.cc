@@ -1,0 +1,68 @@
+#include "optim/pof_method.h"
+#include <ATen/record_function.h>
+#include "models/freeze_batch_norm_stats.h"
+
+namespace pof {
+
+torch::Tensor PofMethod::Gamma(const StepInput& input, const torch::TensorOptions& opts) const {
+  switch (options.gamma_mode) {
+    case GammaMode::kUniform: return torch::rand({}, *input.generator, opts) * options.gamma;
+    case GammaMode::kLinear: return torch::full({}, options.gamma * input.schedule_fraction, opts);
+    case GammaMode::kFixed: break;
+  }
+  return torch::full({}, options.gamma, opts);
+}
+
+StepStats PofMethod::Step(Network& network, Sgd& feature_optimizer, const StepInput& input) {
+  // gamma is drawn first, before B and its augmentation: that order of the generator's draws is part
+  // of what a seed (and a resumed checkpoint) reproduces.
+  const auto scalar_options = torch::TensorOptions().dtype(torch::kFloat32).device(input.regular.labels.device());
+  const torch::Tensor gamma = Gamma(input, scalar_options);
+  // 1. B and its features F_phi(x_B): training mode, no graph, BN running statistics untouched.
+  //    Under feature reuse, B is the previous iteration's B~ with the features computed then.
+  torch::Tensor weak_features, weak_labels;
+  if (options.feature_reuse && carried_features_.defined()) {
+    weak_features = carried_features_, weak_labels = carried_labels_;
+  } else {
+    const Batch weak = input.draw_weak();
+    RECORD_USER_SCOPE("pof::features_of_B");
+    torch::NoGradGuard no_grad;
+    FreezeBatchNormStats frozen(network);
+    weak_features = network.Features(weak.inputs), weak_labels = weak.labels;
+  }
+  // 2-4. Classifier gradient g, line search for xi*, theta' = theta0 - gamma * xi* * g/||g||
+  //      = theta0 - gamma * s* * g (theta0 itself when rejected), all on the device.
+  const torch::Tensor theta_weight = network.ClassifierWeight(), theta_bias = network.ClassifierBias();
+  LineSearchResult search;
+  torch::Tensor weight, bias, scale;
+  {
+    RECORD_USER_SCOPE("pof::line_search_and_perturb");
+    search = LineSearch(weak_features, weak_labels, theta_weight, theta_bias, options.line_search);
+    torch::NoGradGuard no_grad;
+    scale = gamma * search.step;
+    weight = theta_weight.detach() - scale * search.grad_weight;
+    bias = theta_bias.detach() - scale * search.grad_bias;
+  }
+  // 5. Forward/backward on B~ with the perturbed classifier, then the base optimizer's step on phi.
+  feature_optimizer.ZeroGrad();
+  torch::Tensor features, loss;
+  StepStats stats;
+  {
+    RECORD_USER_SCOPE("pof::forward_backward_on_B~");
+    features = network.Features(input.regular.inputs);
+    stats = LossAndErrors(torch::nn::functional::linear(features, weight, bias), input.regular.labels, &loss);
+    loss.backward();
+  }
+  {
+    RECORD_USER_SCOPE("pof::optimizer_step");
+    StepWithHook(feature_optimizer, input.gradient_hook);
+  }
+  // 6. theta0 was never written. B~'s features are the next B under feature reuse.
+  stats.xi = search.xi;
+  stats.rejected = search.rejected;
+  stats.perturbation = scale * search.grad_norm;
+  carried_features_ = features.detach(), carried_labels_ = input.regular.labels;
+  return stats;
+}
+
+}  // namespace pof

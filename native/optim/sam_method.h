@@ -1,0 +1,25 @@
+// SAM (Foret et al. 2021): ascend by rho along the normalised gradient of all the optimizer's
+// parameters, take the gradient there (BN running statistics frozen), restore the weights exactly,
+// step the base optimizer.
+#pragma once
+#include <vector>
+#include "optim/training_method.h"
+
+namespace pof {
+
+class SamMethod : public TrainingMethod {
+ public:
+  StepStats Step(Network& network, Sgd& optimizer, const StepInput& input) override;
+  double rho = 0.05;
+
+ private:
+  // The weights during a step; the tensors are kept and reused by the next step.
+  std::vector<torch::Tensor> backup_;
+};
+
+// The ascent alone, for tests and analyses: returns the weights' displacement e_w (already applied).
+// BN running statistics are updated by its pass unless the caller freezes them.
+std::vector<torch::Tensor> SamAscend(Network& network, const std::vector<torch::Tensor>& params, const Batch& batch,
+                                     double rho);
+
+}  // namespace pof

@@ -1,0 +1,14 @@
+#include "optim/sgd_method.h"
+
+namespace pof {
+
+StepStats SgdMethod::Step(Network& network, Sgd& optimizer, const StepInput& input) {
+  optimizer.ZeroGrad();
+  torch::Tensor loss;
+  StepStats stats = LossAndErrors(network.Forward(input.regular.inputs), input.regular.labels, &loss);
+  loss.backward();
+  StepWithHook(optimizer, input.gradient_hook);
+  return stats;
+}
+
+}  // namespace pof
