@@ -18,10 +18,12 @@ function maxLabel(data: ImageSet): number {
   return max;
 }
 
-function describeModel(spec: ModelSpec): string {
-  return spec.kind === 'mlp'
-    ? `mlp (inputDim ${spec.inputDim}, hidden [${spec.hidden.join(', ')}], ${spec.numClasses} classes)`
-    : `wideResNet-${spec.depth}-${spec.widen} (inputChannels ${spec.inputChannels}, ${spec.numClasses} classes)`;
+function describeModel(spec: ModelSpec, numClasses: number): string {
+  switch (spec.kind) {
+    case 'mlp': return `mlp (inputDim ${spec.inputDim}, hidden [${spec.hidden.join(', ')}], ${numClasses} classes)`;
+    case 'wideResNet': return `wideResNet-${spec.depth}-${spec.widen} (inputChannels ${spec.inputChannels}, ${numClasses} classes)`;
+    case 'torchScript': return `TorchScript ${spec.file} (inputShape [${spec.inputShape.join(', ')}], ${numClasses} classes)`;
+  }
 }
 
 /** An ImageSet as the readers and fromArrays make it; `role` names it in errors ("training data", ...). */
@@ -34,16 +36,24 @@ export function checkImageSet(where: string, data: unknown, role: string): Image
   return d;
 }
 
-/** The split fits the model: at least `minExamples` examples, the example shape the model takes, labels below its classes. */
-export function checkDataFitsModel(where: string, data: ImageSet, spec: ModelSpec, role: string, minExamples = 1): void {
+/**
+ * The split fits the model (`numClasses`: the loaded model's, which a TorchScript spec does not state): at
+ * least `minExamples` examples, the example shape the model takes, labels below its classes.
+ */
+export function checkDataFitsModel(where: string, data: ImageSet, spec: ModelSpec, numClasses: number, role: string, minExamples = 1): void {
   const name = `${role} '${data.name ?? 'unnamed'}'`;
   const n = data.shape[0] ?? 0;
   if (n < minExamples) {
     throw new DatasetError(`${where}: ${name} has ${n} examples; expected at least ${minExamples}`);
   }
   const example = data.shape.slice(1);
-  const model = describeModel(spec);
-  if (spec.kind === 'mlp') {
+  const model = describeModel(spec, numClasses);
+  if (spec.kind === 'torchScript') {
+    if (example.length !== spec.inputShape.length || example.some((d, i) => d !== spec.inputShape[i])) {
+      throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}], but the model ${model} takes ` +
+        `[${spec.inputShape.join(', ')}]`);
+    }
+  } else if (spec.kind === 'mlp') {
     const values = example.reduce((a, b) => a * b, 1);
     if (values !== spec.inputDim) {
       throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}] (${values} values), but the model ` +
@@ -54,9 +64,9 @@ export function checkDataFitsModel(where: string, data: ImageSet, spec: ModelSpe
       `images [${spec.inputChannels}, H, W]`);
   }
   const top = maxLabel(data);
-  if (top >= spec.numClasses) {
-    throw new DatasetError(`${where}: ${name} has labels up to ${top}, but the model ${model} has ${spec.numClasses} classes ` +
-      `(labels 0..${spec.numClasses - 1})`);
+  if (top >= numClasses) {
+    throw new DatasetError(`${where}: ${name} has labels up to ${top}, but the model ${model} has ${numClasses} classes ` +
+      `(labels 0..${numClasses - 1})`);
   }
 }
 

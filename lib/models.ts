@@ -59,7 +59,29 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
 }
 
 /**
- * A spec checked as models.mlp / models.wideResNet check theirs: a hand-built object with a negative or
+ * Your own network, saved from PyTorch with torch.jit.save (python/export_torchscript.py makes one from
+ * any nn.Module): `features` names a method returning [N, D] features, `classifier` the dotted path of
+ * its final nn.Linear (with a bias), `inputShape` one example's shape (e.g. [3, 32, 32]). Loading checks
+ * that forward(x) is classifier(features(x)) on a probe batch. The weights are the file's.
+ */
+export function torchScript(options: { file: string; features?: string; classifier?: string; inputShape: number[] }): ModelSpec {
+  const where = 'models.torchScript';
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+  checkKeys(where, options, ['file', 'features', 'classifier', 'inputShape']);
+  const name = (key: 'file' | 'features' | 'classifier', fallback?: string) => {
+    const v = options[key] ?? fallback;
+    if (typeof v !== 'string' || v === '') throw new OptionError(`${where}: ${key} must be a non-empty string, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const inputShape = integerList(where, 'inputShape', options.inputShape, 1);
+  if (inputShape.length === 0 || inputShape.length > 8) {
+    throw new OptionError(`${where}: inputShape must be one example's shape, e.g. [3, 32, 32]; got ${JSON.stringify(options.inputShape)}`);
+  }
+  return { kind: 'torchScript', file: name('file'), features: name('features', 'features'), classifier: name('classifier', 'classifier'), inputShape };
+}
+
+/**
+ * A spec checked as models.mlp / models.wideResNet / models.torchScript check theirs: a hand-built object with a negative or
  * absurd size is an OptionError here, not a LibTorch error later.
  */
 export function validateModelSpec(where: string, spec: unknown): ModelSpec {
@@ -70,9 +92,10 @@ export function validateModelSpec(where: string, spec: unknown): ModelSpec {
   try {
     if (kind === 'mlp') return mlp(rest as Parameters<typeof mlp>[0]);
     if (kind === 'wideResNet') return wideResNet(rest as Parameters<typeof wideResNet>[0]);
+    if (kind === 'torchScript') return torchScript(rest as Parameters<typeof torchScript>[0]);
   } catch (e) {
     if (e instanceof OptionError) throw new OptionError(`${where}: model: ${e.message}`);
     throw e;
   }
-  throw new OptionError(`${where}: model kind ${JSON.stringify(kind)} is unknown; expected 'mlp' or 'wideResNet' (use models.mlp or models.wideResNet)`);
+  throw new OptionError(`${where}: model kind ${JSON.stringify(kind)} is unknown; expected 'mlp', 'wideResNet' or 'torchScript' (use models.mlp, models.wideResNet or models.torchScript)`);
 }

@@ -29,7 +29,8 @@ export interface NativeVersions {
 
 export type NativeModelConfig =
   | { kind: 'mlp'; inputDim: number; hidden: number[]; numClasses: number }
-  | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number };
+  | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number }
+  | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] };
 
 export interface NativeStateEntry {
   name: string;
@@ -48,6 +49,8 @@ export interface NativeModel {
   parameterNames(): { features: string[]; classifier: string[] };
   /** Frees the weights now; every later call is a DisposedError. */
   dispose(): void;
+  /** A TorchScript model's module with its current weights and buffers, as torch.jit.save writes it. */
+  torchScriptBytes(): Uint8Array;
 }
 
 export interface NativeDatasetOptions {

@@ -7,6 +7,7 @@ import {
   assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, CheckpointTarget, checkpointFile, nativeEntriesOf,
   PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, writeCheckpoint,
 } from './checkpoint/training-checkpoint';
+import { writeFileAtomic } from './checkpoint/atomic';
 import { checkBatchFits, checkDataFitsModel, checkImageSet } from './data-fit';
 import { ImageSet } from './data/types';
 import {
@@ -412,6 +413,20 @@ export class PoFTrainer {
   }
 
   /**
+   * Writes a TorchScript model (models.torchScript) with its current weights and BN statistics as a
+   * torch.jit.save file, atomically: `torch.jit.load` in Python gets the post-trained network back.
+   */
+  async exportTorchScript(file: string): Promise<void> {
+    const where = 'exportTorchScript';
+    if (this.spec.kind !== 'torchScript') {
+      throw new OptionError(`${where}: only a model from models.torchScript can be exported as TorchScript; this trainer's is a ${this.spec.kind}`);
+    }
+    this.checkFree(where, false);
+    await assertWritablePath(`${where}: path`, file);
+    await this.track(writeFileAtomic(file, this.nativeModel.torchScriptBytes()));
+  }
+
+  /**
    * Frees the model's weights, the optimizer state and the resident copies of the data now, instead of
    * when V8 collects the trainer. Refused while a phase or call runs; every later call is a DisposedError.
    */
@@ -441,7 +456,7 @@ export class PoFTrainer {
     checkImageSet(where, data, role);
     let ds = this.residentData.get(data);
     if (!ds) {
-      checkDataFitsModel(where, data, this.spec, role);
+      checkDataFitsModel(where, data, this.spec, this.nativeModel.info().numClasses, role);
       const aug = data.augmentation;
       ds = new native.Dataset({
         inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,

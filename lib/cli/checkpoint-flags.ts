@@ -71,6 +71,14 @@ export async function modelFromFile(from: string, data: ImageSet, o: { classifie
 
 /** A model for another dataset would load fine and then fail (or mislead) on every batch. */
 function checkFits(spec: ModelSpec, data: ImageSet, from: string): void {
+  if (spec.kind === 'torchScript') {
+    // Its classes are the module's; the trainer checks the labels against them when it loads it.
+    const example = data.shape.slice(1);
+    if (example.join(',') !== spec.inputShape.join(',')) {
+      throw new UsageError(`the model in ${from} takes examples of shape [${spec.inputShape.join(', ')}]; ${data.name} has [${example.join(', ')}]`);
+    }
+    return;
+  }
   const inputs = spec.kind === 'mlp' ? spec.inputDim : spec.inputChannels;
   const dataInputs = spec.kind === 'mlp' ? data.shape.slice(1).reduce((a, b) => a * b, 1) : data.shape[1];
   if (spec.numClasses !== data.numClasses || inputs !== dataInputs) {

@@ -1,9 +1,11 @@
 #include "models/model_wrap.h"
+#include <cstring>
 #include <map>
 #include "addon_data.h"
 #include "device.h"
 #include "js_args.h"
 #include "models/mlp.h"
+#include "models/torchscript_network.h"
 #include "models/wide_resnet.h"
 #include "tensor.h"
 
@@ -28,7 +30,19 @@ std::shared_ptr<Network> BuildModel(const Napi::Object& config) {
     c.input_channels = IntField(config, "inputChannels");
     return std::make_shared<WideResNetImpl>(c);
   }
-  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp' or 'wideResNet' (from models.mlp or models.wideResNet)");
+  if (kind == "torchScript") {
+    TorchScriptConfig c;
+    c.file = StringField(config, "file");
+    c.features = StringField(config, "features");
+    c.classifier = StringField(config, "classifier");
+    c.input_shape = IntArrayField(config, "inputShape");
+    for (int64_t d : c.input_shape) {
+      if (d < 1) throw UserError("torchScript inputShape must hold sizes >= 1, got " + c10::str(c10::IntArrayRef(c.input_shape)));
+    }
+    return std::make_shared<TorchScriptNetwork>(c);
+  }
+  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp', 'wideResNet' or 'torchScript' (from models.mlp, " +
+                  "models.wideResNet or models.torchScript)");
 }
 
 int64_t CountOf(const NamedTensors& tensors) {
@@ -49,7 +63,8 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
   return DefineClass(env, "Model",
                      {Method<&ModelWrap::Info>("info"), Method<&ModelWrap::StateDict>("stateDict"),
                       Method<&ModelWrap::StateShapes>("stateShapes"), Method<&ModelWrap::LoadStateDict>("loadStateDict"),
-                      Method<&ModelWrap::ParameterNames>("parameterNames"), Method<&ModelWrap::Dispose>("dispose")});
+                      Method<&ModelWrap::ParameterNames>("parameterNames"), Method<&ModelWrap::Dispose>("dispose"),
+                      Method<&ModelWrap::TorchScriptBytes>("torchScriptBytes")});
 }
 
 std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {
@@ -161,6 +176,18 @@ Napi::Value ModelWrap::LoadStateDict(const Napi::CallbackInfo& info) {
   torch::NoGradGuard no_grad;
   for (auto& [name, tensor] : own) tensor.copy_(given[name]);
   return info.Env().Undefined();
+}
+
+// torchScriptBytes() -> Uint8Array: a TorchScript model with its current weights and buffers, as
+// torch.jit.save writes it (lib/trainer.ts writes the file atomically).
+Napi::Value ModelWrap::TorchScriptBytes(const Napi::CallbackInfo& info) {
+  handle_->CheckIdle("export the model");
+  auto* network = dynamic_cast<TorchScriptNetwork*>(&handle_->Get());
+  if (!network) throw UserError("only a TorchScript model (models.torchScript) can be exported as TorchScript");
+  const std::string bytes = network->Serialized();
+  auto out = Napi::Uint8Array::New(info.Env(), bytes.size());
+  std::memcpy(out.Data(), bytes.data(), bytes.size());
+  return out;
 }
 
 }  // namespace pof

@@ -1,0 +1,122 @@
+// A user's own network through TorchScript (models.torchScript): a small BatchNorm ResNet exported from
+// PyTorch trains with SGD and SAM, post-trains with PoF (θ0 untouched), evaluates, and goes back to
+// PyTorch with exportTorchScript. Needs python3 with torch (skipped otherwise).
+import test from 'ava';
+import { spawnSync } from 'child_process';
+import { promises as fs } from 'fs';
+import * as path from 'path';
+import { CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
+import { tempDir } from './helpers/fixtures';
+import { range, rng, testDevice as device } from './helpers/synthetic';
+
+const root = path.resolve(__dirname, '..', '..');
+const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const maybe = hasTorch ? test : test.skip;
+
+function python(script: string) {
+  const r = spawnSync('python3', ['-c', script], {
+    encoding: 'utf8',
+    env: { ...process.env, PYTHONPATH: [path.join(root, 'python'), path.join(root, 'test', 'fixtures', 'python')].join(path.delimiter) },
+  });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** The small ResNet of test/fixtures/python/small_resnet.py, exported with python/export_torchscript.py. */
+function exportResNet(dir: string): string {
+  const file = path.join(dir, 'resnet.pt');
+  python(`
+import torch
+from export_torchscript import export
+from small_resnet import SmallResNet
+torch.manual_seed(0)
+export(SmallResNet(num_classes=10), classifier="fc", file=${JSON.stringify(file)}, example_input=torch.randn(2, 3, 16, 16))`);
+  return file;
+}
+
+/** Float inputs [n, 3, 16, 16] (no normalisation, so PyTorch can be given exactly the same values). */
+function images(n: number, seed: number): ImageSet {
+  const r = rng(seed);
+  const x = new Float32Array(n * 3 * 16 * 16).map(() => r() * 2 - 1);
+  const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
+  for (let i = 0; i < n; i += 1) x[i * 768 + (labels[i] % 3) * 256] += 3;  // a learnable signal
+  return datasets.fromArrays({ images: x, labels, shape: [n, 3, 16, 16], numClasses: 10, name: `images-${seed}` });
+}
+
+const bytes = (t: StateDict[string]) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+
+maybe('a TorchScript ResNet trains with SGD and SAM and post-trains with PoF, keeping the classifier', async (t) => {
+  const file = exportResNet(tempDir('pof-ts-'));
+  const spec = models.torchScript({ file, classifier: 'classifier', inputShape: [3, 16, 16] });
+  const trainer = new PoFTrainer({ model: spec, device, seed: 1 });
+  const m = trainer.model;
+  t.is(m.featureDim, 8);
+  t.is(m.numClasses, 10);
+  t.deepEqual(m.parameterGroups.classifier, ['classifier.weight', 'classifier.bias']);
+  t.is(m.parameterGroups.features[0], 'body.stem.weight');
+  const data = images(64, 1);
+  const before = await trainer.evaluate(data);
+  const fit = await trainer.fit(data, { epochs: 2, batchSize: 16, lr: 0.05, method: 'sgd' });
+  t.true(fit.history.every((e) => Number.isFinite(e.loss)));
+  await trainer.fit(data, { epochs: 1, batchSize: 16, lr: 0.05, method: 'sam' });
+  const trained = await trainer.stateDict();
+  t.true(Object.keys(trained).includes('body.bn.running_mean') && Object.keys(trained).includes('body.bn.num_batches_tracked'));
+  const pof = await trainer.postTrain(data, { epochs: 2, batchSize: 16, lr: 1e-3 });
+  t.true(pof.history.every((e) => Number.isFinite(e.loss) && e.xi !== undefined));
+  const after = await trainer.stateDict();
+  t.true(bytes(after['classifier.weight']).equals(bytes(trained['classifier.weight'])), 'PoF never writes θ');
+  t.true(bytes(after['classifier.bias']).equals(bytes(trained['classifier.bias'])));
+  t.false(bytes(after['body.stem.weight']).equals(bytes(trained['body.stem.weight'])), 'φ is updated');
+  t.false(bytes(after['body.bn.running_mean']).equals(bytes(trained['body.bn.running_mean'])), 'B̃ passes update BN statistics');
+  const end = await trainer.evaluate(data);
+  t.true(end.loss < before.loss, `training lowered the loss: ${before.loss} -> ${end.loss}`);
+});
+
+maybe('exportTorchScript gives PyTorch the post-trained network: same features and logits, θ0 unchanged', async (t) => {
+  const dir = tempDir('pof-ts-export-');
+  const file = exportResNet(dir);
+  const trainer = new PoFTrainer({ model: models.torchScript({ file, classifier: 'classifier', inputShape: [3, 16, 16] }), device, seed: 2 });
+  const data = images(48, 2);
+  await trainer.postTrain(data, { epochs: 1, batchSize: 16, lr: 1e-3 });
+  const out = path.join(dir, 'post-trained.pt');
+  await trainer.exportTorchScript(out);
+  const ours = await trainer.features(data, range(8));
+  const inputs = path.join(dir, 'inputs.f32');
+  await fs.writeFile(inputs, Buffer.from((data.images as Float32Array).buffer, 0, 8 * 768 * 4));
+  const r = JSON.parse(python(`
+import json, numpy, torch
+m = torch.jit.load(${JSON.stringify(out)}); m.eval()
+original = torch.jit.load(${JSON.stringify(file)})
+x = torch.from_numpy(numpy.fromfile(${JSON.stringify(inputs)}, dtype=numpy.float32).reshape(8, 3, 16, 16))
+with torch.no_grad():
+    f = m.features(x)
+    logits = m(x)
+print(json.dumps({ "features": f.flatten().tolist(), "logits_match": bool(torch.allclose(logits, m.classifier(f), atol=1e-6)),
+  "theta0": bool(torch.equal(m.classifier.weight, original.classifier.weight) and torch.equal(m.classifier.bias, original.classifier.bias)),
+  "phi_changed": not bool(torch.equal(m.body.stem.weight, original.body.stem.weight)) }))`).trim().split('\n').pop()!);
+  t.true(r.logits_match);
+  t.true(r.theta0, 'the exported classifier is θ0');
+  t.true(r.phi_changed);
+  const worst = ours.reduce((w, v, i) => Math.max(w, Math.abs(v - r.features[i])), 0);
+  t.true(worst < 1e-5, `features differ by up to ${worst}`);
+  await t.throwsAsync(new PoFTrainer({ model: models.mlp({ inputDim: 4, hidden: [4], numClasses: 2 }) }).exportTorchScript(out),
+    { instanceOf: OptionError, message: /only a model from models.torchScript can be exported/ });
+});
+
+maybe('a module without the method or the Linear, or the wrong input shape, is an error listing what it has', async (t) => {
+  const dir = tempDir('pof-ts-errors-');
+  const file = exportResNet(dir);
+  const make = (o: Partial<Parameters<typeof models.torchScript>[0]>) =>
+    () => new PoFTrainer({ model: models.torchScript({ file, classifier: 'classifier', inputShape: [3, 16, 16], ...o }) });
+  t.throws(make({ features: 'embed' }), { instanceOf: OptionError, message: /has no method 'embed'.*methods .*features.*submodules body, body\.stem/ });
+  t.throws(make({ classifier: 'head.fc' }), { instanceOf: OptionError, message: /has no submodule 'head'.*submodules body/ });
+  t.throws(make({ classifier: 'body.bn' }), { instanceOf: OptionError, message: /the classifier 'body\.bn' must be an nn\.Linear with a bias, but it is .*BatchNorm2d/ });
+  t.throws(make({ inputShape: [5, 16, 16] }), { instanceOf: OptionError, message: /cannot run on inputs of shape \[2, 5, 16, 16\]/ });
+  const garbage = path.join(dir, 'garbage.pt');
+  await fs.writeFile(garbage, 'not a zip');
+  t.throws(make({ file: garbage }), { instanceOf: CheckpointError, message: /garbage\.pt cannot be loaded as a TorchScript module/ });
+  const trainer = make({})();
+  await t.throwsAsync(trainer.evaluate(datasets.fromArrays({ images: new Float32Array(4 * 3 * 8 * 8), labels: new Uint8Array(4), shape: [4, 3, 8, 8], numClasses: 10, name: 'small' })),
+    { message: /'small' has examples of shape \[3, 8, 8\], but the model TorchScript .* takes \[3, 16, 16\]/ });
+  t.throws(() => models.torchScript({ file, inputShape: [] }), { instanceOf: OptionError, message: /inputShape must be one example's shape/ });
+});
