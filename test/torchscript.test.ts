@@ -7,7 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
 import { tempDir } from './helpers/fixtures';
-import { range, rng, testDevice as device } from './helpers/synthetic';
+import { range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
 
 const root = path.resolve(__dirname, '..', '..');
 const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -119,4 +119,37 @@ maybe('a module without the method or the Linear, or the wrong input shape, is a
   await t.throwsAsync(trainer.evaluate(datasets.fromArrays({ images: new Float32Array(4 * 3 * 8 * 8), labels: new Uint8Array(4), shape: [4, 3, 8, 8], numClasses: 10, name: 'small' })),
     { message: /'small' has examples of shape \[3, 8, 8\], but the model TorchScript .* takes \[3, 16, 16\]/ });
   t.throws(() => models.torchScript({ file, inputShape: [] }), { instanceOf: OptionError, message: /inputShape must be one example's shape/ });
+});
+
+maybe('a TorchScript export of the built-in WRN takes the same SGD, SAM and PoF steps as the built-in network', async (t) => {
+  const file = path.join(tempDir('pof-ts-wrn-'), 'wrn.pt');
+  python(`
+import torch
+from pof_wide_resnet import PoFWideResNet
+torch.jit.save(torch.jit.script(PoFWideResNet(10, 2, 4)), ${JSON.stringify(file)})`);
+  const data = tinyImages(48, 3);
+  const builtIn = new PoFTrainer({ model: models.wideResNet({ depth: 10, widen: 2, numClasses: 4 }), device, seed: 5 });
+  const scripted = new PoFTrainer({ model: models.torchScript({ file, classifier: 'classifiers.0', inputShape: [3, 8, 8] }), device, seed: 5 });
+  t.deepEqual(Object.keys(await scripted.stateDict()).sort(), Object.keys(await builtIn.stateDict()).sort());
+  await scripted.loadStateDict(await builtIn.stateDict());
+  const steps = [
+    { method: 'sgd' as const, indices: range(16), lr: 0.05 },
+    { method: 'sam' as const, indices: range(16, 16), lr: 0.05, rho: 0.05 },
+    { method: 'pof' as const, indices: range(16, 32), weakIndices: range(16), lr: 0.01, gamma: 2 },
+  ];
+  for (const step of steps) {
+    await builtIn.step(data, step);
+    await scripted.step(data, step);
+    const a = await builtIn.stateDict(), b = await scripted.stateDict();
+    let worst = 0;
+    for (const name of Object.keys(a)) {
+      const x = a[name].data, y = b[name].data;
+      for (let i = 0; i < x.length; i += 1) {
+        const scale = Math.max(1e-3, Math.abs(Number(x[i])));
+        worst = Math.max(worst, Math.abs(Number(x[i]) - Number(y[i])) / scale);
+      }
+    }
+    t.true(worst < 1e-5, `${step.method}: weights and BN statistics differ by up to ${worst} (relative)`);
+    t.log(`${step.method}: largest relative difference ${worst.toExponential(2)}`);
+  }
 });
