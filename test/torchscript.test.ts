@@ -5,7 +5,7 @@ import test from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
+import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
 import { tempDir } from './helpers/fixtures';
 import { range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
 
@@ -152,4 +152,37 @@ torch.jit.save(torch.jit.script(PoFWideResNet(10, 2, 4)), ${JSON.stringify(file)
     t.true(worst < 1e-5, `${step.method}: weights and BN statistics differ by up to ${worst} (relative)`);
     t.log(`${step.method}: largest relative difference ${worst.toExponential(2)}`);
   }
+});
+
+maybe('a TorchScript model resumes bit-identically, runs the classifier analyses and channels-last', async (t) => {
+  const dir = tempDir('pof-ts-resume-');
+  const file = exportResNet(dir);
+  const spec = models.torchScript({ file, classifier: 'classifier', inputShape: [3, 16, 16] });
+  const data = images(48, 4);
+  const options = { epochs: 2, batchSize: 16, lr: 1e-3 };
+  const straight = new PoFTrainer({ model: spec, device, seed: 3 });
+  await straight.postTrain(data, options);
+  const first = new PoFTrainer({ model: spec, device, seed: 3 });
+  await first.postTrain(data, { ...options, checkpoint: { dir } });
+  const resumed = new PoFTrainer({ model: spec, device, seed: 3 });
+  await resumed.postTrain(data, { resume: path.join(dir, 'postTrain-epoch-1.safetensors') });
+  const a = await straight.stateDict(), b = await resumed.stateDict();
+  t.true(Object.keys(a).every((k) => bytes(a[k]).equals(bytes(b[k]))), 'resumed = uninterrupted, bit for bit');
+
+  const top = await analysis.hessianTopK(straight, data, { subset: 'classifier', k: 2 });
+  t.is(top.values.length, 2);
+  t.true(top.values[0] >= top.values[1] && top.values[0] > 0);
+  const xi = await analysis.xiStarDistribution(straight, data, { batches: 4, batchSize: 16 });
+  t.is(xi.xi.length + xi.rejected, 4);
+
+  const nhwc = new PoFTrainer({ model: spec, device, seed: 3, performance: { channelsLast: true } });
+  const plain = new PoFTrainer({ model: spec, device, seed: 3 });
+  await nhwc.postTrain(data, { ...options, epochs: 1 });
+  await plain.postTrain(data, { ...options, epochs: 1 });
+  const x = await nhwc.stateDict(), y = await plain.stateDict();
+  let worst = 0;
+  for (const k of Object.keys(x)) {
+    for (let i = 0; i < x[k].data.length; i += 1) worst = Math.max(worst, Math.abs(Number(x[k].data[i]) - Number(y[k].data[i])));
+  }
+  t.true(worst < 1e-4, `channels-last changes the weights by up to ${worst} (rounding only)`);
 });
