@@ -45,7 +45,12 @@ export function wideResNet(options: { depth?: number; widen?: number; numClasses
  * A model by name for the CLI and configs, sized for the data: 'wrn-28-10' -> wideResNet({ depth: 28, widen: 10 }),
  * 'mlp-64-64' -> mlp({ hidden: [64, 64] }) over the flattened input.
  */
-export function parseModelName(name: string, data: { numClasses: number; shape: number[] }): ModelSpec {
+export function parseModelName(name: string, data: { numClasses: number; shape: number[] },
+  torchScriptNames: { features?: string; classifier?: string } = {}): ModelSpec {
+  if (name.startsWith('torchscript:')) {
+    // 'torchscript:FILE': the user's own network, sized by the data (one example's shape).
+    return torchScript({ file: name.slice('torchscript:'.length), ...torchScriptNames, inputShape: data.shape.slice(1) });
+  }
   const wrn = /^wrn-(\d+)-(\d+)$/.exec(name);
   if (wrn) {
     if (data.shape.length !== 4) throw new OptionError(`model '${name}' needs images [N, C, H, W]; the data has shape [${data.shape.join(', ')}]`);
@@ -55,7 +60,7 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
     const hidden = name.split('-').slice(1).map(Number);
     return mlp({ inputDim: data.shape.slice(1).reduce((a, b) => a * b, 1), hidden, numClasses: data.numClasses });
   }
-  throw new OptionError(`model '${name}' is unknown; expected wrn-<depth>-<widen> (e.g. wrn-28-10, wrn-16-4) or mlp-<width>-<width>... (e.g. mlp-64-64)`);
+  throw new OptionError(`model '${name}' is unknown; expected wrn-<depth>-<widen> (e.g. wrn-28-10, wrn-16-4) mlp-<width>-<width>... (e.g. mlp-64-64) or torchscript:FILE (your own network, see python/export_torchscript.py)`);
 }
 
 /**

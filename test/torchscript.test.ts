@@ -7,6 +7,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
 import { tempDir } from './helpers/fixtures';
+import { pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
 
 const root = path.resolve(__dirname, '..', '..');
@@ -185,4 +186,47 @@ maybe('a TorchScript model resumes bit-identically, runs the classifier analyses
     for (let i = 0; i < x[k].data.length; i += 1) worst = Math.max(worst, Math.abs(Number(x[k].data[i]) - Number(y[k].data[i])));
   }
   t.true(worst < 1e-4, `channels-last changes the weights by up to ${worst} (rounding only)`);
+});
+
+maybe('the CLI trains, post-trains, exports, evaluates and analyses a --model torchscript:FILE network', async (t) => {
+  const dir = tempDir('pof-ts-cli-');
+  const file = path.join(dir, 'mlp.pt');
+  python(`
+import torch
+from torch import nn
+from export_torchscript import export
+class Mlp(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.hidden = nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 32), nn.ReLU())
+        self.head = nn.Linear(32, 4)
+    def forward(self, x):
+        return self.head(self.hidden(x))
+torch.manual_seed(0)
+export(Mlp(), classifier="head", file=${JSON.stringify(file)}, example_input=torch.randn(2, 16))`);
+  const toy = ['--dataset', 'toy', '--batch-size', '64'];
+  const train = await pof(['train', ...toy, '--model', `torchscript:${file}`, '--epochs', '2', '--lr', '0.05', '--out', path.join(dir, 'sgd')]);
+  t.is(train.code, 0, train.stderr);
+  const exported = path.join(dir, 'pof.pt');
+  const post = await pof(['post-train', ...toy, '--from', path.join(dir, 'sgd', 'model.safetensors'), '--epochs', '1', '--lr', '1e-3',
+    '--out', path.join(dir, 'pof'), '--export-torchscript', exported]);
+  t.is(post.code, 0, post.stderr);
+  t.regex(post.stderr, /wrote .*pof\.pt \(TorchScript\)/);
+  t.regex(python(`import torch; m = torch.jit.load(${JSON.stringify(exported)}); print(list(m.classifier.weight.shape))`), /\[4, 32\]/);
+  const evaluated = await pof(['eval', '--dataset', 'toy', '--from', path.join(dir, 'pof', 'model.safetensors')]);
+  t.is(evaluated.code, 0, evaluated.stderr);
+  t.true(JSON.parse(evaluated.stdout).error < 75);
+  const analysed = await pof(['analyze', '--dataset', 'toy', '--from', path.join(dir, 'pof', 'model.safetensors'), '--analyses', 'hessian,xi',
+    '--k', '2', '--batches', '8', '--batch-size', '32', '--hessian-examples', '256', '--out', path.join(dir, 'analysis')]);
+  t.is(analysed.code, 0, analysed.stderr);
+  // Straight from the TorchScript file (a network trained in PyTorch): --from FILE with --model torchscript:FILE.
+  const direct = await pof(['post-train', ...toy, '--from', file, '--model', `torchscript:${file}`, '--epochs', '1', '--out', path.join(dir, 'direct')]);
+  t.is(direct.code, 0, direct.stderr);
+  const wrongPart = await pof(['train', ...toy, '--model', `torchscript:${file}`, '--classifier', 'body.hidden', '--epochs', '1', '--out', path.join(dir, 'bad')]);
+  t.is(wrongPart.code, 2);
+  t.regex(wrongPart.stderr, /^pof: .*the classifier 'body\.hidden' must be an nn\.Linear with a bias, but it is .*Sequential/);
+  t.is((await pof(['train', ...toy, '--model', 'mlp-8', '--epochs', '1', '--out', path.join(dir, 'mlp')])).code, 0);
+  const notTs = await pof(['post-train', ...toy, '--from', path.join(dir, 'mlp', 'model.safetensors'), '--export-torchscript', exported, '--out', path.join(dir, 'x')]);
+  t.is(notTs.code, 2);
+  t.regex(notTs.stderr, /^pof: --export-torchscript needs a TorchScript network \(--model torchscript:FILE\)/);
 });

@@ -2,6 +2,7 @@
 // carry their model config; torch.save files (a state_dict, or the PoF authors' feature-extractor and
 // classifier files) need --model.
 import { promises as fs } from 'fs';
+import * as path from 'path';
 import { readCheckpoint } from '../checkpoint/training-checkpoint';
 import type { ImageSet } from '../data/types';
 import { ModelSpec, parseModelName } from '../models';
@@ -10,10 +11,22 @@ import { fileError } from '../errors';
 import { Flag, Flags, stringFlag, UsageError } from './args';
 import { checkInputFile } from './input-file';
 
+/** The parts of a --model torchscript:FILE network. */
+export const TORCHSCRIPT_FLAGS: Record<string, Flag> = {
+  features: { type: 'string', help: 'with --model torchscript:FILE: its method returning the features [N, D]', default: 'features' },
+  classifier: { type: 'string', help: 'with --model torchscript:FILE: the dotted path of its final nn.Linear', default: 'classifier' },
+};
+
+/** --features and --classifier, for parseModelName. */
+export function torchScriptNames(flags: Flags): { features?: string; classifier?: string } {
+  return { features: stringFlag(flags, 'features'), classifier: stringFlag(flags, 'classifier') };
+}
+
 export const FROM_FLAGS: Record<string, Flag> = {
   from: { type: 'string', help: 'the trained model: a pof-torch .safetensors, or a torch.save .pt/.pth state_dict', required: true },
   'from-classifier': { type: 'string', help: 'with the PoF authors\' two-file layout: --from is the feature-extractor file, this the classifier file' },
-  model: { type: 'string', help: 'the architecture of a torch.save file (wrn-<depth>-<widen> or mlp-...); pof-torch files record theirs' },
+  model: { type: 'string', help: 'the architecture of a torch.save file (wrn-<depth>-<widen> or mlp-...), or torchscript:FILE for your own network (--from FILE takes its weights); pof-torch files record theirs' },
+  ...TORCHSCRIPT_FLAGS,
 };
 
 export interface StartingModel {
@@ -40,7 +53,8 @@ async function isTorchSave(file: string): Promise<boolean> {
 
 /** The model of --from (with --from-classifier and --model). */
 export function startingModel(flags: Flags, data: ImageSet): Promise<StartingModel> {
-  return modelFromFile(stringFlag(flags, 'from')!, data, { classifier: stringFlag(flags, 'from-classifier'), model: stringFlag(flags, 'model') });
+  return modelFromFile(stringFlag(flags, 'from')!, data,
+    { classifier: stringFlag(flags, 'from-classifier'), model: stringFlag(flags, 'model'), names: torchScriptNames(flags) });
 }
 
 /** --from and --from-classifier as readable files: checked before the data is read. */
@@ -51,18 +65,24 @@ export function checkFromFlags(flags: Flags): void {
 }
 
 /** The model in `from`: a pof-torch checkpoint, or a torch.save file (and its classifier file) of architecture `model`. */
-export async function modelFromFile(from: string, data: ImageSet, o: { classifier?: string; model?: string } = {}): Promise<StartingModel> {
+export async function modelFromFile(from: string, data: ImageSet,
+  o: { classifier?: string; model?: string; names?: { features?: string; classifier?: string } } = {}): Promise<StartingModel> {
   const { classifier, model } = o;
+  if (model?.startsWith('torchscript:')) {
+    const spec = parseModelName(model, data, o.names);
+    // --from the TorchScript file itself: its weights are already in the model.
+    if (spec.kind === 'torchScript' && path.resolve(from) === path.resolve(spec.file)) return { spec, source: from, load: async () => undefined };
+  }
   if (classifier !== undefined || (await isTorchSave(from))) {
     if (model === undefined) throw new UsageError(`${from} is a torch.save file: give its architecture with --model (e.g. wrn-28-10)`);
-    const spec = parseModelName(model, data);
+    const spec = parseModelName(model, data, o.names);
     const source = classifier === undefined ? from : { features: from, classifier };
     return { spec, source: classifier === undefined ? from : `${from} + ${classifier}`, load: (t) => t.importPyTorch(source) };
   }
   const { info } = await readCheckpoint(from, 'pof');
-  const spec = info.model ?? (model !== undefined ? parseModelName(model, data) : undefined);
+  const spec = info.model ?? (model !== undefined ? parseModelName(model, data, o.names) : undefined);
   if (!spec) throw new UsageError(`${from} does not record its model: give it with --model`);
-  if (model !== undefined && JSON.stringify(parseModelName(model, data)) !== JSON.stringify(spec)) {
+  if (model !== undefined && JSON.stringify(parseModelName(model, data, o.names)) !== JSON.stringify(spec)) {
     throw new UsageError(`--model ${model} differs from the model recorded in ${from} (${JSON.stringify(spec)})`);
   }
   checkFits(spec, data, from);

@@ -1,6 +1,7 @@
 import { DEFAULTS } from '../../defaults';
 import { constant } from '../../schedules';
-import { choiceFlag, Command, numberFlag, UsageError } from '../args';
+import { assertWritablePath } from '../../checkpoint/training-checkpoint';
+import { choiceFlag, Command, numberFlag, stringFlag, UsageError } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
@@ -20,6 +21,7 @@ export const postTrainCommand: Command = {
     'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: DEFAULTS.postTrain.gammaMode },
     'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
     ...FEATURE_REUSE_FLAG,
+    'export-torchscript': { type: 'string', help: 'with a --model torchscript:FILE network: also write the post-trained network here (torch.jit.load reads it)' },
     ...TRAINING_FLAGS,
     seed: { type: 'string', help: 'seed of the batch order, augmentation and PoF\'s draws', default: '0' },
     ...DEVICE_FLAG,
@@ -46,6 +48,11 @@ export const postTrainCommand: Command = {
     checkFromFlags(flags);
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
+    const exportFile = stringFlag(flags, 'export-torchscript');
+    if (exportFile !== undefined) {
+      if (start.spec.kind !== 'torchScript') throw new UsageError(`--export-torchscript needs a TorchScript network (--model torchscript:FILE); ${start.source} holds a ${start.spec.kind}`);
+      await assertWritablePath('--export-torchscript', exportFile);
+    }
     const run = await startRun(runOptions, 'post-train', data, start.spec, options, device, { from: start.source });
     if (!run.hooks.resume) {
       await start.load(run.trainer);
@@ -54,5 +61,9 @@ export const postTrainCommand: Command = {
     }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
+    if (exportFile !== undefined && !result.aborted) {
+      await run.trainer.exportTorchScript(exportFile);
+      console.error(`wrote ${exportFile} (TorchScript)`);
+    }
   },
 };

@@ -2,6 +2,7 @@ import { DEFAULTS } from '../../defaults';
 import { parseModelName } from '../../models';
 import { multistep } from '../../schedules';
 import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag } from '../args';
+import { TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, datasetFlag, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
@@ -16,7 +17,8 @@ export const trainCommand: Command = {
     'checkpoint stays.',
   flags: {
     ...DATASET_FLAGS,
-    model: { type: 'string', help: 'wrn-<depth>-<widen> or mlp-<width>-...', default: 'wrn-28-10 (toy: mlp-64-64-64-64)' },
+    model: { type: 'string', help: 'wrn-<depth>-<widen>, mlp-<width>-... or torchscript:FILE (your own network)', default: 'wrn-28-10 (toy: mlp-64-64-64-64)' },
+    ...TORCHSCRIPT_FLAGS,
     method: { type: 'string', help: 'sgd or sam', default: DEFAULTS.fit.method },
     epochs: { type: 'string', help: 'training epochs', default: String(DEFAULTS.fit.epochs) },
     lr: { type: 'string', help: 'base learning rate', default: '0.1 (SVHN 0.01)' },
@@ -43,7 +45,7 @@ export const trainCommand: Command = {
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
     const data = await loadDatasetFlags(flags);
-    const spec = parseModelName(stringFlag(flags, 'model', dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10'), data.train);
+    const spec = parseModelName(stringFlag(flags, 'model', dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10'), data.train, torchScriptNames(flags));
     const run = await startRun(runOptions, 'train', data, spec, options, device);
     const result = await run.trainer.fit(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
