@@ -21,7 +21,7 @@ export interface BenchArgs {
 
 export const USAGE = `npm run bench -- [options]
   --device cpu|cuda|cuda:N  (default cpu)
-  --model wrn-D-W           (default wrn-16-4)
+  --model wrn-D-W           (default wrn-16-4), or torchscript:FILE (features 'features', classifier 'classifier')
   --batch N                 (default 64 on cpu, 256 on cuda)
   --steps N                 timed steps per method and round (default 4 on cpu, 50 on cuda)
   --warmup N                untimed steps per method first (default 1 on cpu, 10 on cuda)

@@ -69,6 +69,10 @@ maybe('a TorchScript ResNet trains with SGD and SAM and post-trains with PoF, ke
   t.true(bytes(after['classifier.bias']).equals(bytes(trained['classifier.bias'])));
   t.false(bytes(after['body.stem.weight']).equals(bytes(trained['body.stem.weight'])), 'φ is updated');
   t.false(bytes(after['body.bn.running_mean']).equals(bytes(trained['body.bn.running_mean'])), 'B̃ passes update BN statistics');
+  for (const o of [{ gammaMode: 'uniform' as const }, { gammaMode: 'linear' as const, featureReuse: true }]) {
+    const r = await trainer.postTrain(data, { epochs: 1, batchSize: 16, lr: 1e-3, ...o });
+    t.true(Number.isFinite(r.history[0].loss), JSON.stringify(o));
+  }
   const end = await trainer.evaluate(data);
   t.true(end.loss < before.loss, `training lowered the loss: ${before.loss} -> ${end.loss}`);
 });
@@ -173,6 +177,8 @@ maybe('a TorchScript model resumes bit-identically, runs the classifier analyses
   const top = await analysis.hessianTopK(straight, data, { subset: 'classifier', k: 2 });
   t.is(top.values.length, 2);
   t.true(top.values[0] >= top.values[1] && top.values[0] > 0);
+  const whole = await analysis.hessianTopK(straight, data, { subset: 'all', k: 1, indices: range(8), maxIterations: 20 });
+  t.true(Number.isFinite(whole.values[0]), 'double backward runs through the TorchScript module');
   const xi = await analysis.xiStarDistribution(straight, data, { batches: 4, batchSize: 16 });
   t.is(xi.xi.length + xi.rejected, 4);
 
