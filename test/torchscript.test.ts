@@ -89,10 +89,10 @@ maybe('exportTorchScript gives PyTorch the post-trained network: same features a
   const inputs = path.join(dir, 'inputs.f32');
   await fs.writeFile(inputs, Buffer.from((data.images as Float32Array).buffer, 0, 8 * 768 * 4));
   const r = JSON.parse(python(`
-import json, numpy, torch
+import json, torch
 m = torch.jit.load(${JSON.stringify(out)}); m.eval()
 original = torch.jit.load(${JSON.stringify(file)})
-x = torch.from_numpy(numpy.fromfile(${JSON.stringify(inputs)}, dtype=numpy.float32).reshape(8, 3, 16, 16))
+x = torch.frombuffer(bytearray(open(${JSON.stringify(inputs)}, "rb").read()), dtype=torch.float32).reshape(8, 3, 16, 16)
 with torch.no_grad():
     f = m.features(x)
     logits = m(x)
