@@ -10,6 +10,7 @@ in the first pass only). Prints one JSON object: images per second, median over 
 """
 import argparse
 import json
+import os
 import re
 import statistics
 import sys
@@ -19,51 +20,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-
-class WideBasic(nn.Module):
-    def __init__(self, in_channels, out_channels, stride):
-        super().__init__()
-        self.bn1 = nn.BatchNorm2d(in_channels)
-        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, 1, 1, bias=False)
-        self.bn2 = nn.BatchNorm2d(out_channels)
-        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, stride, 1, bias=False)
-        self.shortcut = nn.Sequential()
-        if stride != 1 or in_channels != out_channels:
-            self.shortcut = nn.Sequential(nn.Conv2d(in_channels, out_channels, 1, stride, 0, bias=False))
-
-    def forward(self, x):
-        out = self.conv1(F.relu(self.bn1(x)))
-        out = self.conv2(F.relu(self.bn2(out)))
-        return out + self.shortcut(x)
-
-
-class WideResNet(nn.Module):
-    def __init__(self, depth, widen, num_classes, input_channels=3):
-        super().__init__()
-        n = (depth - 4) // 6
-        stages = [16, 16 * widen, 32 * widen, 64 * widen]
-        self.conv1 = nn.Conv2d(input_channels, stages[0], 3, 1, 1, bias=False)
-        channels = stages[0]
-        groups = []
-        for g in range(1, 4):
-            blocks = []
-            for i in range(n):
-                blocks.append(WideBasic(channels, stages[g], 2 if i == 0 and g > 1 else 1))
-                channels = stages[g]
-            groups.append(nn.Sequential(*blocks))
-        self.layer1, self.layer2, self.layer3 = groups
-        self.bn_out = nn.BatchNorm2d(stages[3])
-        self.classifier = nn.Linear(stages[3], num_classes)
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out", nonlinearity="relu")
-        nn.init.normal_(self.classifier.weight, 0.0, 0.1)
-        nn.init.zeros_(self.classifier.bias)
-
-    def forward(self, x):
-        out = self.layer3(self.layer2(self.layer1(self.conv1(x))))
-        out = F.relu(self.bn_out(out)).mean((2, 3))
-        return self.classifier(out)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from pof_wide_resnet import PoFWideResNet  # noqa: E402 (the built-in layout, shipped in python/)
 
 
 def sgd_step(model, optimizer, x, y):
@@ -131,7 +89,7 @@ def main():
         torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     device = torch.device(args.device)
-    model = WideResNet(int(m.group(1)), int(m.group(2)), args.classes).to(device).train()
+    model = PoFWideResNet(int(m.group(1)), int(m.group(2)), args.classes).to(device).train()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9, weight_decay=5e-4, nesterov=True)
 
     n = args.batch * max(args.steps, args.warmup)
