@@ -1,5 +1,5 @@
 import { Command, Flag, Flags, numberFlag, stringFlag } from '../args';
-import { modelFromFile } from '../checkpoint-flags';
+import { modelFromFile, TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, LoadedData, loadDatasetFlags } from '../dataset-flags';
 import { checkInputFile } from '../input-file';
@@ -7,7 +7,8 @@ import { prepareOutputDir } from '../output-dir';
 
 const FIGURE_FLAGS: Record<string, Flag> = {
   ...DATASET_FLAGS,
-  model: { type: 'string', help: 'the architecture, for torch.save checkpoints (pof-torch files record theirs)' },
+  model: { type: 'string', help: 'the architecture, for torch.save checkpoints, or torchscript:FILE (pof-torch files record theirs)' },
+  ...TORCHSCRIPT_FLAGS,
   out: { type: 'string', help: 'the output directory (figures in OUT/figures)', required: true },
   batches: { type: 'string', help: 'mini-batches per histogram', default: '400' },
   'batch-size': { type: 'string', help: 'mini-batch size', default: '256' },
@@ -16,7 +17,7 @@ const FIGURE_FLAGS: Record<string, Flag> = {
 };
 
 async function trainerFor(file: string, data: LoadedData, flags: Flags) {
-  const start = await modelFromFile(file, data.train, { model: stringFlag(flags, 'model') });
+  const start = await modelFromFile(file, data.train, { model: stringFlag(flags, 'model'), names: torchScriptNames(flags) });
   const { PoFTrainer } = await import('../../trainer');
   const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
   await start.load(trainer);
