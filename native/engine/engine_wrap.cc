@@ -146,8 +146,16 @@ EngineWrap::EngineWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Engin
 // dispose(): frees the optimizer state now (refused while busy).
 Napi::Value EngineWrap::Dispose(const Napi::CallbackInfo& info) {
   if (engine_->model_handle()->model) engine_->Dispose();
+  ReportOptimizerMemory(info.Env(), 0);
   return info.Env().Undefined();
 }
+
+void EngineWrap::ReportOptimizerMemory(Napi::Env env, int64_t bytes) {
+  if (bytes != external_bytes_) Napi::MemoryManagement::AdjustExternalMemory(env, bytes - external_bytes_);
+  external_bytes_ = bytes;
+}
+
+void EngineWrap::Finalize(Napi::Env env) { ReportOptimizerMemory(env, 0); }
 
 // configureOptimizer({ featuresOnly, lr, momentum, weightDecay, nesterov })
 Napi::Value EngineWrap::ConfigureOptimizer(const Napi::CallbackInfo& info) {
@@ -160,6 +168,9 @@ Napi::Value EngineWrap::ConfigureOptimizer(const Napi::CallbackInfo& info) {
   s.nesterov = BoolField(o, "nesterov", true);
   s.Validate();
   engine_->ConfigureOptimizer(BoolField(o, "featuresOnly", false), s);
+  int64_t bytes = 0;  // the momentum buffers: as large as the parameters they update
+  for (const auto& [name, buffer] : engine_->MomentumBuffers()) bytes += buffer.nbytes();
+  ReportOptimizerMemory(info.Env(), bytes);
   return info.Env().Undefined();
 }
 

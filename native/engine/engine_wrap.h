@@ -12,6 +12,7 @@ class EngineWrap : public GuardedObjectWrap<EngineWrap> {
  public:
   static Napi::Function Init(Napi::Env env);
   explicit EngineWrap(const Napi::CallbackInfo& info);
+  void Finalize(Napi::Env env) override;
 
  private:
   Napi::Value ConfigureOptimizer(const Napi::CallbackInfo& info);
@@ -28,7 +29,10 @@ class EngineWrap : public GuardedObjectWrap<EngineWrap> {
   Napi::Value RngState(const Napi::CallbackInfo& info);
   Napi::Value SetRngState(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
+  // Tells V8 how much native memory the optimizer state holds, so that it collects dropped engines in time.
+  void ReportOptimizerMemory(Napi::Env env, int64_t bytes);
   std::shared_ptr<Engine> engine_;
+  int64_t external_bytes_ = 0;
 };
 
 }  // namespace pof
