@@ -344,7 +344,11 @@ export class PoFTrainer {
     if (typeof state !== 'object' || state === null) throw new OptionError('loadStateDict: expected { [name]: { shape, data } }');
     this.checkFree('loadStateDict', true);
     this.progress = undefined;
-    this.nativeModel.loadStateDict(Object.entries(state).map(([name, t]) => ({ name, shape: t?.shape, data: t?.data }) as never));
+    const entries = Object.entries(state).map(([name, t]) => {
+      if (typeof t !== 'object' || t === null) throw new OptionError(`loadStateDict: '${name}' must be { shape, data }, got ${String(t)}`);
+      return { name, shape: t.shape, data: t.data };
+    });
+    this.nativeModel.loadStateDict(entries);
   }
 
   /**
