@@ -336,7 +336,8 @@ void Engine::SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices
   model.SetTraining(true);
   std::vector<torch::Tensor> params;
   for (auto& [name, p] : model.NamedParameters()) params.push_back(p);
-  FreezeBatchNormStats frozen(model);
+  BufferSnapshot snapshot;
+  FreezeBatchNormStats frozen(model, snapshot);
   SamAscend(model, params, data.Gather(indices.to(model_->device), false, generator_), rho);
 }
 

@@ -10,15 +10,21 @@
 
 namespace pof {
 
+// Where the saved buffers live: allocated on the first freeze, reused by every later one (a training
+// method keeps one, so a step copies into it instead of allocating a clone of every buffer).
+struct BufferSnapshot {
+  std::vector<torch::Tensor> buffers, saved;
+};
+
 class FreezeBatchNormStats {
  public:
-  explicit FreezeBatchNormStats(const Network& network);
+  FreezeBatchNormStats(const Network& network, BufferSnapshot& snapshot);
   ~FreezeBatchNormStats();
   FreezeBatchNormStats(const FreezeBatchNormStats&) = delete;
   FreezeBatchNormStats& operator=(const FreezeBatchNormStats&) = delete;
 
  private:
-  std::vector<torch::Tensor> buffers_, saved_;
+  BufferSnapshot& snapshot_;
 };
 
 }  // namespace pof

@@ -27,7 +27,7 @@ StepStats PofMethod::Step(Network& network, Sgd& feature_optimizer, const StepIn
     const Batch weak = input.draw_weak();
     RECORD_USER_SCOPE("pof::features_of_B");
     torch::NoGradGuard no_grad;
-    FreezeBatchNormStats frozen(network);
+    FreezeBatchNormStats frozen(network, snapshot_);
     weak_features = network.Features(weak.inputs), weak_labels = weak.labels;
   }
   // 2-4. Classifier gradient g, line search for xi*, theta' = theta0 - gamma * xi* * g/||g||

@@ -1,6 +1,7 @@
 // PoF (Sato et al. 2022, Algorithm 1): post-trains the feature extractor phi against a classifier
 // perturbed along its own mini-batch gradient; the classifier theta0 is never written.
 #pragma once
+#include "models/freeze_batch_norm_stats.h"
 #include "optim/line_search.h"
 #include "optim/training_method.h"
 
@@ -29,6 +30,7 @@ class PofMethod : public TrainingMethod {
 
   // The last iteration's B~ features (detached, before its update) and labels.
   torch::Tensor carried_features_, carried_labels_;
+  BufferSnapshot snapshot_;  // B's pass leaves the BN statistics as they were
 };
 
 }  // namespace pof

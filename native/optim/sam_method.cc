@@ -53,7 +53,7 @@ StepStats SamMethod::Step(Network& network, Sgd& optimizer, const StepInput& inp
   Ascend(params, GradientsOf(loss, params), rho);
   optimizer.ZeroGrad();
   {
-    FreezeBatchNormStats frozen(network);
+    FreezeBatchNormStats frozen(network, snapshot_);
     torch::cross_entropy_loss(network.Forward(batch.inputs), batch.labels).backward();
   }
   {

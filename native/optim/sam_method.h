@@ -3,6 +3,7 @@
 // step the base optimizer.
 #pragma once
 #include <vector>
+#include "models/freeze_batch_norm_stats.h"
 #include "optim/training_method.h"
 
 namespace pof {
@@ -15,6 +16,7 @@ class SamMethod : public TrainingMethod {
  private:
   // The weights during a step; the tensors are kept and reused by the next step.
   std::vector<torch::Tensor> backup_;
+  BufferSnapshot snapshot_;  // the second pass leaves the BN statistics as they were
 };
 
 // The ascent alone, for tests and analyses: returns the weights' displacement e_w (already applied).
