@@ -25,7 +25,6 @@ export const LIMITS = {
   partitions: 1024,
   /** log2(maxStep / initialStep): the bracket doubles the step up to sMax. */
   bracketDoublings: 64,
-  threads: 4096,
   epochs: 1_000_000,
   batchSize: 1 << 24,
 } as const;
@@ -143,10 +142,4 @@ export function resolveDevice(where: string, value: unknown): string {
     throw new OptionError(`${where}: device must be 'cpu', 'cuda' or 'cuda:N', got ${JSON.stringify(device)}`);
   }
   return device;
-}
-
-export function resolveThreads(where: string, value: unknown): number {
-  const n = integer(where, 'threads', value, 1);
-  if (n > LIMITS.threads) throw new OptionError(`${where}: threads must be at most ${LIMITS.threads}, got ${n}`);
-  return n;
 }

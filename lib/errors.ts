@@ -1,6 +1,6 @@
 // The errors pof-torch throws: one class per kind of failure, each with a stable `code`, so callers branch
 // on `err.code` (or `instanceof`) and never on message text. Native errors arrive with one of these codes
-// (native/errors.h) and are turned into the matching class where the addon is loaded (lib/native.ts).
+// (native/errors.h) and are made as the matching class (lib/native.ts gives the addon these classes).
 
 export type PoFErrorCode =
   | 'ERR_POF_OPTION' | 'ERR_POF_DATASET' | 'ERR_POF_CHECKPOINT' | 'ERR_POF_DEVICE' | 'ERR_POF_BUSY'
@@ -67,31 +67,6 @@ export class DisposedError extends PoFError {
 
 const USER_CODES = new Set<PoFErrorCode>(['ERR_POF_OPTION', 'ERR_POF_DATASET', 'ERR_POF_CHECKPOINT', 'ERR_POF_DEVICE',
   'ERR_POF_BUSY', 'ERR_POF_DISPOSED']);
-
-const BY_CODE: Record<PoFErrorCode, (message: string) => PoFError> = {
-  ERR_POF_OPTION: (m) => new OptionError(m),
-  ERR_POF_DATASET: (m) => new DatasetError(m),
-  ERR_POF_CHECKPOINT: (m) => new CheckpointError(m),
-  ERR_POF_DEVICE: (m) => new DeviceError(m),
-  ERR_POF_BUSY: (m) => new BusyError(m),
-  ERR_POF_NON_FINITE: (m) => new NonFiniteError(m),
-  ERR_POF_IO: (m) => new FileError(m, ''),
-  ERR_POF_DISPOSED: (m) => new DisposedError(m),
-  ERR_POF_INTERNAL: (m) => new PoFError(m),
-};
-
-/**
- * The typed error for one thrown by the addon: its `code` picks the class. A native error without a
- * code (one the addon did not anticipate) becomes a PoFError with code ERR_POF_INTERNAL.
- */
-export function fromNativeError(error: unknown): unknown {
-  if (error instanceof PoFError || !(error instanceof Error)) return error;
-  const code = (error as { code?: unknown }).code;
-  const make = typeof code === 'string' && code in BY_CODE ? BY_CODE[code as PoFErrorCode] : BY_CODE.ERR_POF_INTERNAL;
-  const typed = make(error.message);
-  if (error.stack) typed.stack = `${typed.name}: ${error.message}\n${error.stack.split('\n').slice(1).join('\n')}`;
-  return typed;
-}
 
 const ERRNO_CAUSES: Record<string, string> = {
   ENOENT: 'it does not exist',

@@ -2,7 +2,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 
-import { DatasetError, fileError } from '../errors';
+import { DatasetError } from '../errors';
+import { readWholeFile } from '../read-whole-file';
 
 /** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
 export { DatasetError };
@@ -64,17 +65,7 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
 }
 
-/**
- * The bytes of a dataset file; a FileError naming the path and the cause when it cannot be read,
- * a DatasetError when it is larger than one buffer can hold.
- */
-export async function readDatasetFile(file: string): Promise<Buffer> {
-  try {
-    return await fs.readFile(file);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE') {
-      throw new DatasetError(`${file}: the file is too large to read into memory (${(error as Error).message})`);
-    }
-    throw fileError('read', file, error);
-  }
+/** The bytes of a dataset file (a DatasetError when it is larger than one buffer can hold). */
+export function readDatasetFile(file: string): Promise<Buffer> {
+  return readWholeFile(file, (message) => new DatasetError(message));
 }
