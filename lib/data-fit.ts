@@ -80,3 +80,15 @@ export function checkBatchFits(where: string, data: ImageSet, role: string, size
     }
   }
 }
+
+/** Example indices: a non-empty Int32Array, each in 0..size-1 (`name` says which argument). */
+export function checkIndices(where: string, name: string, value: unknown, size: number): Int32Array {
+  if (!(value instanceof Int32Array) || value.length === 0) {
+    throw new OptionError(`${where}: ${name} must be a non-empty Int32Array of example indices, got ${
+      value === undefined ? 'undefined' : (value as object)?.constructor?.name ?? typeof value}`);
+  }
+  for (const i of value) {
+    if (i < 0 || i >= size) throw new OptionError(`${where}: ${name} must lie in 0..${size - 1}, got ${i}`);
+  }
+  return value;
+}

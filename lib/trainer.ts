@@ -8,7 +8,7 @@ import {
   PhaseName, PhaseProgress, PhaseSettings, readCheckpoint, resolveCheckpointTarget, writeCheckpoint,
 } from './checkpoint/training-checkpoint';
 import { writeFileAtomic } from './checkpoint/atomic';
-import { checkBatchFits, checkDataFitsModel, checkImageSet } from './data-fit';
+import { checkBatchFits, checkDataFitsModel, checkImageSet, checkIndices } from './data-fit';
 import { ImageSet } from './data/types';
 import {
   DEFAULTS, engineOptions, Method, OptimizerSettings, resolveBatchSize, resolveDevice, resolveEpochs, resolveOptimizer, resolvePof,
@@ -171,17 +171,6 @@ function commonSettings(where: string, o: CommonOptions, defaults: { epochs: num
 const STEP_KEYS = ['method', 'indices', 'weakIndices', 'lr', 'momentum', 'weightDecay', 'nesterov', 'rho', 'gamma', 'gammaMode',
   'weakBatchSize', 'featureReuse', 'initialStep', 'maxStep', 'partitions'] as const;
 
-function indicesArg(where: string, name: string, value: unknown, size: number): Int32Array {
-  if (!(value instanceof Int32Array) || value.length === 0) {
-    throw new OptionError(`${where}: ${name} must be a non-empty Int32Array of example indices, got ${
-      value === undefined ? 'undefined' : (value as object)?.constructor?.name ?? typeof value}`);
-  }
-  for (const i of value) {
-    if (i < 0 || i >= size) throw new OptionError(`${where}: ${name} must lie in 0..${size - 1}, got ${i}`);
-  }
-  return value;
-}
-
 function performanceOptions(where: string, p: PerformanceOptions): NativePerformanceOptions {
   if (typeof p !== 'object' || p === null) throw new OptionError(`${where}: performance must be an object`);
   checkKeys(`${where}.performance`, p, ['channelsLast', 'cudnnBenchmark', 'autocast']);
@@ -295,8 +284,8 @@ export class PoFTrainer {
     const method = oneOf(where, 'method', options.method, ['sgd', 'sam', 'pof'] as const);
     const resident = this.residentFor(where, data, 'training data');
     const size = data.shape[0];
-    const indices = indicesArg(where, 'indices', options.indices, size);
-    const weakIndices = options.weakIndices === undefined ? null : indicesArg(where, 'weakIndices', options.weakIndices, size);
+    const indices = checkIndices(where, 'indices', options.indices, size);
+    const weakIndices = options.weakIndices === undefined ? null : checkIndices(where, 'weakIndices', options.weakIndices, size);
     const optimizer = resolveOptimizer(where, options, method === 'pof' ? DEFAULTS.postTrain.lr : DEFAULTS.fit.lr);
     // A step's B is weakIndices itself: weakBatchSize, if given, only has to agree with featureReuse.
     const pof = resolvePof(where, options, indices.length);
@@ -315,7 +304,7 @@ export class PoFTrainer {
   samAscend(data: ImageSet, indices: Int32Array, rho: number): void {
     const where = 'samAscend';
     const resident = this.residentFor(where, data, 'data');
-    const checked = indicesArg(where, 'indices', indices, data.shape[0]);
+    const checked = checkIndices(where, 'indices', indices, data.shape[0]);
     const r = resolveRho(where, rho);
     this.checkFree(where, true);
     this.progress = undefined;
@@ -326,7 +315,7 @@ export class PoFTrainer {
   async features(data: ImageSet, indices: Int32Array): Promise<Float32Array> {
     const where = 'features';
     const resident = this.residentFor(where, data, 'data');
-    const checked = indicesArg(where, 'indices', indices, data.shape[0]);
+    const checked = checkIndices(where, 'indices', indices, data.shape[0]);
     const t = await this.reading(where, () => this.engine.features(resident, checked));
     return t.toArray() as Float32Array;
   }
@@ -520,7 +509,10 @@ export class PoFTrainer {
     return work;
   }
 
-  /** The phase's own native work, after any call made between its epochs has settled. */
+  /**
+   * The phase's own native work, after any call made between its epochs has settled. (The emptiness
+   * check stays synchronous with what follows, here and below: no new call can slip in after it.)
+   */
   private async phaseWork<T>(what: string, work: () => Promise<T>): Promise<T> {
     while (this.between.size > 0) await Promise.allSettled([...this.between]);
     this.running = what;
@@ -579,7 +571,7 @@ export class PoFTrainer {
     const data = this.residentFor(phase.name, train, 'training data');
     const evalData = phase.common.evalData;
     // Reads made since the phase was called (e.g. an evaluate right after fit()) see the weights before it.
-    await this.phaseWork(phase.name, async () => undefined);
+    while (this.between.size > 0) await Promise.allSettled([...this.between]);
     this.progress = undefined;
     this.engine.configureOptimizer(phase.optimizer);
     const dataset = { name: train.name, size: train.labels.length };

@@ -1,5 +1,6 @@
 // What every Hessian analysis starts from: a trainer's native model, a split resident on its device,
 // the examples to use and the parameter subset, each validated with an error that says what to pass.
+import { checkIndices } from '../data-fit';
 import { ImageSet } from '../data/types';
 import { Random } from '../data/random';
 import { NativeDataset, NativeModel } from '../native';
@@ -38,13 +39,7 @@ export function target(where: string, trainer: PoFTrainer, data: ImageSet): Targ
 export function exampleIndices(where: string, data: ImageSet, indices: unknown): Int32Array {
   const n = data.shape[0];
   if (indices === undefined) return Int32Array.from({ length: n }, (_, i) => i);
-  if (!(indices instanceof Int32Array) || indices.length === 0) {
-    throw new OptionError(`${where}: indices must be a non-empty Int32Array of example indices`);
-  }
-  for (const i of indices) {
-    if (i < 0 || i >= n) throw new OptionError(`${where}: indices must lie in 0..${n - 1}, got ${i}`);
-  }
-  return indices;
+  return checkIndices(where, 'indices', indices, n);
 }
 
 /**
