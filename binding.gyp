@@ -15,7 +15,8 @@
         "native",
         "<!@(node scripts/find-libtorch.js --field includeDirs)"
       ],
-      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_ADDON_API_DISABLE_DEPRECATED"],
+      "defines": ["NAPI_VERSION=8", "NAPI_CPP_EXCEPTIONS", "NODE_ADDON_API_CPP_EXCEPTIONS_ALL", "NODE_ADDON_API_DISABLE_DEPRECATED",
+                  "<!@(node scripts/find-libtorch.js --field distributedDefines)"],
       "cflags_cc!": ["-fno-exceptions", "-fno-rtti", "-std=gnu++1y", "-std=gnu++17", "-std=gnu++20"],
       "cflags_cc": ["-std=c++<!(node scripts/find-libtorch.js --field cxxStandard)", "-fexceptions", "-frtti", "-O3", "-Wno-unused-parameter", "-Wno-c++20-extensions",
                     "<!@(node scripts/find-libtorch.js --field cxxFlags)"],

@@ -4,6 +4,7 @@ import { integer, oneOf, OptionError } from '../lib/options';
 export interface BenchArgs {
   device: string;
   model: string;
+  classifier: string;
   batch: number;
   steps: number;
   warmup: number;
@@ -21,7 +22,9 @@ export interface BenchArgs {
 
 export const USAGE = `npm run bench -- [options]
   --device cpu|cuda|cuda:N  (default cpu)
-  --model wrn-D-W           (default wrn-16-4), or torchscript:FILE (features 'features', classifier 'classifier')
+  --model wrn-D-W           (default wrn-16-4), or torchscript:FILE (its method 'features')
+  --classifier PATH         with torchscript:FILE: the dotted path of its final Linear (default classifier;
+                            python/pof_wide_resnet.py's WRN: classifiers.0)
   --batch N                 (default 64 on cpu, 256 on cuda)
   --steps N                 timed steps per method and round (default 4 on cpu, 50 on cuda)
   --warmup N                untimed steps per method first (default 1 on cpu, 10 on cuda)
@@ -50,7 +53,7 @@ export function parseArgs(argv: string[]): BenchArgs {
     else if (i + 1 < argv.length) raw.set(key, argv[++i]);
     else throw new OptionError(`${where}: --${key} needs a value\n${USAGE}`);
   }
-  const known = ['device', 'model', 'batch', 'steps', 'warmup', 'rounds', 'threads', 'json', 'no-pytorch', 'python',
+  const known = ['device', 'model', 'classifier', 'batch', 'steps', 'warmup', 'rounds', 'threads', 'json', 'no-pytorch', 'python',
     'profile', 'no-profile', 'profile-steps', 'channels-last', 'cudnn-benchmark', 'autocast', 'help'];
   for (const key of raw.keys()) {
     if (!known.includes(key)) throw new OptionError(`${where}: unknown option --${key}\n${USAGE}`);
@@ -72,6 +75,7 @@ export function parseArgs(argv: string[]): BenchArgs {
   return {
     device,
     model: str('model', 'wrn-16-4'),
+    classifier: str('classifier', 'classifier'),
     batch: int('batch', cuda ? 256 : 64, 1),
     steps: int('steps', cuda ? 50 : 4, 1),
     warmup: int('warmup', cuda ? 10 : 1, 1),

@@ -77,7 +77,8 @@ async function main(): Promise<void> {
   if (a.threads > 0) native.numThreads(a.threads);
   const threads = native.numThreads();
   const trainer = new PoFTrainer({
-    model: models.parseModelName(a.model, { numClasses: NUM_CLASSES, shape: [1, 3, 32, 32] }), device: a.device, seed: 0,
+    model: models.parseModelName(a.model, { numClasses: NUM_CLASSES, shape: [1, 3, 32, 32] }, { classifier: a.classifier }),
+    device: a.device, seed: 0,
     performance: { channelsLast: a.channelsLast, cudnnBenchmark: a.cudnnBenchmark, autocast: a.autocast },
   });
   const warm = syntheticImages(a.warmup * a.batch, 1);

@@ -13,6 +13,7 @@ import { reproduceTable2Command } from './cli/commands/reproduce-table2';
 import { reproduceToyCommand } from './cli/commands/reproduce-toy';
 import { trainCommand } from './cli/commands/train';
 import { failure } from './cli/exit-code';
+import { cliJob } from './cli/job';
 
 const COMMANDS: Command[] = [
   trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
@@ -52,11 +53,16 @@ async function main(argv: string[]): Promise<void> {
     console.log(helpText(command));
     return;
   }
+  const job = cliJob();
+  if (job.distributed && !command.dataParallel) {
+    throw new UsageError(`pof ${command.name} runs in one process; under torchrun only train, post-train and eval run as a ` +
+      'data-parallel job (start it without torchrun)');
+  }
   await command.run(flags);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => {
   const { line, exitCode } = failure(e);
-  console.error(line);
+  console.error(`${cliJob().prefix}${line}`);
   process.exitCode = exitCode;
 });

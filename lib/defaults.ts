@@ -13,10 +13,13 @@ export const DEFAULTS = {
   momentum: 0.9,
   weightDecay: 5e-4,
   nesterov: true,
-  fit: { epochs: 200, lr: 0.1, method: 'sgd', rho: 0.05, milestones: [60, 120, 160, 200], factor: 0.2 },
+  // samScope 'global': a data-parallel job ascends along the global batch's gradient (exactly single-process SAM).
+  fit: { epochs: 200, lr: 0.1, method: 'sgd', rho: 0.05, samScope: 'global', milestones: [60, 120, 160, 200], factor: 0.2 },
   postTrain: { epochs: 10, lr: 3e-5, gamma: 2, gammaMode: 'fixed', featureReuse: false },
   lineSearch: { initialStep: 1, maxStep: 100, partitions: 16 },
   reportEvery: 0,
+  /** A data-parallel job fails with a DistributedError when another rank is silent this long. */
+  distributedTimeoutMs: 10 * 60 * 1000,
 } as const;
 
 /** Bounds that keep a typo from allocating absurd sizes; the native side enforces the same ones. */
@@ -117,20 +120,22 @@ export interface NativeEpochSettings extends PofSettings {
   method: Method;
   batchSize: number;
   rho: number;
+  /** SAM in a data-parallel job: each rank's own ascent (samScope 'local') instead of the global batch's. */
+  samLocalAscent: boolean;
   epoch: number;
   totalEpochs: number;
   reportEvery: number;
 }
 
 /** The engine's options for a method; PoF's fields are PoF's defaults (unused) for SGD and SAM. */
-export function engineOptions(method: Method, batchSize: number, extra: { rho?: number; pof?: PofSettings; epoch?: number;
-  totalEpochs?: number; reportEvery?: number }): NativeEpochSettings {
+export function engineOptions(method: Method, batchSize: number, extra: { rho?: number; samScope?: 'global' | 'local';
+  pof?: PofSettings; epoch?: number; totalEpochs?: number; reportEvery?: number }): NativeEpochSettings {
   const pof = extra.pof ?? {
     gamma: DEFAULTS.postTrain.gamma, gammaMode: DEFAULTS.postTrain.gammaMode, weakBatchSize: batchSize, featureReuse: false,
     ...DEFAULTS.lineSearch,
   };
   return {
-    method, batchSize, rho: extra.rho ?? DEFAULTS.fit.rho, ...pof,
+    method, batchSize, rho: extra.rho ?? DEFAULTS.fit.rho, samLocalAscent: (extra.samScope ?? DEFAULTS.fit.samScope) === 'local', ...pof,
     epoch: extra.epoch ?? 0, totalEpochs: extra.totalEpochs ?? 1, reportEvery: extra.reportEvery ?? DEFAULTS.reportEvery,
   };
 }

@@ -24,13 +24,18 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
-/** What `pof info` prints. */
+/** What `pof info` prints. `distributed`: the data-parallel backends this build has (optional at build time). */
 export function info(): {
   libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; cudaInstrumentation: boolean; devices: string[];
+  distributed: { gloo: boolean; nccl: boolean; note: string };
 } {
   const v = versions();
+  const d = v.distributed;
+  const note = d.gloo
+    ? `data-parallel training under torchrun: gloo (CPU)${d.nccl ? ' and nccl (CUDA)' : ''}`
+    : 'no data-parallel training: built without the Gloo headers (apt-get install libgloo-dev, or GLOO_INCLUDE_DIR; then npm rebuild pof-torch)';
   return {
     libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, cudaInstrumentation: v.cudaInstrumentation,
-    devices: devices(),
+    devices: devices(), distributed: { ...d, note },
   };
 }

@@ -4,7 +4,7 @@
 
 export type PoFErrorCode =
   | 'ERR_POF_OPTION' | 'ERR_POF_DATASET' | 'ERR_POF_CHECKPOINT' | 'ERR_POF_DEVICE' | 'ERR_POF_BUSY'
-  | 'ERR_POF_NON_FINITE' | 'ERR_POF_IO' | 'ERR_POF_DISPOSED' | 'ERR_POF_INTERNAL';
+  | 'ERR_POF_NON_FINITE' | 'ERR_POF_IO' | 'ERR_POF_DISPOSED' | 'ERR_POF_DISTRIBUTED' | 'ERR_POF_INTERNAL';
 
 export class PoFError extends Error {
   readonly code: PoFErrorCode;
@@ -63,6 +63,14 @@ export class FileError extends PoFError {
 /** The trainer was disposed: its tensors are freed and it cannot be used any more. */
 export class DisposedError extends PoFError {
   constructor(message: string) { super(message, 'ERR_POF_DISPOSED'); }
+}
+
+/**
+ * Another rank of a data-parallel job died, hung past the timeout or never came: the message names this
+ * rank, the collective and the store. The job cannot go on; its last checkpoint is intact.
+ */
+export class DistributedError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_DISTRIBUTED'); }
 }
 
 const USER_CODES = new Set<PoFErrorCode>(['ERR_POF_OPTION', 'ERR_POF_DATASET', 'ERR_POF_CHECKPOINT', 'ERR_POF_DEVICE',

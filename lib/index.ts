@@ -15,7 +15,8 @@ export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './dat
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { ModelSpec } from './models';
 export type { Schedule } from './schedules';
-export { PoFError, OptionError, DatasetError, CheckpointError, DeviceError, BusyError, NonFiniteError, FileError, DisposedError } from './errors';
+export { PoFError, OptionError, DatasetError, CheckpointError, DeviceError, BusyError, NonFiniteError, FileError, DisposedError,
+  DistributedError } from './errors';
 export type { PoFErrorCode } from './errors';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';

@@ -2,7 +2,9 @@
 // Native errors are made as the classes of lib/errors.ts (setErrorClasses), so they carry `code`.
 import * as path from 'path';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
-import { BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, NonFiniteError, OptionError, PoFError } from './errors';
+import {
+  BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, DistributedError, NonFiniteError, OptionError, PoFError,
+} from './errors';
 
 export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
 export type TypedArrayOf<D extends Dtype> = D extends 'uint8' ? Uint8Array
@@ -25,6 +27,31 @@ export interface NativeVersions {
   cudaInstrumentation: boolean;
   cuda: string | null;
   cudnn: string | null;
+  /** The c10d backends of this build: Gloo (CPU) when its headers were found at build time, NCCL (CUDA). */
+  distributed: { gloo: boolean; nccl: boolean };
+}
+
+/** How a rank joins a data-parallel job (lib/distributed.ts resolves them). */
+export interface NativeProcessGroupOptions {
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  backend: 'gloo' | 'nccl';
+  timeoutMs: number;
+  /** torchrun's agent hosts the store: connect to it, never serve. */
+  agentStore: boolean;
+  restartCount: number;
+}
+
+/** One rank's membership of a job; collectives are Promises (they wait for the slowest rank). */
+export interface NativeProcessGroup {
+  readonly rank: number;
+  readonly worldSize: number;
+  readonly backend: string;
+  barrier(): Promise<void>;
+  allReduce(values: Float64Array, op?: 'sum' | 'min' | 'max'): Promise<Float64Array>;
+  broadcast(values: Float64Array, root: number): Promise<Float64Array>;
 }
 
 export type NativeModelConfig =
@@ -125,6 +152,8 @@ export interface NativeEngine {
   /** The engine generator's state: with the weights and momentum buffers it fixes the rest of a run. */
   rngState(): Uint8Array;
   setRngState(state: Uint8Array): void;
+  /** Makes this engine a rank of the job: every rank takes rank 0's weights, buffers and generator state. */
+  joinProcessGroup(group: NativeProcessGroup): Promise<void>;
   /** Frees the optimizer state now (refused while busy). */
   dispose(): void;
 }
@@ -178,11 +207,15 @@ export interface NativeAddon {
   Dataset: new (options: NativeDatasetOptions) => NativeDataset;
   Engine: new (model: NativeModel, seed: number) => NativeEngine;
   Tensor: new (data: AnyTypedArray, shape: number[], device?: string) => NativeTensor;
+  /** Made by connectProcessGroup; one made directly holds no job (its members are errors). */
+  ProcessGroup: new () => NativeProcessGroup;
   lineSearch(features: NativeTensor, labels: NativeTensor, weight: NativeTensor, bias: NativeTensor,
     options: LineSearchSettings): NativeLineSearch;
   /** The classes native errors are made with, by code. */
   setErrorClasses(classes: Record<string, new (message: string) => Error>): void;
   versions(): NativeVersions;
+  /** Joins a data-parallel job; waits (up to the timeout) until every rank has come. */
+  connectProcessGroup(options: NativeProcessGroupOptions): Promise<NativeProcessGroup>;
   cudaAvailable(): boolean;
   cudaDeviceCount(): number;
   manualSeed(seed: number): void;
@@ -221,7 +254,8 @@ function load(): NativeAddon {
 function withTypedErrors(addon: NativeAddon): NativeAddon {
   addon.setErrorClasses({
     ERR_POF_OPTION: OptionError, ERR_POF_DATASET: DatasetError, ERR_POF_CHECKPOINT: CheckpointError, ERR_POF_DEVICE: DeviceError,
-    ERR_POF_BUSY: BusyError, ERR_POF_NON_FINITE: NonFiniteError, ERR_POF_DISPOSED: DisposedError, ERR_POF_INTERNAL: PoFError,
+    ERR_POF_BUSY: BusyError, ERR_POF_NON_FINITE: NonFiniteError, ERR_POF_DISPOSED: DisposedError, ERR_POF_DISTRIBUTED: DistributedError,
+    ERR_POF_INTERNAL: PoFError,
   });
   return addon;
 }

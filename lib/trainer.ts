@@ -14,10 +14,11 @@ import {
   DEFAULTS, engineOptions, Method, OptimizerSettings, resolveBatchSize, resolveDevice, resolveEpochs, resolveOptimizer, resolvePof,
   resolveRho,
 } from './defaults';
-import { BusyError, DisposedError } from './errors';
+import { DistributedSetting, JobPlace, rankDevice, resolveDistributed } from './distributed';
+import { BusyError, DisposedError, DistributedError } from './errors';
 import { ModelSpec, validateModelSpec } from './models';
 import { AnyTypedArray, Dtype, native, NativeDataset, NativeEngine, NativeEpochOptions, NativeEpochStats, NativeModel,
-  NativePerformanceOptions, NativeProgress } from './native';
+  NativePerformanceOptions, NativeProcessGroup, NativeProgress } from './native';
 import { boolean, checkKeys, integer, oneOf, optionalFunction, OptionError } from './options';
 import { constant, learningRateAt, multistep, Schedule, validateSchedule } from './schedules';
 
@@ -31,6 +32,12 @@ export interface TrainerOptions {
   seed?: number;
   /** Speed options (see PerformanceOptions). */
   performance?: PerformanceOptions;
+  /**
+   * Data parallelism: this trainer is one rank of a job ('env': torchrun's variables). `batchSize` stays the
+   * global batch, split over the ranks; every rank calls the same methods in the same order (fit, postTrain,
+   * evaluate, step and save are collective); rank 0 writes the files. See the README's "Several processes".
+   */
+  distributed?: DistributedSetting;
 }
 
 /** Speed options; the maths is unchanged except for rounding (more of it under bf16 autocast). */
@@ -99,6 +106,11 @@ export interface FitOptions extends CommonOptions {
   method?: 'sgd' | 'sam';
   /** SAM's neighbourhood radius (paper: 0.05; 0.01 for SVHN). */
   rho?: number;
+  /**
+   * SAM in a data-parallel job: 'global' (default) ascends along the gradient of the whole global batch,
+   * exactly single-process SAM; 'local' along each rank's own shard (per-rank ε, one all-reduce less).
+   */
+  samScope?: 'global' | 'local';
 }
 
 export interface PostTrainOptions extends CommonOptions {
@@ -142,7 +154,7 @@ export type StateDict = Record<string, TensorEntry>;
 
 const COMMON_KEYS = ['epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'nesterov', 'schedule', 'onEpoch', 'onStep',
   'reportEvery', 'signal', 'evalData', 'checkpoint', 'resume'] as const;
-const FIT_KEYS = [...COMMON_KEYS, 'method', 'rho'];
+const FIT_KEYS = [...COMMON_KEYS, 'method', 'rho', 'samScope'];
 const POST_TRAIN_KEYS = [...COMMON_KEYS, 'gamma', 'gammaMode', 'weakBatchSize', 'featureReuse', 'initialStep', 'maxStep',
   'partitions'];
 
@@ -191,6 +203,8 @@ export class PoFTrainer {
   readonly device: string;
   readonly seed: number;
   readonly spec: ModelSpec;
+  /** This process's place in its data-parallel job; undefined for a single process. */
+  readonly job?: JobPlace;
   private readonly nativeModel: NativeModel;
   private readonly engine: NativeEngine;
   private readonly residentData = new WeakMap<ImageSet, NativeDataset>();
@@ -205,17 +219,45 @@ export class PoFTrainer {
   /** Read-only calls made while a phase waits (e.g. evaluate from onEpoch): the phase resumes after them. */
   private readonly between = new Set<Promise<unknown>>();
   private disposed = false;
+  /** The job this trainer is a rank of, once joined. */
+  private group?: NativeProcessGroup;
+  /** Joining the job (connecting, then taking rank 0's state); every later call waits for it. */
+  private readonly joining?: Promise<void>;
 
   constructor(options: TrainerOptions) {
     const where = 'PoFTrainer';
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
-    checkKeys(where, options, ['model', 'device', 'seed', 'performance']);
+    checkKeys(where, options, ['model', 'device', 'seed', 'performance', 'distributed']);
     this.spec = validateModelSpec(where, options.model);
-    this.device = resolveDevice(where, options.device);
+    let device = resolveDevice(where, options.device);
+    const job = options.distributed === undefined ? undefined : resolveDistributed(where, options.distributed, device);
+    if (job) {
+      this.job = { rank: job.rank, worldSize: job.worldSize, localRank: job.localRank };
+      device = rankDevice(device, this.job);
+    }
+    this.device = device;
     this.seed = integer(where, 'seed', options.seed ?? DEFAULTS.seed, 0);
     this.nativeModel = new native.Model(this.spec, this.seed, this.device);
     this.engine = new native.Engine(this.nativeModel, this.seed);
     if (options.performance !== undefined) this.engine.configurePerformance(performanceOptions(where, options.performance));
+    if (job) {
+      const { localRank, ...connect } = job;
+      this.running = 'joining the data-parallel job';
+      this.joining = native.connectProcessGroup(connect).then(async (group) => {
+        this.group = group;
+        await this.engine.joinProcessGroup(group);
+      }).finally(() => { this.running = undefined; });
+      this.joining.catch(() => undefined);  // its error is every later call's (ready() rethrows it)
+    }
+  }
+
+  /**
+   * Resolves once this trainer has joined its data-parallel job (at once for a single process): every
+   * rank then holds rank 0's weights. Rejects with the DistributedError of a job that did not come together.
+   * The other async methods wait for it themselves.
+   */
+  async ready(): Promise<void> {
+    await this.joining;
   }
 
   /** Parameter groups, feature dimension and counts of the model being trained. */
@@ -238,10 +280,12 @@ export class PoFTrainer {
       const c = commonSettings(where, o, { epochs: f.epochs, lr: f.lr, schedule: multistep([...f.milestones], f.factor) });
       const method = oneOf(where, 'method', o.method ?? f.method, ['sgd', 'sam'] as const);
       const rho = resolveRho(where, o.rho);
+      const samScope = oneOf(where, 'samScope', o.samScope ?? f.samScope, ['global', 'local'] as const);
       return {
-        settings: { ...c, method, rho },
+        // Saved with the run only when not the default, so that earlier checkpoints resume as before.
+        settings: { ...c, method, rho, ...(samScope === 'local' ? { samScope } : {}) },
         optimizer: { featuresOnly: false, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-        epochOptions: engineOptions(method, c.batchSize, { rho }),
+        epochOptions: engineOptions(method, c.batchSize, { rho, samScope }),
       };
     });
   }
@@ -262,6 +306,7 @@ export class PoFTrainer {
 
   /** Loss (mean cross entropy) and error (percent) in evaluation mode. May be called from onEpoch. */
   async evaluate(data: ImageSet, options: { batchSize?: number } = {}): Promise<{ loss: number; error: number; examples: number }> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'evaluate';
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, ['batchSize']);
@@ -278,6 +323,7 @@ export class PoFTrainer {
   async step(data: ImageSet, options: { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
     Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
       'signal' | 'evalData' | 'checkpoint' | 'resume'>): Promise<NativeEpochStats> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'step';
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, STEP_KEYS);
@@ -313,6 +359,7 @@ export class PoFTrainer {
 
   /** Feature-extractor outputs F_φ(x) of these examples in evaluation mode: [B, featureDim] row-major. */
   async features(data: ImageSet, indices: Int32Array): Promise<Float32Array> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'features';
     const resident = this.residentFor(where, data, 'data');
     const checked = checkIndices(where, 'indices', indices, data.shape[0]);
@@ -322,6 +369,7 @@ export class PoFTrainer {
 
   /** Every parameter and buffer by name (PyTorch state_dict order), copied to host arrays. */
   async stateDict(): Promise<StateDict> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     this.checkFree('stateDict', false);
     const out: StateDict = {};
     for (const e of this.nativeModel.stateDict()) out[e.name] = { shape: e.shape, dtype: e.dtype, data: e.data };
@@ -330,6 +378,7 @@ export class PoFTrainer {
 
   /** Loads every tensor of the model; a mismatch lists the first few names with both shapes. */
   async loadStateDict(state: StateDict): Promise<void> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     if (typeof state !== 'object' || state === null) throw new OptionError('loadStateDict: expected { [name]: { shape, data } }');
     this.checkFree('loadStateDict', true);
     this.progress = undefined;
@@ -346,6 +395,7 @@ export class PoFTrainer {
    * needs: the optimizer's momentum buffers, the generator state and the phase's options.
    */
   async save(file: string, options: SaveOptions = {}): Promise<void> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'save';
     this.checkFree(where, false);
     await assertWritablePath(`${where}: path`, file);
@@ -359,7 +409,7 @@ export class PoFTrainer {
       throw new OptionError(`${where}: a training checkpoint is taken between epochs of fit or postTrain; this trainer has no phase ` +
         'at an epoch boundary (none ran, the last epoch was aborted midway, or step/load changed the state since)');
     }
-    await this.track(this.writeCheckpointFile(file, training, options.metadata));
+    await this.track(this.rankZeroWrites(file, () => this.writeCheckpointFile(file, training, options.metadata)));
   }
 
   /**
@@ -368,6 +418,7 @@ export class PoFTrainer {
    * Returns what the file says about itself, including its kind.
    */
   async load(file: string): Promise<CheckpointInfo> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'load';
     if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
     this.checkFree(where, true);
@@ -386,6 +437,7 @@ export class PoFTrainer {
    * removed; names and shapes must match this model (the error lists the first mismatches).
    */
   async importPyTorch(source: StateDictSource): Promise<void> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'importPyTorch';
     const files = typeof source === 'string' ? [source]
       : typeof source === 'object' && source !== null && typeof source.features === 'string' && typeof source.classifier === 'string'
@@ -410,13 +462,14 @@ export class PoFTrainer {
    * torch.jit.save file, atomically: `torch.jit.load` in Python gets the post-trained network back.
    */
   async exportTorchScript(file: string): Promise<void> {
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'exportTorchScript';
     if (this.spec.kind !== 'torchScript') {
       throw new OptionError(`${where}: only a model from models.torchScript can be exported as TorchScript; this trainer's is a ${this.spec.kind}`);
     }
     this.checkFree(where, false);
     await assertWritablePath(`${where}: path`, file);
-    await this.track(writeFileAtomic(file, this.nativeModel.torchScriptBytes()));
+    await this.track(this.rankZeroWrites(file, () => writeFileAtomic(file, this.nativeModel.torchScriptBytes())));
   }
 
   /**
@@ -527,6 +580,7 @@ export class PoFTrainer {
   private async startPhase<O extends CommonOptions>(train: ImageSet, name: PhaseName, options: O, allowed: readonly string[],
     resolve: (where: string, o: O) => Pick<Phase, 'settings' | 'optimizer' | 'epochOptions'>): Promise<TrainingResult> {
     const where = name;
+    if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, allowed);
     checkCallbacks(where, options);
@@ -593,7 +647,8 @@ export class PoFTrainer {
     const stepsPerEpoch = Math.floor(train.shape[0] / phase.epochOptions.batchSize);
     try {
       // An abort during the last await of an epoch (a checkpoint write) stops before the next one.
-      for (let epoch = first; epoch < phase.epochs && !(aborted ||= signal?.aborted ?? false); epoch += 1) {
+      for (let epoch = first; epoch < phase.epochs && !(aborted = await this.anyRank(aborted || (signal?.aborted ?? false)));
+        epoch += 1) {
         const lr = learningRateAt(phase.schedule, phase.lr, epoch, phase.epochs);
         const base = { phase: phase.name, epoch: epoch + 1, epochs: phase.epochs, lr };
         this.progress = undefined;  // mid-epoch
@@ -624,12 +679,12 @@ export class PoFTrainer {
         history.push(epochReport);
         aborted = stats.cancelled || (signal?.aborted ?? false);
         await phase.common.onEpoch?.(epochReport);
-        // An abort during onEpoch stops here, between epochs, where a checkpoint is consistent.
-        aborted ||= signal?.aborted ?? false;
+        // An abort during onEpoch stops here, between epochs, where a checkpoint is consistent (on every rank).
+        aborted = await this.anyRank(aborted || (signal?.aborted ?? false));
         const done = epoch + 1;
         if (checkpoint && !stats.cancelled && (done % checkpoint.every === 0 || done === phase.epochs || aborted)) {
           const file = checkpointFile(checkpoint, phase.name, done);
-          await this.phaseWork(phase.name, () => this.writeCheckpointFile(file, true));
+          await this.phaseWork(phase.name, () => this.rankZeroWrites(file, () => this.writeCheckpointFile(file, true)));
           checkpoints.push(file);
         }
       }
@@ -637,6 +692,25 @@ export class PoFTrainer {
       signal?.removeEventListener('abort', cancel);
     }
     return { history, aborted, checkpoints };
+  }
+
+  /**
+   * A file only rank 0 of a job writes (every rank calls this, and learns whether it worked): a single
+   * process writes it as usual.
+   */
+  private async rankZeroWrites(file: string, write: () => Promise<void>): Promise<void> {
+    if (!this.group) return write();
+    let failure: { error: unknown } | undefined;
+    if (this.group.rank === 0) await write().catch((error) => { failure = { error }; });
+    const [failed] = await this.group.allReduce(Float64Array.of(failure ? 1 : 0), 'max');
+    if (failure) throw failure.error;
+    if (failed) throw new DistributedError(`rank 0 of the job could not write ${file} (its own error says why)`);
+  }
+
+  /** Whether any rank of the job says yes (a single process: its own answer): ranks stop together. */
+  private async anyRank(flag: boolean): Promise<boolean> {
+    if (!this.group) return flag;
+    return (await this.group.allReduce(Float64Array.of(flag ? 1 : 0), 'max'))[0] === 1;
   }
 
   private report(phase: Phase, s: NativeEpochStats, stepsPerEpoch: number) {

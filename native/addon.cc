@@ -4,6 +4,7 @@
 #include "analysis/hessian_wrap.h"
 #include "analysis/line_search_wrap.h"
 #include "data/dataset_wrap.h"
+#include "distributed/process_group_wrap.h"
 #include "engine/engine_wrap.h"
 #include "errors.h"
 #include "info.h"
@@ -31,6 +32,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitLineSearch(env, exports);
   InitHessian(env, exports);
   InitInstruments(env, exports);
+  InitDistributed(env, exports);
   return exports;
 }
 

@@ -10,6 +10,7 @@ struct AddonData {
   Napi::FunctionReference tensor;
   Napi::FunctionReference model;
   Napi::FunctionReference dataset;
+  Napi::FunctionReference process_group;
   // The JS error class of each code (lib/errors.ts, given by setErrorClasses): native errors are made with them.
   std::map<std::string, Napi::FunctionReference> error_classes;
 };

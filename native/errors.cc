@@ -13,6 +13,7 @@ const char* CodeOf(ErrorKind kind) {
     case ErrorKind::kBusy: return "ERR_POF_BUSY";
     case ErrorKind::kNonFinite: return "ERR_POF_NON_FINITE";
     case ErrorKind::kDisposed: return "ERR_POF_DISPOSED";
+    case ErrorKind::kDistributed: return "ERR_POF_DISTRIBUTED";
     case ErrorKind::kInternal: break;
   }
   return "ERR_POF_INTERNAL";
@@ -70,7 +71,8 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
   auto given = info[0].As<Napi::Object>();
   auto& classes = Data(info.Env()).error_classes;
   const ErrorKind kinds[] = {ErrorKind::kOption, ErrorKind::kDataset, ErrorKind::kCheckpoint, ErrorKind::kDevice,
-                             ErrorKind::kBusy, ErrorKind::kNonFinite, ErrorKind::kDisposed, ErrorKind::kInternal};
+                             ErrorKind::kBusy, ErrorKind::kNonFinite, ErrorKind::kDisposed, ErrorKind::kDistributed,
+                             ErrorKind::kInternal};
   for (ErrorKind kind : kinds) {
     Napi::Value c = given.Get(CodeOf(kind));
     if (!c.IsFunction()) throw UserError(std::string("setErrorClasses: no class for ") + CodeOf(kind));

@@ -8,7 +8,7 @@
 namespace pof {
 
 // What went wrong, as lib/errors.ts names it (the JS class is chosen by the code).
-enum class ErrorKind { kOption, kDataset, kCheckpoint, kDevice, kBusy, kNonFinite, kDisposed, kInternal };
+enum class ErrorKind { kOption, kDataset, kCheckpoint, kDevice, kBusy, kNonFinite, kDisposed, kDistributed, kInternal };
 const char* CodeOf(ErrorKind kind);
 
 // LibTorch messages end with a C++ backtrace that means nothing to a JS user: keep the first part.

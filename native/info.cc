@@ -3,6 +3,7 @@
 #include <ATen/detail/CUDAHooksInterface.h>
 #include <torch/headeronly/version.h>
 #include "device.h"
+#include "distributed/communicator.h"
 #include "js_args.h"
 #include "register.h"
 #include "instrument/cuda_hooks.h"
@@ -23,6 +24,10 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   out.Set("libtorch", TORCH_VERSION);
   out.Set("builtWithCuda", BuiltWithCuda());
   out.Set("cudaInstrumentation", CudaHooksAvailable());
+  auto distributed = Napi::Object::New(env);  // which c10d backends this build has
+  distributed.Set("gloo", DistributedAvailable());
+  distributed.Set("nccl", NcclAvailable());
+  out.Set("distributed", distributed);
   const auto& hooks = at::detail::getCUDAHooks();
   out.Set("cuda", hooks.hasCUDART() ? Napi::Value(Napi::String::New(env, VersionString(hooks.versionCUDART(), 1000, 10)))
                                     : env.Null());

@@ -123,6 +123,54 @@ function cudaIncludeDir(root) {
   return candidates.find((dir) => complete(dir) && matches(dir)) || null;
 }
 
+/** Directories the compiler searches by itself: naming them with -isystem would break #include_next. */
+const SYSTEM_INCLUDE_DIRS = ['/usr/include', '/usr/local/include'];
+
+/**
+ * The Gloo headers that c10d's ProcessGroupGloo.hpp includes (the torch wheel ships c10d's headers and
+ * Gloo's code, not Gloo's headers): GLOO_INCLUDE_DIR, the LibTorch's own include/, or the system's
+ * (Debian/Ubuntu: libgloo-dev). Null if none: the addon is built without data parallelism.
+ */
+function glooIncludeDir(root) {
+  const has = (dir) => fs.existsSync(path.join(dir, 'gloo', 'config.h')) && fs.existsSync(path.join(dir, 'gloo', 'allreduce.h'));
+  const given = process.env.GLOO_INCLUDE_DIR;
+  if (given) {
+    if (has(given)) return path.resolve(given);
+    throw new Error(`GLOO_INCLUDE_DIR=${given} holds no gloo/config.h and gloo/allreduce.h: give the directory that contains ` +
+      'the gloo/ header folder, or leave it unset (then pof-torch looks in LibTorch and /usr/include, e.g. from ' +
+      'apt-get install libgloo-dev).');
+  }
+  return [path.join(root, 'include'), ...SYSTEM_INCLUDE_DIRS].find(has) || null;
+}
+
+/** NCCL's header for c10d's ProcessGroupNCCL on a CUDA LibTorch: a pip torch's nvidia/nccl, CUDA_HOME, or the system's. */
+function ncclIncludeDir(root) {
+  const candidates = [path.join(root, '..', 'nvidia', 'nccl', 'include')];
+  if (process.env.CUDA_HOME) candidates.push(path.join(process.env.CUDA_HOME, 'include'));
+  candidates.push(...SYSTEM_INCLUDE_DIRS);
+  return candidates.find((dir) => fs.existsSync(path.join(dir, 'nccl.h'))) || null;
+}
+
+/**
+ * Data parallelism (c10d) when its headers are here, unless POF_DISTRIBUTED=0. The defines must reach every
+ * file of the addon: they change the layout of LibTorch classes that the JIT headers declare.
+ */
+function distributedBuild(root, cuda) {
+  const none = { distributed: false, distributedDefines: [], distributedIncludeDirs: [], nccl: false };
+  if (process.env.POF_DISTRIBUTED === '0') return none;
+  const c10d = path.join(root, 'include', 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp');
+  const gloo = glooIncludeDir(root);
+  if (!gloo || !fs.existsSync(c10d)) return none;
+  const nccl = cuda ? ncclIncludeDir(root) : null;
+  const dirs = [gloo, ...(nccl ? [nccl] : [])].filter((d) => !SYSTEM_INCLUDE_DIRS.includes(d) && d !== path.join(root, 'include'));
+  return {
+    distributed: true,
+    distributedDefines: ['USE_DISTRIBUTED', 'USE_C10D_GLOO', ...(nccl ? ['USE_C10D_NCCL'] : [])],
+    distributedIncludeDirs: [...new Set(dirs)],
+    nccl: nccl !== null,
+  };
+}
+
 /** 20 when the LibTorch headers insist on C++20 (LibTorch 2.14 and later), else 17. */
 function cxxStandard(root) {
   const headers = [path.join(root, 'include', 'ATen', 'ATen.h'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include', 'torch', 'all.h')];
@@ -134,13 +182,14 @@ function describe(found) {
   const lib = path.join(root, 'lib');
   const cuda = fs.existsSync(path.join(lib, libName('torch_cuda')));
   const cudaInclude = cuda ? cudaIncludeDir(root) : null;
+  const distributed = distributedBuild(root, cuda);
   return {
     root,
     source: found.source,
     version: readVersion(root),
     cuda,
     includeDirs: [path.join(root, 'include'), path.join(root, 'include', 'torch', 'csrc', 'api', 'include')]
-      .concat(cudaInclude ? [cudaInclude] : []),
+      .concat(cudaInclude ? [cudaInclude] : [], distributed.distributedIncludeDirs),
     /** Where the CUDA runtime headers are (null: none found, or a CPU LibTorch). */
     cudaInclude,
     libDir: lib,
@@ -148,6 +197,8 @@ function describe(found) {
     libs: ['c10', 'torch_cpu', 'torch'].concat(cuda ? ['torch_cuda', 'c10_cuda'] : []),
     cxxFlags: requiredCxxFlags(root),
     cxxStandard: cxxStandard(root),
+    /** Whether the addon is built with data parallelism (c10d: Gloo, and NCCL on CUDA), and how. */
+    ...distributed,
   };
 }
 

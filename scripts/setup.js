@@ -23,4 +23,41 @@ try {
   run('python3', ['-m', 'pip', 'install', 'torch==2.13.0']);
 }
 const ci = process.argv.includes('--ci');
+ensureGlooHeaders();
 run(process.platform === 'win32' ? 'npm.cmd' : 'npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund']);
+
+/**
+ * Data-parallel training (optional) needs Gloo's headers when the addon is built; LibTorch has Gloo's code but
+ * not its headers. Debian/Ubuntu package them (libgloo-dev): installed here when apt-get can run (as root or
+ * through sudo without a password). Elsewhere, or with POF_DISTRIBUTED=0, the addon is built without it.
+ */
+function ensureGlooHeaders() {
+  if (process.env.POF_DISTRIBUTED === '0') return;
+  if (findLibTorch().distributed) {
+    console.log('--- Gloo headers found: the addon is built with data-parallel training');
+    return;
+  }
+  const can = (command, args) => spawnSync(command, args, { stdio: 'ignore' }).status === 0;
+  const root = typeof process.getuid === 'function' && process.getuid() === 0;
+  const prefix = root ? [] : can('sudo', ['-n', 'true']) ? ['sudo', '-n'] : null;
+  const without = 'the addon is built without data-parallel training (see the README: "Several processes")';
+  if (process.platform !== 'linux' || !can('apt-get', ['--version']) || prefix === null) {
+    const why = process.platform !== 'linux' || !can('apt-get', ['--version']) ? 'no apt-get here' : 'apt-get needs root (sudo)';
+    console.warn(`--- no Gloo headers, and ${why}: ${without}; install Gloo's headers and set GLOO_INCLUDE_DIR to have it`);
+    if (ci) process.exit(1);  // CI tests data parallelism: a missing install step must not pass quietly
+    return;
+  }
+  const apt = (...args) => {
+    const command = [...prefix, 'apt-get', ...args];
+    console.log(`--- ${command.join(' ')}`);
+    return spawnSync(command[0], command.slice(1), { stdio: 'inherit' }).status === 0;
+  };
+  console.log('--- installing Gloo\'s headers (Debian libgloo-dev), for data-parallel training');
+  const install = ['install', '-y', '--no-install-recommends', 'libgloo-dev'];
+  // A fresh machine may have no package lists yet.
+  const done = apt(...install) || (apt('update') && apt(...install));
+  if (!done || !findLibTorch().distributed) {
+    console.warn(`--- libgloo-dev could not be installed: ${without}`);
+    if (ci) process.exit(1);
+  }
+}

@@ -51,7 +51,9 @@ function good() {
   const dataset = new native.Dataset({ inputs: new Float32Array(16), shape: [4, 4], labels: new Uint8Array([0, 1, 0, 1]), numClasses: 2 });
   const engine = new native.Engine(model, 0);
   const tensor = new native.Tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
-  return { Model: model, Dataset: dataset, Engine: engine, Tensor: tensor };
+  // Made by connectProcessGroup only: one made directly holds no job, and every member says so.
+  const processGroup = new native.ProcessGroup();
+  return { Model: model, Dataset: dataset, Engine: engine, Tensor: tensor, ProcessGroup: processGroup };
 }
 
 // Calls that would change process-wide state with a value BAD happens to make valid.
@@ -84,7 +86,7 @@ test('every native function refuses bad arguments with a typed error and the pro
 
 test('every native class refuses bad constructor and method arguments with a typed error', async (t) => {
   const classes = Object.entries(native).filter(([name, v]) => typeof v === 'function' && /^[A-Z]/.test(name));
-  t.deepEqual(classes.map(([n]) => n).sort(), ['Dataset', 'Engine', 'Model', 'Tensor']);
+  t.deepEqual(classes.map(([n]) => n).sort(), ['Dataset', 'Engine', 'Model', 'ProcessGroup', 'Tensor']);
   const problems: string[] = [];
   let calls = 0;
   for (const [name, Class] of classes) {

@@ -26,6 +26,8 @@ export interface Command {
   /** The paragraph of `pof <name> --help`. */
   summary: string;
   flags: Record<string, Flag>;
+  /** Runs as one rank of a data-parallel job under torchrun (cli/job.ts); other commands refuse to. */
+  dataParallel?: boolean;
   run(flags: Flags): Promise<void>;
 }
 

@@ -14,21 +14,22 @@ export function describeEpoch(e: EpochReport): string {
   return parts.join(', ');
 }
 
-/** Callbacks for fit / postTrain: `label` prefixes the lines (e.g. 'seed 0 SAM'). */
-export function epochLog(label: string, run?: RunDir, extra: Record<string, unknown> = {}) {
+/** Callbacks for fit / postTrain: `label` prefixes the lines (e.g. 'seed 0 SAM'); `quiet`: nothing is shown. */
+export function epochLog(label: string, run?: RunDir, extra: Record<string, unknown> = {}, quiet = false) {
   let bar: Progress | undefined;
   return {
-    reportEvery: 10,
+    reportEvery: quiet ? 0 : 10,
     onStep(s: StepReport) {
       bar ??= progress(label, s.stepsPerEpoch);
       bar.update(s.step, `epoch ${s.epoch}/${s.epochs} loss ${s.loss.toFixed(4)}`);
     },
     onEpoch(e: EpochReport) {
+      run?.appendMetrics({ ...extra, ...e });
+      if (quiet) return;
       const line = `${label}: ${describeEpoch(e)}`;
       if (bar) bar.line(line); else process.stderr.write(`${line}\n`);
       bar?.finish();
       bar = undefined;
-      run?.appendMetrics({ ...extra, ...e });
     },
   };
 }

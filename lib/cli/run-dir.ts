@@ -10,17 +10,22 @@ import { prepareOutputDir } from './output-dir';
 export class RunDir {
   readonly figures: string;
 
+  /** False on ranks other than 0 of a data-parallel job: they name the files rank 0 writes, and write none. */
+  readonly writes: boolean;
+
   /**
    * Creates `dir` (see prepareOutputDir); a directory that already holds a run is refused unless
    * `overwrite`. Its metrics start afresh unless `keepMetrics` (a resumed run appends to them).
-   * Temporary files left by a writer that was killed are removed.
+   * Temporary files left by a writer that was killed are removed. With `follower`, nothing is touched.
    */
-  constructor(readonly dir: string, options: { overwrite?: boolean; keepMetrics?: boolean } = {}) {
+  constructor(readonly dir: string, options: { overwrite?: boolean; keepMetrics?: boolean; follower?: boolean } = {}) {
+    this.figures = path.join(dir, 'figures');
+    this.writes = !options.follower;
+    if (!this.writes) return;
     prepareOutputDir(dir);
     if (fs.existsSync(path.join(dir, 'config.json')) && !options.overwrite) {
       throw new UsageError(`${dir} already holds a run (config.json); choose another --out, or pass --force to overwrite it`);
     }
-    this.figures = path.join(dir, 'figures');
     prepareOutputDir(this.figures);
     removeStaleTemporaries(dir);
     if (!options.keepMetrics) this.remove('metrics.jsonl');
@@ -31,6 +36,7 @@ export class RunDir {
   }
 
   writeJson(name: string, value: unknown): void {
+    if (!this.writes) return;
     try {
       fs.writeFileSync(this.file(name), JSON.stringify(value, null, 2) + '\n');
     } catch (error) {
@@ -40,7 +46,7 @@ export class RunDir {
 
   /** One JSON object per line, appended as each epoch ends (readable while the run goes on). */
   appendMetrics(record: object): void {
-    appendMetrics(this.file('metrics.jsonl'), record);
+    if (this.writes) appendMetrics(this.file('metrics.jsonl'), record);
   }
 
   private remove(name: string): void {

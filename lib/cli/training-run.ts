@@ -10,6 +10,7 @@ import { PoFTrainer, TrainingResult } from '../trainer';
 import { Flag, Flags, numberFlag, stringFlag } from './args';
 import { seedFlag } from './common-flags';
 import { epochLog } from './epoch-log';
+import { cliJob } from './job';
 import { completeEpochs, readMetrics, truncateMetrics } from './metrics-log';
 import { resumePoint } from './resume-flag';
 import { prepareOutputDir } from './output-dir';
@@ -72,28 +73,32 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   const out = flags.out;
   const resume = flags.resume === undefined ? undefined : await resumePoint(flags.resume, out, flags.seed);
   const seed = resume?.seed ?? flags.seed ?? 0;
-  const trainer = new PoFTrainer({ model: spec, device, seed }); // a device this build lacks fails before --out holds a run
-  const dir = new RunDir(out, { overwrite: flags.force || resume !== undefined, keepMetrics: resume !== undefined });
+  const job = cliJob();
+  // A device this build lacks fails before --out holds a run. Under torchrun, this process is one rank.
+  const trainer = new PoFTrainer({ model: spec, device, seed, distributed: job.distributed });
+  const dir = new RunDir(out, { overwrite: flags.force || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
     model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
+    ...(trainer.job ? { worldSize: trainer.job.worldSize } : {}),
   };
   if (!resume) dir.writeJson('config.json', config);
   let committed = resume === undefined;
   const commitResume = async () => {
     if (committed) return;
     committed = true;
+    if (!dir.writes) return;
     await truncateMetrics(dir.file('metrics.jsonl'), resume!.epoch);
     dir.writeJson(`config.resumed-${Date.now()}.json`, config);
   };
   const controller = new AbortController();
   const interrupt = () => {
-    process.stderr.write('\nstopping at the next step (Ctrl-C again to quit at once)\n');
+    if (job.leader) process.stderr.write('\nstopping at the next step (Ctrl-C again to quit at once)\n');
     process.off('SIGINT', interrupt);
     controller.abort();
   };
   process.on('SIGINT', interrupt);
-  const log = epochLog(command, dir);
+  const log = epochLog(command, dir, {}, !job.leader);
   return {
     command, dir, trainer, commitResume,
     hooks: {
@@ -116,16 +121,18 @@ export async function finishRun(run: TrainingRun, result: TrainingResult, data: 
 }
 
 async function writeResults(run: TrainingRun, result: TrainingResult, data: LoadedData): Promise<void> {
-  await writeTrainingCurves(run.dir);
+  const leader = run.dir.writes;
+  if (leader) await writeTrainingCurves(run.dir);
   if (result.aborted) {
-    console.error(`stopped; continue with --resume ${run.hooks.checkpoint.path} (the checkpoint of the last completed epoch)`);
+    if (leader) console.error(`stopped; continue with --resume ${run.hooks.checkpoint.path} (the checkpoint of the last completed epoch)`);
     process.exitCode = 130;
     return;
   }
   const model = run.dir.file('model.safetensors');
-  await run.trainer.save(model);
+  await run.trainer.save(model);  // every rank takes part; rank 0 writes
   // The last epoch was evaluated on the test split already (evalData); a run resumed at its end was not.
   const final = result.history[result.history.length - 1]?.eval ?? await run.trainer.evaluate(data.test);
+  if (!leader) return;
   run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: data.test.shape[0] });
   console.error(`wrote ${model}; test error ${final.error.toFixed(2)} %`);
   console.log(JSON.stringify({ error: final.error, loss: final.loss }));

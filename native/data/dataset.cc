@@ -2,7 +2,7 @@
 
 namespace pof {
 
-Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Generator& generator) const {
+Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Generator& generator, const Shard& shard) const {
   Batch batch;
   batch.labels = labels.index_select(0, indices);
   auto x = inputs.index_select(0, indices);
@@ -11,10 +11,10 @@ Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Genera
     return batch;
   }
   if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {
-    x = CropAndFlip(x, augment.crop_padding, augment.flip, generator);
+    x = CropAndFlip(x, augment.crop_padding, augment.flip, generator, shard);
   }
   auto normalised = (x.to(torch::kFloat32).div_(255.0) - mean).div_(std);
-  if (train && x.dim() == 4 && augment.cutout > 0) normalised = Cutout(normalised, augment.cutout, generator);
+  if (train && x.dim() == 4 && augment.cutout > 0) normalised = Cutout(normalised, augment.cutout, generator, shard);
   batch.inputs = normalised;
   return batch;
 }

@@ -17,8 +17,9 @@ struct DeviceDataset {
 
   int64_t size() const { return inputs.size(0); }
   bool is_image() const { return inputs.scalar_type() == torch::kUInt8; }
-  // Examples at `indices` (int64 on the device); augmented when `train`.
-  Batch Gather(const torch::Tensor& indices, bool train, at::Generator& generator) const;
+  // Examples at `indices` (int64 on the device); augmented when `train`, with the draws of `shard`'s
+  // global batch (data parallel).
+  Batch Gather(const torch::Tensor& indices, bool train, at::Generator& generator, const Shard& shard = {}) const;
   // The same dataset on another device (no copy when already there).
   DeviceDataset To(const torch::Device& device) const;
 };

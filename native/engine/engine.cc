@@ -2,6 +2,7 @@
 #include <ATen/autocast_mode.h>
 #include <chrono>
 #include <cmath>
+#include <limits>
 #include "device.h"
 #include "errors.h"
 #include "instrument/host_syncs.h"
@@ -38,12 +39,23 @@ struct Accumulator {
     }
     steps += 1, examples += batch;
   }
-  // The one host read (a synchronisation) per report / epoch: all statistics in one copy.
-  EpochStats Read(int64_t epoch) const {
+  // The one host read (a synchronisation) per report / epoch: all statistics in one copy. Data
+  // parallel: the sums over every rank's shard (PoF's figures are the same on every rank already).
+  EpochStats Read(int64_t epoch, const CrossRank& ranks) const {
     IntendedHostSync intended;
     const auto host = torch::stack({loss, errors, rejected, xi, perturbation, first_nonfinite.to(torch::kFloat64)})
                           .to(torch::kCPU);
     const double* v = host.data_ptr<double>();
+    if (ranks.distributed()) {
+      auto sums = host.slice(0, 0, 2).clone();
+      // The first bad step of any rank: -1 (none) counts as the largest.
+      auto bad = torch::where(host.slice(0, 5, 6) < 0, std::numeric_limits<double>::max(), host.slice(0, 5, 6));
+      ranks.communicator().AllReduce({sums}, ReduceOp::kSum);
+      ranks.communicator().AllReduce({bad}, ReduceOp::kMin);
+      host.slice(0, 0, 2).copy_(sums);
+      const double first_bad = bad.item<double>();
+      host[5].fill_(first_bad == std::numeric_limits<double>::max() ? -1.0 : first_bad);
+    }
     const auto bad = static_cast<int64_t>(v[5]);
     if (bad >= 0) {
       throw UserError("the training loss became NaN or infinite at epoch " + std::to_string(epoch + 1) + ", step " +
@@ -51,10 +63,10 @@ struct Accumulator {
                       ErrorKind::kNonFinite);
     }
     EpochStats out;
-    out.steps = steps, out.examples = examples;
+    out.steps = steps, out.examples = examples * ranks.world_size();
     if (steps == 0) return out;
-    out.loss = v[0] / examples;
-    out.error = 100.0 * v[1] / examples;
+    out.loss = v[0] / out.examples;
+    out.error = 100.0 * v[1] / out.examples;
     const double accepted = steps - v[2];
     out.reject_rate = v[2] / steps;
     out.xi = accepted > 0 ? v[3] / accepted : 0;
@@ -213,6 +225,43 @@ Sgd& Engine::optimizer() {
 
 void Engine::CheckData(const DeviceDataset& data, const char* what) const { CheckDataFits(data, *model_, what); }
 
+void Engine::CheckShards(const char* what, int64_t batch) const {
+  if (batch % ranks_.world_size() != 0) {
+    throw UserError(std::string(what) + " (" + std::to_string(batch) + ") is the global batch of the job: it must split into " +
+                    std::to_string(ranks_.world_size()) + " equal shards, one per rank (a multiple of the world size)");
+  }
+}
+
+void Engine::JoinProcessGroup(std::shared_ptr<Communicator> communicator) {
+  auto busy = model_->Acquire("join a process group");
+  if (ranks_.distributed()) throw UserError("this trainer is already one rank of a data-parallel job");
+  CrossRank ranks(std::move(communicator));
+  auto& network = model_->Get();
+  std::vector<torch::Tensor> state;
+  for (auto& [name, t] : network.StateTensors()) state.push_back(t.detach());
+  torch::Tensor generator_state = GeneratorState();
+  state.push_back(generator_state);
+  ranks.Broadcast(state, 0);
+  SetGeneratorState(generator_state);
+  ranks_ = ranks;
+  gradient_hook_ = [ranks](const std::vector<torch::Tensor>& params) {
+    std::vector<torch::Tensor> grads;
+    for (const auto& p : params) {
+      if (p.grad().defined()) grads.push_back(p.grad());
+    }
+    ranks.Average(grads);
+  };
+}
+
+void Engine::AverageBuffers() {
+  if (!ranks_.distributed()) return;
+  std::vector<torch::Tensor> floating;
+  for (auto& [name, t] : model_->Get().NamedBuffers()) {
+    if (t.is_floating_point()) floating.push_back(t);
+  }
+  ranks_.Average(floating);
+}
+
 template <typename T>
 T& Engine::Use() {
   if (auto* current = dynamic_cast<T*>(method_.get())) return *current;
@@ -228,6 +277,7 @@ TrainingMethod& Engine::MethodFor(const EpochOptions& options) {
     case Method::kSam: {
       auto& sam = Use<SamMethod>();
       sam.rho = options.rho;
+      sam.local_ascent = options.sam_local_ascent;
       return sam;
     }
     case Method::kPof: {
@@ -252,6 +302,7 @@ StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>&
   input.generator = &generator_;
   input.schedule_fraction = schedule_fraction;
   input.gradient_hook = gradient_hook_;
+  input.ranks = ranks_;
   CudaBf16Autocast autocast(performance_.autocast_bf16);
   return method.Step(model_->Get(), sgd, input);
 }
@@ -265,11 +316,19 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
                         std::to_string(data.size()) + " examples of the training data",
                     ErrorKind::kOption);
   }
+  CheckShards("batchSize", options.batch_size);
+  if (options.method == Method::kPof) CheckShards("weakBatchSize", options.weak_batch_size);
+  ranks_.CheckSame({{"the training data's size", data.size()}, {"batchSize", options.batch_size},
+                    {"the method", static_cast<int64_t>(options.method)}, {"weakBatchSize", options.weak_batch_size},
+                    {"the epoch", options.epoch}});
   const auto started = std::chrono::steady_clock::now();
   cancel_ = false;
   model_->Get().SetTraining(true);
   const int64_t n = data.size();
   const int64_t batch = options.batch_size;
+  // Data parallel: every rank draws the same permutations; this rank takes its shard of each batch.
+  const Shard shard{ranks_.rank(), ranks_.world_size()};
+  const int64_t local = batch / shard.count, weak_local = options.weak_batch_size / shard.count;
   const int64_t steps = n / batch;  // the last partial batch is dropped: static shapes, unbiased BN
   const auto device = model_->device;
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
@@ -286,21 +345,28 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
   }
   method_.reset();  // no state carries into an epoch: its first PoF iteration computes B's features afresh
   Accumulator acc(device);
-  for (int64_t step = 0; step < steps && !cancel_; ++step) {
-    Batch regular = data.Gather(order.slice(0, step * batch, (step + 1) * batch), true, generator_);
+  // The ranks agree on a stop (Ctrl-C reaches them at different steps): all stop at the same step.
+  bool stop = false;
+  for (int64_t step = 0; step < steps && !(stop = ranks_.Any(cancel_)); ++step) {
+    const int64_t first = step * batch + shard.index * local;
+    Batch regular = data.Gather(order.slice(0, first, first + local), true, generator_, shard);
     auto draw_weak = [&] {
-      return data.Gather(weak_order.slice(0, step * weak_batch, (step + 1) * weak_batch), true, generator_);
+      const int64_t weak_first = step * weak_batch + shard.index * weak_local;
+      return data.Gather(weak_order.slice(0, weak_first, weak_first + weak_local), true, generator_, shard);
     };
     const double fraction = static_cast<double>(options.epoch * steps + step + 1) / (options.total_epochs * steps);
-    acc.Add(Step(regular, draw_weak, options, fraction), batch);
+    acc.Add(Step(regular, draw_weak, options, fraction), local);
     if (report && options.report_every > 0 && (step + 1) % options.report_every == 0 && step + 1 < steps) {
-      EpochStats so_far = acc.Read(options.epoch);
+      // Progress shows this rank's own shards: a collective here would need every rank to report alike.
+      EpochStats so_far = acc.Read(options.epoch, CrossRank());
       so_far.seconds = Seconds(started);
       report(step + 1, steps, so_far);
     }
   }
-  EpochStats out = acc.Read(options.epoch);
-  out.cancelled = cancel_.exchange(false);
+  AverageBuffers();
+  EpochStats out = acc.Read(options.epoch, ranks_);
+  cancel_ = false;
+  out.cancelled = stop;
   out.seconds = Seconds(started);
   return out;
 }
@@ -325,7 +391,8 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
   };
   Accumulator acc(model_->device);
   acc.Add(Step(regular, draw_weak, options, 1.0), indices.size(0));
-  EpochStats out = acc.Read(options.epoch);
+  AverageBuffers();
+  EpochStats out = acc.Read(options.epoch, ranks_);
   out.seconds = Seconds(started);
   return out;
 }
@@ -360,8 +427,12 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   auto f = torch::TensorOptions().dtype(torch::kFloat64).device(model_->device);
   auto loss = torch::zeros({}, f), errors = torch::zeros({}, f);
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(model_->device);
-  for (int64_t start = 0; start < data.size(); start += batch_size) {
-    auto indices = torch::arange(start, std::min(start + batch_size, data.size()), long_opts);
+  ranks_.CheckSame({{"the evaluation data's size", data.size()}});
+  // Data parallel: rank r evaluates the r-th of world_size contiguous parts of the set.
+  const int64_t part = (data.size() + ranks_.world_size() - 1) / ranks_.world_size();
+  const int64_t begin = std::min(data.size(), ranks_.rank() * part), end = std::min(data.size(), begin + part);
+  for (int64_t start = begin; start < end; start += batch_size) {
+    auto indices = torch::arange(start, std::min(start + batch_size, end), long_opts);
     Batch b = data.Gather(indices, false, generator_);
     auto logits = model.Forward(b.inputs);
     loss += torch::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum).to(torch::kFloat64);
@@ -371,9 +442,11 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   EvalStats out;
   out.examples = data.size();
   IntendedHostSync intended;
+  auto sums = torch::stack({loss, errors}).to(torch::kCPU);
+  if (ranks_.distributed()) ranks_.communicator().AllReduce({sums}, ReduceOp::kSum);
   if (out.examples > 0) {
-    out.loss = loss.item<double>() / out.examples;
-    out.error = 100.0 * errors.item<double>() / out.examples;
+    out.loss = sums[0].item<double>() / out.examples;
+    out.error = 100.0 * sums[1].item<double>() / out.examples;
   }
   return out;
 }

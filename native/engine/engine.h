@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 #include "data/dataset.h"
+#include "distributed/cross_rank.h"
 #include "models/model_handle.h"
 #include "optim/gradient_hook.h"
 #include "optim/pof_method.h"
@@ -24,6 +25,7 @@ struct EpochOptions {
   Method method = Method::kSgd;
   int64_t batch_size = 256;
   double rho = 0.05;                 // SAM
+  bool sam_local_ascent = false;     // SAM, data parallel: each rank ascends along its own gradient
   int64_t weak_batch_size = 256;     // PoF: |B|
   PofOptions pof;
   int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
@@ -95,6 +97,16 @@ class Engine {
   // Runs in every training step between backward and the optimizer's step (none by default).
   void SetGradientHook(GradientHook hook) { gradient_hook_ = std::move(hook); }
 
+  // Data parallel: this engine becomes one rank of the job. Every rank takes rank 0's weights, buffers
+  // and generator state; from then on each epoch runs this rank's shard of every global batch (the
+  // same permutation on every rank), gradients and PoF's line-search sums are averaged / summed over
+  // the ranks, statistics and evaluations cover every shard, and BN running statistics are averaged
+  // at the end of each epoch. A collective call: every rank makes it.
+  void JoinProcessGroup(std::shared_ptr<Communicator> communicator);
+  const CrossRank& ranks() const { return ranks_; }
+  // Averages the floating-point buffers (BN running statistics) over the ranks.
+  void AverageBuffers();
+
  private:
   // `draw_weak` gives PoF's B when its features are not carried over from the previous iteration.
   StepStats Step(const Batch& regular, const std::function<Batch()>& draw_weak, const EpochOptions& options,
@@ -107,6 +119,8 @@ class Engine {
   Batch Prepare(Batch batch) const;
   // The data's device, example shape and labels fit the model (what: "training data", ...).
   void CheckData(const DeviceDataset& data, const char* what) const;
+  // A global batch size splits into equal shards over the ranks.
+  void CheckShards(const char* what, int64_t batch) const;
 
   std::shared_ptr<ModelHandle> model_;
   at::Generator generator_;
@@ -117,6 +131,7 @@ class Engine {
   // The method in use and its state (PoF's carried features, SAM's weight backup).
   std::unique_ptr<TrainingMethod> method_;
   GradientHook gradient_hook_;
+  CrossRank ranks_;  // a single process unless JoinProcessGroup
   std::atomic<bool> cancel_{false};
 };
 

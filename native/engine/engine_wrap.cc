@@ -1,6 +1,7 @@
 #include "engine/engine_wrap.h"
 #include "async.h"
 #include "data/dataset_wrap.h"
+#include "distributed/process_group_wrap.h"
 #include "js_args.h"
 #include "models/model_wrap.h"
 #include "tensor.h"
@@ -19,6 +20,7 @@ EpochOptions ParseEpochOptions(const Napi::Object& o) {
   else throw UserError("method '" + method + "' is unknown; expected 'sgd', 'sam' or 'pof'");
   e.batch_size = IntField(o, "batchSize");
   e.rho = NumberField(o, "rho");
+  e.sam_local_ascent = BoolField(o, "samLocalAscent", false);
   e.pof.gamma = NumberField(o, "gamma");
   const std::string mode = StringField(o, "gammaMode");
   if (mode == "fixed") e.pof.gamma_mode = GammaMode::kFixed;
@@ -129,6 +131,7 @@ Napi::Function EngineWrap::Init(Napi::Env env) {
                       Method<&EngineWrap::OptimizerState>("optimizerState"),
                       Method<&EngineWrap::SetOptimizerState>("setOptimizerState"),
                       Method<&EngineWrap::RngState>("rngState"), Method<&EngineWrap::SetRngState>("setRngState"),
+                      Method<&EngineWrap::JoinProcessGroup>("joinProcessGroup"),
                       Method<&EngineWrap::Dispose>("dispose")});
 }
 
@@ -281,6 +284,16 @@ Napi::Value EngineWrap::Features(const Napi::CallbackInfo& info) {
         return features;
       },
       [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return TensorWrap::New(env, t); });
+}
+
+// joinProcessGroup(processGroup) -> Promise<void>: every rank calls it; all take rank 0's weights.
+Napi::Value EngineWrap::JoinProcessGroup(const Napi::CallbackInfo& info) {
+  auto communicator = ProcessGroupWrap::FromJs(info[0]);
+  engine_->model_handle()->CheckIdle("join a process group");
+  auto engine = engine_;
+  return PromiseWorker<bool>::Start(
+      info.Env(), [engine, communicator]() { engine->JoinProcessGroup(communicator); return true; },
+      [](Napi::Env env, bool&) -> Napi::Value { return env.Undefined(); });
 }
 
 Napi::Value EngineWrap::Cancel(const Napi::CallbackInfo& info) {

@@ -9,11 +9,11 @@ namespace {
 
 // Mean cross entropy of logits z0 - s * dz for every s in steps: [K] losses.
 torch::Tensor LossesAlong(const torch::Tensor& z0, const torch::Tensor& dz, const torch::Tensor& labels,
-                          const torch::Tensor& steps) {
+                          const torch::Tensor& steps, const CrossRank& ranks) {
   auto logits = z0.unsqueeze(0) - steps.view({-1, 1, 1}) * dz.unsqueeze(0);  // [K, B, C]
   auto log_probs = torch::log_softmax(logits, -1);
   auto picked = log_probs.gather(2, labels.view({1, -1, 1}).expand({steps.size(0), -1, 1})).squeeze(2);
-  return -picked.mean(1);
+  return ranks.Mean(-picked, 1);
 }
 
 }  // namespace
@@ -37,7 +37,7 @@ void LineSearchOptions::Validate() const {
 }
 
 LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,
-                            const torch::Tensor& bias, const LineSearchOptions& options) {
+                            const torch::Tensor& bias, const LineSearchOptions& options, const CrossRank& ranks) {
   options.Validate();
   torch::NoGradGuard no_grad;
   // Float32 even under autocast: the bracket compares losses that differ in late digits.
@@ -52,11 +52,12 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   auto probs = torch::softmax(z0, -1);
   // scatter_, not one_hot: one_hot reads the labels' min and max back to the host.
   auto delta = probs.scatter_add(1, labels.view({-1, 1}), torch::full({batch, 1}, -1.0, probs.options()));
-  delta.div_(static_cast<double>(batch));
+  delta.div_(static_cast<double>(batch * ranks.world_size()));
   r.grad_weight = delta.t().mm(f);
   r.grad_bias = delta.sum(0);
+  ranks.Sum({r.grad_weight, r.grad_bias});
   r.grad_norm = (r.grad_weight.square().sum() + r.grad_bias.square().sum()).sqrt();
-  r.loss = -torch::log_softmax(z0, -1).gather(1, labels.view({-1, 1})).mean();
+  r.loss = ranks.Mean(-torch::log_softmax(z0, -1).gather(1, labels.view({-1, 1})).squeeze(1), 0);
 
   // Logits move along dz as s grows: z(s) = z0 - s * (f gW^T + gb).
   auto dz = torch::addmm(r.grad_bias, f, r.grad_weight.t());
@@ -67,7 +68,7 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   for (double s = options.initial_step; s < options.max_step; s *= 2) ++doublings;
   auto opts = f.options();
   auto bracket_steps = torch::pow(2.0, torch::arange(doublings, opts)).mul_(options.initial_step);
-  auto rises = LossesAlong(z0, dz, labels, bracket_steps) > r.loss;
+  auto rises = LossesAlong(z0, dz, labels, bracket_steps, ranks) > r.loss;
   r.rejected = rises.any().logical_not();
   // Indexing with a 0-dim tensor would read it on the host: gather keeps it on the device.
   auto first_rise = rises.to(torch::kInt32).argmax().view({1});  // 0 when none rises (then rejected)
@@ -76,7 +77,7 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   // Grid: s_k = k * upper / P, k = 1..P; s* is the grid argmin.
   auto fractions = torch::arange(1, options.partitions + 1, opts) / static_cast<double>(options.partitions);
   auto grid = fractions * upper;
-  auto best = LossesAlong(z0, dz, labels, grid).argmin().view({1});
+  auto best = LossesAlong(z0, dz, labels, grid, ranks).argmin().view({1});
   r.step = grid.gather(0, best).squeeze(0) * r.rejected.logical_not().to(opts.dtype());
   r.xi = r.step * r.grad_norm;
   return r;

@@ -2,6 +2,7 @@
 // vectorised: logits are affine in the step s, so every candidate comes from two matrix products.
 #pragma once
 #include <torch/torch.h>
+#include "distributed/cross_rank.h"
 
 namespace pof {
 
@@ -26,7 +27,9 @@ struct LineSearchResult {
   torch::Tensor loss;                    // L_B(theta0)
 };
 
+// Data parallel (`ranks`): features and labels are this rank's shard of B, and every sum runs over all
+// shards, so every rank gets the line search of the whole B (the same xi*, step and gradient).
 LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,
-                            const torch::Tensor& bias, const LineSearchOptions& options);
+                            const torch::Tensor& bias, const LineSearchOptions& options, const CrossRank& ranks = {});
 
 }  // namespace pof

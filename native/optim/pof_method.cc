@@ -37,7 +37,7 @@ StepStats PofMethod::Step(Network& network, Sgd& feature_optimizer, const StepIn
   torch::Tensor weight, bias, scale;
   {
     RECORD_USER_SCOPE("pof::line_search_and_perturb");
-    search = LineSearch(weak_features, weak_labels, theta_weight, theta_bias, options.line_search);
+    search = LineSearch(weak_features, weak_labels, theta_weight, theta_bias, options.line_search, input.ranks);
     torch::NoGradGuard no_grad;
     scale = gamma * search.step;
     weight = theta_weight.detach() - scale * search.grad_weight;

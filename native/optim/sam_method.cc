@@ -50,7 +50,15 @@ StepStats SamMethod::Step(Network& network, Sgd& optimizer, const StepInput& inp
   // First pass (BN running statistics are updated here only); its loss is the one reported.
   torch::Tensor loss;
   StepStats stats = LossAndErrors(network.Forward(batch.inputs), batch.labels, &loss);
-  Ascend(params, GradientsOf(loss, params), rho);
+  std::vector<torch::Tensor> grads = GradientsOf(loss, params);
+  if (!local_ascent) {
+    std::vector<torch::Tensor> used;
+    for (const auto& g : grads) {
+      if (g.defined()) used.push_back(g);
+    }
+    input.ranks.Average(used);  // e_w of the global batch: exactly single-process SAM
+  }
+  Ascend(params, grads, rho);
   optimizer.ZeroGrad();
   {
     FreezeBatchNormStats frozen(network, snapshot_);

@@ -12,6 +12,8 @@ class SamMethod : public TrainingMethod {
  public:
   StepStats Step(Network& network, Sgd& optimizer, const StepInput& input) override;
   double rho = 0.05;
+  // Data parallel: the ascent along this rank's own gradient (per-rank e_w) instead of the global one.
+  bool local_ascent = false;
 
  private:
   // The weights during a step; the tensors are kept and reused by the next step.

@@ -4,6 +4,7 @@
 #include <torch/torch.h>
 #include <functional>
 #include "data/batch.h"
+#include "distributed/cross_rank.h"
 #include "models/network.h"
 #include "optim/gradient_hook.h"
 #include "optim/sgd.h"
@@ -18,6 +19,7 @@ struct StepInput {
   at::Generator* generator = nullptr;  // the run's generator, for the method's own draws
   double schedule_fraction = 1.0;      // of the phase done once this step ends (schedules within a step)
   GradientHook gradient_hook;          // runs between backward and the optimizer's step
+  CrossRank ranks;                     // data parallel: the batches are this rank's shards
 };
 
 class TrainingMethod {

@@ -3,6 +3,7 @@ import { Command, numberFlag } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { cliJob } from '../job';
 
 export const evalCommand: Command = {
   name: 'eval',
@@ -14,6 +15,7 @@ export const evalCommand: Command = {
     'batch-size': { type: 'string', help: 'evaluation batch size', default: String(DEFAULTS.evalBatchSize) },
     ...DEVICE_FLAG,
   },
+  dataParallel: true,
   async run(flags) {
     const batchSize = numberFlag(flags, 'batch-size', DEFAULTS.evalBatchSize, { integer: true, min: 1 });
     const device = deviceFlag(flags);
@@ -21,9 +23,10 @@ export const evalCommand: Command = {
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
     const { PoFTrainer } = await import('../../trainer');
-    const trainer = new PoFTrainer({ model: start.spec, device });
+    const job = cliJob();
+    const trainer = new PoFTrainer({ model: start.spec, device, distributed: job.distributed });
     await start.load(trainer);
-    const r = await trainer.evaluate(data.test, { batchSize });
-    console.log(JSON.stringify({ error: r.error, loss: r.loss }));
+    const r = await trainer.evaluate(data.test, { batchSize });  // under torchrun: each rank a part of the set
+    if (job.leader) console.log(JSON.stringify({ error: r.error, loss: r.loss }));
   },
 };

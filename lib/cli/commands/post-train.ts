@@ -27,6 +27,7 @@ export const postTrainCommand: Command = {
     ...DEVICE_FLAG,
     ...OUT_FLAGS,
   },
+  dataParallel: true,
   async run(flags) {
     // Every flag is checked before the data is read or anything is trained.
     const common = trainingFlags(flags);
@@ -57,13 +58,13 @@ export const postTrainCommand: Command = {
     if (!run.hooks.resume) {
       await start.load(run.trainer);
       const before = await run.trainer.evaluate(data.test);
-      console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
+      if (run.dir.writes) console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
     }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
     if (exportFile !== undefined && !result.aborted) {
       await run.trainer.exportTorchScript(exportFile);
-      console.error(`wrote ${exportFile} (TorchScript)`);
+      if (run.dir.writes) console.error(`wrote ${exportFile} (TorchScript)`);
     }
   },
 };

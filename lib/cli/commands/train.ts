@@ -30,6 +30,7 @@ export const trainCommand: Command = {
     ...DEVICE_FLAG,
     ...OUT_FLAGS,
   },
+  dataParallel: true,
   async run(flags) {
     // Every flag is checked before the data is read or anything is trained.
     const dataset = datasetFlag(flags);
