@@ -2,33 +2,16 @@
 // warm-up, on the same synthetic data, side by side; the PyTorch eager reference for SGD and SAM;
 // a table on stdout and the figures as JSON.
 import * as fs from 'fs';
-import { datasets, models, PoFTrainer } from '../lib';
+import { models, PoFTrainer } from '../lib';
 import type { ImageSet } from '../lib';
 import { native } from '../lib/native';
 import { BenchArgs, parseArgs } from './args';
 import { formatProfile, profileIterations, ProfileReport } from './profile';
 import { PytorchResult, runPytorchReference } from './pytorch';
+import { NUM_CLASSES, syntheticImages } from './synthetic';
 
 const METHODS = ['sgd', 'sam', 'pof', 'pofReuse'] as const;
 type MethodName = (typeof METHODS)[number];
-const NUM_CLASSES = 10;
-
-/** Random 32×32×3 uint8 images and labels: `steps` batches, resident on the device once used. */
-function syntheticImages(examples: number, seed: number): ImageSet {
-  let state = seed * 2654435761 + 1;
-  const next = () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state;
-  };
-  const images = new Uint8Array(examples * 3 * 32 * 32);
-  for (let i = 0; i < images.length; i += 1) images[i] = next() >>> 24;
-  const labels = new Int32Array(examples);
-  for (let i = 0; i < examples; i += 1) labels[i] = next() % NUM_CLASSES;
-  return datasets.fromArrays({
-    images, labels, shape: [examples, 3, 32, 32], numClasses: NUM_CLASSES, name: 'synthetic',
-    normalization: { mean: [0.49, 0.48, 0.45], std: [0.25, 0.24, 0.26] },
-  });
-}
 
 interface EpochTime {
   seconds: number;

@@ -143,6 +143,14 @@ function glooIncludeDir(root) {
   return [path.join(root, 'include'), ...SYSTEM_INCLUDE_DIRS].find(has) || null;
 }
 
+/** Where cusparse.h is: `cudaInclude` itself ('' then: nothing to add), a pip torch's nvidia/<package>/include, or undefined. */
+function cudaLibraryIncludeDir(root, cudaInclude) {
+  if (cudaInclude && fs.existsSync(path.join(cudaInclude, 'cusparse.h'))) return '';
+  const nvidia = path.join(root, '..', 'nvidia');
+  if (!fs.existsSync(nvidia)) return undefined;
+  return fs.readdirSync(nvidia).sort().map((p) => path.join(nvidia, p, 'include')).find((d) => fs.existsSync(path.join(d, 'cusparse.h')));
+}
+
 /** NCCL's header for c10d's ProcessGroupNCCL on a CUDA LibTorch: a pip torch's nvidia/nccl, CUDA_HOME, or the system's. */
 function ncclIncludeDir(root) {
   const candidates = [path.join(root, '..', 'nvidia', 'nccl', 'include')];
@@ -155,14 +163,18 @@ function ncclIncludeDir(root) {
  * Data parallelism (c10d) when its headers are here, unless POF_DISTRIBUTED=0. The defines must reach every
  * file of the addon: they change the layout of LibTorch classes that the JIT headers declare.
  */
-function distributedBuild(root, cuda) {
+function distributedBuild(root, cuda, cudaInclude) {
   const none = { distributed: false, distributedDefines: [], distributedIncludeDirs: [], nccl: false };
   if (process.env.POF_DISTRIBUTED === '0') return none;
   const c10d = path.join(root, 'include', 'torch', 'csrc', 'distributed', 'c10d', 'ProcessGroupGloo.hpp');
   const gloo = glooIncludeDir(root);
   if (!gloo || !fs.existsSync(c10d)) return none;
-  const nccl = cuda ? ncclIncludeDir(root) : null;
-  const dirs = [gloo, ...(nccl ? [nccl] : [])].filter((d) => !SYSTEM_INCLUDE_DIRS.includes(d) && d !== path.join(root, 'include'));
+  // ProcessGroupNCCL.hpp includes ATen/cuda headers that want cuSPARSE's and cuBLAS's headers too: a pip
+  // torch's runtime headers may lack them, its nvidia/*/include have them.
+  const libraries = cudaLibraryIncludeDir(root, cudaInclude);
+  const nccl = cuda && libraries !== undefined ? ncclIncludeDir(root) : null;
+  const dirs = [gloo, ...(nccl ? [nccl, libraries] : [])]
+    .filter((d) => d && !SYSTEM_INCLUDE_DIRS.includes(d) && d !== path.join(root, 'include') && d !== cudaInclude);
   return {
     distributed: true,
     distributedDefines: ['USE_DISTRIBUTED', 'USE_C10D_GLOO', ...(nccl ? ['USE_C10D_NCCL'] : [])],
@@ -182,7 +194,7 @@ function describe(found) {
   const lib = path.join(root, 'lib');
   const cuda = fs.existsSync(path.join(lib, libName('torch_cuda')));
   const cudaInclude = cuda ? cudaIncludeDir(root) : null;
-  const distributed = distributedBuild(root, cuda);
+  const distributed = distributedBuild(root, cuda, cudaInclude);
   return {
     root,
     source: found.source,

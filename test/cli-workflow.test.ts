@@ -165,6 +165,17 @@ test('a run killed mid-run and resumed logs every epoch once, and its killed wri
   t.is(readJson(path.join(out, 'config.json')).seed, 0);
 });
 
+test('--resume auto starts a run, and the same command after a kill continues it from its checkpoint', async (t) => {
+  const out = path.join(tempDir('pof-auto-'), 'run');
+  const args = ['train', ...TOY, '--epochs', '6', '--batch-size', '16', '--checkpoint-every', '1', '--resume', 'auto', '--out', out];
+  const killed = await interrupted(args, /fit epoch 2\/6/, 'SIGKILL');
+  t.is(killed.signal, 'SIGKILL', killed.stderr);
+  const again = await pof(args);
+  t.is(again.code, 0, again.stderr);
+  t.deepEqual(readLines(path.join(out, 'metrics.jsonl')).map((m) => m.epoch), [1, 2, 3, 4, 5, 6]);
+  t.true(readdirSync(out).some((f) => f.startsWith('config.resumed')), 'the second start resumed');
+});
+
 test('an epoch cut short by Ctrl-C is logged as partial, and the resumed run logs it again in full', async (t) => {
   const out = path.join(tempDir('pof-partial-'), 'run');
   // 512 steps an epoch: a Ctrl-C a tenth of epoch 1's time (about 50 steps) after epoch 1's line lands inside

@@ -1,6 +1,7 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
 import { DEFAULTS } from '../defaults';
+import { existsSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
 import type { LoadedData } from './dataset-flags';
@@ -21,7 +22,8 @@ export const TRAINING_FLAGS: Record<string, Flag> = {
   momentum: { type: 'string', help: 'Nesterov momentum', default: String(DEFAULTS.momentum) },
   'weight-decay': { type: 'string', help: 'L2 weight decay', default: String(DEFAULTS.weightDecay) },
   'checkpoint-every': { type: 'string', help: 'epochs between training checkpoints (OUT/checkpoint.safetensors)', default: '10' },
-  resume: { type: 'string', help: 'continue the run in --out from this training checkpoint (e.g. OUT/checkpoint.safetensors)' },
+  resume: { type: 'string', help: 'continue the run in --out from this training checkpoint (e.g. OUT/checkpoint.safetensors); ' +
+    'auto: from OUT/checkpoint.safetensors when it exists, else start (or restart) the run (for torchrun --max-restarts)' },
 };
 
 export function trainingFlags(flags: Flags) {
@@ -71,12 +73,16 @@ export function runFlags(flags: Flags): RunFlags {
 export async function startRun(flags: RunFlags, command: string, data: LoadedData, spec: ModelSpec, options: object,
   device: string, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
   const out = flags.out;
-  const resume = flags.resume === undefined ? undefined : await resumePoint(flags.resume, out, flags.seed);
+  // --resume auto: the same command starts a run and, restarted after a failure, continues it.
+  const auto = flags.resume === 'auto';
+  const latest = path.join(out, 'checkpoint.safetensors');
+  const from = auto ? (existsSync(latest) ? latest : undefined) : flags.resume;
+  const resume = from === undefined ? undefined : await resumePoint(from, out, flags.seed);
   const seed = resume?.seed ?? flags.seed ?? 0;
   const job = cliJob();
   // A device this build lacks fails before --out holds a run. Under torchrun, this process is one rank.
   const trainer = new PoFTrainer({ model: spec, device, seed, distributed: job.distributed });
-  const dir = new RunDir(out, { overwrite: flags.force || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
+  const dir = new RunDir(out, { overwrite: flags.force || auto || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
     model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),

@@ -96,36 +96,17 @@ class C10dCommunicator : public Communicator {
   std::string backend() const override { return nccl_ ? "nccl" : "gloo"; }
 
   void AllReduce(const std::vector<torch::Tensor>& tensors, ReduceOp op) override {
-    Named("an all-reduce", [&] {
-      c10d::AllreduceOptions options;
-      options.reduceOp = ToC10d(op);
-      options.timeout = options_.timeout;
-      // Gloo takes one tensor per call (its vector is for several devices): start all, then wait.
-      std::vector<std::vector<at::Tensor>> held;
-      held.reserve(tensors.size());
-      std::vector<c10::intrusive_ptr<c10d::Work>> works;
-      for (const auto& t : tensors) {
-        held.push_back({t});
-        works.push_back(For(t).allreduce(held.back(), options));
-      }
-      for (auto& w : works) w->wait();
-    });
+    c10d::AllreduceOptions options;
+    options.reduceOp = ToC10d(op);
+    options.timeout = options_.timeout;
+    EachThenWait("an all-reduce", tensors, [&](c10d::Backend& b, std::vector<at::Tensor>& one) { return b.allreduce(one, options); });
   }
 
   void Broadcast(const std::vector<torch::Tensor>& tensors, int64_t root) override {
-    Named("a broadcast", [&] {
-      c10d::BroadcastOptions options;
-      options.rootRank = root;
-      options.timeout = options_.timeout;
-      std::vector<std::vector<at::Tensor>> held;
-      held.reserve(tensors.size());
-      std::vector<c10::intrusive_ptr<c10d::Work>> works;
-      for (const auto& t : tensors) {
-        held.push_back({t});
-        works.push_back(For(t).broadcast(held.back(), options));
-      }
-      for (auto& w : works) w->wait();
-    });
+    c10d::BroadcastOptions options;
+    options.rootRank = root;
+    options.timeout = options_.timeout;
+    EachThenWait("a broadcast", tensors, [&](c10d::Backend& b, std::vector<at::Tensor>& one) { return b.broadcast(one, options); });
   }
 
   void Barrier() override {
@@ -137,6 +118,21 @@ class C10dCommunicator : public Communicator {
   }
 
  private:
+  // c10d takes one tensor per call (its vector is for several devices): start every call, then wait.
+  template <typename Start>
+  void EachThenWait(const char* what, const std::vector<torch::Tensor>& tensors, Start start) {
+    Named(what, [&] {
+      std::vector<std::vector<at::Tensor>> held;
+      held.reserve(tensors.size());
+      std::vector<c10::intrusive_ptr<c10d::Work>> works;
+      for (const auto& t : tensors) {
+        held.push_back({t});
+        works.push_back(start(For(t), held.back()));
+      }
+      for (auto& w : works) w->wait();
+    });
+  }
+
   c10d::Backend& For(const torch::Tensor& t) {
     if (t.is_cuda() && nccl_) return *nccl_;
     return *gloo_;

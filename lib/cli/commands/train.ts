@@ -25,6 +25,7 @@ export const trainCommand: Command = {
     milestones: { type: 'string', help: 'epochs where the rate is multiplied by --lr-factor', default: '60,120,160,200' },
     'lr-factor': { type: 'string', help: 'the factor at each milestone', default: '0.2' },
     rho: { type: 'string', help: 'SAM\'s radius', default: '0.05 (SVHN 0.01)' },
+    'sam-scope': { type: 'string', help: 'under torchrun: SAM ascends along the global batch\'s gradient (global) or each rank\'s own (local)', default: DEFAULTS.fit.samScope },
     ...TRAINING_FLAGS,
     seed: { type: 'string', help: 'seed of the weights, batch order and augmentation', default: '0' },
     ...DEVICE_FLAG,
@@ -40,6 +41,7 @@ export const trainCommand: Command = {
       epochs: numberFlag(flags, 'epochs', DEFAULTS.fit.epochs, { integer: true, min: 1 }),
       lr: numberFlag(flags, 'lr', svhn ? 0.01 : DEFAULTS.fit.lr, { min: 0 }),
       rho: numberFlag(flags, 'rho', svhn ? 0.01 : DEFAULTS.fit.rho, { min: 0 }),
+      samScope: choiceFlag(flags, 'sam-scope', DEFAULTS.fit.samScope as 'global', ['global', 'local'] as const),
       schedule: multistep(increasingIntegersFlag(flags, 'milestones', [...DEFAULTS.fit.milestones], 1), numberFlag(flags, 'lr-factor', DEFAULTS.fit.factor, { above: 0 })),
       ...trainingFlags(flags),
     };
