@@ -14,6 +14,7 @@ export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, 
 export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { ModelSpec } from './models';
+export type { DistributedSetting, DistributedOptions, JobPlace } from './distributed';
 export type { Schedule } from './schedules';
 export { PoFError, OptionError, DatasetError, CheckpointError, DeviceError, BusyError, NonFiniteError, FileError, DisposedError,
   DistributedError } from './errors';
