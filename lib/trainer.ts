@@ -21,6 +21,7 @@ import { AnyTypedArray, Dtype, native, NativeDataset, NativeEngine, NativeEpochO
   NativePerformanceOptions, NativeProcessGroup, NativeProgress } from './native';
 import { boolean, checkKeys, integer, oneOf, optionalFunction, OptionError } from './options';
 import { constant, learningRateAt, multistep, Schedule, validateSchedule } from './schedules';
+import { dropEventsAfter, EventWriter, scalarSummaries } from './tensorboard';
 
 export type { CheckpointInfo, CheckpointTarget } from './checkpoint/training-checkpoint';
 
@@ -100,6 +101,13 @@ interface CommonOptions {
    * saved values; options given must equal them, so that the run continues exactly.
    */
   resume?: string;
+  /**
+   * A directory for TensorBoard event files (created when missing): the scalars of every complete epoch,
+   * under tags `<phase>/<name>` (README, "TensorBoard"), appended as each epoch ends. Not one of the run's
+   * settings: a resume may log elsewhere or not at all; one into the same directory first drops the
+   * phase's events after the checkpoint's epoch. In a data-parallel job, rank 0 writes them.
+   */
+  tensorboard?: string;
 }
 
 export interface FitOptions extends CommonOptions {
@@ -153,7 +161,7 @@ export interface TensorEntry {
 export type StateDict = Record<string, TensorEntry>;
 
 const COMMON_KEYS = ['epochs', 'batchSize', 'lr', 'momentum', 'weightDecay', 'nesterov', 'schedule', 'onEpoch', 'onStep',
-  'reportEvery', 'signal', 'evalData', 'checkpoint', 'resume'] as const;
+  'reportEvery', 'signal', 'evalData', 'checkpoint', 'resume', 'tensorboard'] as const;
 const FIT_KEYS = [...COMMON_KEYS, 'method', 'rho', 'samScope'];
 const POST_TRAIN_KEYS = [...COMMON_KEYS, 'gamma', 'gammaMode', 'weakBatchSize', 'featureReuse', 'initialStep', 'maxStep',
   'partitions'];
@@ -168,6 +176,8 @@ interface Phase {
   /** The resolved options that define the run (saved in training checkpoints). */
   settings: PhaseSettings;
   common: CommonOptions;
+  /** The directory of the phase's TensorBoard event files, when asked for. */
+  tensorboard?: string;
 }
 
 /** The options every phase shares, resolved (lib/defaults.ts); all of them define the run. */
@@ -197,6 +207,13 @@ function checkCallbacks(where: string, o: CommonOptions): void {
   optionalFunction(where, 'onEpoch', o.onEpoch);
   optionalFunction(where, 'onStep', o.onStep);
   if (o.signal !== undefined && !(o.signal instanceof AbortSignal)) throw new OptionError(`${where}: signal must be an AbortSignal`);
+}
+
+function tensorBoardDir(where: string, dir: unknown): string | undefined {
+  if (dir !== undefined && (typeof dir !== 'string' || dir === '')) {
+    throw new OptionError(`${where}: tensorboard must be a directory path, got ${JSON.stringify(dir)}`);
+  }
+  return dir as string | undefined;
 }
 
 export class PoFTrainer {
@@ -322,7 +339,7 @@ export class PoFTrainer {
    */
   async step(data: ImageSet, options: { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
     Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
-      'signal' | 'evalData' | 'checkpoint' | 'resume'>): Promise<NativeEpochStats> {
+      'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard'>): Promise<NativeEpochStats> {
     if (this.joining) await this.joining;  // no await otherwise: a call takes the trainer synchronously
     const where = 'step';
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
@@ -584,6 +601,7 @@ export class PoFTrainer {
     if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
     checkKeys(where, options, allowed);
     checkCallbacks(where, options);
+    const tensorboard = tensorBoardDir(where, options.tensorboard);
     this.checkFree(where, true);
     // The phase holds the trainer from this call on: later calls wait for it or are refused.
     this.phase = name;
@@ -602,7 +620,7 @@ export class PoFTrainer {
       const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
       const s = resolved.settings;
       return await this.runPhase(train, {
-        name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options,
+        name, epochs: s.epochs, lr: s.lr as number, schedule: s.schedule as Schedule, settings: s, common: options, tensorboard,
         optimizer: resolved.optimizer, epochOptions: { ...resolved.epochOptions, reportEvery },
       }, resume, checkpoint);
     } finally {
@@ -626,6 +644,8 @@ export class PoFTrainer {
     const evalData = phase.common.evalData;
     // Reads made since the phase was called (e.g. an evaluate right after fit()) see the weights before it.
     while (this.between.size > 0) await Promise.allSettled([...this.between]);
+    // Before the state changes: a directory that cannot be written leaves the trainer as it was.
+    const board = await this.openTensorBoard(phase, resume?.contents.training.progress.epoch);
     this.progress = undefined;
     this.engine.configureOptimizer(phase.optimizer);
     const dataset = { name: train.name, size: train.labels.length };
@@ -677,6 +697,11 @@ export class PoFTrainer {
           epochReport.eval = { loss: e.loss, error: e.error };
         }
         history.push(epochReport);
+        // Complete epochs only: a partial one's means cover some of its steps, and its step comes again on resume.
+        // (The write runs on rank 0 only, where the board is open.)
+        if (phase.tensorboard !== undefined && !epochReport.partial) {
+          await this.rankZeroWrites(phase.tensorboard, () => board!.write(epochReport.epoch, { scalars: scalarSummaries(epochReport) }));
+        }
         aborted = stats.cancelled || (signal?.aborted ?? false);
         await phase.common.onEpoch?.(epochReport);
         // An abort during onEpoch stops here, between epochs, where a checkpoint is consistent (on every rank).
@@ -692,6 +717,21 @@ export class PoFTrainer {
       signal?.removeEventListener('abort', cancel);
     }
     return { history, aborted, checkpoints };
+  }
+
+  /**
+   * The phase's event file in its `tensorboard` directory (on rank 0; undefined on the other ranks and
+   * without the option). A resumed phase first drops the epochs the stopped run logged after the checkpoint.
+   */
+  private async openTensorBoard(phase: Phase, resumedAt: number | undefined): Promise<EventWriter | undefined> {
+    const dir = phase.tensorboard;
+    if (dir === undefined) return undefined;
+    let writer: EventWriter | undefined;
+    await this.rankZeroWrites(dir, async () => {
+      if (resumedAt !== undefined) await dropEventsAfter(dir, phase.name, resumedAt);
+      writer = await EventWriter.create(dir);
+    });
+    return writer;
   }
 
   /**

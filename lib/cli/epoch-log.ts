@@ -1,5 +1,6 @@
 // What a training command shows and records: a progress bar over each epoch's steps, a line per epoch,
-// and the same epoch as a JSON line in the run's metrics.jsonl (an epoch stopped by Ctrl-C: `partial`).
+// and the same epoch as a JSON line in the run's metrics.jsonl (an epoch stopped by Ctrl-C: `partial`) and,
+// when complete, as a row of its scalars.csv.
 import type { EpochReport, StepReport } from '../trainer';
 import { progress, Progress } from './progress';
 import type { RunDir } from './run-dir';
@@ -25,6 +26,7 @@ export function epochLog(label: string, run?: RunDir, extra: Record<string, unkn
     },
     onEpoch(e: EpochReport) {
       run?.appendMetrics({ ...extra, ...e });
+      run?.appendScalars(e);
       if (quiet) return;
       const line = `${label}: ${describeEpoch(e)}`;
       if (bar) bar.line(line); else process.stderr.write(`${line}\n`);

@@ -5,7 +5,8 @@ import { writeFileAtomic } from '../checkpoint/atomic';
 import { fileError } from '../errors';
 import type { EpochReport } from '../trainer';
 
-function readText(file: string): string | undefined {
+/** The text of `file`, or undefined when it does not exist. */
+export function readText(file: string): string | undefined {
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {

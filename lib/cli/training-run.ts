@@ -1,12 +1,13 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
 import { DEFAULTS } from '../defaults';
-import { existsSync } from 'fs';
+import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
 import type { LoadedData } from './dataset-flags';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
+import { EventWriter, pngImage, tagOf } from '../tensorboard';
 import { PoFTrainer, TrainingResult } from '../trainer';
 import { Flag, Flags, numberFlag, stringFlag } from './args';
 import { seedFlag } from './common-flags';
@@ -16,6 +17,7 @@ import { completeEpochs, readMetrics, truncateMetrics } from './metrics-log';
 import { resumePoint } from './resume-flag';
 import { prepareOutputDir } from './output-dir';
 import { RunDir } from './run-dir';
+import { truncateScalars } from './scalars-csv';
 
 export const TRAINING_FLAGS: Record<string, Flag> = {
   'batch-size': { type: 'string', help: 'mini-batch size', default: String(DEFAULTS.batchSize) },
@@ -39,7 +41,8 @@ export interface TrainingRun {
   dir: RunDir;
   trainer: PoFTrainer;
   /** Options for fit / postTrain: reporting, evaluation, checkpoints, resume, Ctrl-C. */
-  hooks: ReturnType<typeof epochLog> & { evalData: LoadedData['test']; checkpoint: { path: string; every: number }; resume?: string; signal: AbortSignal };
+  hooks: ReturnType<typeof epochLog> & { evalData: LoadedData['test']; checkpoint: { path: string; every: number }; resume?: string;
+    signal: AbortSignal; tensorboard: string };
   stop(): void;
   /** Records the resumed run once the trainer has accepted its checkpoint (idempotent). */
   commitResume(): Promise<void>;
@@ -95,6 +98,7 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
     committed = true;
     if (!dir.writes) return;
     await truncateMetrics(dir.file('metrics.jsonl'), resume!.epoch);
+    await truncateScalars(dir.file('scalars.csv'), resume!.epoch);
     dir.writeJson(`config.resumed-${Date.now()}.json`, config);
   };
   const controller = new AbortController();
@@ -112,6 +116,8 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
       // The first epoch reported means the trainer took the checkpoint: only then is the run directory changed.
       onEpoch: async (e) => { await commitResume(); log.onEpoch(e); },
       checkpoint: { path: dir.file('checkpoint.safetensors'), every: flags.checkpointEvery },
+      // The trainer writes the event files (rank 0 only) and, on resume, drops the epochs after the checkpoint.
+      tensorboard: dir.tensorboard,
     },
     stop: () => process.off('SIGINT', interrupt),
   };
@@ -144,7 +150,10 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: Load
   console.log(JSON.stringify({ error: final.error, loss: final.loss }));
 }
 
-/** Loss and error curves (training and test) of the complete epochs in metrics.jsonl, as figures/training.svg. */
+/**
+ * Loss and error curves (training and test) of the complete epochs in metrics.jsonl, as figures/training.svg;
+ * its PNG also goes to TensorBoard, as the image `<phase>/training_curves` at the last epoch.
+ */
 async function writeTrainingCurves(dir: RunDir): Promise<void> {
   const epochs = completeEpochs(readMetrics(dir.file('metrics.jsonl')));
   if (epochs.length === 0) return;
@@ -157,10 +166,21 @@ async function writeTrainingCurves(dir: RunDir): Promise<void> {
       { name: 'test', metric: 'error', values: epochs.map((e) => e.eval!.error) });
   }
   const figure = trainingCurves({ epochs: epochs.map((e) => e.epoch), series, title: `${epochs[0].phase}: loss and error per epoch` });
+  let png: string | undefined;
   try {
-    await writeFigure(dir.figures, 'training', figure);
+    png = (await writeFigure(dir.figures, 'training', figure)).png;
   } catch (error) {
     // writeFigure's errno errors name the file when opening it failed, not when writing to it did
     throw fileError('write', (error as NodeJS.ErrnoException).path ?? path.join(dir.figures, 'training.svg'), error);
   }
+  if (png === undefined) return;  // no rasteriser on this machine
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(png);
+  } catch (error) {
+    throw fileError('read', png, error);
+  }
+  const last = epochs[epochs.length - 1];
+  const writer = await EventWriter.create(dir.tensorboard);
+  await writer.write(last.epoch, { images: [pngImage(tagOf(last.phase, 'training_curves'), bytes)] });
 }

@@ -13,7 +13,8 @@ export const trainCommand: Command = {
   summary: 'Trains a model with SGD or SAM (the paper\'s protocol by default: WRN-28-10, batch 256, lr 0.1 (SVHN 0.01) ' +
     '× 0.2 at epochs 60, 120, 160, 200, Nesterov momentum 0.9, weight decay 5e-4; SAM ρ 0.05 (SVHN 0.01)). Writes ' +
     'OUT/config.json, OUT/metrics.jsonl, a training checkpoint every --checkpoint-every epochs (OUT/checkpoint.safetensors, ' +
-    'for --resume), OUT/model.safetensors and OUT/figures/training.svg. Ctrl-C stops at the next step; the last ' +
+    'for --resume), OUT/model.safetensors, OUT/figures/training.svg, and the epoch scalars as TensorBoard event files in ' +
+    'OUT/tensorboard/ (tensorboard --logdir OUT) and as OUT/scalars.csv. Ctrl-C stops at the next step; the last ' +
     'checkpoint stays.',
   flags: {
     ...DATASET_FLAGS,
