@@ -6,8 +6,8 @@
 import { createWriteStream, promises as fs } from 'fs';
 import * as http from 'http';
 import * as https from 'https';
-import { Transform } from 'stream';
-import { pipeline } from 'stream/promises';
+import { once } from 'events';
+import { finished } from 'stream/promises';
 import { DownloadError, fileError } from '../errors';
 
 export interface FetchOptions {
@@ -117,33 +117,45 @@ function parseContentRange(header: string | undefined): { start: number; total?:
   return { start: Number(m[1]), total: m[3] === '*' ? undefined : Number(m[3]) };
 }
 
-/** Appends the body (from byte `offset` of the file) to the partial file, no more than the file's `bytes`. */
+/**
+ * Appends the body (from byte `offset` of the file) to the partial file, no more than the file's `bytes`.
+ * When the connection breaks, what came is still written out before the error, so that it is resumed.
+ */
 async function writeBody(answer: Answer, partial: string, offset: number, bytes: number, options: FetchOptions): Promise<void> {
   const { response, finalUrl: url } = answer;
   let done = offset;
   let tooLong = false;
-  const count = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      done += chunk.length;
-      if (done > bytes) {
-        tooLong = true;
-        callback(new Error('too long'));
-        return;
-      }
-      options.onProgress?.(done, bytes, offset);
-      callback(null, chunk);
-    },
-  });
   let diskError: unknown;
+  let networkError: unknown;
   const file = createWriteStream(partial, { flags: offset === 0 ? 'w' : 'a' });
-  file.on('error', (error) => { diskError ??= error; });
+  file.on('error', (error) => {
+    diskError ??= error;
+    response.destroy();
+  });
   options.onProgress?.(done, bytes, offset);
   try {
-    await pipeline(response, count, file);
+    for await (const chunk of response as AsyncIterable<Buffer>) {
+      if (done + chunk.length > bytes) {
+        tooLong = true;
+        break;
+      }
+      done += chunk.length;
+      if (!file.write(chunk)) await once(file, 'drain');
+      options.onProgress?.(done, bytes, offset);
+    }
   } catch (error) {
-    if (diskError !== undefined) throw fileError('write', partial, diskError);
-    if (tooLong) throw new DownloadError(`${url}: the server sends more than the file's ${bytes} bytes; is the mirror serving another file?`);
-    throw new TransientError(`${url}: ${answer.stalled() ?? `the connection broke (${describe(error)})`} after ${done} of ${bytes} bytes; ` +
+    networkError = error;
+  }
+  try {
+    file.end();
+    await finished(file);
+  } catch (error) {
+    diskError ??= error;
+  }
+  if (diskError !== undefined) throw fileError('write', partial, diskError);
+  if (tooLong) throw new DownloadError(`${url}: the server sends more than the file's ${bytes} bytes; is the mirror serving another file?`);
+  if (networkError !== undefined) {
+    throw new TransientError(`${url}: ${answer.stalled() ?? `the connection broke (${describe(networkError)})`} after ${done} of ${bytes} bytes; ` +
       'run the download again to resume it');
   }
   if (done < bytes) {
