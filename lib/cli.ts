@@ -4,6 +4,7 @@
 // addon lazily, so `--help` works even where it does not.
 import { Command, helpText, parseFlags, UsageError } from './cli/args';
 import { analyzeCommand } from './cli/commands/analyze';
+import { downloadCommand } from './cli/commands/download';
 import { evalCommand } from './cli/commands/eval';
 import { infoCommand } from './cli/commands/info';
 import { postTrainCommand } from './cli/commands/post-train';
@@ -17,7 +18,7 @@ import { cliJob } from './cli/job';
 
 const COMMANDS: Command[] = [
   trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
-  reproduceToyCommand, reproduceTable1Command, reproduceTable2Command, reproduceFig5Command, reproduceFig6Command,
+  reproduceToyCommand, reproduceTable1Command, reproduceTable2Command, reproduceFig5Command, reproduceFig6Command, downloadCommand,
 ];
 
 function overview(): string {

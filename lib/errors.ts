@@ -4,7 +4,7 @@
 
 export type PoFErrorCode =
   | 'ERR_POF_OPTION' | 'ERR_POF_DATASET' | 'ERR_POF_CHECKPOINT' | 'ERR_POF_DEVICE' | 'ERR_POF_BUSY'
-  | 'ERR_POF_NON_FINITE' | 'ERR_POF_IO' | 'ERR_POF_DISPOSED' | 'ERR_POF_DISTRIBUTED' | 'ERR_POF_INTERNAL';
+  | 'ERR_POF_NON_FINITE' | 'ERR_POF_IO' | 'ERR_POF_DISPOSED' | 'ERR_POF_DISTRIBUTED' | 'ERR_POF_DOWNLOAD' | 'ERR_POF_INTERNAL';
 
 export class PoFError extends Error {
   readonly code: PoFErrorCode;
@@ -71,6 +71,14 @@ export class DisposedError extends PoFError {
  */
 export class DistributedError extends PoFError {
   constructor(message: string) { super(message, 'ERR_POF_DISTRIBUTED'); }
+}
+
+/**
+ * A dataset download failed: the server answered with an error, the connection broke or stalled, or the file
+ * does not have its published checksum. The message names the URL or file; running the download again resumes it.
+ */
+export class DownloadError extends PoFError {
+  constructor(message: string) { super(message, 'ERR_POF_DOWNLOAD'); }
 }
 
 const USER_CODES = new Set<PoFErrorCode>(['ERR_POF_OPTION', 'ERR_POF_DATASET', 'ERR_POF_CHECKPOINT', 'ERR_POF_DEVICE',

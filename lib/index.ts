@@ -5,6 +5,7 @@ import { fromArrays } from './data/from-arrays';
 import { subset } from './data/subset';
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from './data/readers';
 import { toyBayesError } from './data/toy';
+import { downloadDataset } from './download/download-dataset';
 
 export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
@@ -13,15 +14,21 @@ export { PoFTrainer } from './trainer';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
+export type { DownloadOptions, DownloadProgress, DownloadedFile } from './download/download-dataset';
+export type { Catalogue, RemoteFile, ArchiveMember, DownloadableDataset } from './download/catalogue';
+export { OFFICIAL_CATALOGUE } from './download/catalogue';
 export type { ModelSpec } from './models';
 export type { DistributedSetting, DistributedOptions, JobPlace } from './distributed';
 export type { Schedule } from './schedules';
 export { PoFError, OptionError, DatasetError, CheckpointError, DeviceError, BusyError, NonFiniteError, FileError, DisposedError,
-  DistributedError } from './errors';
+  DistributedError, DownloadError } from './errors';
 export type { PoFErrorCode } from './errors';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export * as analysis from './analysis';
 export { models, schedules };
-/** Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer. */
-export const datasets = { fromArrays, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist };
+/**
+ * Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer;
+ * `download(name, dir)` fetches a dataset's official files into `dir`, verified, for its reader.
+ */
+export const datasets = { fromArrays, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist, download: downloadDataset };

@@ -99,8 +99,8 @@ function writeError(target: string, error: unknown): unknown {
   return new FileError(`cannot write ${target}: the directory ${path.dirname(target)} does not exist (ENOENT)`, target, 'ENOENT', error);
 }
 
-/** Makes the rename itself durable. Filesystems that cannot fsync a directory are not an error. */
-async function syncDirectory(dir: string): Promise<void> {
+/** Makes a rename in `dir` durable. Filesystems that cannot fsync a directory are not an error. */
+export async function syncDirectory(dir: string): Promise<void> {
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(dir, 'r');

@@ -19,6 +19,13 @@ export interface Flag {
   required?: boolean;
 }
 
+/** The one argument without a flag a command may take (`pof download cifar10`). */
+export interface Positional {
+  /** Shown as <name> in --help; its value is flags[name]. */
+  name: string;
+  help: string;
+}
+
 export interface Command {
   name: string;
   /** One line for `pof --help`. */
@@ -26,6 +33,8 @@ export interface Command {
   /** The paragraph of `pof <name> --help`. */
   summary: string;
   flags: Record<string, Flag>;
+  /** A required argument without a flag; commands without one refuse any. */
+  positional?: Positional;
   /** Runs as one rank of a data-parallel job under torchrun (cli/job.ts); other commands refuse to. */
   dataParallel?: boolean;
   run(flags: Flags): Promise<void>;
@@ -39,7 +48,10 @@ export function helpText(command: Command): string {
     const extra = f.required ? ' (required)' : f.default !== undefined ? ` (default ${f.default})` : '';
     return `${left.padEnd(28)} ${f.help}${extra}`;
   });
-  return [`usage: pof ${command.name} [options]`, '', command.summary, '', 'options:', ...lines, '  --help                     this text'].join('\n');
+  const positional = command.positional;
+  const argument = positional ? ['arguments:', `${`  <${positional.name}>`.padEnd(28)} ${positional.help}`, ''] : [];
+  return [`usage: pof ${command.name}${positional ? ` <${positional.name}>` : ''} [options]`, '', command.summary, '',
+    ...argument, 'options:', ...lines, '  --help                     this text'].join('\n');
 }
 
 /** The command's flags from `args`; unknown, repeated or empty flags, stray arguments and missing required flags are UsageErrors. */
@@ -48,11 +60,18 @@ export function parseFlags(command: Command, args: string[]): Flags | 'help' {
   const options = Object.fromEntries(Object.entries(command.flags).map(([name, f]) => [name, { type: f.type }]));
   let tokens: { kind: string; name?: string; value?: string }[];
   try {
-    tokens = parseArgs({ args: joinNegativeValues(command, args), options, strict: true, allowPositionals: false, tokens: true }).tokens;
+    tokens = parseArgs({ args: joinNegativeValues(command, args), options, strict: true, allowPositionals: command.positional !== undefined, tokens: true }).tokens;
   } catch (e) {
     throw new UsageError(`${command.name}: ${(e as Error).message.replace(/\. To specify.*$/s, '')} (see pof ${command.name} --help)`);
   }
   const values: Flags = {};
+  const positionals = tokens.filter((token) => token.kind === 'positional').map((token) => token.value!);
+  if (command.positional) {
+    const { name } = command.positional;
+    if (positionals.length === 0) throw new UsageError(`${command.name} needs <${name}> (see pof ${command.name} --help)`);
+    if (positionals.length > 1) throw new UsageError(`${command.name}: Unexpected argument '${positionals[1]}' (see pof ${command.name} --help)`);
+    values[name] = positionals[0];
+  }
   for (const token of tokens) {
     if (token.kind !== 'option' || token.name === undefined) continue;
     const name = token.name;

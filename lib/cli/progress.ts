@@ -10,7 +10,9 @@ export interface Progress {
   finish(): void;
 }
 
-export function progress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr): Progress {
+/** `count` writes the units (done and total) in the bar, e.g. as megabytes. */
+export function progress(label: string, total: number, stream: NodeJS.WriteStream = process.stderr,
+  count: (units: number) => string = String): Progress {
   if (!stream.isTTY) {
     return { update: () => undefined, line: (text) => stream.write(`${text}\n`), finish: () => undefined };
   }
@@ -23,7 +25,7 @@ export function progress(label: string, total: number, stream: NodeJS.WriteStrea
       if (now - last < 100 && done < total) return; // at most 10 redraws a second
       last = now;
       const filled = total > 0 ? Math.round((width * Math.min(done, total)) / total) : width;
-      const bar = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${text}`;
+      const bar = `${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${count(done)}/${count(total)} ${text}`;
       clear();
       shown = bar.slice(0, (stream.columns ?? 120) - 1);
       stream.write(shown);

@@ -2,7 +2,7 @@
 // (1024 red, 1024 green, 1024 blue, each 32×32 row-major), i.e. already CHW.
 import * as path from 'path';
 import { checkKeys, oneOf } from '../options';
-import { DatasetError, DOWNLOADS, findDatasetDir, readDatasetFile } from './dataset-files';
+import { DatasetError, downloadHint, DOWNLOADS, findDatasetDir, readDatasetFile } from './dataset-files';
 import { augmentationOf, normalizationOf } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
 
@@ -67,7 +67,7 @@ async function readRecords(name: string, files: string[], layout: RecordLayout):
 export async function cifar10(dir: string): Promise<DatasetSplits> {
   const trainFiles = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
   const root = await findDatasetDir(
-    'cifar10', [path.join(dir, 'cifar-10-batches-bin'), dir], [...trainFiles, 'test_batch.bin'], DOWNLOADS.cifar,
+    'cifar10', [path.join(dir, 'cifar-10-batches-bin'), dir], [...trainFiles, 'test_batch.bin'], downloadHint('cifar10', dir, DOWNLOADS.cifar),
   );
   const [train, test] = await Promise.all([
     readRecords('cifar10/train', trainFiles.map((f) => path.join(root, f)), CIFAR10_LAYOUT),
@@ -93,7 +93,7 @@ export async function cifar100(dir: string, options: Cifar100Options = {}): Prom
   checkKeys(where, options, ['labels']);
   const kind = oneOf(where, 'labels', options.labels ?? 'fine', ['fine', 'coarse'] as const);
   const root = await findDatasetDir(
-    'cifar100', [path.join(dir, 'cifar-100-binary'), dir], ['train.bin', 'test.bin'], DOWNLOADS.cifar,
+    'cifar100', [path.join(dir, 'cifar-100-binary'), dir], ['train.bin', 'test.bin'], downloadHint('cifar100', dir, DOWNLOADS.cifar),
   );
   const layout = kind === 'fine' ? CIFAR100_FINE : CIFAR100_COARSE;
   const [train, test] = await Promise.all([

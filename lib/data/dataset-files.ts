@@ -15,6 +15,19 @@ export const DOWNLOADS = {
   mnist: 'https://yann.lecun.com/exdb/mnist/',
 } as const;
 
+/** `word` as the shell reads it back: quoted when it holds anything but the characters of plain paths. */
+export function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/**
+ * The end of a reader's "missing file" error: the `pof download` command that fetches `dataset` into
+ * `dir` (with `flags`, e.g. ' --svhn-extra'), and the dataset's official page.
+ */
+export function downloadHint(dataset: string, dir: string, page: string, flags = ''): string {
+  return `download it with: pof download ${dataset} --dir ${shellWord(dir)}${flags} (or get the official release from ${page})`;
+}
+
 async function isFile(file: string): Promise<boolean> {
   try {
     return (await fs.stat(file)).isFile();
@@ -25,24 +38,23 @@ async function isFile(file: string): Promise<boolean> {
 
 /**
  * The first of `candidates` (directories) that holds every one of `files`; otherwise an error naming
- * the directories, the files expected and where the official download lives.
+ * the directories, the files expected and how to download them (`hint`, from downloadHint).
  */
-export async function findDatasetDir(dataset: string, candidates: string[], files: string[], download: string): Promise<string> {
+export async function findDatasetDir(dataset: string, candidates: string[], files: string[], hint: string): Promise<string> {
   for (const candidate of candidates) {
     const present = await Promise.all(files.map((f) => isFile(path.join(candidate, f))));
     if (present.every(Boolean)) return candidate;
   }
   throw new DatasetError(
-    `${dataset}: expected the files ${files.join(', ')} in ${candidates.join(' or ')}, but not all are there; ` +
-      `download the official release from ${download}`,
+    `${dataset}: expected the files ${files.join(', ')} in ${candidates.join(' or ')}, but not all are there; ${hint}`,
   );
 }
 
 /**
  * Resolves each logical file name to `name` or `name.gz`, whichever exists in `dir`; an error naming
- * the directory, all expected files and the download page when one is missing.
+ * the directory, all expected files and how to download them (`hint`) when one is missing.
  */
-export async function findPlainOrGzipped(dataset: string, dir: string, names: string[], download: string): Promise<string[]> {
+export async function findPlainOrGzipped(dataset: string, dir: string, names: string[], hint: string): Promise<string[]> {
   const found: string[] = [];
   const missing: string[] = [];
   for (const name of names) {
@@ -53,8 +65,7 @@ export async function findPlainOrGzipped(dataset: string, dir: string, names: st
   }
   if (missing.length > 0) {
     throw new DatasetError(
-      `${dataset}: missing ${missing.join(', ')} in ${dir} (expected ${names.map((n) => `${n}[.gz]`).join(', ')}); ` +
-        `download the official release from ${download}`,
+      `${dataset}: missing ${missing.join(', ')} in ${dir} (expected ${names.map((n) => `${n}[.gz]`).join(', ')}); ${hint}`,
     );
   }
   return found;

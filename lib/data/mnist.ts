@@ -1,5 +1,5 @@
 // MNIST and Fashion-MNIST from their IDX files (raw or .gz): [N, 1, 28, 28] uint8, 10 classes.
-import { DatasetError, DOWNLOADS, findPlainOrGzipped } from './dataset-files';
+import { DatasetError, downloadHint, DOWNLOADS, findPlainOrGzipped } from './dataset-files';
 import { readIdx } from './idx';
 import { augmentationOf, normalizationOf, PresetName } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
@@ -23,12 +23,12 @@ async function readSplit(name: string, imagesFile: string, labelsFile: string): 
   return { name, images: images.data, labels: labels.data, shape: [n, 1, SIDE, SIDE], numClasses: NUM_CLASSES };
 }
 
-async function readMnistLike(dataset: string, preset: PresetName, dir: string, download: string): Promise<DatasetSplits> {
+async function readMnistLike(dataset: string, preset: PresetName, dir: string, page: string): Promise<DatasetSplits> {
   const [trainImages, trainLabels, testImages, testLabels] = await findPlainOrGzipped(
     dataset,
     dir,
     ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte'],
-    download,
+    downloadHint(dataset, dir, page),
   );
   const [train, test] = await Promise.all([
     readSplit(`${dataset}/train`, trainImages, trainLabels),

@@ -3,7 +3,7 @@
 // 1..10 where 10 stands for the digit 0.
 import * as path from 'path';
 import { boolean, checkKeys } from '../options';
-import { DatasetError, DOWNLOADS, findDatasetDir } from './dataset-files';
+import { DatasetError, downloadHint, DOWNLOADS, findDatasetDir } from './dataset-files';
 import { readMatFile } from './matfile';
 import { augmentationOf, normalizationOf } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
@@ -97,7 +97,7 @@ export async function svhn(dir: string, options: SvhnOptions = {}): Promise<Data
   checkKeys(where, options, ['extra']);
   const extra = boolean(where, 'extra', options.extra ?? false);
   const files = ['train_32x32.mat', 'test_32x32.mat', ...(extra ? ['extra_32x32.mat'] : [])];
-  const root = await findDatasetDir('svhn', [dir], files, DOWNLOADS.svhn);
+  const root = await findDatasetDir('svhn', [dir], files, downloadHint('svhn', dir, DOWNLOADS.svhn, extra ? ' --svhn-extra' : ''));
   const [train, test] = await Promise.all([
     readSvhnFile(path.join(root, 'train_32x32.mat')),
     readSvhnFile(path.join(root, 'test_32x32.mat')),

@@ -11,10 +11,13 @@ export interface CliResult {
   stderr: string;
 }
 
-/** `pof ...args`; a command still running after `timeoutMs` is killed (a hang fails instead of stalling the suite). */
-export function pof(args: string[], timeoutMs = 120_000): Promise<CliResult> {
+/**
+ * `pof ...args`; a command still running after `timeoutMs` is killed (a hang fails instead of stalling the suite).
+ * `env` replaces the environment the command sees (default: this process's).
+ */
+export function pof(args: string[], timeoutMs = 120_000, env?: NodeJS.ProcessEnv): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24, timeout: timeoutMs, killSignal: 'SIGKILL' }, (error, stdout, stderr) => {
+    execFile(process.execPath, [CLI, ...args], { maxBuffer: 1 << 24, timeout: timeoutMs, killSignal: 'SIGKILL', env }, (error, stdout, stderr) => {
       const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
       resolve({ code, stdout, stderr });
     });
