@@ -91,11 +91,17 @@ function requiredCxxFlags(root) {
   return m ? m[1].split(/\s+/).filter(Boolean) : [];
 }
 
-/** The CUDA major version a LibTorch was built for ('13' from a pip torch's version.py), or null if unknown. */
-function torchCudaMajor(root) {
+/** The CUDA version a LibTorch was built for ('13.0' from a pip torch's version.py), or null if unknown. */
+function torchCudaVersion(root) {
   const file = path.join(root, 'version.py');
-  const m = fs.existsSync(file) && fs.readFileSync(file, 'utf8').match(/^cuda\b[^=\n]*=\s*'(\d+)\./m);
+  const m = fs.existsSync(file) && fs.readFileSync(file, 'utf8').match(/^cuda\b[^=\n]*=\s*'(\d+\.\d+)/m);
   return m ? m[1] : null;
+}
+
+/** Its major version ('13'), or null. */
+function torchCudaMajor(root) {
+  const version = torchCudaVersion(root);
+  return version ? version.split('.')[0] : null;
 }
 
 /** The CUDA major version of the headers in `dir` (CUDART_VERSION 13000 -> '13'), or null. */
@@ -220,7 +226,7 @@ function findLibTorch() {
   return describe(found);
 }
 
-module.exports = { findLibTorch, HOW_TO };
+module.exports = { findLibTorch, torchCudaVersion, HOW_TO };
 
 if (require.main === module) {
   try {
