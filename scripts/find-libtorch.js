@@ -18,6 +18,9 @@ const HOW_TO = [
   '                                   e.g. $(python3 -c "import torch,os;print(os.path.dirname(torch.__file__))"))',
   '  2. Torch_DIR=/path/to/libtorch/share/cmake/Torch  or  CMAKE_PREFIX_PATH=/path/to/libtorch',
   '  3. a python3 on PATH with torch installed   (e.g. pip install torch==2.13.0)',
+  'To get one: pip install torch --index-url https://download.pytorch.org/whl/cpu   (CPU only), or',
+  '            pip install torch --index-url https://download.pytorch.org/whl/cu128 (CUDA 12.8; cu126, cu130, ... likewise),',
+  '            or a LibTorch zip (CPU or a CUDA version) from https://pytorch.org/get-started/locally/ (Package: LibTorch).',
 ].join('\n');
 
 /** A directory is a LibTorch root when it has the headers and the core library. */
