@@ -1,6 +1,6 @@
 // Data-parallel jobs: how a trainer becomes one rank of a job on PyTorch's c10d (Gloo on the CPU, NCCL on
 // CUDA), from torchrun's environment ('env') or explicit options. The collectives themselves are native.
-import { DEFAULTS } from './defaults';
+import { DeviceName, DEFAULTS } from './defaults';
 import { OptionError } from './errors';
 import { native, NativeProcessGroupOptions } from './native';
 import { checkKeys, integer, oneOf } from './options';
@@ -96,6 +96,6 @@ export function resolveDistributed(where: string, value: DistributedSetting, dev
 }
 
 /** 'cuda' in a job means this rank's GPU: cuda:LOCAL_RANK (one process per GPU, as torchrun starts them). */
-export function rankDevice(device: string, place: JobPlace): string {
-  return device === 'cuda' ? `cuda:${place.localRank}` : device;
+export function rankDevice(device: DeviceName, place: JobPlace): DeviceName {
+  return device === 'cuda' ? `cuda:${place.localRank}` as const : device;
 }

@@ -11,6 +11,7 @@ export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
 export type { Dtype } from './native';
 export { PoFTrainer } from './trainer';
+export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';

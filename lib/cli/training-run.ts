@@ -1,6 +1,6 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
-import { DEFAULTS } from '../defaults';
+import { DeviceName, DEFAULTS } from '../defaults';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
@@ -75,7 +75,7 @@ export function runFlags(flags: Flags): RunFlags {
  * is written; a resumed run changes its directory only once the trainer accepts the checkpoint.
  */
 export async function startRun(flags: RunFlags, command: string, data: LoadedData, spec: ModelSpec, options: object,
-  device: string, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
+  device: DeviceName, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
   const out = flags.out;
   // --resume auto: the same command starts a run and, restarted after a failure, continues it.
   const auto = flags.resume === 'auto';
