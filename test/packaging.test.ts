@@ -140,14 +140,6 @@ test('pof --version and -v print the package version, and --help works, without 
   }
 });
 
-test('the missing-LibTorch message says where to get LibTorch for the CPU and for a CUDA version', (t) => {
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { HOW_TO } = require(path.join(ROOT, 'scripts', 'find-libtorch.js')) as { HOW_TO: string };
-  t.true(HOW_TO.includes('https://download.pytorch.org/whl/cpu'));
-  t.true(HOW_TO.includes('https://download.pytorch.org/whl/cu128'));
-  t.true(HOW_TO.includes('LibTorch zip'));
-});
-
 test('the exports map: require and import of pof-torch from a project, package.json, nothing deeper', (t) => {
   const project = tempDir('consumer');
   fs.mkdirSync(path.join(project, 'node_modules'));
