@@ -1,8 +1,9 @@
 // Command-line options of `npm run bench`, validated with the library's option checks.
+import type { DeviceName } from '../lib/defaults';
 import { integer, oneOf, OptionError } from '../lib/options';
 
 export interface BenchArgs {
-  device: string;
+  device: DeviceName;
   model: string;
   classifier: string;
   batch: number;
@@ -70,7 +71,8 @@ export function parseArgs(argv: string[]): BenchArgs {
     const v = raw.get(key);
     return integer(where, `--${key}`, typeof v === 'string' ? Number(v) : fallback, min);
   };
-  const device = str('device', 'cpu');
+  // The trainer checks it: a wrong name is its OptionError.
+  const device = str('device', 'cpu') as DeviceName;
   const cuda = device.startsWith('cuda');
   return {
     device,

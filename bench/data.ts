@@ -6,18 +6,18 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { datasets, ImageSet, models, PoFTrainer } from '../lib';
+import { datasets, DeviceName, ImageSet, models, PoFTrainer } from '../lib';
 import { native } from '../lib/native';
 import { nchwToColumnMajor, writeMat } from '../test/helpers/matwriter';
 
-interface Args { device: string; batch: number; repeats: number; json?: string }
+interface Args { device: DeviceName; batch: number; repeats: number; json?: string }
 
 function parseArgs(argv: string[]): Args {
   const args: Args = { device: 'cpu', batch: 256, repeats: 20 };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${key} needs a value`);
-    if (key === '--device') args.device = value;
+    if (key === '--device') args.device = value as DeviceName;  // the trainer checks it
     else if (key === '--batch') args.batch = Number(value);
     else if (key === '--repeats') args.repeats = Number(value);
     else if (key === '--json') args.json = value;

@@ -23,7 +23,7 @@ const COMMANDS: Command[] = [
 
 function overview(): string {
   const lines = COMMANDS.map((c) => `  ${c.name.padEnd(18)} ${c.brief}`);
-  return ['usage: pof <command> [options]', '', 'commands:', ...lines, '', 'Every command takes --help.'].join('\n');
+  return ['usage: pof <command> [options]', '', 'commands:', ...lines, '', 'Every command takes --help; pof --version prints the version.'].join('\n');
 }
 
 /** The command named by the first one or two words of argv, and the rest. */
@@ -43,7 +43,16 @@ function find(argv: string[]): [Command, string[]] {
   throw new UsageError(`unknown command '${first}'; expected one of: ${[...new Set(COMMANDS.map((c) => c.name.split(' ')[0]))].join(', ')} (see pof --help)`);
 }
 
+/** The package's version; read from package.json so that it needs no addon. */
+function version(): string {
+  return (require('../../package.json') as { version: string }).version;
+}
+
 async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--version' || argv[0] === '-v') {
+    console.log(version());
+    return;
+  }
   if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
     console.log(overview());
     return;

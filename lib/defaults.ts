@@ -140,11 +140,14 @@ export function engineOptions(method: Method, batchSize: number, extra: { rho?: 
   };
 }
 
+/** A device the trainer takes: 'cpu', 'cuda' (the current GPU) or 'cuda:N'. */
+export type DeviceName = 'cpu' | 'cuda' | `cuda:${number}`;
+
 /** A device name: 'cpu', 'cuda' or 'cuda:N' (whether it exists is the native side's to say). */
-export function resolveDevice(where: string, value: unknown): string {
+export function resolveDevice(where: string, value: unknown): DeviceName {
   const device = value ?? DEFAULTS.device;
   if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
     throw new OptionError(`${where}: device must be 'cpu', 'cuda' or 'cuda:N', got ${JSON.stringify(device)}`);
   }
-  return device;
+  return device as DeviceName;
 }

@@ -1,5 +1,6 @@
 // What this LibTorch can run on, and the global seed.
-import { native, NativeVersions } from './native';
+import type { BuildInfo } from './build-info';
+import { addon, native, NativeVersions } from './native';
 import { OptionError } from './errors';
 
 export type Versions = NativeVersions;
@@ -24,10 +25,13 @@ export function manualSeed(seed: number): void {
   native.manualSeed(seed);
 }
 
-/** What `pof info` prints. `distributed`: the data-parallel backends this build has (optional at build time). */
+/**
+ * What `pof info` prints. `distributed`: the data-parallel backends this build has (optional at build time);
+ * `addon`: the file loaded and what it was built against (`build` null: no build-info file beside it).
+ */
 export function info(): {
   libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; cudaInstrumentation: boolean; devices: string[];
-  distributed: { gloo: boolean; nccl: boolean; note: string };
+  distributed: { gloo: boolean; nccl: boolean; note: string }; addon: { file: string; build: BuildInfo | null };
 } {
   const v = versions();
   const d = v.distributed;
@@ -36,6 +40,6 @@ export function info(): {
     : 'no data-parallel training: built without the Gloo headers (apt-get install libgloo-dev, or GLOO_INCLUDE_DIR; then npm rebuild pof-torch)';
   return {
     libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, cudaInstrumentation: v.cudaInstrumentation,
-    devices: devices(), distributed: { ...d, note },
+    devices: devices(), distributed: { ...d, note }, addon,
   };
 }

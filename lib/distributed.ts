@@ -1,9 +1,12 @@
 // Data-parallel jobs: how a trainer becomes one rank of a job on PyTorch's c10d (Gloo on the CPU, NCCL on
 // CUDA), from torchrun's environment ('env') or explicit options. The collectives themselves are native.
-import { DEFAULTS } from './defaults';
+import { DeviceName, DEFAULTS } from './defaults';
 import { OptionError } from './errors';
 import { native, NativeProcessGroupOptions } from './native';
 import { checkKeys, integer, oneOf } from './options';
+import { launchedByTorchrun } from './torchrun';
+
+export { launchedByTorchrun };
 
 /** Explicit membership of a job (every rank gives the same worldSize, masterAddr and masterPort). */
 export interface DistributedOptions {
@@ -30,11 +33,6 @@ export interface JobPlace {
 }
 
 const TORCHRUN_VARIABLES = ['RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'] as const;
-
-/** Whether this process was started by torchrun (or another launcher setting its variables). */
-export function launchedByTorchrun(env: NodeJS.ProcessEnv = process.env): boolean {
-  return env.RANK !== undefined && env.WORLD_SIZE !== undefined;
-}
 
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number): number {
   const raw = env[name];
@@ -98,6 +96,6 @@ export function resolveDistributed(where: string, value: DistributedSetting, dev
 }
 
 /** 'cuda' in a job means this rank's GPU: cuda:LOCAL_RANK (one process per GPU, as torchrun starts them). */
-export function rankDevice(device: string, place: JobPlace): string {
-  return device === 'cuda' ? `cuda:${place.localRank}` : device;
+export function rankDevice(device: DeviceName, place: JobPlace): DeviceName {
+  return device === 'cuda' ? `cuda:${place.localRank}` as const : device;
 }

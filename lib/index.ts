@@ -9,10 +9,15 @@ import { downloadDataset } from './download/download-dataset';
 
 export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
-export type { Dtype } from './native';
+export type { AnyTypedArray, Dtype } from './native';
+export type { BuildInfo } from './build-info';
 export { PoFTrainer } from './trainer';
+export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
+export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint';
+export type { StateDictSource } from './checkpoint/state-dict';
 export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
+export type { FromArraysOptions } from './data/from-arrays';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { DownloadOptions, DownloadProgress, DownloadedFile } from './download/download-dataset';
 export type { Catalogue, RemoteFile, ArchiveMember, DownloadableDataset } from './download/catalogue';

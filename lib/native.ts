@@ -1,6 +1,7 @@
 // The one place that loads the compiled addon; everything else imports its typed surface from here.
 // Native errors are made as the classes of lib/errors.ts (setErrorClasses), so they carry `code`.
 import * as path from 'path';
+import { BuildInfo, missingLibTorch, notBuiltMessage, readBuildInfo, versionMismatch } from './build-info';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
 import {
   BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, DistributedError, NonFiniteError, OptionError, PoFError,
@@ -229,26 +230,34 @@ export interface NativeAddon {
   cudaPeakMemory(device: string, reset?: boolean): number | null;
 }
 
-function load(): NativeAddon {
+interface Loaded {
+  addon: NativeAddon;
+  /** The addon file loaded, and what it was built against (null: no build-info file beside it). */
+  file: string;
+  build: BuildInfo | null;
+}
+
+function load(): Loaded {
   // POF_TORCH_ADDON names an addon to load instead of the built one (e.g. the node-gyp build).
   const explicit = process.env.POF_TORCH_ADDON;
-  if (explicit) return require(path.resolve(explicit)) as NativeAddon;
   const root = path.resolve(__dirname, '..', '..');
-  const candidates = [path.join(root, 'build', 'Release', 'pof_torch.node'), path.join(root, 'build', 'Debug', 'pof_torch.node')];
-  const errors: string[] = [];
+  const candidates = explicit ? [path.resolve(explicit)]
+    : [path.join(root, 'build', 'Release', 'pof_torch.node'), path.join(root, 'build', 'Debug', 'pof_torch.node')];
   for (const file of candidates) {
+    const build = readBuildInfo(file);
+    let addon: NativeAddon;
     try {
-      return require(file) as NativeAddon;
+      addon = require(file) as NativeAddon;
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
       if (err.code === 'MODULE_NOT_FOUND' && err.message.includes(file)) continue;
-      errors.push(`${file}: ${err.message}`);
+      throw missingLibTorch(build, err) ?? new Error(`pof-torch: the native addon failed to load:\n${file}: ${err.message}`);
     }
+    const mismatch = versionMismatch(build, addon.versions().libtorch);
+    if (mismatch) throw mismatch;
+    return { addon, file, build };
   }
-  throw new Error(errors.length > 0
-    ? `pof-torch: the native addon failed to load:\n${errors.join('\n')}`
-    : `pof-torch: the native addon is not built (looked for ${candidates.join(', ')}). Run \`npm install\` ` +
-      'or `npm run build` in the pof-torch directory.');
+  throw new Error(notBuiltMessage(candidates));
 }
 
 function withTypedErrors(addon: NativeAddon): NativeAddon {
@@ -260,4 +269,7 @@ function withTypedErrors(addon: NativeAddon): NativeAddon {
   return addon;
 }
 
-export const native: NativeAddon = withTypedErrors(load());
+const loaded = load();
+export const native: NativeAddon = withTypedErrors(loaded.addon);
+/** Which addon file was loaded and its build info (`pof info` prints them). */
+export const addon: { file: string; build: BuildInfo | null } = { file: loaded.file, build: loaded.build };

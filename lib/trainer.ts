@@ -11,7 +11,7 @@ import { writeFileAtomic } from './checkpoint/atomic';
 import { checkBatchFits, checkDataFitsModel, checkImageSet, checkIndices } from './data-fit';
 import { ImageSet } from './data/types';
 import {
-  DEFAULTS, engineOptions, Method, OptimizerSettings, resolveBatchSize, resolveDevice, resolveEpochs, resolveOptimizer, resolvePof,
+  DeviceName, DEFAULTS, engineOptions, Method, OptimizerSettings, resolveBatchSize, resolveDevice, resolveEpochs, resolveOptimizer, resolvePof,
   resolveRho,
 } from './defaults';
 import { DistributedSetting, JobPlace, rankDevice, resolveDistributed } from './distributed';
@@ -28,7 +28,7 @@ export type { CheckpointInfo, CheckpointTarget } from './checkpoint/training-che
 export interface TrainerOptions {
   model: ModelSpec;
   /** 'cpu', 'cuda' or 'cuda:N' (default 'cpu'). */
-  device?: string;
+  device?: DeviceName;
   /** Fixes initial weights, batch order, augmentation and PoF's draws (default 0). */
   seed?: number;
   /** Speed options (see PerformanceOptions). */

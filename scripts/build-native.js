@@ -5,6 +5,7 @@ const { spawnSync } = require('child_process');
 const os = require('os');
 const path = require('path');
 const { findLibTorch } = require('./find-libtorch');
+const { writeBuildInfo } = require('./write-build-info');
 
 const root = path.resolve(__dirname, '..');
 let torch;
@@ -29,4 +30,5 @@ const jobs = String(Math.max(1, os.availableParallelism ? os.availableParallelis
 const args = [cmakeJs, 'compile', '--directory', root, '--parallel', jobs];
 if (process.env.POF_DEBUG_BUILD) args.push('--debug');
 const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
-process.exit(result.status === null ? 1 : result.status);
+if (result.status !== 0) process.exit(result.status === null ? 1 : result.status);
+writeBuildInfo(path.join(root, 'build', process.env.POF_DEBUG_BUILD ? 'Debug' : 'Release'), torch);

@@ -18,6 +18,9 @@ const HOW_TO = [
   '                                   e.g. $(python3 -c "import torch,os;print(os.path.dirname(torch.__file__))"))',
   '  2. Torch_DIR=/path/to/libtorch/share/cmake/Torch  or  CMAKE_PREFIX_PATH=/path/to/libtorch',
   '  3. a python3 on PATH with torch installed   (e.g. pip install torch==2.13.0)',
+  'To get one: pip install torch --index-url https://download.pytorch.org/whl/cpu   (CPU only), or',
+  '            pip install torch --index-url https://download.pytorch.org/whl/cu128 (CUDA 12.8; cu126, cu130, ... likewise),',
+  '            or a LibTorch zip (CPU or a CUDA version) from https://pytorch.org/get-started/locally/ (Package: LibTorch).',
 ].join('\n');
 
 /** A directory is a LibTorch root when it has the headers and the core library. */
@@ -91,11 +94,17 @@ function requiredCxxFlags(root) {
   return m ? m[1].split(/\s+/).filter(Boolean) : [];
 }
 
-/** The CUDA major version a LibTorch was built for ('13' from a pip torch's version.py), or null if unknown. */
-function torchCudaMajor(root) {
+/** The CUDA version a LibTorch was built for ('13.0' from a pip torch's version.py), or null if unknown. */
+function torchCudaVersion(root) {
   const file = path.join(root, 'version.py');
-  const m = fs.existsSync(file) && fs.readFileSync(file, 'utf8').match(/^cuda\b[^=\n]*=\s*'(\d+)\./m);
+  const m = fs.existsSync(file) && fs.readFileSync(file, 'utf8').match(/^cuda\b[^=\n]*=\s*'(\d+\.\d+)/m);
   return m ? m[1] : null;
+}
+
+/** Its major version ('13'), or null. */
+function torchCudaMajor(root) {
+  const version = torchCudaVersion(root);
+  return version ? version.split('.')[0] : null;
 }
 
 /** The CUDA major version of the headers in `dir` (CUDART_VERSION 13000 -> '13'), or null. */
@@ -220,7 +229,7 @@ function findLibTorch() {
   return describe(found);
 }
 
-module.exports = { findLibTorch, HOW_TO };
+module.exports = { findLibTorch, torchCudaVersion, HOW_TO };
 
 if (require.main === module) {
   try {

@@ -80,3 +80,10 @@ test('no LibTorch at LIBTORCH is an error that names the path and what was expec
   t.is(r.status, 1);
   t.regex(r.stderr, new RegExp(`LIBTORCH=${missing} is not a LibTorch root: expected include/torch/csrc/api/include/torch/torch.h`));
 });
+
+test('the missing-LibTorch message says where to get LibTorch for the CPU and for a CUDA version', (t) => {
+  const r = spawnSync(process.execPath, [SCRIPT], { env: { ...process.env, LIBTORCH: '', Torch_DIR: '', CMAKE_PREFIX_PATH: '', PATH: '/nonexistent' },
+    encoding: 'utf8' });
+  t.is(r.status, 1);
+  for (const text of ['https://download.pytorch.org/whl/cpu', 'https://download.pytorch.org/whl/cu128', 'LibTorch zip']) t.true(r.stderr.includes(text), text);
+});

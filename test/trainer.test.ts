@@ -1,5 +1,5 @@
 import test from 'ava';
-import { models, PoFTrainer, schedules, StateDict } from '../lib';
+import { DeviceName, models, PoFTrainer, schedules, StateDict } from '../lib';
 import { blobs, range, testDevice as device, tinyImages } from './helpers/synthetic';
 
 const mlp = () => models.mlp({ inputDim: 6, hidden: [16, 16, 16, 16], numClasses: 3 });
@@ -154,7 +154,7 @@ test('invalid options give errors naming the option and the value', async (t) =>
   await t.throwsAsync(trainer.postTrain(data, { gammaMode: 'cubic' } as never), { message: /gammaMode must be one of/ });
   await t.throwsAsync(trainer.postTrain(data, { maxStep: 0.5 }), { message: /postTrain: maxStep must be > 1, got 0.5/ });
   t.throws(() => new PoFTrainer({ model: mlp(), device, seed: -3 }), { message: /PoFTrainer: seed must be >= 0, got -3/ });
-  t.throws(() => new PoFTrainer({ model: mlp(), device: 'gpu' }), { code: 'ERR_POF_OPTION', message: /device must be 'cpu', 'cuda' or 'cuda:N', got "gpu"/ });
+  t.throws(() => new PoFTrainer({ model: mlp(), device: 'gpu' as DeviceName }), { code: 'ERR_POF_OPTION', message: /device must be 'cpu', 'cuda' or 'cuda:N', got "gpu"/ });
   t.throws(() => models.wideResNet({ depth: 12, numClasses: 10 }), { message: /depth must be 6n\+4/ });
   t.throws(() => models.mlp({ inputDim: 6, hidden: [0], numClasses: 3 }), { message: /models.mlp: hidden\[0\] must be >= 1, got 0/ });
   const { datasets } = await import('../lib');

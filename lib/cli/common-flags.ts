@@ -1,4 +1,5 @@
 // Flags several commands share, and what they turn into.
+import type { DeviceName } from '../defaults';
 import { Flag, Flags, numberFlag, stringFlag, UsageError } from './args';
 
 export const DEVICE_FLAG: Record<string, Flag> = {
@@ -28,10 +29,10 @@ export const REPRODUCE_TABLE_FLAGS: Record<string, Flag> = {
 };
 
 /** --device as the trainer takes it; whether this build and machine have it is the trainer's to say (a DeviceError). */
-export function deviceFlag(flags: Flags): string {
+export function deviceFlag(flags: Flags): DeviceName {
   const device = stringFlag(flags, 'device', 'cpu');
   if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
-  return device;
+  return device as DeviceName;
 }
 
 export function seedFlag(flags: Flags): number {

@@ -1,6 +1,6 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
-import { DEFAULTS } from '../defaults';
+import { DeviceName, DEFAULTS } from '../defaults';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
@@ -8,7 +8,8 @@ import type { LoadedData } from './dataset-flags';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
 import { EventWriter, pngImage, tagOf } from '../tensorboard';
-import { PoFTrainer, TrainingResult } from '../trainer';
+// The trainer (and with it the addon) loads when a run starts, so that --help works without the addon.
+import type { PoFTrainer, TrainingResult } from '../trainer';
 import { Flag, Flags, numberFlag, stringFlag } from './args';
 import { seedFlag } from './common-flags';
 import { epochLog } from './epoch-log';
@@ -74,7 +75,7 @@ export function runFlags(flags: Flags): RunFlags {
  * is written; a resumed run changes its directory only once the trainer accepts the checkpoint.
  */
 export async function startRun(flags: RunFlags, command: string, data: LoadedData, spec: ModelSpec, options: object,
-  device: string, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
+  device: DeviceName, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
   const out = flags.out;
   // --resume auto: the same command starts a run and, restarted after a failure, continues it.
   const auto = flags.resume === 'auto';
@@ -84,7 +85,8 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   const seed = resume?.seed ?? flags.seed ?? 0;
   const job = cliJob();
   // A device this build lacks fails before --out holds a run. Under torchrun, this process is one rank.
-  const trainer = new PoFTrainer({ model: spec, device, seed, distributed: job.distributed });
+  const { PoFTrainer: Trainer } = await import('../trainer');
+  const trainer = new Trainer({ model: spec, device, seed, distributed: job.distributed });
   const dir = new RunDir(out, { overwrite: flags.force || auto || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],

@@ -3,6 +3,7 @@
 // One dataset per call; the table in the output directory gathers every dataset run into it.
 import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
+import type { DeviceName } from '../defaults';
 import * as path from 'path';
 import type { DatasetSplits } from '../data/types';
 import { parseModelName } from '../models';
@@ -62,7 +63,7 @@ export interface Table1Options {
   data: DatasetSplits;
   scale: Scale;
   out: string;
-  device?: string;
+  device?: DeviceName;
   protocol?: Partial<Table1Protocol>;
   /** Callbacks for each training phase, labelled e.g. 'seed 0 SAM'. */
   callbacks?: (label: string) => { onEpoch?: (e: import('../trainer').EpochReport) => void; onStep?: (s: import('../trainer').StepReport) => void; reportEvery?: number };

@@ -2,6 +2,7 @@
 // measured one after the other in one process, and their ratios to SGD (the paper: PoF/SGD = 1.17).
 import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
+import type { DeviceName } from '../defaults';
 import * as path from 'path';
 import type { ImageSet } from '../data/types';
 import { parseModelName } from '../models';
@@ -15,7 +16,7 @@ export interface Table2Options {
   train: ImageSet;
   scale: Scale;
   out: string;
-  device?: string;
+  device?: DeviceName;
   model?: string;
   batchSize?: number;
   /** Timed epochs per method, after one untimed warm-up epoch. */

@@ -1,7 +1,7 @@
 // Small deterministic data sets for tests (independent of the library's own generators).
-import { datasets, ImageSet } from '../../lib';
+import { datasets, DeviceName, ImageSet } from '../../lib';
 
-export const testDevice = process.env.POF_TEST_DEVICE ?? 'cpu';
+export const testDevice = (process.env.POF_TEST_DEVICE ?? 'cpu') as DeviceName;
 
 export function rng(seed: number): () => number {
   let s = seed >>> 0;

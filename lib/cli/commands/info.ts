@@ -2,8 +2,8 @@ import type { Command } from '../args';
 
 export const infoCommand: Command = {
   name: 'info',
-  brief: 'LibTorch version, CUDA and devices, as JSON',
-  summary: 'Prints the LibTorch version, CUDA availability and the devices as JSON.',
+  brief: 'LibTorch version, CUDA, devices and the addon\'s build, as JSON',
+  summary: 'Prints the LibTorch version, CUDA availability, the devices, and the addon file with what it was built against, as JSON.',
   flags: {},
   async run() {
     const { info } = await import('../../device');
