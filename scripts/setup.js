@@ -6,10 +6,16 @@
 const { spawnSync } = require('child_process');
 const { findLibTorch } = require('./find-libtorch');
 
-function run(command, args) {
-  console.log(`--- ${command} ${args.join(' ')}`);
-  const r = spawnSync(command, args, { stdio: 'inherit' });
-  if (r.status !== 0) {
+// `attempts` > 1 for steps that reach a registry: a dropped connection (ECONNRESET) is worth a second try.
+function run(command, args, attempts = 1) {
+  for (let attempt = 1; ; attempt += 1) {
+    console.log(`--- ${command} ${args.join(' ')}${attempt > 1 ? ` (attempt ${attempt} of ${attempts})` : ''}`);
+    const r = spawnSync(command, args, { stdio: 'inherit' });
+    if (r.status === 0) return;
+    if (attempt < attempts) {
+      spawnSync('sleep', ['5']);
+      continue;
+    }
     console.error(`pof-torch setup: \`${command} ${args.join(' ')}\` failed${r.error ? `: ${r.error.message}` : ''}`);
     process.exit(1);
   }
@@ -20,11 +26,11 @@ try {
   console.log(`--- LibTorch ${torch.version} (${torch.cuda ? 'CUDA' : 'CPU'}) found at ${torch.root}`);
 } catch {
   console.log('--- no LibTorch found: installing the CPU build of torch 2.13.0 from PyPI (for CUDA, install a CUDA torch first)');
-  run('python3', ['-m', 'pip', 'install', 'torch==2.13.0']);
+  run('python3', ['-m', 'pip', 'install', 'torch==2.13.0'], 2);
 }
 const ci = process.argv.includes('--ci');
 ensureGlooHeaders();
-run(process.platform === 'win32' ? 'npm.cmd' : 'npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund']);
+run(process.platform === 'win32' ? 'npm.cmd' : 'npm', [ci ? 'ci' : 'install', '--no-audit', '--no-fund'], 3);
 
 /**
  * Data-parallel training (optional) needs Gloo's headers when the addon is built; LibTorch has Gloo's code but
