@@ -8,29 +8,32 @@ void CrossRank::InBuckets(const std::vector<torch::Tensor>& tensors,
                           const std::function<void(const torch::Tensor& flat)>& collective) const {
   if (!communicator_) return;
   torch::NoGradGuard no_grad;
-  size_t i = 0;
-  while (i < tensors.size()) {
+  std::vector<torch::Tensor> given;  // an unused parameter has no gradient: nothing to send for it
+  for (const auto& t : tensors) {
+    if (t.defined()) given.push_back(t);
+  }
+  for (size_t begin = 0, end = 0; begin < given.size(); begin = end) {
     // A bucket: consecutive tensors of one dtype and device, up to kBucketBytes (at least one tensor).
-    std::vector<torch::Tensor> bucket{tensors[i].reshape(-1)};
-    int64_t bytes = tensors[i].numel() * tensors[i].element_size();
-    size_t end = i + 1;
-    while (end < tensors.size() && tensors[end].options().dtype() == tensors[i].options().dtype() &&
-           tensors[end].device() == tensors[i].device() &&
-           bytes + tensors[end].numel() * tensors[end].element_size() <= kBucketBytes) {
-      bytes += tensors[end].numel() * tensors[end].element_size();
-      bucket.push_back(tensors[end].reshape(-1));
+    int64_t bytes = 0;
+    auto joins = [&](size_t k) {
+      return given[k].options().dtype() == given[begin].options().dtype() && given[k].device() == given[begin].device() &&
+             bytes + static_cast<int64_t>(given[k].nbytes()) <= kBucketBytes;
+    };
+    std::vector<torch::Tensor> parts;
+    do {
+      bytes += static_cast<int64_t>(given[end].nbytes());
+      parts.push_back(given[end].reshape(-1));
       ++end;
-    }
-    // A contiguous copy: c10d wants dense contiguous tensors, and channels-last weights are not.
-    auto flat = bucket.size() == 1 ? bucket[0].clone(at::MemoryFormat::Contiguous) : torch::cat(bucket);
+    } while (end < given.size() && joins(end));
+    // cat copies into one new contiguous tensor: c10d wants dense contiguous ones, and channels-last weights are not.
+    auto flat = torch::cat(parts);
     collective(flat);
     int64_t offset = 0;
-    for (size_t k = i; k < end; ++k) {
-      const int64_t n = tensors[k].numel();
-      tensors[k].copy_(flat.slice(0, offset, offset + n).view_as(tensors[k]));
+    for (size_t k = begin; k < end; ++k) {
+      const int64_t n = given[k].numel();
+      given[k].copy_(flat.slice(0, offset, offset + n).view_as(given[k]));
       offset += n;
     }
-    i = end;
   }
 }
 

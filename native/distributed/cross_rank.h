@@ -21,8 +21,9 @@ class CrossRank {
   int64_t world_size() const { return communicator_ ? communicator_->world_size() : 1; }
   Communicator& communicator() const { return *communicator_; }
 
-  // In place: each tensor becomes its sum (Average: mean) over the ranks. Tensors travel flattened in
-  // buckets of about 25 MB, one all-reduce per bucket.
+  // In place: each tensor becomes its sum (Average: mean) over the ranks; undefined tensors (the gradient
+  // of an unused parameter) are passed over. Tensors travel flattened in buckets of about 25 MB, one
+  // all-reduce per bucket.
   void Sum(const std::vector<torch::Tensor>& tensors) const;
   void Average(const std::vector<torch::Tensor>& tensors) const;
   // In place: every rank gets `root`'s values.

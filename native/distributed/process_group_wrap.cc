@@ -3,6 +3,7 @@
 #include "async.h"
 #include "js_args.h"
 #include <cstring>
+#include <functional>
 
 namespace pof {
 
@@ -29,6 +30,14 @@ Napi::Value Float64ArrayOf(Napi::Env env, const torch::Tensor& t) {
   auto out = Napi::Float64Array::New(env, static_cast<size_t>(t.numel()));
   std::memcpy(out.Data(), t.data_ptr<double>(), static_cast<size_t>(t.numel()) * sizeof(double));
   return out;
+}
+
+// A collective on `values` off the main thread (it waits for the slowest rank); resolves with the result.
+Napi::Promise ValuesThrough(Napi::Env env, std::shared_ptr<Communicator> communicator, torch::Tensor values,
+                            std::function<void(Communicator&, const torch::Tensor&)> collective) {
+  return PromiseWorker<torch::Tensor>::Start(
+      env, [communicator, values, collective]() { collective(*communicator, values); return values; },
+      [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return Float64ArrayOf(env, t); });
 }
 
 // connectProcessGroup({ rank, worldSize, masterAddr, masterPort, backend, timeoutMs, agentStore, restartCount })
@@ -108,10 +117,7 @@ Napi::Value ProcessGroupWrap::AllReduce(const Napi::CallbackInfo& info) {
   Get();
   auto values = Float64Arg(info, 0, "allReduce values");
   const ReduceOp op = ParseReduceOp(info.Length() > 1 && info[1].IsString() ? info[1].As<Napi::String>().Utf8Value() : "sum");
-  auto communicator = communicator_;
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(), [communicator, values, op]() { communicator->AllReduce({values}, op); return values; },
-      [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return Float64ArrayOf(env, t); });
+  return ValuesThrough(info.Env(), communicator_, values, [op](Communicator& c, const torch::Tensor& t) { c.AllReduce({t}, op); });
 }
 
 // broadcast(values: Float64Array, root) -> Promise<Float64Array>: root's values on every rank.
@@ -123,10 +129,7 @@ Napi::Value ProcessGroupWrap::Broadcast(const Napi::CallbackInfo& info) {
     throw UserError("broadcast root must be a rank in 0.." + std::to_string(Get().world_size() - 1) + ", got " +
                     std::to_string(root));
   }
-  auto communicator = communicator_;
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(), [communicator, values, root]() { communicator->Broadcast({values}, root); return values; },
-      [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return Float64ArrayOf(env, t); });
+  return ValuesThrough(info.Env(), communicator_, values, [root](Communicator& c, const torch::Tensor& t) { c.Broadcast({t}, root); });
 }
 
 void InitDistributed(Napi::Env env, Napi::Object exports) {

@@ -40,19 +40,17 @@ struct Accumulator {
     steps += 1, examples += batch;
   }
   // The one host read (a synchronisation) per report / epoch: all statistics in one copy. Data
-  // parallel: the sums over every rank's shard (PoF's figures are the same on every rank already).
+  // parallel: the sums over every rank's shard.
   EpochStats Read(int64_t epoch, const CrossRank& ranks) const {
     IntendedHostSync intended;
     const auto host = torch::stack({loss, errors, rejected, xi, perturbation, first_nonfinite.to(torch::kFloat64)})
                           .to(torch::kCPU);
     const double* v = host.data_ptr<double>();
+    ranks.Sum({host.slice(0, 0, 2)});  // loss and error sums; PoF's figures are the same on every rank
     if (ranks.distributed()) {
-      auto sums = host.slice(0, 0, 2).clone();
       // The first bad step of any rank: -1 (none) counts as the largest.
       auto bad = torch::where(host.slice(0, 5, 6) < 0, std::numeric_limits<double>::max(), host.slice(0, 5, 6));
-      ranks.communicator().AllReduce({sums}, ReduceOp::kSum);
       ranks.communicator().AllReduce({bad}, ReduceOp::kMin);
-      host.slice(0, 0, 2).copy_(sums);
       const double first_bad = bad.item<double>();
       host[5].fill_(first_bad == std::numeric_limits<double>::max() ? -1.0 : first_bad);
     }
@@ -246,9 +244,7 @@ void Engine::JoinProcessGroup(std::shared_ptr<Communicator> communicator) {
   ranks_ = ranks;
   gradient_hook_ = [ranks](const std::vector<torch::Tensor>& params) {
     std::vector<torch::Tensor> grads;
-    for (const auto& p : params) {
-      if (p.grad().defined()) grads.push_back(p.grad());
-    }
+    for (const auto& p : params) grads.push_back(p.grad());
     ranks.Average(grads);
   };
 }
@@ -443,7 +439,7 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   out.examples = data.size();
   IntendedHostSync intended;
   auto sums = torch::stack({loss, errors}).to(torch::kCPU);
-  if (ranks_.distributed()) ranks_.communicator().AllReduce({sums}, ReduceOp::kSum);
+  ranks_.Sum({sums});
   if (out.examples > 0) {
     out.loss = sums[0].item<double>() / out.examples;
     out.error = 100.0 * sums[1].item<double>() / out.examples;

@@ -51,13 +51,7 @@ StepStats SamMethod::Step(Network& network, Sgd& optimizer, const StepInput& inp
   torch::Tensor loss;
   StepStats stats = LossAndErrors(network.Forward(batch.inputs), batch.labels, &loss);
   std::vector<torch::Tensor> grads = GradientsOf(loss, params);
-  if (!local_ascent) {
-    std::vector<torch::Tensor> used;
-    for (const auto& g : grads) {
-      if (g.defined()) used.push_back(g);
-    }
-    input.ranks.Average(used);  // e_w of the global batch: exactly single-process SAM
-  }
+  if (!local_ascent) input.ranks.Average(grads);  // e_w of the global batch: exactly single-process SAM
   Ascend(params, grads, rho);
   optimizer.ZeroGrad();
   {
