@@ -1,19 +1,7 @@
 // metrics.jsonl: one JSON object per epoch, appended as each epoch ends, so that it can be read while a run
 // goes on and survives a kill. A resumed run first drops what the checkpoint it continues from did not keep.
-import * as fs from 'fs';
-import { writeFileAtomic } from '../checkpoint/atomic';
-import { fileError } from '../errors';
 import type { EpochReport } from '../trainer';
-
-/** The text of `file`, or undefined when it does not exist. */
-export function readText(file: string): string | undefined {
-  try {
-    return fs.readFileSync(file, 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw fileError('read', file, error);
-  }
-}
+import { appendText, readText, rewriteKeeping } from './run-log-file';
 
 function parse(text: string): EpochReport[] {
   const records: EpochReport[] = [];
@@ -34,11 +22,7 @@ export function readMetrics(file: string): EpochReport[] {
 }
 
 export function appendMetrics(file: string, record: object): void {
-  try {
-    fs.appendFileSync(file, JSON.stringify(record) + '\n');
-  } catch (error) {
-    throw fileError('write', file, error);
-  }
+  appendText(file, JSON.stringify(record) + '\n');
 }
 
 /**
@@ -47,10 +31,7 @@ export function appendMetrics(file: string, record: object): void {
  * when something is dropped.
  */
 export async function truncateMetrics(file: string, epoch: number): Promise<void> {
-  const before = readText(file);
-  if (before === undefined) return;
-  const text = parse(before).filter((r) => r.epoch <= epoch && !r.partial).map((r) => JSON.stringify(r) + '\n').join('');
-  if (text !== before) await writeFileAtomic(file, Buffer.from(text));
+  await rewriteKeeping(file, (text) => parse(text).filter((r) => r.epoch <= epoch && !r.partial).map((r) => JSON.stringify(r) + '\n').join(''));
 }
 
 /** The epochs a training-curves figure shows: the complete ones. */

@@ -2,11 +2,10 @@
 // column per name, for spreadsheets. Appended as each epoch ends; a resumed run first drops the rows after
 // the checkpoint's epoch, as metrics.jsonl does.
 import * as fs from 'fs';
-import { writeFileAtomic } from '../checkpoint/atomic';
 import { fileError } from '../errors';
 import { epochScalars, scalarNames } from '../tensorboard';
 import type { EpochReport } from '../trainer';
-import { readText } from './metrics-log';
+import { appendText, rewriteKeeping } from './run-log-file';
 
 /** Appends the epoch's row, after the header when the file is new; a partial epoch is left out, as in TensorBoard. */
 export function appendScalarRow(file: string, e: EpochReport): void {
@@ -18,20 +17,17 @@ export function appendScalarRow(file: string, e: EpochReport): void {
     const value = values.get(name);
     return value !== undefined && Number.isFinite(value) ? String(value) : '';
   });
+  let fresh: boolean;
   try {
-    const fresh = !fs.existsSync(file) || fs.statSync(file).size === 0;
-    fs.appendFileSync(file, (fresh ? ['epoch', ...names].join(',') + '\n' : '') + [e.epoch, ...cells].join(',') + '\n');
+    fresh = !fs.existsSync(file) || fs.statSync(file).size === 0;
   } catch (error) {
-    throw fileError('write', file, error);
+    throw fileError('read', file, error);
   }
+  appendText(file, (fresh ? ['epoch', ...names].join(',') + '\n' : '') + [e.epoch, ...cells].join(',') + '\n');
 }
 
 /** Keeps the header and the rows of epochs 1..`epoch`; a row a kill cut short goes too. Rewritten only when something is dropped. */
 export async function truncateScalars(file: string, epoch: number): Promise<void> {
-  const before = readText(file);
-  if (before === undefined) return;
-  const lines = before.split('\n').slice(0, -1);  // the text after the last newline is an incomplete row
-  const kept = lines.filter((line, i) => i === 0 || Number(line.split(',')[0]) <= epoch);
-  const text = kept.map((line) => `${line}\n`).join('');
-  if (text !== before) await writeFileAtomic(file, Buffer.from(text));
+  await rewriteKeeping(file, (text) => text.split('\n').slice(0, -1)  // the text after the last newline is an incomplete row
+    .filter((line, i) => i === 0 || Number(line.split(',')[0]) <= epoch).map((line) => `${line}\n`).join(''));
 }
