@@ -19,6 +19,8 @@ export interface BuildInfo {
   node: string;
   platform: string;
   builtAt: string;
+  /** The prebuilt tarball it was installed from (absent: compiled on this machine). */
+  prebuild?: string;
 }
 
 export const REBUILD = 'npm rebuild pof-torch';
@@ -29,20 +31,76 @@ export function readBuildInfo(addonFile: string): BuildInfo | null {
   return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as BuildInfo : null;
 }
 
-/** Null when the LibTorch loaded is the one built against, else the error to fail with. */
-export function versionMismatch(build: BuildInfo | null, loaded: string): Error | null {
-  if (!build || build.libtorch === loaded) return null;
-  return new Error(`pof-torch: the addon was built for LibTorch ${build.libtorch} (at ${build.root}) but loads ${loaded}; ` +
-    `rebuild it: ${REBUILD}`);
+/** The LibTorch that the link beside an addon leads to now (scripts/link-libtorch.js). */
+export interface LinkedLibTorch {
+  /** The link itself, and the LibTorch root it leads to. */
+  link: string;
+  root: string;
+  version: string;
+  /** 'cpu', 'cu128', ... as in BuildInfo. */
+  variant: string;
+}
+
+// The build scripts' own readers, so that the load check reads a LibTorch exactly as the build did.
+/* eslint-disable @typescript-eslint/no-require-imports */
+const { readVersion, isCudaLibTorch } = require('../../scripts/find-libtorch') as
+  { readVersion(root: string): string; isCudaLibTorch(root: string): boolean };
+const { variant } = require('../../scripts/write-build-info') as { variant(torch: { root: string; cuda: boolean }): string };
+const { LIBTORCH_LINK } = require('../../scripts/link-libtorch') as { LIBTORCH_LINK: string };
+/* eslint-enable @typescript-eslint/no-require-imports */
+
+/**
+ * The LibTorch the addon will load: null when there is no link beside it (an addon built before links, whose
+ * RUNPATH names LibTorch itself), 'gone' when the link leads nowhere (LibTorch moved or was removed).
+ */
+export function linkedLibTorch(addonFile: string): LinkedLibTorch | 'gone' | null {
+  const link = path.join(path.dirname(addonFile), LIBTORCH_LINK);
+  let lib: string;
+  try {
+    fs.lstatSync(link);
+  } catch {
+    return null;
+  }
+  try {
+    lib = fs.realpathSync(link);
+  } catch {
+    return 'gone';
+  }
+  const root = path.dirname(lib);
+  return { link, root, version: readVersion(root), variant: variant({ root, cuda: isCudaLibTorch(root) }) };
+}
+
+const majorMinor = (version: string) => version.split('.').slice(0, 2).join('.');
+
+/**
+ * Null when the linked LibTorch fits the build (same major.minor and variant: what a prebuild's key promises),
+ * else the error to fail with before loading: "built for X, found Y".
+ */
+export function versionMismatch(build: BuildInfo | null, linked: LinkedLibTorch | null): Error | null {
+  if (!build || !linked) return null;
+  if (majorMinor(build.libtorch) === majorMinor(linked.version) && build.variant === linked.variant) return null;
+  return new Error(`pof-torch: the addon was built for LibTorch ${build.libtorch} (${build.variant}) but finds LibTorch ` +
+    `${linked.version} (${linked.variant}) at ${linked.root}, through ${linked.link}; rebuild it: ${REBUILD}`);
+}
+
+/** The one-line failure for an addon whose link to LibTorch leads nowhere. */
+export function goneLibTorch(build: BuildInfo | null, addonFile: string): Error {
+  return new Error(`pof-torch: the addon's LibTorch is gone (${path.join(path.dirname(addonFile), LIBTORCH_LINK)} leads nowhere): ` +
+    `it was built against ${builtAgainst(build)}, which has moved or been removed. ${REBUILD_ELSEWHERE}`);
 }
 
 /** The one-line failure for a load error where a LibTorch library is not found (it moved or was removed); else null. */
 export function missingLibTorch(build: BuildInfo | null, error: Error): Error | null {
   const m = error.message.match(/(lib(?:c10|torch)[\w.+-]*): cannot open shared object file/);
   if (!m) return null;
-  const where = build ? `the LibTorch ${build.libtorch} at ${build.root}` : 'a LibTorch that is no longer where it was';
-  return new Error(`pof-torch: the addon cannot find ${m[1]}: it was built against ${where}, which has moved or been removed. ` +
-    `Rebuild it: ${REBUILD} (with LIBTORCH=/path/to/libtorch if LibTorch is now elsewhere).`);
+  return new Error(`pof-torch: the addon cannot find ${m[1]}: it was built against ${builtAgainst(build)}, which has moved or ` +
+    `been removed. ${REBUILD_ELSEWHERE}`);
+}
+
+const REBUILD_ELSEWHERE = `Rebuild it: ${REBUILD} (with LIBTORCH=/path/to/libtorch if LibTorch is now elsewhere).`;
+
+function builtAgainst(build: BuildInfo | null): string {
+  return build ? `the LibTorch ${build.libtorch} at ${build.root}` : 'a LibTorch that is no longer where it was';
 }
 
 /** What to run when there is no addon at all (the install script did not run, or failed). */

@@ -1,6 +1,5 @@
 // What this LibTorch can run on, and the global seed.
-import type { BuildInfo } from './build-info';
-import { addon, native, NativeVersions } from './native';
+import { addon, LoadedAddon, native, NativeVersions } from './native';
 import { OptionError } from './errors';
 
 export type Versions = NativeVersions;
@@ -27,11 +26,12 @@ export function manualSeed(seed: number): void {
 
 /**
  * What `pof info` prints. `distributed`: the data-parallel backends this build has (optional at build time);
- * `addon`: the file loaded and what it was built against (`build` null: no build-info file beside it).
+ * `addon`: the file loaded, what it was built against (`build` null: no build-info file beside it) and the LibTorch it
+ * found through its link (`linked`).
  */
 export function info(): {
   libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; cudaInstrumentation: boolean; devices: string[];
-  distributed: { gloo: boolean; nccl: boolean; note: string }; addon: { file: string; build: BuildInfo | null };
+  distributed: { gloo: boolean; nccl: boolean; note: string }; addon: LoadedAddon;
 } {
   const v = versions();
   const d = v.distributed;

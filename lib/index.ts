@@ -9,8 +9,8 @@ import { downloadDataset } from './download/download-dataset';
 
 export { tensor, fromBuffer, Tensor } from './tensor';
 export { versions, cudaAvailable, devices, manualSeed, info, Versions } from './device';
-export type { AnyTypedArray, Dtype } from './native';
-export type { BuildInfo } from './build-info';
+export type { AnyTypedArray, Dtype, LoadedAddon } from './native';
+export type { BuildInfo, LinkedLibTorch } from './build-info';
 export { PoFTrainer } from './trainer';
 export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';

@@ -1,7 +1,9 @@
 // The one place that loads the compiled addon; everything else imports its typed surface from here.
 // Native errors are made as the classes of lib/errors.ts (setErrorClasses), so they carry `code`.
 import * as path from 'path';
-import { BuildInfo, missingLibTorch, notBuiltMessage, readBuildInfo, versionMismatch } from './build-info';
+import {
+  BuildInfo, goneLibTorch, LinkedLibTorch, linkedLibTorch, missingLibTorch, notBuiltMessage, readBuildInfo, versionMismatch,
+} from './build-info';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
 import {
   BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, DistributedError, NonFiniteError, OptionError, PoFError,
@@ -230,11 +232,19 @@ export interface NativeAddon {
   cudaPeakMemory(device: string, reset?: boolean): number | null;
 }
 
+export interface LoadedAddon {
+  file: string;
+  build: BuildInfo | null;
+  linked: LinkedLibTorch | null;
+}
+
 interface Loaded {
   addon: NativeAddon;
   /** The addon file loaded, and what it was built against (null: no build-info file beside it). */
   file: string;
   build: BuildInfo | null;
+  /** The LibTorch it loads, through the link beside it (null: an addon without one). */
+  linked: LinkedLibTorch | null;
 }
 
 function load(): Loaded {
@@ -245,6 +255,11 @@ function load(): Loaded {
     : [path.join(root, 'build', 'Release', 'pof_torch.node'), path.join(root, 'build', 'Debug', 'pof_torch.node')];
   for (const file of candidates) {
     const build = readBuildInfo(file);
+    // Checked before loading: a LibTorch swapped under the addon fails here with a message, not in dlopen or later.
+    const linked = linkedLibTorch(file);
+    if (linked === 'gone') throw goneLibTorch(build, file);
+    const mismatch = versionMismatch(build, linked);
+    if (mismatch) throw mismatch;
     let addon: NativeAddon;
     try {
       addon = require(file) as NativeAddon;
@@ -253,9 +268,7 @@ function load(): Loaded {
       if (err.code === 'MODULE_NOT_FOUND' && err.message.includes(file)) continue;
       throw missingLibTorch(build, err) ?? new Error(`pof-torch: the native addon failed to load:\n${file}: ${err.message}`);
     }
-    const mismatch = versionMismatch(build, addon.versions().libtorch);
-    if (mismatch) throw mismatch;
-    return { addon, file, build };
+    return { addon, file, build, linked };
   }
   throw new Error(notBuiltMessage(candidates));
 }
@@ -271,5 +284,5 @@ function withTypedErrors(addon: NativeAddon): NativeAddon {
 
 const loaded = load();
 export const native: NativeAddon = withTypedErrors(loaded.addon);
-/** Which addon file was loaded and its build info (`pof info` prints them). */
-export const addon: { file: string; build: BuildInfo | null } = { file: loaded.file, build: loaded.build };
+/** Which addon file was loaded, its build info and the LibTorch it found (`pof info` prints them). */
+export const addon: LoadedAddon = { file: loaded.file, build: loaded.build, linked: loaded.linked };

@@ -2,11 +2,13 @@
 'use strict';
 // Builds the addon with node-gyp (binding.gyp) in a scratch copy of the sources, so that it never
 // touches the cmake-js build in build/, then checks that the result loads and answers `pof info`.
-// Output: build-gyp/pof_torch.node and its pof_torch.build-info.json.
+// Output: build-gyp/pof_torch.node, its pof_torch.build-info.json and its pof_torch.libtorch link.
 const { execFileSync, spawnSync } = require('child_process');
 const fs = require('fs');
 const os = require('os');
 const path = require('path');
+const { findLibTorch } = require('./find-libtorch');
+const { linkLibTorch } = require('./link-libtorch');
 const { writeBuildInfo } = require('./write-build-info');
 
 const root = path.resolve(__dirname, '..');
@@ -28,7 +30,9 @@ fs.mkdirSync(outDir, { recursive: true });
 const addon = path.join(outDir, 'pof_torch.node');
 fs.copyFileSync(path.join(scratch, 'build', 'Release', 'pof_torch.node'), addon);
 fs.rmSync(scratch, { recursive: true, force: true });
-writeBuildInfo(outDir);
+const torch = findLibTorch();
+writeBuildInfo(outDir, torch);
+linkLibTorch(outDir, torch.libDir);
 
 const info = execFileSync(process.execPath, [path.join(root, 'dist', 'lib', 'cli.js'), 'info'],
   { env: { ...process.env, POF_TORCH_ADDON: addon }, encoding: 'utf8' });

@@ -11,6 +11,7 @@
 const fs = require('fs');
 const path = require('path');
 const { execFileSync } = require('child_process');
+const { LIBTORCH_LINK } = require('./link-libtorch');
 
 const HOW_TO = [
   'pof-torch could not find LibTorch. Give it one of these three ways:',
@@ -198,10 +199,15 @@ function cxxStandard(root) {
   return headers.some((h) => fs.existsSync(h) && /__cplusplus < 202002L/.test(fs.readFileSync(h, 'utf8'))) ? 20 : 17;
 }
 
+/** Whether the LibTorch at `root` is a CUDA build (it has torch_cuda). */
+function isCudaLibTorch(root) {
+  return fs.existsSync(path.join(root, 'lib', libName('torch_cuda')));
+}
+
 function describe(found) {
   const root = found.root;
   const lib = path.join(root, 'lib');
-  const cuda = fs.existsSync(path.join(lib, libName('torch_cuda')));
+  const cuda = isCudaLibTorch(root);
   const cudaInclude = cuda ? cudaIncludeDir(root) : null;
   const distributed = distributedBuild(root, cuda, cudaInclude);
   return {
@@ -229,7 +235,7 @@ function findLibTorch() {
   return describe(found);
 }
 
-module.exports = { findLibTorch, torchCudaVersion, HOW_TO };
+module.exports = { findLibTorch, torchCudaVersion, readVersion, isCudaLibTorch, HOW_TO };
 
 if (require.main === module) {
   try {
@@ -239,9 +245,9 @@ if (require.main === module) {
       const value = info[process.argv[i + 1]];
       process.stdout.write(Array.isArray(value) ? value.join(' ') : String(value));
     } else if (process.argv.includes('--gyp-libs')) {
-      // node-gyp: -L, -l and the RPATH so that the addon finds LibTorch at run time by itself
+      // node-gyp: -L, -l and the RUNPATH through the link beside the addon (link-libtorch.js); $$ is make's $
       const keep = info.cuda ? ['-Wl,--no-as-needed'] : [];
-      process.stdout.write([`-L${info.libDir}`, `-Wl,-rpath,${info.libDir}`, ...keep,
+      process.stdout.write([`-L${info.libDir}`, `-Wl,-rpath,'$$ORIGIN/${LIBTORCH_LINK}'`, ...keep,
         ...info.libs.map((l) => `-l${l}`), ...(info.cuda ? ['-Wl,--as-needed'] : [])].join(' '));
     } else {
       process.stdout.write(JSON.stringify(info, null, 2) + '\n');

@@ -47,12 +47,26 @@ function buildInfo(torch) {
 
 /** Writes the record into `dir` (beside pof_torch.node); returns the file's path. */
 function writeBuildInfo(dir, torch = findLibTorch()) {
+  return writeRecord(dir, buildInfo(torch));
+}
+
+/**
+ * For a prebuilt addon unpacked into `dir`: its builder's record, with the root of this machine's LibTorch
+ * (the one it is linked to) and the prebuild it came from.
+ */
+function adoptBuildInfo(dir, torch, prebuild) {
   const file = path.join(dir, FILE_NAME);
-  fs.writeFileSync(file, JSON.stringify(buildInfo(torch), null, 2) + '\n');
+  const built = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : buildInfo(torch);
+  return writeRecord(dir, { ...built, root: torch.root, prebuild });
+}
+
+function writeRecord(dir, record) {
+  const file = path.join(dir, FILE_NAME);
+  fs.writeFileSync(file, JSON.stringify(record, null, 2) + '\n');
   return file;
 }
 
-module.exports = { buildInfo, writeBuildInfo, FILE_NAME };
+module.exports = { buildInfo, writeBuildInfo, adoptBuildInfo, variant, cxx11Abi, FILE_NAME };
 
 if (require.main === module) {
   const dir = process.argv[2];

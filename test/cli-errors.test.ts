@@ -43,6 +43,7 @@ async function assertMistakes(t: import('ava').ExecutionContext, cases: Case[]):
     t.regex(lines[0], message, what);
     t.notRegex(r.stderr, /\n\s+at /, `no stack trace for ${what}`);
   }
+  t.log(`${cases.length} mistakes, each exit code 2 with one line`);
 }
 
 test('train: each mistake is one line and exit code 2', async (t) => {

@@ -26,13 +26,38 @@ function writeBuildInfo(dir: string): BuildInfo {
   return JSON.parse(fs.readFileSync(path.join(dir, 'pof_torch.build-info.json'), 'utf8')) as BuildInfo;
 }
 
-/** A copy of the loaded addon in a fresh directory, with `build` (if given) as its build-info file. */
-function addonCopy(build?: Partial<BuildInfo>): string {
+const TORCH_LIB = fs.realpathSync(addon.linked!.link);
+
+/**
+ * A copy of the loaded addon in a fresh directory, with `build` (if given) as its build-info file, and its
+ * pof_torch.libtorch link leading to `libDir` (this machine's LibTorch unless said).
+ */
+function addonCopy(build?: Partial<BuildInfo>, libDir = TORCH_LIB): string {
   const dir = tempDir('addon-copy');
   const file = path.join(dir, 'pof_torch.node');
   fs.copyFileSync(addon.file, file);
+  fs.symlinkSync(libDir, path.join(dir, 'pof_torch.libtorch'), 'dir');
   if (build) fs.writeFileSync(path.join(dir, 'pof_torch.build-info.json'), JSON.stringify(build));
   return file;
+}
+
+/**
+ * A LibTorch root that says it is `version` (and a CUDA build when `cuda` is given), whose libraries are this
+ * machine's: what the addon sees when another torch is installed where its own was.
+ */
+function swappedLibTorch(version: string, cuda?: string): string {
+  const root = tempDir('swapped-torch');
+  const [major, minor, patch] = version.split('.');
+  fs.mkdirSync(path.join(root, 'include', 'torch', 'headeronly'), { recursive: true });
+  fs.writeFileSync(path.join(root, 'include', 'torch', 'headeronly', 'version.h'),
+    `#define TORCH_VERSION_MAJOR ${major}\n#define TORCH_VERSION_MINOR ${minor}\n#define TORCH_VERSION_PATCH ${patch}\n`);
+  fs.mkdirSync(path.join(root, 'lib'));
+  for (const name of fs.readdirSync(TORCH_LIB)) fs.symlinkSync(path.join(TORCH_LIB, name), path.join(root, 'lib', name));
+  if (cuda) {
+    fs.writeFileSync(path.join(root, 'lib', 'libtorch_cuda.so'), '');
+    fs.writeFileSync(path.join(root, 'version.py'), `__version__ = '${version}+cu${cuda.replace('.', '')}'\ncuda = '${cuda}'\n`);
+  }
+  return path.join(root, 'lib');
 }
 
 /** Loads lib/native.js in a child process with POF_TORCH_ADDON=file. */
@@ -67,10 +92,34 @@ test('the variant comes from version.py (cuXYZ), the ABI from TorchConfig\'s fla
 });
 
 test('an addon whose build info names another LibTorch fails to load with the rebuild message', (t) => {
-  const r = loadIn(addonCopy({ libtorch: '1.99.0', root: '/opt/old-libtorch' }));
+  const r = loadIn(addonCopy({ libtorch: '1.99.0', variant: 'cpu', root: '/opt/old-libtorch' }));
   t.not(r.status, 0);
-  t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch 1.99.0 (at /opt/old-libtorch) but loads ${versions().libtorch}; ` +
-    'rebuild it: npm rebuild pof-torch'), r.stderr);
+  t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch 1.99.0 (cpu) but finds LibTorch ${versions().libtorch} (cpu) at ` +
+    `${path.dirname(TORCH_LIB)}, through `), r.stderr);
+  t.true(r.stderr.includes('; rebuild it: npm rebuild pof-torch'), r.stderr);
+});
+
+test('a LibTorch swapped under the addon after install (another minor version or variant) is refused before loading', (t) => {
+  const build = { ...addon.build!, libtorch: '2.13.0', variant: 'cpu' };
+  for (const [version, cuda, found] of [['2.14.1', undefined, '2.14.1 (cpu)'], ['2.13.0', '13.0', '2.13.0 (cu130)']] as const) {
+    const lib = swappedLibTorch(version, cuda);
+    const r = loadIn(addonCopy(build, lib));
+    t.not(r.status, 0);
+    t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch 2.13.0 (cpu) but finds LibTorch ${found} at ${path.dirname(lib)}`),
+      r.stderr);
+    t.notRegex(r.stderr, /undefined symbol/);
+  }
+  // Another patch release of the same minor version and variant keeps the ABI: the prebuild key says torch2.13.
+  const patch = loadIn(addonCopy(build, swappedLibTorch('2.13.7')));
+  t.is(patch.status, 0, patch.stderr);
+});
+
+test('an addon whose link to LibTorch leads nowhere fails with one message naming the LibTorch it was built against', (t) => {
+  const r = loadIn(addonCopy({ libtorch: '2.13.0', variant: 'cpu', root: '/opt/moved-libtorch' }, '/opt/moved-libtorch/lib'));
+  t.not(r.status, 0);
+  t.true(r.stderr.includes('pof-torch: the addon\'s LibTorch is gone ('), r.stderr);
+  t.true(r.stderr.includes('it was built against the LibTorch 2.13.0 at /opt/moved-libtorch, which has moved or been removed. ' +
+    'Rebuild it: npm rebuild pof-torch (with LIBTORCH=/path/to/libtorch if LibTorch is now elsewhere).'), r.stderr);
 });
 
 test('pof info prints the build info beside what is loaded', async (t) => {
@@ -80,7 +129,8 @@ test('pof info prints the build info beside what is loaded', async (t) => {
   t.is(r.code, 0, r.stderr);
   const info = JSON.parse(r.stdout);
   t.is(info.libtorch, build.libtorch);
-  t.deepEqual(info.addon, { file: path.join(dir, 'pof_torch.node'), build });
+  t.deepEqual(info.addon, { file: path.join(dir, 'pof_torch.node'), build,
+    linked: { link: path.join(dir, 'pof_torch.libtorch'), root: path.dirname(TORCH_LIB), version: build.libtorch, variant: build.variant } });
 });
 
 test('a LibTorch library that cannot be found is one message naming the LibTorch built against and how to rebuild', (t) => {
