@@ -157,6 +157,8 @@ export function meanStd(values: number[]): [number, number] {
 }
 
 const cell = ([m, s]: [number, number]) => `${m.toFixed(2)}±${s.toFixed(2)}`;
+/** Our cell over the seeds run: one seed has no spread to show (n = 1, not ±0.00). */
+const seedsCell = (values: number[]) => values.length === 1 ? `${values[0].toFixed(2)} (n = 1)` : cell(meanStd(values));
 
 function columnTitles(p: Table1Protocol): string[] {
   const b = p.baseEpochs, l = p.longEpochs;
@@ -170,7 +172,7 @@ export function table1Markdown(rows: Table1Row[]): string {
     out.push(`## ${row.dataset} (${row.scale}: ${p.model}, ${row.trainExamples} training / ${row.testExamples} test examples, ` +
       `seeds ${p.seeds.join(', ')})`, '');
     out.push(`| | ${columnTitles(p).join(' | ')} |`, `|---|${'---|'.repeat(TABLE1_COLUMNS.length)}`);
-    out.push(`| pof-torch | ${TABLE1_COLUMNS.map((c) => cell(meanStd(row.perSeed.map((s) => s[c])))).join(' | ')} |`);
+    out.push(`| pof-torch | ${TABLE1_COLUMNS.map((c) => seedsCell(row.perSeed.map((s) => s[c]))).join(' | ')} |`);
     const paper = PAPER_TABLE1[row.dataset];
     if (paper) out.push(`| paper (WRN-28-10, 200/250 epochs) | ${TABLE1_COLUMNS.map((c) => cell(paper[c])).join(' | ')} |`);
     out.push('');
