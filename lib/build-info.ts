@@ -28,7 +28,12 @@ export const REBUILD = 'npm rebuild pof-torch';
 /** The build-info file beside `addonFile`, or null when there is none (a build older than the file). */
 export function readBuildInfo(addonFile: string): BuildInfo | null {
   const file = path.join(path.dirname(addonFile), 'pof_torch.build-info.json');
-  return fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) as BuildInfo : null;
+  if (!fs.existsSync(file)) return null;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as BuildInfo;
+  } catch (e) {
+    throw new Error(`pof-torch: the build-info file ${file} is unreadable (${(e as Error).message}); rebuild the addon: ${REBUILD}`);
+  }
 }
 
 /** The LibTorch that the link beside an addon leads to now (scripts/link-libtorch.js). */

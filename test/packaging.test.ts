@@ -99,6 +99,15 @@ test('an addon whose build info names another LibTorch fails to load with the re
   t.true(r.stderr.includes('; rebuild it: npm rebuild pof-torch'), r.stderr);
 });
 
+test('a malformed build-info file is one message naming it and how to rebuild', (t) => {
+  const file = addonCopy();
+  fs.writeFileSync(path.join(path.dirname(file), 'pof_torch.build-info.json'), '{ "libtorch": ');
+  const r = loadIn(file);
+  t.not(r.status, 0);
+  t.true(r.stderr.includes(`pof-torch: the build-info file ${path.join(path.dirname(file), 'pof_torch.build-info.json')} is unreadable (`), r.stderr);
+  t.true(r.stderr.includes('); rebuild the addon: npm rebuild pof-torch'), r.stderr);
+});
+
 test('a LibTorch swapped under the addon after install (another minor version or variant) is refused before loading', (t) => {
   const build = { ...addon.build!, libtorch: '2.13.0', variant: 'cpu' };
   for (const [version, cuda, found] of [['2.14.1', undefined, '2.14.1 (cpu)'], ['2.13.0', '13.0', '2.13.0 (cu130)']] as const) {
