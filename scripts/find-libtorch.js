@@ -245,9 +245,10 @@ if (require.main === module) {
       const value = info[process.argv[i + 1]];
       process.stdout.write(Array.isArray(value) ? value.join(' ') : String(value));
     } else if (process.argv.includes('--gyp-libs')) {
-      // node-gyp: -L, -l and the RUNPATH through the link beside the addon (link-libtorch.js); $$ is make's $
+      // node-gyp: -L, -l and the RUNPATH through the link beside the addon (link-libtorch.js). gyp drops the
+      // quotes, make turns $$ into $, the shell \$ into a literal $: the linker gets $ORIGIN.
       const keep = info.cuda ? ['-Wl,--no-as-needed'] : [];
-      process.stdout.write([`-L${info.libDir}`, `-Wl,-rpath,'$$ORIGIN/${LIBTORCH_LINK}'`, ...keep,
+      process.stdout.write([`-L${info.libDir}`, `-Wl,-rpath,'\\$$ORIGIN/${LIBTORCH_LINK}'`, ...keep,
         ...info.libs.map((l) => `-l${l}`), ...(info.cuda ? ['-Wl,--as-needed'] : [])].join(' '));
     } else {
       process.stdout.write(JSON.stringify(info, null, 2) + '\n');
