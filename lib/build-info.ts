@@ -60,18 +60,9 @@ const { LIBTORCH_LINK } = require('../../scripts/link-libtorch') as { LIBTORCH_L
  */
 export function linkedLibTorch(addonFile: string): LinkedLibTorch | 'gone' | null {
   const link = path.join(path.dirname(addonFile), LIBTORCH_LINK);
-  let lib: string;
-  try {
-    fs.lstatSync(link);
-  } catch {
-    return null;
-  }
-  try {
-    lib = fs.realpathSync(link);
-  } catch {
-    return 'gone';
-  }
-  const root = path.dirname(lib);
+  if (!fs.lstatSync(link, { throwIfNoEntry: false })) return null;
+  if (!fs.existsSync(link)) return 'gone';  // existsSync follows the link
+  const root = path.dirname(fs.realpathSync(link));
   return { link, root, version: readVersion(root), variant: variant({ root, cuda: isCudaLibTorch(root) }) };
 }
 

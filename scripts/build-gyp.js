@@ -8,8 +8,7 @@ const fs = require('fs');
 const os = require('os');
 const path = require('path');
 const { findLibTorch } = require('./find-libtorch');
-const { linkLibTorch } = require('./link-libtorch');
-const { writeBuildInfo } = require('./write-build-info');
+const { bindAddon } = require('./write-build-info');
 
 const root = path.resolve(__dirname, '..');
 const scratch = fs.mkdtempSync(path.join(os.tmpdir(), 'pof-gyp-'));
@@ -30,9 +29,7 @@ fs.mkdirSync(outDir, { recursive: true });
 const addon = path.join(outDir, 'pof_torch.node');
 fs.copyFileSync(path.join(scratch, 'build', 'Release', 'pof_torch.node'), addon);
 fs.rmSync(scratch, { recursive: true, force: true });
-const torch = findLibTorch();
-writeBuildInfo(outDir, torch);
-linkLibTorch(outDir, torch.libDir);
+bindAddon(outDir, findLibTorch());
 
 const info = execFileSync(process.execPath, [path.join(root, 'dist', 'lib', 'cli.js'), 'info'],
   { env: { ...process.env, POF_TORCH_ADDON: addon }, encoding: 'utf8' });

@@ -7,8 +7,7 @@ const { spawnSync } = require('child_process');
 const os = require('os');
 const path = require('path');
 const { findLibTorch } = require('./find-libtorch');
-const { linkLibTorch } = require('./link-libtorch');
-const { writeBuildInfo } = require('./write-build-info');
+const { bindAddon } = require('./write-build-info');
 
 const root = path.resolve(__dirname, '..');
 
@@ -29,8 +28,7 @@ function buildFromSource(torch) {
   const result = spawnSync(process.execPath, args, { stdio: 'inherit', cwd: root });
   if (result.status !== 0) process.exit(result.status === null ? 1 : result.status);
   const dir = path.join(root, 'build', process.env.POF_DEBUG_BUILD ? 'Debug' : 'Release');
-  writeBuildInfo(dir, torch);
-  linkLibTorch(dir, torch.libDir);
+  bindAddon(dir, torch);
   return dir;
 }
 

@@ -3,11 +3,7 @@
 // named: LibTorch's major.minor version and variant (cpu, cu128, cu130, ...), the C++ ABI, platform, arch,
 // libc and Node-API version, e.g. pof-torch-v0.1.0-torch2.13-cpu-cxx11abi-linux-x64-glibc-napi8.tar.gz.
 // A prebuild fits a LibTorch of the same major.minor and variant (lib/build-info.ts checks the same at load).
-const fs = require('fs');
-const path = require('path');
-const { variant, cxx11Abi } = require('./write-build-info');
-
-const PACKAGE = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'));
+const { PACKAGE, variant, cxx11Abi } = require('./write-build-info');
 
 /** 'glibc' or 'musl' on Linux; '' elsewhere (the platform says it). */
 function libc() {

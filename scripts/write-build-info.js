@@ -7,6 +7,7 @@
 const fs = require('fs');
 const path = require('path');
 const { findLibTorch, torchCudaVersion } = require('./find-libtorch');
+const { linkLibTorch } = require('./link-libtorch');
 
 const FILE_NAME = 'pof_torch.build-info.json';
 const root = path.resolve(__dirname, '..');
@@ -24,6 +25,8 @@ function cxx11Abi(torch) {
   return flag ? Number(flag[1]) : 1;
 }
 
+const PACKAGE = packageJson(path.join(root, 'package.json'));
+
 function packageJson(file) {
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
@@ -37,7 +40,7 @@ function buildInfo(torch) {
     cxx11Abi: cxx11Abi(torch),
     cxxStandard: torch.cxxStandard,
     defines: torch.distributedDefines,
-    napiVersion: packageJson(path.join(root, 'package.json')).binary.napi_versions[0],
+    napiVersion: PACKAGE.binary.napi_versions[0],
     nodeAddonApi: packageJson(require.resolve('node-addon-api/package.json')).version,
     node: process.version,
     platform: `${process.platform}-${process.arch}`,
@@ -66,7 +69,13 @@ function writeRecord(dir, record) {
   return file;
 }
 
-module.exports = { buildInfo, writeBuildInfo, adoptBuildInfo, variant, cxx11Abi, FILE_NAME };
+/** After a build: the build-info file and the pof_torch.libtorch link beside the addon in `dir`. */
+function bindAddon(dir, torch) {
+  writeBuildInfo(dir, torch);
+  linkLibTorch(dir, torch.libDir);
+}
+
+module.exports = { buildInfo, writeBuildInfo, adoptBuildInfo, bindAddon, variant, cxx11Abi, FILE_NAME, PACKAGE };
 
 if (require.main === module) {
   const dir = process.argv[2];
