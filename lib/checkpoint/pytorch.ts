@@ -10,7 +10,7 @@ import { CheckpointError } from '../errors';
 import { readCheckpointBytes } from './checkpoint-bytes';
 import { setOwn } from './own-property';
 import { describe, newDict, PickleCallable, unpickle } from './unpickle';
-import { Dtype, dtypeSize, elementCount, TensorData, tensorFromBytes, toFloat32, zerosTensor } from './tensor-data';
+import { FileDtype, dtypeSize, elementCount, TensorData, tensorFromBytes, toFloat32, zerosTensor } from './tensor-data';
 import { ZipArchive } from './zip';
 
 export interface TorchLoadOptions {
@@ -20,7 +20,7 @@ export interface TorchLoadOptions {
 
 /** A storage class from the pickle (torch.FloatStorage, ...): only its element type matters here. */
 class StorageType {
-  constructor(readonly dtype: Dtype, readonly qualifiedName: string) {}
+  constructor(readonly dtype: FileDtype, readonly qualifiedName: string) {}
 }
 
 // A pickle holds the structure only (tensor data lives in data/<key> entries): kilobytes, a few MB
@@ -53,7 +53,7 @@ class CopyBudget {
 /** A storage in the archive: `numel` elements of `dtype` in entry `entry`, read once, when first needed. */
 class Storage {
   private bytes?: Promise<Uint8Array>;
-  constructor(readonly dtype: Dtype, readonly numel: number, readonly key: string, private readonly entry: string, private readonly zip: ZipArchive) {}
+  constructor(readonly dtype: FileDtype, readonly numel: number, readonly key: string, private readonly entry: string, private readonly zip: ZipArchive) {}
 
   read(): Promise<Uint8Array> {
     this.bytes ??= this.zip.read(this.entry);
@@ -70,7 +70,7 @@ const formatShape = (shape: readonly number[]): string => `[${shape.join(', ')}]
 export class TorchTensorRef {
   private loaded?: Promise<TensorData>;
 
-  constructor(readonly dtype: Dtype, readonly shape: number[], readonly stride: number[], readonly offset: number,
+  constructor(readonly dtype: FileDtype, readonly shape: number[], readonly stride: number[], readonly offset: number,
     private readonly storage: Storage, private readonly fileName: string, private readonly budget: CopyBudget) {}
 
   /** The tensor's data (read once; later calls share it); `name` names the tensor in errors. */
@@ -124,7 +124,7 @@ export class TorchTensorRef {
   }
 }
 
-const STORAGE_DTYPES: Record<string, Dtype> = {
+const STORAGE_DTYPES: Record<string, FileDtype> = {
   FloatStorage: 'F32', DoubleStorage: 'F64', HalfStorage: 'F16', BFloat16Storage: 'BF16',
   LongStorage: 'I64', IntStorage: 'I32', ShortStorage: 'I16', CharStorage: 'I8',
   ByteStorage: 'U8', BoolStorage: 'BOOL', UntypedStorage: 'U8',

@@ -9,7 +9,8 @@ import { isLegacyTorchFile, isZipFile, readTorchArchive, TorchTensorRef } from '
 import { decodeSafetensors } from './safetensors';
 import { isTensorData, TensorData, toFloat32 } from './tensor-data';
 
-export type StateDict = Record<string, TensorData>;
+/** A state dict as a checkpoint file holds it (any file dtype); the trainer's public StateDict is the model's. */
+export type TensorDataDict = Record<string, TensorData>;
 
 /** A tensor of a checkpoint: data already (safetensors), or a torch.save tensor not read yet. */
 type TensorSource = TensorData | TorchTensorRef;
@@ -108,7 +109,7 @@ function merge(source: { features: string; classifier: string }, features: Recor
  * 'classifiers.0.' (a bare Linear's 'weight' / 'bias' get that prefix). With `expect`, names and
  * shapes are checked before any tensor data is read (the error lists the mismatches).
  */
-export async function loadStateDict(source: StateDictSource, options: LoadStateDictOptions = {}): Promise<StateDict> {
+export async function loadStateDict(source: StateDictSource, options: LoadStateDictOptions = {}): Promise<TensorDataDict> {
   let state: Record<string, TensorSource>;
   let label: string;
   if (typeof source === 'string') {
@@ -126,7 +127,7 @@ export async function loadStateDict(source: StateDictSource, options: LoadStateD
     for (const [name, shape] of options.expect) setOwn(expected, name, shape);
     matchStateDict(expected, state, { source: label });
   }
-  const out: StateDict = {};
+  const out: TensorDataDict = {};
   for (const [name, tensor] of Object.entries(state)) {
     const data = tensor instanceof TorchTensorRef ? await tensor.load(name) : tensor;
     setOwn(out, name, options.toFloat32 ? toFloat32(data) : data);

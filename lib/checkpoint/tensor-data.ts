@@ -3,14 +3,14 @@
 import { CheckpointError, OptionError } from '../errors';
 
 /** Element types, named as in the safetensors header. */
-export type Dtype =
+export type FileDtype =
   | 'BOOL' | 'U8' | 'I8' | 'F8_E5M2' | 'F8_E4M3'
   | 'I16' | 'U16' | 'F16' | 'BF16'
   | 'I32' | 'U32' | 'F32'
   | 'I64' | 'U64' | 'F64';
 
 /** The typed array that holds each dtype's elements. */
-export interface DtypeArrays {
+export interface FileDtypeArrays {
   BOOL: Uint8Array; U8: Uint8Array; I8: Int8Array; F8_E5M2: Uint8Array; F8_E4M3: Uint8Array;
   I16: Int16Array; U16: Uint16Array; F16: Uint16Array; BF16: Uint16Array;
   I32: Int32Array; U32: Uint32Array; F32: Float32Array;
@@ -18,34 +18,34 @@ export interface DtypeArrays {
 }
 
 /** A tensor as data; narrowing on `dtype` narrows `data` to its typed array. */
-export type TensorData = { [D in Dtype]: { dtype: D; shape: number[]; data: DtypeArrays[D] } }[Dtype];
+export type TensorData = { [D in FileDtype]: { dtype: D; shape: number[]; data: FileDtypeArrays[D] } }[FileDtype];
 
-export type TensorArray = DtypeArrays[Dtype];
+export type TensorArray = FileDtypeArrays[FileDtype];
 
 type TypedArrayClass = { new(buffer: ArrayBufferLike, byteOffset: number, length: number): TensorArray; BYTES_PER_ELEMENT: number };
 
-const ARRAY_CLASS: Record<Dtype, TypedArrayClass> = {
+const ARRAY_CLASS: Record<FileDtype, TypedArrayClass> = {
   BOOL: Uint8Array, U8: Uint8Array, I8: Int8Array, F8_E5M2: Uint8Array, F8_E4M3: Uint8Array,
   I16: Int16Array, U16: Uint16Array, F16: Uint16Array, BF16: Uint16Array,
   I32: Int32Array, U32: Uint32Array, F32: Float32Array,
   I64: BigInt64Array, U64: BigUint64Array, F64: Float64Array,
 };
 
-export const DTYPES = Object.keys(ARRAY_CLASS) as Dtype[];
+export const DTYPES = Object.keys(ARRAY_CLASS) as FileDtype[];
 
 /** A zero-filled tensor of the given dtype and shape. */
-export function zerosTensor(dtype: Dtype, shape: number[]): TensorData {
+export function zerosTensor(dtype: FileDtype, shape: number[]): TensorData {
   const Class = ARRAY_CLASS[dtype];
   const n = elementCount(shape);
   return { dtype, shape, data: new Class(new ArrayBuffer(n * Class.BYTES_PER_ELEMENT), 0, n) } as TensorData;
 }
 
-export function isDtype(value: unknown): value is Dtype {
+export function isDtype(value: unknown): value is FileDtype {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ARRAY_CLASS, value);
 }
 
 /** Bytes per element of `dtype`. */
-export function dtypeSize(dtype: Dtype): number {
+export function dtypeSize(dtype: FileDtype): number {
   return ARRAY_CLASS[dtype].BYTES_PER_ELEMENT;
 }
 
@@ -60,7 +60,7 @@ export function isShape(value: unknown): value is number[] {
 }
 
 /** A tensor over little-endian `bytes`: a view when `bytes` is aligned for the dtype, a copy otherwise. */
-export function tensorFromBytes(dtype: Dtype, shape: number[], bytes: Uint8Array): TensorData {
+export function tensorFromBytes(dtype: FileDtype, shape: number[], bytes: Uint8Array): TensorData {
   const Class = ARRAY_CLASS[dtype];
   const width = Class.BYTES_PER_ELEMENT;
   const n = elementCount(shape);

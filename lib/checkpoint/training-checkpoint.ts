@@ -9,7 +9,7 @@ import { CheckpointError, fileError, OptionError, PoFError } from '../errors';
 import { matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
-import { StateDict } from './state-dict';
+import { TensorDataDict } from './state-dict';
 import { TensorData, toFloat32 } from './tensor-data';
 import { writeFileAtomic, AtomicWriteOptions } from './atomic';
 import { setOwn } from './own-property';
@@ -102,7 +102,7 @@ export function toNativeEntry(name: string, tensor: TensorData, file: string): N
 }
 
 /** Native entries for every tensor of a state dict, in its order. */
-export function nativeEntriesOf(state: StateDict, file: string): NativeStateEntry[] {
+export function nativeEntriesOf(state: TensorDataDict, file: string): NativeStateEntry[] {
   return Object.entries(state).map(([name, tensor]) => toNativeEntry(name, tensor, file));
 }
 

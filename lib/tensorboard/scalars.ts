@@ -1,6 +1,6 @@
 // The scalars of an epoch, by name: TensorBoard's tags are `<phase>/<name>` (fit/loss, postTrain/xi, ...),
 // and the CLI's scalars.csv has a column per name. Errors are in percent, the reject rate is a fraction.
-import type { EpochReport } from '../trainer';
+import type { EpochReport } from '../trainer/types';
 import type { ScalarSummary } from './event';
 
 type Phase = EpochReport['phase'];

@@ -4,7 +4,7 @@ import type { ExecutionContext } from 'ava';
 import { createHash } from 'crypto';
 import { readFileSync } from 'fs';
 import * as path from 'path';
-import { bfloat16ToNumber, Dtype, halfToNumber, tensorBytes, TensorData } from '../../lib/checkpoint/tensor-data';
+import { bfloat16ToNumber, FileDtype, halfToNumber, tensorBytes, TensorData } from '../../lib/checkpoint/tensor-data';
 
 // Compiled to dist/test/helpers: the fixtures stay in the source tree.
 export const FIXTURES = path.resolve(__dirname, '../../../test/fixtures');
@@ -42,7 +42,7 @@ export const expected = JSON.parse(readFileSync(fixture('checkpoints.expected.js
   wrn_10_1_features: ExactFloats;
 };
 
-const TORCH_DTYPES: Record<string, Dtype> = {
+const TORCH_DTYPES: Record<string, FileDtype> = {
   float32: 'F32', float64: 'F64', float16: 'F16', bfloat16: 'BF16', int64: 'I64', int32: 'I32', uint8: 'U8', bool: 'BOOL',
 };
 

@@ -1,0 +1,100 @@
+// Saving and loading a trainer's state: safetensors checkpoints (weights, or everything `resume`
+// needs), torch.save imports, TorchScript export and plain state dicts. Writes are atomic, and in a
+// data-parallel job rank 0 writes while every rank learns whether it worked.
+import { promises as fs } from 'fs';
+import { writeFileAtomic } from '../checkpoint/atomic';
+import { loadStateDict as loadCheckpointStateDict, StateDictSource } from '../checkpoint/state-dict';
+import {
+  assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, nativeEntriesOf, readCheckpoint, writeCheckpoint,
+} from '../checkpoint/training-checkpoint';
+import { native } from '../native';
+import { boolean, checkKeys, OptionError } from '../options';
+import type { TrainerCore } from './core';
+import type { SaveOptions, StateDict } from './types';
+
+/** Writes the model (and with `training`, the optimizer and generator state and the phase's progress). */
+export async function writeTrainerCheckpoint(core: TrainerCore, file: string, training: boolean,
+  metadata?: Record<string, string>): Promise<void> {
+  await writeCheckpoint(file, {
+    model: core.spec, device: core.device, threads: native.numThreads(), weights: core.model.stateDict(),
+    progress: core.progress, metadata,
+    training: training ? { optimizer: core.engine.optimizerState(), rng: core.engine.rngState() } : undefined,
+  });
+}
+
+export async function save(core: TrainerCore, file: string, options: SaveOptions): Promise<void> {
+  const where = 'save';
+  core.lock.checkFree(where, false);
+  await assertWritablePath(`${where}: path`, file);
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+  checkKeys(where, options, ['training', 'metadata']);
+  const training = boolean(where, 'training', options.training ?? false);
+  if (options.metadata !== undefined && (typeof options.metadata !== 'object' || options.metadata === null)) {
+    throw new OptionError(`${where}: metadata must be an object of strings`);
+  }
+  if (training && !core.progress) {
+    throw new OptionError(`${where}: a training checkpoint is taken between epochs of fit or postTrain; this trainer has no phase ` +
+      'at an epoch boundary (none ran, the last epoch was aborted midway, or step/load changed the state since)');
+  }
+  await core.lock.track(core.ranks.rankZeroWrites(file, () => writeTrainerCheckpoint(core, file, training, options.metadata)));
+}
+
+export async function load(core: TrainerCore, file: string): Promise<CheckpointInfo> {
+  const where = 'load';
+  if (typeof file !== 'string' || file === '') throw new OptionError(`${where}: path must be a file path, got ${JSON.stringify(file)}`);
+  core.lock.checkFree(where, true);
+  const contents = await readCheckpoint(file, where);
+  assertSameModel(where, file, contents.info.model, core.spec);
+  assertMatchesModel(contents.weights, core.model.stateShapes(), file);
+  core.changing(where);  // again: the trainer may have been taken while the file was read
+  core.model.loadStateDict(contents.weights);
+  return contents.info;
+}
+
+export async function importPyTorch(core: TrainerCore, source: StateDictSource): Promise<void> {
+  const where = 'importPyTorch';
+  const files = typeof source === 'string' ? [source]
+    : typeof source === 'object' && source !== null && typeof source.features === 'string' && typeof source.classifier === 'string'
+      ? [source.features, source.classifier] : undefined;
+  if (!files) throw new OptionError(`${where}: expected a path, or { features: path, classifier: path } for the authors' two-file layout`);
+  if (typeof source === 'object') checkKeys(where, source, ['features', 'classifier']);
+  core.lock.checkFree(where, true);
+  for (const file of files) {
+    if (!(await fs.stat(file).catch(() => undefined))?.isFile()) throw new OptionError(`${where}: ${file} does not exist or is not a file`);
+  }
+  const label = files.join(' + ');
+  // Names and shapes are checked before any tensor data is copied (a stride-0 view cannot expand first).
+  const expect = new Map(core.model.stateShapes().map((s) => [s.name, s.shape]));
+  const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true, expect }), label);
+  core.changing(where);
+  core.model.loadStateDict(entries);
+}
+
+export async function exportTorchScript(core: TrainerCore, file: string): Promise<void> {
+  const where = 'exportTorchScript';
+  if (core.spec.kind !== 'torchScript') {
+    throw new OptionError(`${where}: only a model from models.torchScript can be exported as TorchScript; this trainer's is a ${core.spec.kind}`);
+  }
+  core.lock.checkFree(where, false);
+  await assertWritablePath(`${where}: path`, file);
+  await core.lock.track(core.ranks.rankZeroWrites(file, () => writeFileAtomic(file, core.model.torchScriptBytes())));
+}
+
+/** Every parameter and buffer by name (PyTorch state_dict order), copied to host arrays. */
+export function stateDict(core: TrainerCore): StateDict {
+  core.lock.checkFree('stateDict', false);
+  const out: StateDict = {};
+  for (const e of core.model.stateDict()) out[e.name] = { shape: e.shape, dtype: e.dtype, data: e.data };
+  return out;
+}
+
+export function loadStateDict(core: TrainerCore, state: StateDict): void {
+  if (typeof state !== 'object' || state === null) throw new OptionError('loadStateDict: expected { [name]: { shape, data } }');
+  core.lock.checkFree('loadStateDict', true);
+  const entries = Object.entries(state).map(([name, t]) => {
+    if (typeof t !== 'object' || t === null) throw new OptionError(`loadStateDict: '${name}' must be { shape, data }, got ${String(t)}`);
+    return { name, shape: t.shape, data: t.data };
+  });
+  core.progress = undefined;
+  core.model.loadStateDict(entries);
+}

@@ -1,0 +1,60 @@
+// A phase (fit or postTrain) made ready to run: its options resolved (merged with a resume's saved
+// ones and checked against them), its data resident, its checkpoint target made, all before any
+// state changes.
+import { assertSameSettings, readResumePoint, ResumePoint, withSavedSettings } from '../checkpoint/resume';
+import { PhaseName, resolveCheckpointTarget } from '../checkpoint/training-checkpoint';
+import { checkBatchFits } from '../data-fit';
+import type { ImageSet } from '../data/types';
+import { DEFAULTS } from '../defaults';
+import { native, NativeDataset } from '../native';
+import { integer } from '../options';
+import type { TrainerCore } from './core';
+import { PHASE_KEYS, ResolvedPhase, resolvePhase } from './phase-options';
+import type { CommonOptions } from './types';
+
+export interface Phase extends ResolvedPhase {
+  name: PhaseName;
+  train: { data: ImageSet; resident: NativeDataset };
+  evalData?: NativeDataset;
+  reportEvery: number;
+  /** The callbacks and the abort signal the caller gave. */
+  callbacks: Pick<CommonOptions, 'onEpoch' | 'onStep' | 'signal'>;
+  /** The directory of the phase's TensorBoard event files, when asked for. */
+  tensorboard?: string;
+  checkpoint?: { path?: string; dir?: string; every: number };
+  /** The checkpoint the phase continues from. */
+  resume?: ResumePoint;
+}
+
+/**
+ * Resolves and checks everything a phase needs (the caller holds the trainer for the phase). Not
+ * async: the checks that need no file throw synchronously, so that the phase lets go of the trainer
+ * in the same turn (a call made right after a refused fit() finds the trainer free).
+ */
+export function preparePhase(core: TrainerCore, name: PhaseName, train: ImageSet, options: CommonOptions,
+  tensorboard: string | undefined): Promise<Phase> {
+  const where = name;
+  const resident = core.resident(where, train, 'training data');
+  const evalData = options.evalData === undefined ? undefined
+    : core.resident(where, options.evalData, 'evaluation data (evalData)');
+  const ready = (resolved: ResolvedPhase, resume?: ResumePoint) => completePhase(name, train, options, resolved, {
+    name, train: { data: train, resident }, evalData, tensorboard, resume,
+    callbacks: { onEpoch: options.onEpoch, onStep: options.onStep, signal: options.signal },
+  });
+  if (options.resume === undefined) return ready(resolvePhase[name](where, options));
+  const target = { spec: core.spec, device: core.device, model: core.model, threads: native.numThreads() };
+  return readResumePoint(where, options.resume, train, target).then((resume) => {
+    const resolved = resolvePhase[name](where, withSavedSettings(options, resume.contents.training.progress.settings, PHASE_KEYS[name]));
+    assertSameSettings(where, resume, resolved.settings);
+    return ready(resolved, resume);
+  });
+}
+
+/** The checks after the options: the checkpoint target (its directory made), batch sizes, report interval. */
+async function completePhase(where: PhaseName, train: ImageSet, options: CommonOptions, resolved: ResolvedPhase,
+  rest: Omit<Phase, keyof ResolvedPhase | 'reportEvery' | 'checkpoint'>): Promise<Phase> {
+  const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
+  checkBatchFits(where, train, 'training data', resolved.batchSizes);
+  const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
+  return { ...resolved, ...rest, reportEvery, checkpoint };
+}

@@ -1,0 +1,37 @@
+// The native, device-resident copy of each split a trainer uses: made once per ImageSet (after
+// checking that it fits the model) and freed with the trainer.
+import { checkDataFitsModel, checkImageSet } from '../data-fit';
+import type { ImageSet } from '../data/types';
+import type { ModelSpec } from '../models';
+import { native, NativeDataset, NativeModel } from '../native';
+
+export class ResidentData {
+  private readonly copies = new WeakMap<ImageSet, NativeDataset>();
+  /** Every copy, so that dispose() can free them (weakly: a dropped ImageSet's copy may go). */
+  private readonly all: WeakRef<NativeDataset>[] = [];
+
+  constructor(private readonly spec: ModelSpec, private readonly model: NativeModel, private readonly device: string) {}
+
+  /** The resident copy of a split (`role` names it in errors). */
+  of(where: string, data: ImageSet, role: string): NativeDataset {
+    checkImageSet(where, data, role);
+    let ds = this.copies.get(data);
+    if (!ds) {
+      checkDataFitsModel(where, data, this.spec, this.model.info().numClasses, role);
+      const aug = data.augmentation;
+      ds = new native.Dataset({
+        inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
+        mean: data.normalization?.mean, std: data.normalization?.std,
+        cropPadding: aug?.cropPadding ?? 0, flip: aug?.flip ?? false, cutout: aug?.cutout ?? 0, device: this.device,
+      });
+      this.copies.set(data, ds);
+      this.all.push(new WeakRef(ds));
+    }
+    return ds;
+  }
+
+  dispose(): void {
+    for (const ref of this.all) ref.deref()?.dispose();
+    this.all.length = 0;
+  }
+}
