@@ -13,7 +13,7 @@ import { boolean, checkKeys, integer, OptionError } from '../options';
 import { deltaLPerLayer, eigenvectorCorrelationCounts, histogram, lossAlongDirections, trainingCurves, writeFigure } from '../plot';
 import { constant, multistep } from '../schedules';
 import { EpochReport, PoFTrainer } from '../trainer';
-import { median, medianCountingRejected, PerturbationSpread, xiStarSamples } from './xi-star';
+import { classifierVector, median, medianCountingRejected, PerturbationSpread, xiStarSamples } from './xi-star';
 
 /**
  * The study's settings. Chosen by the paper's principles and by training-set statistics (the line
@@ -188,14 +188,15 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
   const analyses: Partial<Analyses> = {};
   const sgd = await summarise(trainer, train, test, 'SGD', analyses, o.seed);
   const sgdState = await trainer.stateDict();
-  const classifierNorm = Math.hypot(...(sgdState['classifiers.0.weight'].data as Float32Array), ...(sgdState['classifiers.0.bias'].data as Float32Array));
+  const classifierNorm = Math.hypot(...await classifierVector(trainer));
 
   // Fig. 2b: ξ* of training vs test batches at the SGD solution (distinct seeds for the two draws).
-  const xb = { batches: o.xiBatches, batchSize: TOY_STUDY.xiStar.batchSize, gamma: TOY_STUDY.pof.gamma };
-  const xiTrain = await xiStarSamples(trainer, train, { ...xb, seed: 1 });
-  const xiTest = await xiStarSamples(trainer, test, { ...xb, seed: 2 });
-
   const p = TOY_STUDY.pof;
+  const xb = { batches: o.xiBatches, batchSize: TOY_STUDY.xiStar.batchSize };
+  const search = { ...xb, gamma: p.gamma, initialStep: p.initialStep, maxStep: p.maxStep, partitions: p.partitions };
+  const xiTrain = await xiStarSamples(trainer, train, { ...search, seed: 1 });
+  const xiTest = await xiStarSamples(trainer, test, { ...search, seed: 2 });
+
   const post = (gamma: number, curves: Curves) => trainer.postTrain(train, {
     epochs: o.pofEpochs, batchSize: p.batchSize, lr: p.lr, momentum: p.momentum, weightDecay: p.weightDecay, gamma,
     initialStep: p.initialStep, maxStep: p.maxStep, partitions: p.partitions, featureReuse: o.featureReuse, schedule: constant(),
