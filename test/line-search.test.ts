@@ -1,5 +1,6 @@
 import test from 'ava';
-import { lineSearch } from '../lib';
+import { lineSearch, OptionError } from '../lib';
+import { native } from '../lib/native';
 import { rng } from './helpers/synthetic';
 
 function meanCrossEntropy(f: Float32Array, y: Int32Array, w: Float64Array, b: Float64Array, c: number): number {
@@ -70,4 +71,13 @@ test('a batch whose loss keeps falling past sMax is rejected with no perturbatio
 test('line search input of the wrong shape is a clear error', (t) => {
   const p = problem(6, 8, 4, 3, false);
   t.throws(() => lineSearch({ ...p, weight: new Float32Array(3 * 5) }), { code: 'ERR_POF_OPTION', message: /expected features \[B, D\].*15 weights/ });
+});
+
+test('numThreads(0) and a line search with initialStep 0 are option errors (no abort, no hang)', (t) => {
+  t.throws(() => native.numThreads(0), { instanceOf: OptionError, message: /numThreads must be an integer in 1\.\.4096, got 0/ });
+  const p = { features: new Float32Array(8), labels: Int32Array.from([0, 1]), weight: new Float32Array(8), bias: new Float32Array(2), numClasses: 2 };
+  t.throws(() => lineSearch({ ...p, initialStep: 0 }), { instanceOf: OptionError, message: /initialStep must be > 0, got 0/ });
+  t.throws(() => lineSearch({ ...p, partitions: 1e7 }), { instanceOf: OptionError, message: /partitions must be at most 1024/ });
+  t.throws(() => lineSearch({ ...p, initialStep: 1e-300, maxStep: 1e300 }), { message: /at most 2\^64/ });
+  t.true(Number.isFinite(lineSearch(p).loss));
 });

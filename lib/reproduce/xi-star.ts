@@ -1,5 +1,7 @@
-// ξ* of many mini-batches (Fig. 2b): the distance to the nearest mini-batch minimum along −g.
-import { lineSearch } from '../analysis/line-search';
+// ξ* of many mini-batches for the reproductions (Fig. 2b), measured by the analysis
+// (lib/analysis/xi-star.ts), and the summaries taken of it: medians, PoF's perturbation spread.
+import { parameterLayout } from '../analysis/hessian';
+import { XiStarOptions, xiStarWithDirections } from '../analysis/xi-star';
 import { ImageSet } from '../data/types';
 import { PoFTrainer } from '../trainer';
 
@@ -13,54 +15,30 @@ export interface PerturbationSpread {
   cosineWithClassifier: number;
 }
 
-/**
- * ξ* for `batches` random batches of `batchSize` distinct examples of `data` (rejected batches left
- * out), and the spread of the perturbations PoF would apply with expansion factor `gamma`.
- */
-export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options: { batches: number; batchSize: number; seed: number; gamma: number }):
-  Promise<{ xi: number[]; rejected: number; perturbations: PerturbationSpread }> {
+/** θ0, the classifier's parameters flat in state-dict order (the analyses' layout). */
+export async function classifierVector(trainer: PoFTrainer): Promise<Float64Array> {
   const state = await trainer.stateDict();
-  const weight = state['classifiers.0.weight'].data as Float32Array;
-  const bias = state['classifiers.0.bias'].data as Float32Array;
-  const n = data.shape[0];
-  let s = options.seed >>> 0;
-  const next = () => { s = (Math.imul(s, 1664525) + 1013904223) >>> 0; return s / 4294967296; };
-  const xi: number[] = [];
-  let rejected = 0;
-  const sum = new Float64Array(weight.length + bias.length);
-  let normSum = 0;
-  // Each batch: distinct examples (a partial Fisher-Yates shuffle), like a training mini-batch.
-  const pool = Int32Array.from({ length: n }, (_, i) => i);
-  const size = Math.min(options.batchSize, n);
-  for (let b = 0; b < options.batches; b += 1) {
-    for (let k = 0; k < size; k += 1) {
-      const j = k + Math.floor(next() * (n - k));
-      [pool[k], pool[j]] = [pool[j], pool[k]];
-    }
-    const indices = pool.slice(0, size);
-    const features = await trainer.features(data, indices);
-    const labels = Int32Array.from(indices, (i) => data.labels[i]);
-    const r = lineSearch({ features, labels, weight, bias, numClasses: data.numClasses });
-    if (r.rejected) {
-      rejected += 1;
-      continue;
-    }
-    xi.push(r.xi);
-    // δ_B = −γ s* g (= −γ ξ* ĝ), in the order weight then bias.
-    let squared = 0;
-    [r.gradWeight, r.gradBias].forEach((g, part) => g.forEach((v, k) => {
-      const d = -options.gamma * r.step * v;
-      sum[part === 0 ? k : weight.length + k] += d;
-      squared += d * d;
-    }));
-    normSum += Math.sqrt(squared);
-  }
-  const accepted = xi.length;
-  const mean = Array.from(sum, (v) => v / Math.max(1, accepted));
-  const theta = [...weight, ...bias];
+  return Float64Array.from(parameterLayout(trainer, 'classifier').names.flatMap((name) => Array.from(state[name].data as Float32Array)));
+}
+
+/**
+ * ξ* of the accepted batches among `batches` random batches of `batchSize` distinct examples of `data`
+ * (the analysis' draw for `seed`), and the spread of the perturbations PoF would apply with expansion
+ * factor `gamma`.
+ */
+export async function xiStarSamples(trainer: PoFTrainer, data: ImageSet, options: XiStarOptions & { gamma: number }):
+  Promise<{ xi: number[]; rejected: number; perturbations: PerturbationSpread }> {
+  const { gamma, ...search } = options;
+  const theta = await classifierVector(trainer);
+  const { xi, directions, rejected } = await xiStarWithDirections(trainer, data, search);
+  const n = Math.max(1, xi.length);
+  const mean = new Float64Array(theta.length);
+  xi.forEach((x, b) => directions[b].forEach((u, k) => { mean[k] -= (gamma * x * u) / n; }));
   const normOfMean = Math.hypot(...mean);
   const cosine = mean.reduce((a, v, k) => a + v * theta[k], 0) / (normOfMean * Math.hypot(...theta) || 1);
-  return { xi, rejected, perturbations: { meanNorm: normSum / Math.max(1, accepted), normOfMean, cosineWithClassifier: cosine } };
+  // ‖δ_B‖ = γ ξ*_B: ĝ_B is a unit vector.
+  const meanNorm = xi.reduce((a, x) => a + gamma * x, 0) / n;
+  return { xi, rejected, perturbations: { meanNorm, normOfMean, cosineWithClassifier: cosine } };
 }
 
 export function median(values: number[]): number {
