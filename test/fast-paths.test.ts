@@ -1,6 +1,6 @@
 import test from 'ava';
 import { lineSearch, models, PoFTrainer, schedules } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { blobs, range, testDevice as device, tinyImages } from './helpers/synthetic';
 
 const mlp = () => models.mlp({ inputDim: 6, hidden: [16, 16], numClasses: 3 });

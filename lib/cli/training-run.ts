@@ -8,8 +8,7 @@ import type { LoadedData } from './dataset-flags';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
 import { EventWriter, pngImage, tagOf } from '../tensorboard';
-// The trainer (and with it the addon) loads when a run starts, so that --help works without the addon.
-import type { PoFTrainer, TrainingResult } from '../trainer';
+import { PoFTrainer, TrainingResult } from '../trainer';
 import { Flag, Flags, numberFlag, stringFlag } from './args';
 import { seedFlag } from './common-flags';
 import { epochLog } from './epoch-log';
@@ -85,8 +84,7 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   const seed = resume?.seed ?? flags.seed ?? 0;
   const job = cliJob();
   // A device this build lacks fails before --out holds a run. Under torchrun, this process is one rank.
-  const { PoFTrainer: Trainer } = await import('../trainer');
-  const trainer = new Trainer({ model: spec, device, seed, distributed: job.distributed });
+  const trainer = new PoFTrainer({ model: spec, device, seed, distributed: job.distributed });
   const dir = new RunDir(out, { overwrite: flags.force || auto || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],

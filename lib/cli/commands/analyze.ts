@@ -2,6 +2,8 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Command, numberFlag, stringFlag, UsageError } from '../args';
 import { fileError } from '../../errors';
+import { runAnalyses } from '../../reproduce/analyses';
+import { PoFTrainer } from '../../trainer';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
@@ -49,10 +51,8 @@ export const analyzeCommand: Command = {
     prepareOutputDir(out);
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
-    const { PoFTrainer } = await import('../../trainer');
     const trainer = new PoFTrainer({ model: start.spec, device });
     await start.load(trainer);
-    const { runAnalyses } = await import('../../reproduce/analyses');
     const result = await runAnalyses(trainer, data, chosen as Analysis[], options);
     const file = path.join(out, 'analysis.json');
     try {

@@ -1,3 +1,5 @@
+import { reproduceFig5, reproduceFig6 } from '../../reproduce/figures-5-6';
+import { PoFTrainer } from '../../trainer';
 import { Command, Flag, Flags, numberFlag, stringFlag } from '../args';
 import { modelFromFile, TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
@@ -18,7 +20,6 @@ const FIGURE_FLAGS: Record<string, Flag> = {
 
 async function trainerFor(file: string, data: LoadedData, flags: Flags) {
   const start = await modelFromFile(file, data.train, { model: stringFlag(flags, 'model'), names: torchScriptNames(flags) });
-  const { PoFTrainer } = await import('../../trainer');
   const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
   await start.load(trainer);
   return trainer;
@@ -53,7 +54,6 @@ export const reproduceFig5Command: Command = {
     const data = await loadDatasetFlags(flags);
     const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
     const pof = await trainerFor(stringFlag(flags, 'pof')!, data, flags);
-    const { reproduceFig5 } = await import('../../reproduce/figures-5-6');
     const r = await reproduceFig5(sam, pof, { ...options, data });
     console.log(JSON.stringify(Object.fromEntries(Object.entries(r.medians))));
   },
@@ -76,7 +76,6 @@ export const reproduceFig6Command: Command = {
     const options = figureOptions(flags, ['sam']);
     const data = await loadDatasetFlags(flags);
     const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
-    const { reproduceFig6 } = await import('../../reproduce/figures-5-6');
     const r = await reproduceFig6(sam, { ...options, ...sizes, data });
     console.log(JSON.stringify(r.medians));
   },
