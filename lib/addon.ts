@@ -4,9 +4,7 @@
 // Native errors are made as the classes of lib/errors.ts (setErrorClasses), so they carry `code`.
 import * as path from 'path';
 import { goneLibTorch, linkedLibTorch, missingLibTorch, notBuiltMessage, readBuildInfo, versionMismatch } from './build-info';
-import {
-  BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, DistributedError, NonFiniteError, OptionError, PoFError,
-} from './errors';
+import { NATIVE_ERROR_CLASSES } from './errors';
 import type { LoadedAddon, NativeAddon } from './native';
 
 type Loaded = LoadedAddon & { addon: NativeAddon };
@@ -32,11 +30,7 @@ function load(): Loaded {
       if (err.code === 'MODULE_NOT_FOUND' && err.message.includes(file)) continue;
       throw missingLibTorch(build, err) ?? new Error(`pof-torch: the native addon failed to load:\n${file}: ${err.message}`);
     }
-    addon.setErrorClasses({
-      ERR_POF_OPTION: OptionError, ERR_POF_DATASET: DatasetError, ERR_POF_CHECKPOINT: CheckpointError, ERR_POF_DEVICE: DeviceError,
-      ERR_POF_BUSY: BusyError, ERR_POF_NON_FINITE: NonFiniteError, ERR_POF_DISPOSED: DisposedError, ERR_POF_DISTRIBUTED: DistributedError,
-      ERR_POF_INTERNAL: PoFError,
-    });
+    addon.setErrorClasses(NATIVE_ERROR_CLASSES);
     return { addon, file, build, linked };
   }
   throw new Error(notBuiltMessage(candidates));
