@@ -1,6 +1,6 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
-import { DeviceName, DEFAULTS } from '../defaults';
+import { DeviceName, DEFAULTS, RULES } from '../defaults';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
@@ -30,9 +30,9 @@ export const TRAINING_FLAGS: Record<string, Flag> = {
 
 export function trainingFlags(flags: Flags) {
   return {
-    batchSize: numberFlag(flags, 'batch-size', DEFAULTS.batchSize, { integer: true, min: 1 }),
-    momentum: numberFlag(flags, 'momentum', DEFAULTS.momentum, { min: 0, max: 1 }),
-    weightDecay: numberFlag(flags, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
+    batchSize: numberFlag(flags, 'batch-size', DEFAULTS.batchSize, RULES.batchSize),
+    momentum: numberFlag(flags, 'momentum', DEFAULTS.momentum, RULES.momentum),
+    weightDecay: numberFlag(flags, 'weight-decay', DEFAULTS.weightDecay, RULES.weightDecay),
   };
 }
 

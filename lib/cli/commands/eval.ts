@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../../defaults';
+import { DEFAULTS, RULES } from '../../defaults';
 import { PoFTrainer } from '../../trainer';
 import { Command, numberFlag } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
@@ -18,7 +18,7 @@ export const evalCommand: Command = {
   },
   dataParallel: true,
   async run(flags) {
-    const batchSize = numberFlag(flags, 'batch-size', DEFAULTS.evalBatchSize, { integer: true, min: 1 });
+    const batchSize = numberFlag(flags, 'batch-size', DEFAULTS.evalBatchSize, RULES.batchSize);
     const device = deviceFlag(flags);
     checkFromFlags(flags);
     const data = await loadDatasetFlags(flags);

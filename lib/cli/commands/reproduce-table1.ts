@@ -1,3 +1,4 @@
+import { RULES } from '../../defaults';
 import { parseModelName } from '../../models';
 import { reproduceTable1 } from '../../reproduce/table1';
 import { choiceFlag, Command, increasingIntegersFlag, optionalNumberFlag, stringFlag } from '../args';
@@ -24,7 +25,7 @@ export const reproduceTable1Command: Command = {
     const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
     const out = stringFlag(flags, 'out')!;
     const baseEpochs = optionalNumberFlag(flags, 'base-epochs', { integer: true, min: 1 });
-    const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
+    const batchSize = optionalNumberFlag(flags, 'batch-size', RULES.batchSize);
     const seeds = flags.seeds === undefined ? undefined : increasingIntegersFlag(flags, 'seeds', []);
     const device = deviceFlag(flags);
     prepareOutputDir(out);

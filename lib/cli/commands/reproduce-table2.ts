@@ -1,3 +1,4 @@
+import { RULES } from '../../defaults';
 import { parseModelName } from '../../models';
 import { reproduceTable2 } from '../../reproduce/table2';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
@@ -22,7 +23,7 @@ export const reproduceTable2Command: Command = {
     const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
     if (flags['test-size'] !== undefined) throw new UsageError('--test-size does not apply to reproduce table2: it times training only');
     const out = stringFlag(flags, 'out')!;
-    const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
+    const batchSize = optionalNumberFlag(flags, 'batch-size', RULES.batchSize);
     const epochs = numberFlag(flags, 'epochs', 2, { integer: true, min: 1 });
     const device = deviceFlag(flags);
     prepareOutputDir(out);
