@@ -105,7 +105,7 @@ export const RULES = {
 
 /** `value` as `rule` says (options.ts words the message: "where: name must be >= 1, got 0"). */
 export function checkNumber(where: string, name: string, value: unknown, rule: NumberRule): number {
-  const n = rule.integer ? integer(where, name, value, rule.min) : number(where, name, value, rule);
+  const n = number(where, name, rule.integer ? integer(where, name, value, rule.min) : value, rule);
   if (rule.limit !== undefined && n > rule.limit) throw new OptionError(`${where}: ${name} must be at most ${rule.limit}, got ${n}`);
   return n;
 }
