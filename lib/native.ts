@@ -234,6 +234,6 @@ export interface LoadedAddon {
   linked: LinkedLibTorch | null;
 }
 
-// lib/trainer.ts and lib/analysis/hessian.ts still take the addon from here; once they import it from
-// './addon' this line goes (it loads nothing: the addon loads on first use).
+// lib/trainer.ts, lib/analysis/hessian.ts and bench/ still take the addon from here; once they import it
+// from lib/addon.ts this line goes (it loads nothing: the addon loads on first use).
 export { native } from './addon';
