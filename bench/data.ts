@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { datasets, DeviceName, ImageSet, models, PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { nchwToColumnMajor, writeMat } from '../test/helpers/matwriter';
 
 interface Args { device: DeviceName; batch: number; repeats: number; json?: string }

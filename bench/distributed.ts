@@ -8,7 +8,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import { models, PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { NUM_CLASSES, syntheticImages } from './synthetic';
 
 interface Args { worldSize: number; model: string; batch: number; steps: number; rounds: number; json?: string }

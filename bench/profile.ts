@@ -1,6 +1,7 @@
 // Op-by-op profile of PoF iterations from the native RecordFunction profiler: per-iteration self
 // time of each op, and the inclusive time of PoF's phases (user scopes named pof::...).
-import { native, OpProfileRow } from '../lib/native';
+import { native } from '../lib/addon';
+import type { OpProfileRow } from '../lib/native';
 
 export interface ProfileReport {
   iterations: number;

@@ -4,7 +4,7 @@
 import * as fs from 'fs';
 import { models, PoFTrainer } from '../lib';
 import type { ImageSet } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { BenchArgs, parseArgs } from './args';
 import { formatProfile, profileIterations, ProfileReport } from './profile';
 import { PytorchResult, runPytorchReference } from './pytorch';

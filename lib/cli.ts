@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The `pof` command: finds the command, parses its flags, runs it. An error is one line and a non-zero
-// exit code (2 for a mistake of the user's, 1 for a failure while running: exit-code.ts). Commands load the
-// addon lazily, so `--help` works even where it does not.
+// exit code (2 for a mistake of the user's, 1 for a failure while running: exit-code.ts). The addon loads on
+// first use (lib/addon.ts), so `--help` and `--version` work even where it does not.
 import { Command, helpText, parseFlags, UsageError } from './cli/args';
 import { analyzeCommand } from './cli/commands/analyze';
 import { downloadCommand } from './cli/commands/download';

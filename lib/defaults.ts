@@ -1,6 +1,7 @@
 // The one place where options get their defaults and are validated: PoFTrainer (fit, postTrain, step,
 // evaluate), the analyses and the CLI resolve through these functions, and the native side receives
 // only fully resolved values (it checks its own preconditions again, but never fills anything in).
+// The CLI parses its flags with the same RULES and resolves through the same functions, so the two agree.
 // The defaults reproduce the paper (Sato et al., ICML 2022; ../shared/design/pof-algorithm.md).
 import { boolean, integer, number, oneOf } from './options';
 import { OptionError } from './errors';
@@ -22,6 +23,37 @@ export const DEFAULTS = {
   distributedTimeoutMs: 10 * 60 * 1000,
 } as const;
 
+/**
+ * The paper's protocol on `dataset` (Sato et al., ICML 2022, §5): the model, and DEFAULTS' rates and schedule,
+ * except that SVHN trains with a learning rate and ρ of 0.01. `pof train` and the Table 1 and 2 reproductions
+ * take it from here. The toy set's vectors get the toy study's MLP.
+ */
+export function paperProtocol(dataset: string) {
+  const svhn = dataset === 'svhn';
+  return {
+    model: dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10',
+    fit: {
+      epochs: DEFAULTS.fit.epochs, batchSize: DEFAULTS.batchSize, milestones: DEFAULTS.fit.milestones, factor: DEFAULTS.fit.factor,
+      lr: svhn ? 0.01 : DEFAULTS.fit.lr, rho: svhn ? 0.01 : DEFAULTS.fit.rho,
+    },
+    postTrain: { lr: DEFAULTS.postTrain.lr, gamma: DEFAULTS.postTrain.gamma },
+  };
+}
+
+/** What the analyses and figures take by default (the paper: 400 mini-batches of 256 for Figs. 2, 5, 6). */
+export const ANALYSIS_DEFAULTS = {
+  batches: 400,
+  batchSize: 256,
+  seed: 0,
+  /** Eigenpairs of the classifier Hessian, over a seeded subset of this many training examples. */
+  k: 10,
+  hessianExamples: 4096,
+  /** Fig. 6's sizes: PoF's γ, SAM's ρ, and an SGD step at the paper's final rate 0.1·0.2⁴. */
+  gamma: DEFAULTS.postTrain.gamma,
+  rho: DEFAULTS.fit.rho,
+  lr: 1.6e-4,
+} as const;
+
 /** Bounds that keep a typo from allocating absurd sizes; the native side enforces the same ones. */
 export const LIMITS = {
   /** The line search evaluates [partitions, B, C] losses at once (native/optim/line_search.h). */
@@ -32,8 +64,62 @@ export const LIMITS = {
   batchSize: 1 << 24,
 } as const;
 
-export type Method = 'sgd' | 'sam' | 'pof';
-export type GammaMode = 'fixed' | 'uniform' | 'linear';
+/** The training methods: fit trains with SGD or SAM; postTrain runs PoF. */
+export const METHODS = ['sgd', 'sam', 'pof'] as const;
+export type Method = (typeof METHODS)[number];
+export const FIT_METHODS = ['sgd', 'sam'] as const satisfies readonly Method[];
+export type FitMethod = (typeof FIT_METHODS)[number];
+/** PoF's γ: fixed, drawn from U(0, γ) per step, or raised from 0 to γ over the run. */
+export const GAMMA_MODES = ['fixed', 'uniform', 'linear'] as const;
+export type GammaMode = (typeof GAMMA_MODES)[number];
+/** SAM in a data-parallel job: ascend along the global batch's gradient, or each rank's own. */
+export const SAM_SCOPES = ['global', 'local'] as const;
+export type SamScope = (typeof SAM_SCOPES)[number];
+
+/**
+ * What a numeric option must be. `limit` is a cap that only keeps a typo from allocating absurd sizes: it is
+ * checked apart from the bounds, and messages name the bounds only.
+ */
+export interface NumberRule {
+  integer?: boolean;
+  min?: number;
+  /** Exclusive lower bound. */
+  above?: number;
+  max?: number;
+  limit?: number;
+}
+
+/** Each numeric option's rule, written once: the resolvers below check it, and the CLI parses its flag with it. */
+export const RULES = {
+  epochs: { integer: true, min: 0, limit: LIMITS.epochs },
+  batchSize: { integer: true, min: 1, limit: LIMITS.batchSize },
+  /** Mini-batches an analysis draws. */
+  batches: { integer: true, min: 1 },
+  seed: { integer: true, min: 0 },
+  lr: { min: 0 },
+  momentum: { min: 0, max: 1 },
+  weightDecay: { min: 0 },
+  rho: { min: 0 },
+  gamma: { min: 0 },
+} as const satisfies Record<string, NumberRule>;
+
+/** `value` as `rule` says (options.ts words the message: "where: name must be >= 1, got 0"). */
+export function checkNumber(where: string, name: string, value: unknown, rule: NumberRule): number {
+  const n = number(where, name, rule.integer ? integer(where, name, value, rule.min) : value, rule);
+  if (rule.limit !== undefined && n > rule.limit) throw new OptionError(`${where}: ${name} must be at most ${rule.limit}, got ${n}`);
+  return n;
+}
+
+/**
+ * How a message names options: the API's "where: key" by default; the CLI passes its flag names
+ * ("--weak-batch-size"), so that a rule it shares with the API speaks of what the user typed.
+ */
+export interface OptionNames {
+  prefix: string;
+  name(key: string): string;
+}
+
+const apiNames = (where: string): OptionNames => ({ prefix: `${where}: `, name: (key) => key });
 
 export interface LineSearchSettings {
   initialStep: number;
@@ -68,27 +154,23 @@ export interface OptimizerSettings {
 export function resolveOptimizer(where: string, o: { lr?: unknown; momentum?: unknown; weightDecay?: unknown; nesterov?: unknown },
   defaultLr: number): OptimizerSettings {
   return {
-    lr: number(where, 'lr', o.lr ?? defaultLr, { min: 0 }),
-    momentum: number(where, 'momentum', o.momentum ?? DEFAULTS.momentum, { min: 0, max: 1 }),
-    weightDecay: number(where, 'weightDecay', o.weightDecay ?? DEFAULTS.weightDecay, { min: 0 }),
+    lr: checkNumber(where, 'lr', o.lr ?? defaultLr, RULES.lr),
+    momentum: checkNumber(where, 'momentum', o.momentum ?? DEFAULTS.momentum, RULES.momentum),
+    weightDecay: checkNumber(where, 'weightDecay', o.weightDecay ?? DEFAULTS.weightDecay, RULES.weightDecay),
     nesterov: boolean(where, 'nesterov', o.nesterov ?? DEFAULTS.nesterov),
   };
 }
 
 export function resolveBatchSize(where: string, value: unknown, fallback: number = DEFAULTS.batchSize, name = 'batchSize'): number {
-  const b = integer(where, name, value ?? fallback, 1);
-  if (b > LIMITS.batchSize) throw new OptionError(`${where}: ${name} must be at most ${LIMITS.batchSize}, got ${b}`);
-  return b;
+  return checkNumber(where, name, value ?? fallback, RULES.batchSize);
 }
 
 export function resolveEpochs(where: string, value: unknown, fallback: number): number {
-  const e = integer(where, 'epochs', value ?? fallback, 0);
-  if (e > LIMITS.epochs) throw new OptionError(`${where}: epochs must be at most ${LIMITS.epochs}, got ${e}`);
-  return e;
+  return checkNumber(where, 'epochs', value ?? fallback, RULES.epochs);
 }
 
 export function resolveRho(where: string, value: unknown): number {
-  return number(where, 'rho', value ?? DEFAULTS.fit.rho, { min: 0 });
+  return checkNumber(where, 'rho', value ?? DEFAULTS.fit.rho, RULES.rho);
 }
 
 /** PoF's own options (beyond the base optimizer), defaulted and checked against the batch size. */
@@ -100,15 +182,16 @@ export interface PofSettings extends LineSearchSettings {
 }
 
 export function resolvePof(where: string, o: { gamma?: unknown; gammaMode?: unknown; weakBatchSize?: unknown; featureReuse?: unknown;
-  initialStep?: unknown; maxStep?: unknown; partitions?: unknown }, batchSize: number): PofSettings {
+  initialStep?: unknown; maxStep?: unknown; partitions?: unknown }, batchSize: number, names = apiNames(where)): PofSettings {
   const featureReuse = boolean(where, 'featureReuse', o.featureReuse ?? DEFAULTS.postTrain.featureReuse);
   if (featureReuse && o.weakBatchSize !== undefined && o.weakBatchSize !== batchSize) {
-    throw new OptionError(`${where}: featureReuse takes B from the previous B̃, so weakBatchSize must equal batchSize ` +
-      `(${batchSize}) or be left out; got ${String(o.weakBatchSize)}`);
+    const n = names.name;
+    throw new OptionError(`${names.prefix}${n('featureReuse')} takes B from the previous B̃: ${n('weakBatchSize')} must equal ` +
+      `${n('batchSize')} (${batchSize}) or be left out, got ${String(o.weakBatchSize)}`);
   }
   return {
-    gamma: number(where, 'gamma', o.gamma ?? DEFAULTS.postTrain.gamma, { min: 0 }),
-    gammaMode: oneOf(where, 'gammaMode', o.gammaMode ?? DEFAULTS.postTrain.gammaMode, ['fixed', 'uniform', 'linear'] as const),
+    gamma: checkNumber(where, 'gamma', o.gamma ?? DEFAULTS.postTrain.gamma, RULES.gamma),
+    gammaMode: oneOf(where, 'gammaMode', o.gammaMode ?? DEFAULTS.postTrain.gammaMode, GAMMA_MODES),
     weakBatchSize: resolveBatchSize(where, o.weakBatchSize, batchSize, 'weakBatchSize'),
     featureReuse,
     ...resolveLineSearch(where, o),
@@ -143,11 +226,16 @@ export function engineOptions(method: Method, batchSize: number, extra: { rho?: 
 /** A device the trainer takes: 'cpu', 'cuda' (the current GPU) or 'cuda:N'. */
 export type DeviceName = 'cpu' | 'cuda' | `cuda:${number}`;
 
-/** A device name: 'cpu', 'cuda' or 'cuda:N' (whether it exists is the native side's to say). */
+/** The device names there are, in words (messages and --help). */
+export const DEVICE_FORMS = "'cpu', 'cuda' or 'cuda:N'";
+
+/** Whether `value` is a device name: 'cpu', 'cuda' or 'cuda:N' (whether it exists is the native side's to say). */
+export function isDeviceName(value: unknown): value is DeviceName {
+  return typeof value === 'string' && /^(cpu|cuda(:\d+)?)$/.test(value);
+}
+
 export function resolveDevice(where: string, value: unknown): DeviceName {
   const device = value ?? DEFAULTS.device;
-  if (typeof device !== 'string' || !/^(cpu|cuda(:\d+)?)$/.test(device)) {
-    throw new OptionError(`${where}: device must be 'cpu', 'cuda' or 'cuda:N', got ${JSON.stringify(device)}`);
-  }
-  return device as DeviceName;
+  if (!isDeviceName(device)) throw new OptionError(`${where}: device must be ${DEVICE_FORMS}, got ${JSON.stringify(device)}`);
+  return device;
 }

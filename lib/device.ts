@@ -1,5 +1,6 @@
 // What this LibTorch can run on, and the global seed.
-import { addon, LoadedAddon, native, NativeVersions } from './native';
+import { loadedAddon, native } from './addon';
+import { LoadedAddon, NativeVersions } from './native';
 import { OptionError } from './errors';
 
 export type Versions = NativeVersions;
@@ -40,6 +41,6 @@ export function info(): {
     : 'no data-parallel training: built without the Gloo headers (apt-get install libgloo-dev, or GLOO_INCLUDE_DIR; then npm rebuild pof-torch)';
   return {
     libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, cudaInstrumentation: v.cudaInstrumentation,
-    devices: devices(), distributed: { ...d, note }, addon,
+    devices: devices(), distributed: { ...d, note }, addon: loadedAddon(),
   };
 }

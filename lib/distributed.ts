@@ -2,11 +2,9 @@
 // CUDA), from torchrun's environment ('env') or explicit options. The collectives themselves are native.
 import { DeviceName, DEFAULTS } from './defaults';
 import { OptionError } from './errors';
-import { native, NativeProcessGroupOptions } from './native';
+import { native } from './addon';
+import { NativeProcessGroupOptions } from './native';
 import { checkKeys, integer, oneOf } from './options';
-import { launchedByTorchrun } from './torchrun';
-
-export { launchedByTorchrun };
 
 /** Explicit membership of a job (every rank gives the same worldSize, masterAddr and masterPort). */
 export interface DistributedOptions {
@@ -33,6 +31,11 @@ export interface JobPlace {
 }
 
 const TORCHRUN_VARIABLES = ['RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT'] as const;
+
+/** Whether this process was started by torchrun (or another launcher setting its variables). */
+export function launchedByTorchrun(env: NodeJS.ProcessEnv = process.env): boolean {
+  return env.RANK !== undefined && env.WORLD_SIZE !== undefined;
+}
 
 function envInteger(env: NodeJS.ProcessEnv, name: string, min: number): number {
   const raw = env[name];

@@ -1,13 +1,6 @@
-// The one place that loads the compiled addon; everything else imports its typed surface from here.
-// Native errors are made as the classes of lib/errors.ts (setErrorClasses), so they carry `code`.
-import * as path from 'path';
-import {
-  BuildInfo, goneLibTorch, LinkedLibTorch, linkedLibTorch, missingLibTorch, notBuiltMessage, readBuildInfo, versionMismatch,
-} from './build-info';
+// The compiled addon's typed surface: importing this file loads nothing (lib/addon.ts loads the addon).
+import type { BuildInfo, LinkedLibTorch } from './build-info';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
-import {
-  BusyError, CheckpointError, DatasetError, DeviceError, DisposedError, DistributedError, NonFiniteError, OptionError, PoFError,
-} from './errors';
 
 export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
 export type TypedArrayOf<D extends Dtype> = D extends 'uint8' ? Uint8Array
@@ -232,57 +225,12 @@ export interface NativeAddon {
   cudaPeakMemory(device: string, reset?: boolean): number | null;
 }
 
+/** Which addon file was loaded, what it was built against and the LibTorch it found (`pof info` prints them). */
 export interface LoadedAddon {
   file: string;
-  build: BuildInfo | null;
-  linked: LinkedLibTorch | null;
-}
-
-interface Loaded {
-  addon: NativeAddon;
-  /** The addon file loaded, and what it was built against (null: no build-info file beside it). */
-  file: string;
+  /** null: no build-info file beside the addon. */
   build: BuildInfo | null;
   /** The LibTorch it loads, through the link beside it (null: an addon without one). */
   linked: LinkedLibTorch | null;
 }
 
-function load(): Loaded {
-  // POF_TORCH_ADDON names an addon to load instead of the built one (e.g. the node-gyp build).
-  const explicit = process.env.POF_TORCH_ADDON;
-  const root = path.resolve(__dirname, '..', '..');
-  const candidates = explicit ? [path.resolve(explicit)]
-    : [path.join(root, 'build', 'Release', 'pof_torch.node'), path.join(root, 'build', 'Debug', 'pof_torch.node')];
-  for (const file of candidates) {
-    const build = readBuildInfo(file);
-    // Checked before loading: a LibTorch swapped under the addon fails here with a message, not in dlopen or later.
-    const linked = linkedLibTorch(file);
-    if (linked === 'gone') throw goneLibTorch(build, file);
-    const mismatch = versionMismatch(build, linked);
-    if (mismatch) throw mismatch;
-    let addon: NativeAddon;
-    try {
-      addon = require(file) as NativeAddon;
-    } catch (e) {
-      const err = e as NodeJS.ErrnoException;
-      if (err.code === 'MODULE_NOT_FOUND' && err.message.includes(file)) continue;
-      throw missingLibTorch(build, err) ?? new Error(`pof-torch: the native addon failed to load:\n${file}: ${err.message}`);
-    }
-    return { addon, file, build, linked };
-  }
-  throw new Error(notBuiltMessage(candidates));
-}
-
-function withTypedErrors(addon: NativeAddon): NativeAddon {
-  addon.setErrorClasses({
-    ERR_POF_OPTION: OptionError, ERR_POF_DATASET: DatasetError, ERR_POF_CHECKPOINT: CheckpointError, ERR_POF_DEVICE: DeviceError,
-    ERR_POF_BUSY: BusyError, ERR_POF_NON_FINITE: NonFiniteError, ERR_POF_DISPOSED: DisposedError, ERR_POF_DISTRIBUTED: DistributedError,
-    ERR_POF_INTERNAL: PoFError,
-  });
-  return addon;
-}
-
-const loaded = load();
-export const native: NativeAddon = withTypedErrors(loaded.addon);
-/** Which addon file was loaded, its build info and the LibTorch it found (`pof info` prints them). */
-export const addon: LoadedAddon = { file: loaded.file, build: loaded.build, linked: loaded.linked };

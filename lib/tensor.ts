@@ -1,6 +1,7 @@
 // Tensors from typed arrays and Buffers, and back: the typed face of the native Tensor.
 import { OptionError } from './errors';
-import { AnyTypedArray, Dtype, native, NativeTensor } from './native';
+import { native } from './addon';
+import { AnyTypedArray, Dtype, NativeTensor } from './native';
 
 export type Tensor = NativeTensor;
 

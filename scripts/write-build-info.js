@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 'use strict';
 // Writes pof_torch.build-info.json beside a built addon: what the addon was compiled against, so that
-// lib/native.ts can tell at load time that the LibTorch has changed since (and `pof info` can show it).
+// lib/addon.ts can tell at load time that the LibTorch has changed since (and `pof info` can show it).
 // Both builds call writeBuildInfo after they succeed; run by hand for an existing build:
 //   node scripts/write-build-info.js build/Release
 const fs = require('fs');

@@ -2,7 +2,8 @@
 // Images hold pixel values 1..255 that identify their position, so every output pixel can be traced back to
 // the source pixel it came from (0 marks padding or cutout).
 import test from 'ava';
-import { native, NativeDataset } from '../lib/native';
+import { native } from '../lib/addon';
+import { NativeDataset } from '../lib/native';
 import { testDevice } from './helpers/synthetic';
 
 const N = 48, C = 2, H = 20, W = 20;

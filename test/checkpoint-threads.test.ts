@@ -5,7 +5,7 @@ import { promises as fs } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, testDevice as device } from './helpers/synthetic';
 

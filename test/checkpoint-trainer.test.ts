@@ -5,7 +5,7 @@ import { promises as fsPromises, readdirSync, readFileSync, writeFileSync } from
 import * as path from 'path';
 import { CheckpointError, datasets, models, OptionError, PoFTrainer } from '../lib';
 import { decodeSafetensors, loadSafetensors } from '../lib/checkpoint/safetensors';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { assertTensorMatches, ExactFloats, expected, ExpectedTensor, fixture } from './helpers/checkpoint-expected';
 import { tempDir } from './helpers/fixtures';
 import { asTensorData, differingTensors } from './helpers/state-compare';

@@ -5,7 +5,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { models, PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import type { Scenario } from './helpers/distributed-worker';
 
 const WORKER = path.join(__dirname, 'helpers', 'distributed-worker.js');

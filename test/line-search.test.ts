@@ -1,6 +1,6 @@
 import test from 'ava';
 import { lineSearch, OptionError } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { rng } from './helpers/synthetic';
 
 function meanCrossEntropy(f: Float32Array, y: Int32Array, w: Float64Array, b: Float64Array, c: number): number {

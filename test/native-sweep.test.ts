@@ -4,7 +4,7 @@
 // without editing this file.
 import test from 'ava';
 import { PoFError } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 
 // Values that are wrong for every parameter of every entry point (right ones are skipped below).
 const BAD: unknown[] = [undefined, null, NaN, -1, 2.5, 1e300, -Infinity, '', 'nonsense', true, {}, [], [-1, NaN],

@@ -8,13 +8,13 @@ import * as path from 'path';
 import type { ModelSpec, TrainerOptions } from '../lib';
 import { versions } from '../lib';
 import { BuildInfo, missingLibTorch } from '../lib/build-info';
-import { addon } from '../lib/native';
+import { loadedAddon } from '../lib/addon';
 import { tempDir } from './helpers/fixtures';
 import { pof } from './helpers/pof-cli';
 
 const ROOT = path.resolve(__dirname, '../..');
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
-const NATIVE = path.join(ROOT, 'dist', 'lib', 'native.js');
+const ADDON = path.join(ROOT, 'dist', 'lib', 'addon.js');
 const WRITE_BUILD_INFO = path.join(ROOT, 'scripts', 'write-build-info.js');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const { buildInfo } = require(WRITE_BUILD_INFO) as { buildInfo: (torch: object) => BuildInfo };
@@ -26,6 +26,7 @@ function writeBuildInfo(dir: string): BuildInfo {
   return JSON.parse(fs.readFileSync(path.join(dir, 'pof_torch.build-info.json'), 'utf8')) as BuildInfo;
 }
 
+const addon = loadedAddon();
 const TORCH_LIB = fs.realpathSync(addon.linked!.link);
 
 /**
@@ -60,9 +61,9 @@ function swappedLibTorch(version: string, cuda?: string): string {
   return path.join(root, 'lib');
 }
 
-/** Loads lib/native.js in a child process with POF_TORCH_ADDON=file. */
+/** Loads the addon (lib/addon.js) in a child process with POF_TORCH_ADDON=file. */
 function loadIn(file: string) {
-  return spawnSync(process.execPath, ['-e', `require(${JSON.stringify(NATIVE)})`],
+  return spawnSync(process.execPath, ['-e', `require(${JSON.stringify(ADDON)}).loadedAddon()`],
     { env: { ...process.env, POF_TORCH_ADDON: file }, encoding: 'utf8' });
 }
 

@@ -2,7 +2,7 @@
 // options (channelsLast, CUDA-only settings), and the op profiler.
 import test from 'ava';
 import { lineSearch, models, PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { twoLayerMlp as mlp } from './helpers/small-models';
 import { range, testDevice as device, tinyImages } from './helpers/synthetic';
 

@@ -6,9 +6,10 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
-import { addon } from '../lib/native';
+import { loadedAddon } from '../lib/addon';
 import { tempDir } from './helpers/fixtures';
 
+const addon = loadedAddon();
 const ROOT = path.resolve(__dirname, '../..');
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const INSTALL = path.join(ROOT, 'scripts', 'install.js');

@@ -2,7 +2,7 @@
 // or inputs. Each is a typed error naming the dataset or tensor, and the process lives on.
 import test from 'ava';
 import { DatasetError, datasets, models, NonFiniteError, PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, testDevice as device, tinyImages } from './helpers/synthetic';
 

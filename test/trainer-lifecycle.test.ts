@@ -82,7 +82,7 @@ test("a throwing progress callback rejects the epoch under Node's strict uncaugh
   const lib = path.resolve(__dirname, '..', 'lib');
   const script = `
     const { PoFTrainer, models, datasets } = require(${JSON.stringify(lib)});
-    const { native } = require(${JSON.stringify(path.join(lib, 'native'))});
+    const { native } = require(${JSON.stringify(path.join(lib, 'addon'))});
     const x = new Float32Array(64 * 6).map((_, i) => (i % 7) / 7);
     const data = datasets.fromArrays({ images: x, labels: new Uint8Array(64).map((_, i) => i % 3), shape: [64, 6], numClasses: 3 });
     (async () => {

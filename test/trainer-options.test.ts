@@ -2,7 +2,7 @@
 // OptionError (a PoFError with a stable code) naming the option and the value.
 import test from 'ava';
 import { datasets, DeviceName, models, OptionError, PoFError, PoFTrainer } from '../lib';
-import { native } from '../lib/native';
+import { native } from '../lib/addon';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, range, testDevice as device } from './helpers/synthetic';
 

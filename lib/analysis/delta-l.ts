@@ -3,7 +3,7 @@
 // move along the layer's sharpest training direction could still gain. The grid includes t = 0, so
 // ΔL_l ≥ 0.
 import { ImageSet } from '../data/types';
-import { native } from '../native';
+import { native } from '../addon';
 import { checkKeys, integer, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 import { hessianTopK } from './hessian';

@@ -5,7 +5,8 @@
 // chunks (`chunkSize`) and accumulated in float64, so whole training sets work.
 // Vectors over a subset are flat: its parameters in state-dict order, each row-major.
 import { ImageSet } from '../data/types';
-import { native, NativeVector } from '../native';
+import { native } from '../addon';
+import type { NativeVector } from '../native';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 import { exampleIndices, ParameterSubset, subsetSelectors, target } from './target';

@@ -1,5 +1,6 @@
 // PoF's line search (ξ* of one batch) on given features and classifier: analyses and checks.
-import { native, NativeLineSearch } from '../native';
+import { native } from '../addon';
+import { NativeLineSearch } from '../native';
 import { resolveLineSearch } from '../defaults';
 import { OptionError } from '../errors';
 import { checkKeys, integer } from '../options';

@@ -1,7 +1,8 @@
 // 1-D loss landscapes: the loss at w + t·v along directions v of a parameter subset (Fig. 1d), the
 // weights restored bit for bit afterwards.
 import { ImageSet } from '../data/types';
-import { native, NativeVector } from '../native';
+import { native } from '../addon';
+import { NativeVector } from '../native';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 import { hessianTopK, subsetArgs, SubsetOptions } from './hessian';

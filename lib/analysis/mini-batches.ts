@@ -2,7 +2,8 @@
 // curvature along the gradient, projections onto directions, PoF's ξ*. Evaluation mode, no augmentation.
 import { ImageSet } from '../data/types';
 import { resolveBatchSize, resolveLineSearch } from '../defaults';
-import { native, NativeVector } from '../native';
+import { native } from '../addon';
+import { NativeVector } from '../native';
 import { checkKeys, integer } from '../options';
 import { PoFTrainer } from '../trainer';
 import { drawBatches, ParameterSubset, subsetSelectors, target } from './target';

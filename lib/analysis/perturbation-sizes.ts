@@ -4,7 +4,8 @@
 //   SGD  ‖η g_θ‖.
 // All three on the same mini-batches, in evaluation mode.
 import { ImageSet } from '../data/types';
-import { checkKeys, number, OptionError } from '../options';
+import { ANALYSIS_DEFAULTS as A, checkNumber, RULES } from '../defaults';
+import { checkKeys, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
 import { xiStarDistribution } from './xi-star';
@@ -25,9 +26,9 @@ export async function perturbationSizes(trainer: PoFTrainer, data: ImageSet, opt
   const where = 'perturbationSizes';
   checkKeys(where, options, ['batches', 'batchSize', 'seed', 'gamma', 'rho', 'lr', 'initialStep', 'maxStep', 'partitions']);
   const { gamma: g, rho: r, lr: l, initialStep, maxStep, partitions, ...batches } = options;
-  const gamma = number(where, 'gamma', g ?? 2, { min: 0 });
-  const rho = number(where, 'rho', r ?? 0.05, { min: 0 });
-  const lr = number(where, 'lr', l ?? 1.6e-4, { min: 0 });
+  const gamma = checkNumber(where, 'gamma', g ?? A.gamma, RULES.gamma);
+  const rho = checkNumber(where, 'rho', r ?? A.rho, RULES.rho);
+  const lr = checkNumber(where, 'lr', l ?? A.lr, RULES.lr);
   const classifier = await miniBatchStatistics(where, trainer, data, batches, { subset: 'classifier' });
   const all = await miniBatchStatistics(where, trainer, data, batches, { subset: 'all' });
   const xi = await xiStarDistribution(trainer, data, { ...batches, initialStep, maxStep, partitions });

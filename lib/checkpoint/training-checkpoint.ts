@@ -4,6 +4,7 @@
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import type { ModelSpec } from '../models';
+import type { Method } from '../defaults';
 import type { NativeStateEntry } from '../native';
 import { CheckpointError, fileError, OptionError, PoFError } from '../errors';
 import { matchStateDict } from './match-state-dict';
@@ -18,7 +19,7 @@ export type CheckpointKind = 'weights' | 'training';
 export type PhaseName = 'fit' | 'postTrain';
 
 /** A phase's options as resolved (defaults applied): what a resumed run must share with the saved one. */
-export type PhaseSettings = Record<string, unknown> & { epochs: number; method: 'sgd' | 'sam' | 'pof' };
+export type PhaseSettings = Record<string, unknown> & { epochs: number; method: Method };
 
 /** Where a phase stands after a completed epoch: enough, with the tensors, to continue it. */
 export interface PhaseProgress {
@@ -37,7 +38,7 @@ export interface CheckpointInfo {
   /** The model config, when the file records one (files written by pof-torch do). */
   model?: ModelSpec;
   phase?: PhaseName;
-  method?: 'sgd' | 'sam' | 'pof';
+  method?: Method;
   /** Epochs of the phase completed when it was written, and the phase's length. */
   epoch?: number;
   epochs?: number;

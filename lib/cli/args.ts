@@ -1,5 +1,6 @@
 // Command-line flags: declared once per command, parsed strictly, and described by the command's --help.
 import { parseArgs } from 'util';
+import type { NumberRule } from '../defaults';
 import { OptionError } from '../errors';
 
 /** A mistake in how the command was called: printed as one line, exit code 2 (an OptionError: ERR_POF_OPTION). */
@@ -113,16 +114,9 @@ export function stringFlag(flags: Flags, name: string, fallback?: string): strin
 const INTEGER = /^-?\d+$/;
 const DECIMAL = /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i;
 
-export interface NumberCheck {
-  integer?: boolean;
-  min?: number;
-  /** Exclusive lower bound. */
-  above?: number;
-  max?: number;
-}
 
 /** A number written out in decimal (an integer: digits only), finite, and within the bounds of `check`. */
-export function parseNumber(name: string, raw: string, check: NumberCheck = {}): number {
+export function parseNumber(name: string, raw: string, check: NumberRule = {}): number {
   const { min, above, max } = check;
   const bounds = [min !== undefined && `>= ${min}`, above !== undefined && `> ${above}`, max !== undefined && `<= ${max}`].filter(Boolean);
   const kind = check.integer ? 'an integer' : 'a number';
@@ -134,17 +128,18 @@ export function parseNumber(name: string, raw: string, check: NumberCheck = {}):
   if ((min !== undefined && value < min) || (above !== undefined && value <= above) || (max !== undefined && value > max)) {
     throw new UsageError(`--${name} must be ${expected}, got ${raw.trim()}`);
   }
+  if (check.limit !== undefined && value > check.limit) throw new UsageError(`--${name} must be at most ${check.limit}, got ${raw.trim()}`);
   return value;
 }
 
 /** A numeric flag, or `fallback` when it is left out. */
-export function numberFlag(flags: Flags, name: string, fallback: number, check: NumberCheck = {}): number {
+export function numberFlag(flags: Flags, name: string, fallback: number, check: NumberRule = {}): number {
   const raw = flags[name];
   return typeof raw === 'string' ? parseNumber(name, raw, check) : fallback;
 }
 
 /** A numeric flag that may be left out (undefined then: the callee's default applies). */
-export function optionalNumberFlag(flags: Flags, name: string, check: NumberCheck = {}): number | undefined {
+export function optionalNumberFlag(flags: Flags, name: string, check: NumberRule = {}): number | undefined {
   const raw = flags[name];
   return typeof raw === 'string' ? parseNumber(name, raw, check) : undefined;
 }

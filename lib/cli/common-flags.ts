@@ -1,9 +1,9 @@
 // Flags several commands share, and what they turn into.
-import type { DeviceName } from '../defaults';
+import { DEFAULTS, DEVICE_FORMS, DeviceName, isDeviceName, OptionNames, RULES } from '../defaults';
 import { Flag, Flags, numberFlag, stringFlag, UsageError } from './args';
 
 export const DEVICE_FLAG: Record<string, Flag> = {
-  device: { type: 'string', help: "'cpu', 'cuda' or 'cuda:N'", default: 'cpu' },
+  device: { type: 'string', help: DEVICE_FORMS, default: DEFAULTS.device },
 };
 
 export const OUT_FLAGS: Record<string, Flag> = {
@@ -30,11 +30,14 @@ export const REPRODUCE_TABLE_FLAGS: Record<string, Flag> = {
 
 /** --device as the trainer takes it; whether this build and machine have it is the trainer's to say (a DeviceError). */
 export function deviceFlag(flags: Flags): DeviceName {
-  const device = stringFlag(flags, 'device', 'cpu');
-  if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device must be 'cpu', 'cuda' or 'cuda:N', got '${device}'`);
-  return device as DeviceName;
+  const device = stringFlag(flags, 'device', DEFAULTS.device);
+  if (!isDeviceName(device)) throw new UsageError(`--device must be ${DEVICE_FORMS}, got '${device}'`);
+  return device;
 }
 
 export function seedFlag(flags: Flags): number {
-  return numberFlag(flags, 'seed', 0, { integer: true, min: 0 });
+  return numberFlag(flags, 'seed', DEFAULTS.seed, RULES.seed);
 }
+
+/** Options named as flags (weakBatchSize: --weak-batch-size), for the rules the CLI shares with the API (defaults.ts). */
+export const FLAG_NAMES: OptionNames = { prefix: '', name: (key) => `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}` };

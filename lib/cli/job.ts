@@ -1,8 +1,6 @@
 // The CLI in a data-parallel job: under torchrun (its RANK and WORLD_SIZE set) train, post-train and eval
 // run as one rank each. Rank 0 leads: it alone prints progress and results and writes the run directory.
-// Types only from ../distributed: it loads the addon, and `pof --help` must work without one.
-import type { DistributedSetting } from '../distributed';
-import { launchedByTorchrun } from '../torchrun';
+import { DistributedSetting, launchedByTorchrun } from '../distributed';
 
 export interface CliJob {
   /** For the trainer: 'env' under torchrun, else nothing (one process). */

@@ -1,6 +1,6 @@
 // What `train` and `post-train` share: the run directory, the trainer, Ctrl-C, checkpoints every N epochs,
 // resuming, and what is written at the end (the model, the final evaluation, the training-curves figure).
-import { DeviceName, DEFAULTS } from '../defaults';
+import { DeviceName, DEFAULTS, RULES } from '../defaults';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
@@ -8,8 +8,7 @@ import type { LoadedData } from './dataset-flags';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
 import { EventWriter, pngImage, tagOf } from '../tensorboard';
-// The trainer (and with it the addon) loads when a run starts, so that --help works without the addon.
-import type { PoFTrainer, TrainingResult } from '../trainer';
+import { PoFTrainer, TrainingResult } from '../trainer';
 import { Flag, Flags, numberFlag, stringFlag } from './args';
 import { seedFlag } from './common-flags';
 import { epochLog } from './epoch-log';
@@ -31,9 +30,9 @@ export const TRAINING_FLAGS: Record<string, Flag> = {
 
 export function trainingFlags(flags: Flags) {
   return {
-    batchSize: numberFlag(flags, 'batch-size', DEFAULTS.batchSize, { integer: true, min: 1 }),
-    momentum: numberFlag(flags, 'momentum', DEFAULTS.momentum, { min: 0, max: 1 }),
-    weightDecay: numberFlag(flags, 'weight-decay', DEFAULTS.weightDecay, { min: 0 }),
+    batchSize: numberFlag(flags, 'batch-size', DEFAULTS.batchSize, RULES.batchSize),
+    momentum: numberFlag(flags, 'momentum', DEFAULTS.momentum, RULES.momentum),
+    weightDecay: numberFlag(flags, 'weight-decay', DEFAULTS.weightDecay, RULES.weightDecay),
   };
 }
 
@@ -85,8 +84,7 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   const seed = resume?.seed ?? flags.seed ?? 0;
   const job = cliJob();
   // A device this build lacks fails before --out holds a run. Under torchrun, this process is one rank.
-  const { PoFTrainer: Trainer } = await import('../trainer');
-  const trainer = new Trainer({ model: spec, device, seed, distributed: job.distributed });
+  const trainer = new PoFTrainer({ model: spec, device, seed, distributed: job.distributed });
   const dir = new RunDir(out, { overwrite: flags.force || auto || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],

@@ -8,6 +8,7 @@ import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import { curvatureAlongGradient, curvatureHistogram, perturbationHistogram, perturbationSizes } from '../analysis';
 import type { DatasetSplits } from '../data/types';
+import { ANALYSIS_DEFAULTS as A } from '../defaults';
 import { histogram, writeFigure } from '../plot';
 import type { PoFTrainer } from '../trainer';
 import { median } from './xi-star';
@@ -23,7 +24,7 @@ export interface FigureOptions {
 }
 
 export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: FigureOptions) {
-  const batches = { batches: options.batches ?? 400, batchSize: options.batchSize ?? 256, seed: options.seed ?? 0 };
+  const batches = { batches: options.batches ?? A.batches, batchSize: options.batchSize ?? A.batchSize, seed: options.seed ?? A.seed };
   const result: Record<string, Record<string, { median: number; values: number[] }>> = {};
   for (const [split, data] of [['train', options.data.train], ['test', options.data.test]] as const) {
     result[split] = {};
@@ -47,7 +48,7 @@ export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: F
 
 export async function reproduceFig6(sam: PoFTrainer, options: FigureOptions & { gamma?: number; rho?: number; lr?: number }) {
   const sizes = await perturbationSizes(sam, options.data.train, {
-    batches: options.batches ?? 400, batchSize: options.batchSize ?? 256, seed: options.seed ?? 0,
+    batches: options.batches ?? A.batches, batchSize: options.batchSize ?? A.batchSize, seed: options.seed ?? A.seed,
     gamma: options.gamma, rho: options.rho, lr: options.lr,
   });
   await writeFigure(path.join(options.out, 'figures'), 'fig6', histogram(perturbationHistogram(sizes)));

@@ -3,12 +3,12 @@
 // One dataset per call; the table in the output directory gathers every dataset run into it.
 import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
-import type { DeviceName } from '../defaults';
+import { DeviceName, FitMethod, paperProtocol } from '../defaults';
 import * as path from 'path';
 import type { DatasetSplits } from '../data/types';
 import { parseModelName } from '../models';
 import { multistep } from '../schedules';
-import { PoFTrainer, StateDict } from '../trainer';
+import { EpochReport, PoFTrainer, StateDict, StepReport } from '../trainer';
 import { PAPER_TABLE1, Table1Column, TABLE1_COLUMNS } from './paper';
 
 export type Scale = 'smoke' | 'full';
@@ -29,30 +29,34 @@ export interface Table1Protocol {
   seeds: number[];
 }
 
-/** The paper's WRN-28-10 at full scale, a small WRN for smoke runs; the toy set's vectors get the toy study's MLP. */
+/** The paper's model at full scale, a small WRN for smoke runs; the toy set's vectors get the toy study's MLP. */
 export function defaultModel(dataset: string, scale: Scale): string {
-  if (dataset === 'toy') return 'mlp-64-64-64-64';
-  return scale === 'full' ? 'wrn-28-10' : 'wrn-10-2';
+  return scale === 'full' || dataset === 'toy' ? paperProtocol(dataset).model : 'wrn-10-2';
+}
+
+/** The batch size of a table run: the paper's at full scale, half of it for smoke runs. */
+export function defaultBatchSize(dataset: string, scale: Scale): number {
+  return scale === 'full' ? paperProtocol(dataset).fit.batchSize : 128;
 }
 
 export function table1Protocol(dataset: string, scale: Scale, overrides: Partial<Table1Protocol> = {}): Table1Protocol {
-  const svhn = dataset === 'svhn';
-  const base = overrides.baseEpochs ?? (scale === 'full' ? 200 : 8);
-  // The paper's milestones 60/120/160/200 of 200 epochs, and its 50 extra epochs, at the same proportions.
-  const scaled = (epochs: number) => Math.max(1, Math.round((epochs * base) / 200));
+  const paper = paperProtocol(dataset);
+  const base = overrides.baseEpochs ?? (scale === 'full' ? paper.fit.epochs : 8);
+  // The paper's milestones (60/120/160/200 of 200 epochs), and its 50 extra epochs, at the same proportions.
+  const scaled = (epochs: number) => Math.max(1, Math.round((epochs * base) / paper.fit.epochs));
   const longEpochs = base + scaled(50);
   const protocol: Table1Protocol = {
     model: defaultModel(dataset, scale),
-    batchSize: scale === 'full' ? 256 : 128,
+    batchSize: defaultBatchSize(dataset, scale),
     baseEpochs: base,
     longEpochs,
-    milestones: [...new Set([60, 120, 160, 200].map(scaled))],
+    milestones: [...new Set(paper.fit.milestones.map(scaled))],
     pofShort: Math.min(scaled(10), longEpochs - base),
     pofLong: longEpochs - base,
-    lr: svhn ? 0.01 : 0.1,
-    rho: svhn ? 0.01 : 0.05,
-    pofLr: 3e-5,
-    gamma: 2,
+    lr: paper.fit.lr,
+    rho: paper.fit.rho,
+    pofLr: paper.postTrain.lr,
+    gamma: paper.postTrain.gamma,
     seeds: scale === 'full' ? [0, 1, 2] : [0],
   };
   return { ...protocol, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
@@ -66,7 +70,7 @@ export interface Table1Options {
   device?: DeviceName;
   protocol?: Partial<Table1Protocol>;
   /** Callbacks for each training phase, labelled e.g. 'seed 0 SAM'. */
-  callbacks?: (label: string) => { onEpoch?: (e: import('../trainer').EpochReport) => void; onStep?: (s: import('../trainer').StepReport) => void; reportEvery?: number };
+  callbacks?: (label: string) => { onEpoch?: (e: EpochReport) => void; onStep?: (s: StepReport) => void; reportEvery?: number };
   log?: (line: string) => void;
 }
 
@@ -78,14 +82,15 @@ export async function table1Seed(options: Table1Options, p: Table1Protocol, seed
   const result = {} as Record<Table1Column, number>;
   const hooks = (label: string) => options.callbacks?.(`seed ${seed} ${label}`) ?? {};
   const error = async (t: PoFTrainer) => (await t.evaluate(test)).error;
+  const factor = paperProtocol(options.dataset).fit.factor;
 
   // A baseline runs for the long budget; the base-budget column is its test error when it gets there.
-  const baseline = async (method: 'sgd' | 'sam', name: 'SGD' | 'SAM'): Promise<StateDict> => {
+  const baseline = async (method: FitMethod, name: 'SGD' | 'SAM'): Promise<StateDict> => {
     const trainer = new PoFTrainer({ model: spec, device, seed });
     const h = hooks(name);
     let atBase: StateDict | undefined;
     await trainer.fit(train, {
-      method, rho: p.rho, epochs: p.longEpochs, batchSize: p.batchSize, lr: p.lr, schedule: multistep(p.milestones, 0.2),
+      method, rho: p.rho, epochs: p.longEpochs, batchSize: p.batchSize, lr: p.lr, schedule: multistep(p.milestones, factor),
       onStep: h.onStep, reportEvery: h.reportEvery,
       onEpoch: async (e) => {
         h.onEpoch?.(e);

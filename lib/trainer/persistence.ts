@@ -7,7 +7,7 @@ import { loadStateDict as loadCheckpointStateDict, StateDictSource } from '../ch
 import {
   assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, nativeEntriesOf, readCheckpoint, writeCheckpoint,
 } from '../checkpoint/training-checkpoint';
-import { native } from '../native';
+import { native } from '../addon';
 import { boolean, checkKeys, OptionError } from '../options';
 import type { TrainerCore } from './core';
 import type { SaveOptions, StateDict } from './types';

@@ -3,7 +3,7 @@
 // come from the option interfaces themselves, so a new option cannot be forgotten here.
 import type { PhaseName, PhaseSettings } from '../checkpoint/training-checkpoint';
 import {
-  DEFAULTS, engineOptions, Method, OptimizerSettings, resolveBatchSize, resolveEpochs, resolveOptimizer, resolvePof, resolveRho,
+  DEFAULTS, engineOptions, FIT_METHODS, Method, SAM_SCOPES, OptimizerSettings, resolveBatchSize, resolveEpochs, resolveOptimizer, resolvePof, resolveRho,
 } from '../defaults';
 import type { NativeEpochOptions, NativePerformanceOptions } from '../native';
 import { boolean, checkKeys, oneOf, optionalFunction, OptionError } from '../options';
@@ -56,9 +56,9 @@ function commonSettings(where: string, o: CommonOptions, defaults: { epochs: num
 function resolveFit(where: string, o: FitOptions): ResolvedPhase {
   const f = DEFAULTS.fit;
   const c = commonSettings(where, o, { epochs: f.epochs, lr: f.lr, schedule: multistep([...f.milestones], f.factor) });
-  const method = oneOf(where, 'method', o.method ?? f.method, ['sgd', 'sam'] as const);
+  const method = oneOf(where, 'method', o.method ?? f.method, FIT_METHODS);
   const rho = resolveRho(where, o.rho);
-  const samScope = oneOf(where, 'samScope', o.samScope ?? f.samScope, ['global', 'local'] as const);
+  const samScope = oneOf(where, 'samScope', o.samScope ?? f.samScope, SAM_SCOPES);
   return {
     // samScope is saved with the run only when not the default, so that earlier checkpoints resume as before.
     settings: { ...c, method, rho, ...(samScope === 'local' ? { samScope } : {}) },

@@ -6,7 +6,8 @@ import { PhaseName, resolveCheckpointTarget } from '../checkpoint/training-check
 import { checkBatchFits } from '../data-fit';
 import type { ImageSet } from '../data/types';
 import { DEFAULTS } from '../defaults';
-import { native, NativeDataset } from '../native';
+import { native } from '../addon';
+import type { NativeDataset } from '../native';
 import { integer } from '../options';
 import type { TrainerCore } from './core';
 import { PHASE_KEYS, ResolvedPhase, resolvePhase } from './phase-options';

@@ -3,7 +3,8 @@
 import { checkDataFitsModel, checkImageSet } from '../data-fit';
 import type { ImageSet } from '../data/types';
 import type { ModelSpec } from '../models';
-import { native, NativeDataset, NativeModel } from '../native';
+import { native } from '../addon';
+import type { NativeDataset, NativeModel } from '../native';
 
 export class ResidentData {
   private readonly copies = new WeakMap<ImageSet, NativeDataset>();

@@ -1,7 +1,7 @@
 // The trainer's public types: what its methods take and what they report.
 import type { CheckpointTarget } from '../checkpoint/training-checkpoint';
 import type { ImageSet } from '../data/types';
-import type { DeviceName, Method } from '../defaults';
+import type { DeviceName, FitMethod, GammaMode, Method, SamScope } from '../defaults';
 import type { DistributedSetting } from '../distributed';
 import type { ModelSpec } from '../models';
 import type { AnyTypedArray, Dtype } from '../native';
@@ -95,20 +95,20 @@ export interface CommonOptions {
 }
 
 export interface FitOptions extends CommonOptions {
-  method?: 'sgd' | 'sam';
+  method?: FitMethod;
   /** SAM's neighbourhood radius (paper: 0.05; 0.01 for SVHN). */
   rho?: number;
   /**
    * SAM in a data-parallel job: 'global' (default) ascends along the gradient of the whole global batch,
    * exactly single-process SAM; 'local' along each rank's own shard (per-rank ε, one all-reduce less).
    */
-  samScope?: 'global' | 'local';
+  samScope?: SamScope;
 }
 
 export interface PostTrainOptions extends CommonOptions {
   /** Expansion factor: the fixed value, or the maximum for 'uniform' / 'linear' (paper: 2). */
   gamma?: number;
-  gammaMode?: 'fixed' | 'uniform' | 'linear';
+  gammaMode?: GammaMode;
   /** Size of B, the batch the line search runs on (default: batchSize). */
   weakBatchSize?: number;
   /**

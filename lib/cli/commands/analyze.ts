@@ -1,7 +1,10 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Command, numberFlag, stringFlag, UsageError } from '../args';
+import { ANALYSIS_DEFAULTS as A, RULES } from '../../defaults';
 import { fileError } from '../../errors';
+import { runAnalyses } from '../../reproduce/analyses';
+import { PoFTrainer } from '../../trainer';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
@@ -22,11 +25,11 @@ export const analyzeCommand: Command = {
     ...DATASET_FLAGS,
     analyses: { type: 'string', help: `comma-separated, from ${ANALYSES.join(', ')}`, default: 'hessian,curvature,xi,perturbation' },
     out: { type: 'string', help: 'the output directory', required: true },
-    k: { type: 'string', help: 'eigenpairs for hessian and correlation', default: '10' },
-    'hessian-examples': { type: 'string', help: 'training examples the Hessian is averaged over (a seeded subset)', default: '4096' },
-    batches: { type: 'string', help: 'mini-batches for the per-batch analyses', default: '400' },
-    'batch-size': { type: 'string', help: 'their size', default: '256' },
-    seed: { type: 'string', help: 'seed of the mini-batch draws and Lanczos start vectors', default: '0' },
+    k: { type: 'string', help: 'eigenpairs for hessian and correlation', default: String(A.k) },
+    'hessian-examples': { type: 'string', help: 'training examples the Hessian is averaged over (a seeded subset)', default: String(A.hessianExamples) },
+    batches: { type: 'string', help: 'mini-batches for the per-batch analyses', default: String(A.batches) },
+    'batch-size': { type: 'string', help: 'their size', default: String(A.batchSize) },
+    seed: { type: 'string', help: 'seed of the mini-batch draws and Lanczos start vectors', default: String(A.seed) },
     ...DEVICE_FLAG,
   },
   async run(flags) {
@@ -37,11 +40,11 @@ export const analyzeCommand: Command = {
     if (twice !== undefined) throw new UsageError(`--analyses names ${twice} twice`);
     const out = stringFlag(flags, 'out')!;
     const options = {
-      out, k: numberFlag(flags, 'k', 10, { integer: true, min: 1 }),
-      hessianExamples: numberFlag(flags, 'hessian-examples', 4096, { integer: true, min: 1 }),
-      batches: numberFlag(flags, 'batches', 400, { integer: true, min: 1 }),
-      batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
-      seed: numberFlag(flags, 'seed', 0, { integer: true, min: 0 }),
+      out, k: numberFlag(flags, 'k', A.k, { integer: true, min: 1 }),
+      hessianExamples: numberFlag(flags, 'hessian-examples', A.hessianExamples, { integer: true, min: 1 }),
+      batches: numberFlag(flags, 'batches', A.batches, RULES.batches),
+      batchSize: numberFlag(flags, 'batch-size', A.batchSize, RULES.batchSize),
+      seed: numberFlag(flags, 'seed', A.seed, RULES.seed),
       log: (line: string) => console.error(line),
     };
     const device = deviceFlag(flags);
@@ -49,10 +52,8 @@ export const analyzeCommand: Command = {
     prepareOutputDir(out);
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
-    const { PoFTrainer } = await import('../../trainer');
     const trainer = new PoFTrainer({ model: start.spec, device });
     await start.load(trainer);
-    const { runAnalyses } = await import('../../reproduce/analyses');
     const result = await runAnalyses(trainer, data, chosen as Analysis[], options);
     const file = path.join(out, 'analysis.json');
     try {

@@ -1,4 +1,5 @@
-import { DEFAULTS } from '../../defaults';
+import { DEFAULTS, RULES } from '../../defaults';
+import { PoFTrainer } from '../../trainer';
 import { Command, numberFlag } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
@@ -17,12 +18,11 @@ export const evalCommand: Command = {
   },
   dataParallel: true,
   async run(flags) {
-    const batchSize = numberFlag(flags, 'batch-size', DEFAULTS.evalBatchSize, { integer: true, min: 1 });
+    const batchSize = numberFlag(flags, 'batch-size', DEFAULTS.evalBatchSize, RULES.batchSize);
     const device = deviceFlag(flags);
     checkFromFlags(flags);
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
-    const { PoFTrainer } = await import('../../trainer');
     const job = cliJob();
     const trainer = new PoFTrainer({ model: start.spec, device, distributed: job.distributed });
     await start.load(trainer);

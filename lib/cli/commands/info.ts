@@ -1,4 +1,5 @@
-import type { Command } from '../args';
+import { info } from '../../device';
+import { Command } from '../args';
 
 export const infoCommand: Command = {
   name: 'info',
@@ -6,7 +7,6 @@ export const infoCommand: Command = {
   summary: 'Prints the LibTorch version, CUDA availability, the devices, and the addon file with what it was built against, as JSON.',
   flags: {},
   async run() {
-    const { info } = await import('../../device');
     console.log(JSON.stringify(info(), null, 2));
   },
 };

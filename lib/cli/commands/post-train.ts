@@ -1,9 +1,9 @@
-import { DEFAULTS } from '../../defaults';
+import { DEFAULTS, GAMMA_MODES, resolvePof, RULES } from '../../defaults';
 import { constant } from '../../schedules';
 import { assertWritablePath } from '../../checkpoint/training-checkpoint';
-import { choiceFlag, Command, numberFlag, stringFlag, UsageError } from '../args';
+import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
-import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, OUT_FLAGS } from '../common-flags';
+import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, FLAG_NAMES, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
@@ -23,7 +23,7 @@ export const postTrainCommand: Command = {
     ...FEATURE_REUSE_FLAG,
     'export-torchscript': { type: 'string', help: 'with a --model torchscript:FILE network: also write the post-trained network here (torch.jit.load reads it)' },
     ...TRAINING_FLAGS,
-    seed: { type: 'string', help: 'seed of the batch order, augmentation and PoF\'s draws', default: '0' },
+    seed: { type: 'string', help: 'seed of the batch order, augmentation and PoF\'s draws', default: String(DEFAULTS.seed) },
     ...DEVICE_FLAG,
     ...OUT_FLAGS,
   },
@@ -31,19 +31,19 @@ export const postTrainCommand: Command = {
   async run(flags) {
     // Every flag is checked before the data is read or anything is trained.
     const common = trainingFlags(flags);
-    const options = {
-      ...common,
-      epochs: numberFlag(flags, 'epochs', DEFAULTS.postTrain.epochs, { integer: true, min: 1 }),
-      lr: numberFlag(flags, 'lr', DEFAULTS.postTrain.lr, { min: 0 }),
-      schedule: constant(),
-      gamma: numberFlag(flags, 'gamma', DEFAULTS.postTrain.gamma, { min: 0 }),
-      gammaMode: choiceFlag(flags, 'gamma-mode', DEFAULTS.postTrain.gammaMode as 'fixed', ['fixed', 'uniform', 'linear'] as const),
-      weakBatchSize: numberFlag(flags, 'weak-batch-size', common.batchSize, { integer: true, min: 1 }),
+    const epochs = numberFlag(flags, 'epochs', DEFAULTS.postTrain.epochs, RULES.epochs);
+    const lr = numberFlag(flags, 'lr', DEFAULTS.postTrain.lr, RULES.lr);
+    // PoF's own flags resolve as postTrain resolves them, so the two share each rule (feature reuse's batch sizes).
+    const pof = resolvePof('post-train', {
+      gamma: optionalNumberFlag(flags, 'gamma', RULES.gamma),
+      gammaMode: choiceFlag(flags, 'gamma-mode', DEFAULTS.postTrain.gammaMode, GAMMA_MODES),
+      weakBatchSize: optionalNumberFlag(flags, 'weak-batch-size', RULES.batchSize),
       featureReuse: featureReuseFlag(flags),
+    }, common.batchSize, FLAG_NAMES);
+    const options = {
+      ...common, epochs, lr, schedule: constant(),
+      gamma: pof.gamma, gammaMode: pof.gammaMode, weakBatchSize: pof.weakBatchSize, featureReuse: pof.featureReuse,
     };
-    if (options.featureReuse && flags['weak-batch-size'] !== undefined && options.weakBatchSize !== common.batchSize) {
-      throw new UsageError(`--feature-reuse takes B from the previous B̃: --weak-batch-size must equal --batch-size (${common.batchSize}) or be left out, got ${options.weakBatchSize}`);
-    }
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
     checkFromFlags(flags);

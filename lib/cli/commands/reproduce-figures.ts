@@ -1,3 +1,6 @@
+import { ANALYSIS_DEFAULTS as A, RULES } from '../../defaults';
+import { reproduceFig5, reproduceFig6 } from '../../reproduce/figures-5-6';
+import { PoFTrainer } from '../../trainer';
 import { Command, Flag, Flags, numberFlag, stringFlag } from '../args';
 import { modelFromFile, TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
@@ -10,15 +13,14 @@ const FIGURE_FLAGS: Record<string, Flag> = {
   model: { type: 'string', help: 'the architecture, for torch.save checkpoints, or torchscript:FILE (pof-torch files record theirs)' },
   ...TORCHSCRIPT_FLAGS,
   out: { type: 'string', help: 'the output directory (figures in OUT/figures)', required: true },
-  batches: { type: 'string', help: 'mini-batches per histogram', default: '400' },
-  'batch-size': { type: 'string', help: 'mini-batch size', default: '256' },
-  seed: { type: 'string', help: 'seed of the mini-batch draw', default: '0' },
+  batches: { type: 'string', help: 'mini-batches per histogram', default: String(A.batches) },
+  'batch-size': { type: 'string', help: 'mini-batch size', default: String(A.batchSize) },
+  seed: { type: 'string', help: 'seed of the mini-batch draw', default: String(A.seed) },
   ...DEVICE_FLAG,
 };
 
 async function trainerFor(file: string, data: LoadedData, flags: Flags) {
   const start = await modelFromFile(file, data.train, { model: stringFlag(flags, 'model'), names: torchScriptNames(flags) });
-  const { PoFTrainer } = await import('../../trainer');
   const trainer = new PoFTrainer({ model: start.spec, device: deviceFlag(flags) });
   await start.load(trainer);
   return trainer;
@@ -28,9 +30,9 @@ async function trainerFor(file: string, data: LoadedData, flags: Flags) {
 function figureOptions(flags: Flags, models: string[]) {
   const options = {
     out: stringFlag(flags, 'out')!, log: (line: string) => console.error(line),
-    batches: numberFlag(flags, 'batches', 400, { integer: true, min: 1 }),
-    batchSize: numberFlag(flags, 'batch-size', 256, { integer: true, min: 1 }),
-    seed: numberFlag(flags, 'seed', 0, { integer: true, min: 0 }),
+    batches: numberFlag(flags, 'batches', A.batches, RULES.batches),
+    batchSize: numberFlag(flags, 'batch-size', A.batchSize, RULES.batchSize),
+    seed: numberFlag(flags, 'seed', A.seed, RULES.seed),
   };
   deviceFlag(flags);
   for (const flag of models) checkInputFile(flag, stringFlag(flags, flag)!);
@@ -53,7 +55,6 @@ export const reproduceFig5Command: Command = {
     const data = await loadDatasetFlags(flags);
     const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
     const pof = await trainerFor(stringFlag(flags, 'pof')!, data, flags);
-    const { reproduceFig5 } = await import('../../reproduce/figures-5-6');
     const r = await reproduceFig5(sam, pof, { ...options, data });
     console.log(JSON.stringify(Object.fromEntries(Object.entries(r.medians))));
   },
@@ -66,17 +67,18 @@ export const reproduceFig6Command: Command = {
     'SAM\'s ε (its classifier part), an SGD step η·g. Writes OUT/fig6.json and OUT/figures/fig6.svg.',
   flags: {
     sam: { type: 'string', help: 'the SAM model', required: true },
-    gamma: { type: 'string', help: 'PoF\'s γ', default: '2' },
-    rho: { type: 'string', help: 'SAM\'s ρ', default: '0.05' },
-    lr: { type: 'string', help: 'the SGD step\'s η (the paper: the final rate 0.1·0.2⁴)', default: '1.6e-4' },
+    gamma: { type: 'string', help: 'PoF\'s γ', default: String(A.gamma) },
+    rho: { type: 'string', help: 'SAM\'s ρ', default: String(A.rho) },
+    lr: { type: 'string', help: 'the SGD step\'s η (the paper: the final rate 0.1·0.2⁴)', default: A.lr.toExponential() },
     ...FIGURE_FLAGS,
   },
   async run(flags) {
-    const sizes = { gamma: numberFlag(flags, 'gamma', 2, { min: 0 }), rho: numberFlag(flags, 'rho', 0.05, { min: 0 }), lr: numberFlag(flags, 'lr', 1.6e-4, { min: 0 }) };
+    const sizes = {
+      gamma: numberFlag(flags, 'gamma', A.gamma, RULES.gamma), rho: numberFlag(flags, 'rho', A.rho, RULES.rho), lr: numberFlag(flags, 'lr', A.lr, RULES.lr),
+    };
     const options = figureOptions(flags, ['sam']);
     const data = await loadDatasetFlags(flags);
     const sam = await trainerFor(stringFlag(flags, 'sam')!, data, flags);
-    const { reproduceFig6 } = await import('../../reproduce/figures-5-6');
     const r = await reproduceFig6(sam, { ...options, ...sizes, data });
     console.log(JSON.stringify(r.medians));
   },

@@ -1,4 +1,6 @@
+import { RULES } from '../../defaults';
 import { parseModelName } from '../../models';
+import { reproduceTable1 } from '../../reproduce/table1';
 import { choiceFlag, Command, increasingIntegersFlag, optionalNumberFlag, stringFlag } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
@@ -23,7 +25,7 @@ export const reproduceTable1Command: Command = {
     const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
     const out = stringFlag(flags, 'out')!;
     const baseEpochs = optionalNumberFlag(flags, 'base-epochs', { integer: true, min: 1 });
-    const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
+    const batchSize = optionalNumberFlag(flags, 'batch-size', RULES.batchSize);
     const seeds = flags.seeds === undefined ? undefined : increasingIntegersFlag(flags, 'seeds', []);
     const device = deviceFlag(flags);
     prepareOutputDir(out);
@@ -31,7 +33,6 @@ export const reproduceTable1Command: Command = {
     const data = await loadDatasetFlags(flags, 0, scale === 'smoke' ? { train: 5000, test: 2000 } : {});
     const model = stringFlag(flags, 'model');
     if (model !== undefined) parseModelName(model, data.train); // a mistake in it fails before the protocol is logged
-    const { reproduceTable1 } = await import('../../reproduce/table1');
     const row = await reproduceTable1({
       dataset: data.dataset, data, scale, out, device,
       protocol: { model, baseEpochs, batchSize, seeds },

@@ -1,4 +1,6 @@
+import { RULES } from '../../defaults';
 import { parseModelName } from '../../models';
+import { reproduceTable2 } from '../../reproduce/table2';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { deviceFlag, DEVICE_FLAG, REPRODUCE_TABLE_FLAGS } from '../common-flags';
@@ -21,7 +23,7 @@ export const reproduceTable2Command: Command = {
     const scale = choiceFlag(flags, 'scale', 'smoke', ['smoke', 'full'] as const);
     if (flags['test-size'] !== undefined) throw new UsageError('--test-size does not apply to reproduce table2: it times training only');
     const out = stringFlag(flags, 'out')!;
-    const batchSize = optionalNumberFlag(flags, 'batch-size', { integer: true, min: 1 });
+    const batchSize = optionalNumberFlag(flags, 'batch-size', RULES.batchSize);
     const epochs = numberFlag(flags, 'epochs', 2, { integer: true, min: 1 });
     const device = deviceFlag(flags);
     prepareOutputDir(out);
@@ -29,7 +31,6 @@ export const reproduceTable2Command: Command = {
     const data = await loadDatasetFlags(flags, 0, scale === 'smoke' ? { train: 5000 } : {});
     const model = stringFlag(flags, 'model');
     if (model !== undefined) parseModelName(model, data.train); // a mistake in it fails before anything is logged
-    const { reproduceTable2 } = await import('../../reproduce/table2');
     const r = await reproduceTable2({
       dataset: data.dataset, train: data.train, scale, out, device, model, batchSize, epochs,
       callbacks: (label) => epochLog(label), log: (line) => console.error(line),

@@ -1,3 +1,4 @@
+import { reproduceToy } from '../../reproduce/toy';
 import { Command, stringFlag } from '../args';
 import { FEATURE_REUSE_FLAG, featureReuseFlag, seedFlag } from '../common-flags';
 import { prepareOutputDir } from '../output-dir';
@@ -19,7 +20,6 @@ export const reproduceToyCommand: Command = {
     const out = stringFlag(flags, 'out')!;
     const seed = seedFlag(flags);
     prepareOutputDir(out);
-    const { reproduceToy } = await import('../../reproduce/toy');
     const summary = await reproduceToy({ out, seed, featureReuse: featureReuseFlag(flags), log: (line) => console.log(line) });
     console.log(`\ntest error: SGD ${summary.sgd.testError.toFixed(2)} %, PoF ${summary.pof.testError.toFixed(2)} %, ` +
       `control ${summary.control.testError.toFixed(2)} % (Bayes-optimal ${summary.bayesTestError.toFixed(2)} %); ` +

@@ -1,4 +1,4 @@
-import { DEFAULTS } from '../../defaults';
+import { DEFAULTS, FIT_METHODS, paperProtocol, RULES, SAM_SCOPES } from '../../defaults';
 import { parseModelName } from '../../models';
 import { multistep } from '../../schedules';
 import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag } from '../args';
@@ -6,6 +6,8 @@ import { TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, datasetFlag, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
+
+const SVHN = paperProtocol('svhn');
 
 export const trainCommand: Command = {
   name: 'train',
@@ -18,17 +20,18 @@ export const trainCommand: Command = {
     'checkpoint stays.',
   flags: {
     ...DATASET_FLAGS,
-    model: { type: 'string', help: 'wrn-<depth>-<widen>, mlp-<width>-... or torchscript:FILE (your own network)', default: 'wrn-28-10 (toy: mlp-64-64-64-64)' },
+    model: { type: 'string', help: 'wrn-<depth>-<widen>, mlp-<width>-... or torchscript:FILE (your own network)',
+      default: `${paperProtocol('cifar10').model} (toy: ${paperProtocol('toy').model})` },
     ...TORCHSCRIPT_FLAGS,
-    method: { type: 'string', help: 'sgd or sam', default: DEFAULTS.fit.method },
+    method: { type: 'string', help: FIT_METHODS.join(' or '), default: DEFAULTS.fit.method },
     epochs: { type: 'string', help: 'training epochs', default: String(DEFAULTS.fit.epochs) },
-    lr: { type: 'string', help: 'base learning rate', default: '0.1 (SVHN 0.01)' },
-    milestones: { type: 'string', help: 'epochs where the rate is multiplied by --lr-factor', default: '60,120,160,200' },
-    'lr-factor': { type: 'string', help: 'the factor at each milestone', default: '0.2' },
-    rho: { type: 'string', help: 'SAM\'s radius', default: '0.05 (SVHN 0.01)' },
+    lr: { type: 'string', help: 'base learning rate', default: `${DEFAULTS.fit.lr} (SVHN ${SVHN.fit.lr})` },
+    milestones: { type: 'string', help: 'epochs where the rate is multiplied by --lr-factor', default: DEFAULTS.fit.milestones.join(',') },
+    'lr-factor': { type: 'string', help: 'the factor at each milestone', default: String(DEFAULTS.fit.factor) },
+    rho: { type: 'string', help: 'SAM\'s radius', default: `${DEFAULTS.fit.rho} (SVHN ${SVHN.fit.rho})` },
     'sam-scope': { type: 'string', help: 'under torchrun: SAM ascends along the global batch\'s gradient (global) or each rank\'s own (local)', default: DEFAULTS.fit.samScope },
     ...TRAINING_FLAGS,
-    seed: { type: 'string', help: 'seed of the weights, batch order and augmentation', default: '0' },
+    seed: { type: 'string', help: 'seed of the weights, batch order and augmentation', default: String(DEFAULTS.seed) },
     ...DEVICE_FLAG,
     ...OUT_FLAGS,
   },
@@ -36,20 +39,20 @@ export const trainCommand: Command = {
   async run(flags) {
     // Every flag is checked before the data is read or anything is trained.
     const dataset = datasetFlag(flags);
-    const svhn = dataset === 'svhn';
+    const protocol = paperProtocol(dataset);
     const options = {
-      method: choiceFlag(flags, 'method', DEFAULTS.fit.method, ['sgd', 'sam'] as const),
-      epochs: numberFlag(flags, 'epochs', DEFAULTS.fit.epochs, { integer: true, min: 1 }),
-      lr: numberFlag(flags, 'lr', svhn ? 0.01 : DEFAULTS.fit.lr, { min: 0 }),
-      rho: numberFlag(flags, 'rho', svhn ? 0.01 : DEFAULTS.fit.rho, { min: 0 }),
-      samScope: choiceFlag(flags, 'sam-scope', DEFAULTS.fit.samScope as 'global', ['global', 'local'] as const),
-      schedule: multistep(increasingIntegersFlag(flags, 'milestones', [...DEFAULTS.fit.milestones], 1), numberFlag(flags, 'lr-factor', DEFAULTS.fit.factor, { above: 0 })),
+      method: choiceFlag(flags, 'method', DEFAULTS.fit.method, FIT_METHODS),
+      epochs: numberFlag(flags, 'epochs', protocol.fit.epochs, RULES.epochs),
+      lr: numberFlag(flags, 'lr', protocol.fit.lr, RULES.lr),
+      rho: numberFlag(flags, 'rho', protocol.fit.rho, RULES.rho),
+      samScope: choiceFlag(flags, 'sam-scope', DEFAULTS.fit.samScope, SAM_SCOPES),
+      schedule: multistep(increasingIntegersFlag(flags, 'milestones', [...protocol.fit.milestones], 1), numberFlag(flags, 'lr-factor', protocol.fit.factor, { above: 0 })),
       ...trainingFlags(flags),
     };
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
     const data = await loadDatasetFlags(flags);
-    const spec = parseModelName(stringFlag(flags, 'model', dataset === 'toy' ? 'mlp-64-64-64-64' : 'wrn-28-10'), data.train, torchScriptNames(flags));
+    const spec = parseModelName(stringFlag(flags, 'model', protocol.model), data.train, torchScriptNames(flags));
     const run = await startRun(runOptions, 'train', data, spec, options, device);
     const result = await run.trainer.fit(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
