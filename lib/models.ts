@@ -1,8 +1,14 @@
 // Model descriptions: what to build. The trainer builds them on its device with its seed.
 import { checkKeys, integer, integerList, OptionError } from './options';
-import type { NativeModelConfig } from './native';
 
-export type ModelSpec = NativeModelConfig;
+/**
+ * What to build, by kind: a new kind of network is its spec here (with its factory below and its case in
+ * validateModelSpec), one entry in the native factory (native/models/model_wrap.cc) and its Network.
+ */
+export type ModelSpec =
+  | { kind: 'mlp'; inputDim: number; hidden: number[]; numClasses: number }
+  | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number }
+  | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] };
 
 // The native constructors' bounds (native/models/mlp.h, wide_resnet.h): sizes beyond them are typos.
 const MAX_WIDTH = 1 << 24;

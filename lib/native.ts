@@ -1,6 +1,7 @@
 // The compiled addon's typed surface: importing this file loads nothing (lib/addon.ts loads the addon).
 import type { BuildInfo, LinkedLibTorch } from './build-info';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
+import type { ModelSpec } from './models';
 
 export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
 export type TypedArrayOf<D extends Dtype> = D extends 'uint8' ? Uint8Array
@@ -50,10 +51,8 @@ export interface NativeProcessGroup {
   broadcast(values: Float64Array, root: number): Promise<Float64Array>;
 }
 
-export type NativeModelConfig =
-  | { kind: 'mlp'; inputDim: number; hidden: number[]; numClasses: number }
-  | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number }
-  | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] };
+/** The native model factory (native/models/model_wrap.cc) takes the specs of lib/models.ts as they are. */
+export type NativeModelConfig = ModelSpec;
 
 export interface NativeStateEntry {
   name: string;
