@@ -117,16 +117,12 @@ Napi::Value ParameterLayoutJs(const Napi::CallbackInfo& info) {
 // lossAndGradient(model, data, indices, { subset, chunkSize }) -> Promise<{ loss, gradient }>
 Napi::Value LossAndGradientJs(const Napi::CallbackInfo& info) {
   auto t = TargetArgs(info, ObjectArg(info, 3, "options"));
-  auto busy = t.model->Acquire("compute a gradient");
   using Result = std::pair<torch::Tensor, torch::Tensor>;
-  return PromiseWorker<Result>::Start(
-      info.Env(),
-      [t, busy]() mutable {
-        auto loss = t.Loss();
-        auto r = loss.ValueAndGradient();
-        Result out{r.first.cpu(), r.second.cpu()};
-        busy.reset();
-        return out;
+  return PromiseWorker<Result>::StartHolding(
+      info.Env(), t.model->Acquire("compute a gradient"),
+      [t] {
+        auto r = t.Loss().ValueAndGradient();
+        return Result{r.first.cpu(), r.second.cpu()};
       },
       [](Napi::Env env, Result& r) -> Napi::Value {
         auto out = Napi::Object::New(env);
@@ -140,15 +136,9 @@ Napi::Value LossAndGradientJs(const Napi::CallbackInfo& info) {
 Napi::Value HessianVectorProductJs(const Napi::CallbackInfo& info) {
   auto t = TargetArgs(info, ObjectArg(info, 4, "options"));
   auto v = VectorArg(info[3], "vector", SelectParameters(t.model->Get(), t.selectors).numel);
-  auto busy = t.model->Acquire("compute a Hessian-vector product");
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(),
-      [t, v, busy]() mutable {
-        auto loss = t.Loss();
-        auto hv = loss.HessianVectorProduct(v).cpu();
-        busy.reset();
-        return hv;
-      },
+  return PromiseWorker<torch::Tensor>::StartHolding(
+      info.Env(), t.model->Acquire("compute a Hessian-vector product"),
+      [t, v] { return t.Loss().HessianVectorProduct(v).cpu(); },
       [](Napi::Env env, torch::Tensor& hv) -> Napi::Value { return Float64ArrayOf(env, hv); });
 }
 
@@ -172,16 +162,14 @@ Napi::Value HessianTopKJs(const Napi::CallbackInfo& info) {
                     std::to_string(lanczos.max_iterations));
   }
   if (!(lanczos.tolerance > 0)) throw UserError("tolerance must be > 0, got " + std::to_string(lanczos.tolerance));
-  auto busy = t.model->Acquire("compute Hessian eigenpairs");
-  return PromiseWorker<EigenPairs>::Start(
-      info.Env(),
-      [t, lanczos, busy]() mutable {
+  return PromiseWorker<EigenPairs>::StartHolding(
+      info.Env(), t.model->Acquire("compute Hessian eigenpairs"),
+      [t, lanczos] {
         auto loss = t.Loss();
         auto opts = torch::TensorOptions().device(t.model->device);
         auto r = LanczosTopK([&](const torch::Tensor& v) { return loss.HessianVectorProduct(v); }, loss.subset().numel,
                              opts, lanczos);
         r.vectors = r.vectors.cpu();
-        busy.reset();
         return r;
       },
       [](Napi::Env env, EigenPairs& r) -> Napi::Value {
@@ -209,14 +197,11 @@ Napi::Value LossAlongJs(const Napi::CallbackInfo& info) {
     if (!s.IsNumber()) throw UserError("steps[" + std::to_string(i) + "] must be a number");
     steps.push_back(s.As<Napi::Number>().DoubleValue());
   }
-  auto busy = t.model->Acquire("evaluate the loss along directions");
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(),
-      [t, directions, steps, busy]() mutable {
+  return PromiseWorker<torch::Tensor>::StartHolding(
+      info.Env(), t.model->Acquire("evaluate the loss along directions"),
+      [t, directions, steps] {
         auto loss = t.Loss();
-        auto values = LossAlong(loss, directions, steps);
-        busy.reset();
-        return values;
+        return LossAlong(loss, directions, steps);
       },
       [](Napi::Env env, torch::Tensor& values) -> Napi::Value { return RowsOf(env, values); });
 }
@@ -240,13 +225,10 @@ Napi::Value MiniBatchStatsJs(const Napi::CallbackInfo& info) {
     if (!o.Get("lineSearch").IsObject()) throw UserError("lineSearch must be an object { initialStep, maxStep, partitions }");
     options.line_search = LineSearchOptionsFromJs(o.Get("lineSearch").As<Napi::Object>());
   }
-  auto busy = t.model->Acquire("compute mini-batch statistics");
-  return PromiseWorker<MiniBatchStats>::Start(
-      info.Env(),
-      [t, batch_size, options, busy]() mutable {
-        auto stats = MiniBatchStatistics(t.model->Get(), t.selectors, *t.data, t.indices, batch_size, options);
-        busy.reset();
-        return stats;
+  return PromiseWorker<MiniBatchStats>::StartHolding(
+      info.Env(), t.model->Acquire("compute mini-batch statistics"),
+      [t, batch_size, options] {
+        return MiniBatchStatistics(t.model->Get(), t.selectors, *t.data, t.indices, batch_size, options);
       },
       [](Napi::Env env, MiniBatchStats& s) -> Napi::Value {
         auto out = Napi::Object::New(env);

@@ -224,15 +224,10 @@ Napi::Value EngineWrap::TrainStep(const Napi::CallbackInfo& info) {
     weak = IndicesArg(info[2], "weakIndices", data->size());
   }
   engine_->optimizer();
-  auto busy = engine_->model_handle()->Acquire("train");
   auto engine = engine_;
-  return PromiseWorker<EpochStats>::Start(
-      info.Env(),
-      [engine, data, indices, weak, options, busy]() mutable {
-        auto stats = engine->RunStep(*data, indices, weak, options);
-        busy.reset();
-        return stats;
-      },
+  return PromiseWorker<EpochStats>::StartHolding(
+      info.Env(), engine_->model_handle()->Acquire("train"),
+      [engine, data, indices, weak, options] { return engine->RunStep(*data, indices, weak, options); },
       [](Napi::Env env, EpochStats& s) -> Napi::Value { return EpochStatsToJs(env, s); });
 }
 
@@ -241,15 +236,10 @@ Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
   auto data = DatasetWrap::FromJs(info[0], "evaluation data");
   const int64_t batch = IntArg(info, 1, "evaluation batch size");
   if (batch < 1) throw UserError("evaluation batch size must be >= 1, got " + std::to_string(batch));
-  auto busy = engine_->model_handle()->Acquire("evaluate");
   auto engine = engine_;
-  return PromiseWorker<EvalStats>::Start(
-      info.Env(),
-      [engine, data, batch, busy]() mutable {
-        auto stats = engine->Evaluate(*data, batch);
-        busy.reset();
-        return stats;
-      },
+  return PromiseWorker<EvalStats>::StartHolding(
+      info.Env(), engine_->model_handle()->Acquire("evaluate"),
+      [engine, data, batch] { return engine->Evaluate(*data, batch); },
       [](Napi::Env env, EvalStats& s) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("examples", static_cast<double>(s.examples));
@@ -274,15 +264,10 @@ Napi::Value EngineWrap::SamAscend(const Napi::CallbackInfo& info) {
 Napi::Value EngineWrap::Features(const Napi::CallbackInfo& info) {
   auto data = DatasetWrap::FromJs(info[0], "data");
   auto indices = IndicesArg(info[1], "indices", data->size());
-  auto busy = engine_->model_handle()->Acquire("compute features");
   auto engine = engine_;
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(),
-      [engine, data, indices, busy]() mutable {
-        auto features = engine->FeaturesOf(*data, indices);
-        busy.reset();
-        return features;
-      },
+  return PromiseWorker<torch::Tensor>::StartHolding(
+      info.Env(), engine_->model_handle()->Acquire("compute features"),
+      [engine, data, indices] { return engine->FeaturesOf(*data, indices); },
       [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return TensorWrap::New(env, t); });
 }
 
