@@ -223,7 +223,7 @@ Napi::Value MiniBatchStatsJs(const Napi::CallbackInfo& info) {
   }
   if (!o.Get("lineSearch").IsUndefined()) {
     if (!o.Get("lineSearch").IsObject()) throw UserError("lineSearch must be an object { initialStep, maxStep, partitions }");
-    options.line_search = LineSearchOptionsFromJs(o.Get("lineSearch").As<Napi::Object>());
+    options.line_search = ParseLineSearchOptions(o.Get("lineSearch").As<Napi::Object>());
   }
   return PromiseWorker<MiniBatchStats>::StartHolding(
       info.Env(), t.model->Acquire("compute mini-batch statistics"),

@@ -61,10 +61,10 @@ int64_t BytesOf(const Network& model) {
 
 Napi::Function ModelWrap::Init(Napi::Env env) {
   return DefineClass(env, "Model",
-                     {Method<&ModelWrap::Info>("info"), Method<&ModelWrap::StateDict>("stateDict"),
-                      Method<&ModelWrap::StateShapes>("stateShapes"), Method<&ModelWrap::LoadStateDict>("loadStateDict"),
-                      Method<&ModelWrap::ParameterNames>("parameterNames"), Method<&ModelWrap::Dispose>("dispose"),
-                      Method<&ModelWrap::TorchScriptBytes>("torchScriptBytes")});
+                     {JsMethod<&ModelWrap::Info>("info"), JsMethod<&ModelWrap::StateDict>("stateDict"),
+                      JsMethod<&ModelWrap::StateShapes>("stateShapes"), JsMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
+                      JsMethod<&ModelWrap::ParameterNames>("parameterNames"), JsMethod<&ModelWrap::Dispose>("dispose"),
+                      JsMethod<&ModelWrap::TorchScriptBytes>("torchScriptBytes")});
 }
 
 std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {

@@ -1,6 +1,7 @@
 // PoF's line search for xi*_B along the negative mini-batch gradient of a Linear classifier,
 // vectorised: logits are affine in the step s, so every candidate comes from two matrix products.
 #pragma once
+#include <napi.h>
 #include <torch/torch.h>
 #include "distributed/cross_rank.h"
 
@@ -16,6 +17,9 @@ struct LineSearchOptions {
   static constexpr int64_t kMaxDoublings = 64;
   static constexpr int64_t kMaxPartitions = 1024;  // the grid's losses are [P, B, C]: bounded memory
 };
+
+// { initialStep, maxStep, partitions }, every field given (lib/defaults.ts resolves them), validated.
+LineSearchOptions ParseLineSearchOptions(const Napi::Object& o);
 
 // All results are tensors on the features' device: no host synchronisation.
 struct LineSearchResult {
