@@ -108,9 +108,9 @@ export interface NativeDataset {
 export type NativeEpochOptions = NativeEpochSettings;
 
 export interface NativePerformanceOptions {
-  channelsLast?: boolean;
-  cudnnBenchmark?: boolean;
-  autocast?: 'none' | 'bf16';
+  channelsLast: boolean;
+  cudnnBenchmark: boolean;
+  autocast: 'none' | 'bf16';
 }
 
 export interface OpProfileRow {
@@ -174,7 +174,7 @@ export interface NativeLineSearch {
 /** Options every Hessian analysis takes: the parameter subset (selectors) and examples per forward pass. */
 export interface NativeSubsetOptions {
   subset: string[];
-  chunkSize?: number;
+  chunkSize: number;
 }
 
 export type NativeVector = Float32Array | Float64Array;
@@ -195,11 +195,11 @@ export interface NativeAnalysis {
   hessianVectorProduct(model: NativeModel, data: NativeDataset, indices: Int32Array, vector: NativeVector,
     options: NativeSubsetOptions): Promise<Float64Array>;
   hessianTopK(model: NativeModel, data: NativeDataset, indices: Int32Array,
-    options: NativeSubsetOptions & { k: number; maxIterations?: number; tolerance?: number; seed?: number }): Promise<NativeEigenPairs>;
+    options: NativeSubsetOptions & { k: number; maxIterations: number; tolerance: number; seed: number }): Promise<NativeEigenPairs>;
   lossAlong(model: NativeModel, data: NativeDataset, indices: Int32Array, directions: NativeVector[], steps: number[],
     options: NativeSubsetOptions): Promise<number[][]>;
   miniBatchStats(model: NativeModel, data: NativeDataset, indices: Int32Array, batchSize: number,
-    options: { subset: string[]; curvature?: boolean; directions?: NativeVector[];
+    options: { subset: string[]; curvature: boolean; directions?: NativeVector[];
       lineSearch?: LineSearchSettings }):
     Promise<{ loss: number[]; gradNorm: number[]; curvature?: number[]; projections?: number[][]; xi?: number[]; rejected?: number[] }>;
 }

@@ -155,9 +155,9 @@ Napi::Value EngineWrap::ConfigureOptimizer(const Napi::CallbackInfo& info) {
   s.lr = NumberField(o, "lr");
   s.momentum = NumberField(o, "momentum");
   s.weight_decay = NumberField(o, "weightDecay");
-  s.nesterov = BoolField(o, "nesterov", true);
+  s.nesterov = BoolField(o, "nesterov");
   s.Validate();
-  engine_->ConfigureOptimizer(BoolField(o, "featuresOnly", false), s);
+  engine_->ConfigureOptimizer(BoolField(o, "featuresOnly"), s);
   int64_t bytes = 0;  // the momentum buffers: as large as the parameters they update
   for (const auto& [name, buffer] : engine_->MomentumBuffers()) bytes += buffer.nbytes();
   ReportOptimizerMemory(info.Env(), bytes);
@@ -175,9 +175,9 @@ Napi::Value EngineWrap::ConfigurePerformance(const Napi::CallbackInfo& info) {
   engine_->model_handle()->CheckIdle("change performance options");
   auto o = ObjectArg(info, 0, "performance options");
   PerformanceOptions p;
-  p.channels_last = BoolField(o, "channelsLast", false);
-  p.cudnn_benchmark = BoolField(o, "cudnnBenchmark", false);
-  const std::string autocast = StringField(o, "autocast", "none");
+  p.channels_last = BoolField(o, "channelsLast");
+  p.cudnn_benchmark = BoolField(o, "cudnnBenchmark");
+  const std::string autocast = StringField(o, "autocast");
   if (autocast == "bf16") p.autocast_bf16 = true;
   else if (autocast != "none") throw UserError("autocast '" + autocast + "' is unknown; expected 'none' or 'bf16'");
   engine_->ConfigurePerformance(p);

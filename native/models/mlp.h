@@ -5,9 +5,9 @@
 namespace pof {
 
 struct MlpConfig {
-  int64_t input_dim = 0;
+  int64_t input_dim;
   std::vector<int64_t> hidden;
-  int64_t num_classes = 0;
+  int64_t num_classes;
 };
 
 class MlpImpl : public BuiltInNetwork {

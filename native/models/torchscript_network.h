@@ -12,8 +12,8 @@ namespace pof {
 
 struct TorchScriptConfig {
   std::string file;
-  std::string features = "features";
-  std::string classifier = "classifier";
+  std::string features;    // the method computing F_phi(x)
+  std::string classifier;  // the dotted path of the nn.Linear
   std::vector<int64_t> input_shape;  // one example, e.g. {3, 32, 32}
 };
 

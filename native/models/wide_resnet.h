@@ -7,10 +7,10 @@
 namespace pof {
 
 struct WideResNetConfig {
-  int64_t depth = 28;
-  int64_t widen = 10;
-  int64_t num_classes = 10;
-  int64_t input_channels = 3;
+  int64_t depth;
+  int64_t widen;
+  int64_t num_classes;
+  int64_t input_channels;
 };
 
 // out = conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut(x); the stride sits in conv2.

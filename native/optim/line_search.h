@@ -8,9 +8,9 @@
 namespace pof {
 
 struct LineSearchOptions {
-  double initial_step = 1.0;  // s0
-  double max_step = 100.0;    // sMax: no loss increase before it means reject
-  int64_t partitions = 16;    // P grid points in (0, s]
+  double initial_step;  // s0
+  double max_step;      // sMax: no loss increase before it means reject
+  int64_t partitions;   // P grid points in (0, s]
 
   // 0 < s0 < sMax (finite), at most kMaxDoublings bracket steps, 1 <= P <= kMaxPartitions.
   void Validate() const;
