@@ -81,6 +81,12 @@ export interface NativeModel {
   dispose(): void;
   /** A TorchScript model's module with its current weights and buffers, as torch.jit.save writes it. */
   torchScriptBytes(): Uint8Array;
+  /**
+   * Why data of this example shape and largest label cannot go through the model, in words that follow
+   * the data's name ("has examples of shape [100] (100 values), but the model mlp (...) takes 784 values
+   * per example"), or null when it can.
+   */
+  dataMismatch(exampleShape: number[], maxLabel: number): string | null;
 }
 
 export interface NativeDatasetOptions {

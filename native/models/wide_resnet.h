@@ -32,10 +32,11 @@ class WideResNetImpl : public BuiltInNetwork {
   static constexpr int64_t kMaxDepth = 1000, kMaxWiden = 64, kMaxClasses = 1 << 20, kMaxChannels = 4096;
   explicit WideResNetImpl(const WideResNetConfig& config);
   torch::Tensor Features(const torch::Tensor& x) override;
-  std::string InputMismatch(c10::IntArrayRef example_shape) const override;
+  std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const override;
+  std::string Description() const override;
 
  private:
-  int64_t input_channels_;
+  int64_t depth_, widen_, input_channels_;
   torch::nn::Conv2d conv1_{nullptr};
   std::vector<torch::nn::Sequential> groups_;
   BatchNorm bn_out_{nullptr};
