@@ -198,29 +198,27 @@ export function resolvePof(where: string, o: { gamma?: unknown; gammaMode?: unkn
   };
 }
 
-/** What the native engine takes for an epoch or a step: every field resolved. */
-export interface NativeEpochSettings extends PofSettings {
-  method: Method;
-  batchSize: number;
-  rho: number;
-  /** SAM in a data-parallel job: each rank's own ascent (samScope 'local') instead of the global batch's. */
-  samLocalAscent: boolean;
-  epoch: number;
-  totalEpochs: number;
-  reportEvery: number;
-}
+/**
+ * What the native engine takes for an epoch or a step: every field resolved. A union told apart by `method`:
+ * each method's own options and no other's, read natively by that method's parser.
+ */
+export type NativeEpochSettings = { batchSize: number; epoch: number; totalEpochs: number; reportEvery: number } & (
+  | { method: 'sgd' }
+  /** localAscent: in a data-parallel job, each rank's own ascent (samScope 'local') instead of the global batch's. */
+  | { method: 'sam'; rho: number; localAscent: boolean }
+  | ({ method: 'pof' } & PofSettings));
 
-/** The engine's options for a method; PoF's fields are PoF's defaults (unused) for SGD and SAM. */
+/** The engine's options for a method, holding that method's options and no other's. */
 export function engineOptions(method: Method, batchSize: number, extra: { rho?: number; samScope?: 'global' | 'local';
   pof?: PofSettings; epoch?: number; totalEpochs?: number; reportEvery?: number }): NativeEpochSettings {
-  const pof = extra.pof ?? {
-    gamma: DEFAULTS.postTrain.gamma, gammaMode: DEFAULTS.postTrain.gammaMode, weakBatchSize: batchSize, featureReuse: false,
-    ...DEFAULTS.lineSearch,
+  const common = {
+    batchSize, epoch: extra.epoch ?? 0, totalEpochs: extra.totalEpochs ?? 1, reportEvery: extra.reportEvery ?? DEFAULTS.reportEvery,
   };
-  return {
-    method, batchSize, rho: extra.rho ?? DEFAULTS.fit.rho, samLocalAscent: (extra.samScope ?? DEFAULTS.fit.samScope) === 'local', ...pof,
-    epoch: extra.epoch ?? 0, totalEpochs: extra.totalEpochs ?? 1, reportEvery: extra.reportEvery ?? DEFAULTS.reportEvery,
-  };
+  switch (method) {
+    case 'sgd': return { ...common, method };
+    case 'sam': return { ...common, method, rho: extra.rho ?? DEFAULTS.fit.rho, localAscent: (extra.samScope ?? DEFAULTS.fit.samScope) === 'local' };
+    case 'pof': return { ...common, method, ...(extra.pof ?? resolvePof('engineOptions', {}, batchSize)) };
+  }
 }
 
 /** A device the trainer takes: 'cpu', 'cuda' (the current GPU) or 'cuda:N'. */

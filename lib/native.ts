@@ -73,6 +73,12 @@ export interface NativeModel {
   dispose(): void;
   /** A TorchScript model's module with its current weights and buffers, as torch.jit.save writes it. */
   torchScriptBytes(): Uint8Array;
+  /**
+   * Why data of this example shape and largest label cannot go through the model, in words that follow
+   * the data's name ("has examples of shape [100] (100 values), but the model mlp (...) takes 784 values
+   * per example"), or null when it can.
+   */
+  dataMismatch(exampleShape: number[], maxLabel: number): string | null;
 }
 
 export interface NativeDatasetOptions {
@@ -100,9 +106,9 @@ export interface NativeDataset {
 export type NativeEpochOptions = NativeEpochSettings;
 
 export interface NativePerformanceOptions {
-  channelsLast?: boolean;
-  cudnnBenchmark?: boolean;
-  autocast?: 'none' | 'bf16';
+  channelsLast: boolean;
+  cudnnBenchmark: boolean;
+  autocast: 'none' | 'bf16';
 }
 
 export interface OpProfileRow {
@@ -166,7 +172,7 @@ export interface NativeLineSearch {
 /** Options every Hessian analysis takes: the parameter subset (selectors) and examples per forward pass. */
 export interface NativeSubsetOptions {
   subset: string[];
-  chunkSize?: number;
+  chunkSize: number;
 }
 
 export type NativeVector = Float32Array | Float64Array;
@@ -187,11 +193,11 @@ export interface NativeAnalysis {
   hessianVectorProduct(model: NativeModel, data: NativeDataset, indices: Int32Array, vector: NativeVector,
     options: NativeSubsetOptions): Promise<Float64Array>;
   hessianTopK(model: NativeModel, data: NativeDataset, indices: Int32Array,
-    options: NativeSubsetOptions & { k: number; maxIterations?: number; tolerance?: number; seed?: number }): Promise<NativeEigenPairs>;
+    options: NativeSubsetOptions & { k: number; maxIterations: number; tolerance: number; seed: number }): Promise<NativeEigenPairs>;
   lossAlong(model: NativeModel, data: NativeDataset, indices: Int32Array, directions: NativeVector[], steps: number[],
     options: NativeSubsetOptions): Promise<number[][]>;
   miniBatchStats(model: NativeModel, data: NativeDataset, indices: Int32Array, batchSize: number,
-    options: { subset: string[]; curvature?: boolean; directions?: NativeVector[];
+    options: { subset: string[]; curvature: boolean; directions?: NativeVector[];
       lineSearch?: LineSearchSettings }):
     Promise<{ loss: number[]; gradNorm: number[]; curvature?: number[]; projections?: number[][]; xi?: number[]; rejected?: number[] }>;
 }

@@ -2,6 +2,7 @@
 #pragma once
 #include <napi.h>
 #include <functional>
+#include <memory>
 #include <optional>
 #include "errors.h"
 
@@ -19,6 +20,17 @@ class PromiseWorker : public Napi::AsyncWorker {
     Napi::Promise promise = worker->deferred_.Promise();
     worker->Queue();
     return promise;
+  }
+  // Start with `busy` (a token of ModelHandle::Acquire) held while work runs and released the moment it
+  // ends, returned or thrown, so that the promise settles with the model idle again.
+  static Napi::Promise StartHolding(Napi::Env env, std::shared_ptr<void> busy, Work work, Convert convert) {
+    return Start(
+        env,
+        [busy = std::move(busy), work = std::move(work)]() mutable {
+          const std::shared_ptr<void> held = std::move(busy);
+          return work();
+        },
+        std::move(convert));
   }
 
  protected:

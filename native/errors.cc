@@ -6,17 +6,13 @@ namespace pof {
 
 const char* CodeOf(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kOption: return "ERR_POF_OPTION";
-    case ErrorKind::kDataset: return "ERR_POF_DATASET";
-    case ErrorKind::kCheckpoint: return "ERR_POF_CHECKPOINT";
-    case ErrorKind::kDevice: return "ERR_POF_DEVICE";
-    case ErrorKind::kBusy: return "ERR_POF_BUSY";
-    case ErrorKind::kNonFinite: return "ERR_POF_NON_FINITE";
-    case ErrorKind::kDisposed: return "ERR_POF_DISPOSED";
-    case ErrorKind::kDistributed: return "ERR_POF_DISTRIBUTED";
-    case ErrorKind::kInternal: break;
+#define POF_ERROR_KIND_CODE(kind, code) \
+  case ErrorKind::kind:                 \
+    return code;
+    POF_ERROR_KINDS(POF_ERROR_KIND_CODE)
+#undef POF_ERROR_KIND_CODE
   }
-  return "ERR_POF_INTERNAL";
+  return CodeOf(ErrorKind::kInternal);  // a value outside the list
 }
 
 std::string CleanMessage(const std::string& what) {
@@ -70,9 +66,11 @@ Napi::Value SetErrorClasses(const Napi::CallbackInfo& info) {
   if (info.Length() < 1 || !info[0].IsObject()) throw UserError("setErrorClasses expects { [code]: class }");
   auto given = info[0].As<Napi::Object>();
   auto& classes = Data(info.Env()).error_classes;
-  const ErrorKind kinds[] = {ErrorKind::kOption, ErrorKind::kDataset, ErrorKind::kCheckpoint, ErrorKind::kDevice,
-                             ErrorKind::kBusy, ErrorKind::kNonFinite, ErrorKind::kDisposed, ErrorKind::kDistributed,
-                             ErrorKind::kInternal};
+  const ErrorKind kinds[] = {
+#define POF_ERROR_KIND_VALUE(kind, code) ErrorKind::kind,
+      POF_ERROR_KINDS(POF_ERROR_KIND_VALUE)
+#undef POF_ERROR_KIND_VALUE
+  };
   for (ErrorKind kind : kinds) {
     Napi::Value c = given.Get(CodeOf(kind));
     if (!c.IsFunction()) throw UserError(std::string("setErrorClasses: no class for ") + CodeOf(kind));

@@ -7,8 +7,25 @@
 
 namespace pof {
 
-// What went wrong, as lib/errors.ts names it (the JS class is chosen by the code).
-enum class ErrorKind { kOption, kDataset, kCheckpoint, kDevice, kBusy, kNonFinite, kDisposed, kDistributed, kInternal };
+// The one list of error kinds and their codes, as lib/errors.ts names them (the JS class is chosen by the
+// code): X(kind, code). ErrorKind, CodeOf and setErrorClasses are all made from it.
+#define POF_ERROR_KINDS(X)               \
+  X(kOption, "ERR_POF_OPTION")           \
+  X(kDataset, "ERR_POF_DATASET")         \
+  X(kCheckpoint, "ERR_POF_CHECKPOINT")   \
+  X(kDevice, "ERR_POF_DEVICE")           \
+  X(kBusy, "ERR_POF_BUSY")               \
+  X(kNonFinite, "ERR_POF_NON_FINITE")    \
+  X(kDisposed, "ERR_POF_DISPOSED")       \
+  X(kDistributed, "ERR_POF_DISTRIBUTED") \
+  X(kInternal, "ERR_POF_INTERNAL")
+
+// What went wrong.
+enum class ErrorKind {
+#define POF_ERROR_KIND_ENUM(kind, code) kind,
+  POF_ERROR_KINDS(POF_ERROR_KIND_ENUM)
+#undef POF_ERROR_KIND_ENUM
+};
 const char* CodeOf(ErrorKind kind);
 
 // LibTorch messages end with a C++ backtrace that means nothing to a JS user: keep the first part.

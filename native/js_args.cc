@@ -37,11 +37,13 @@ int64_t IntField(const Napi::Object& o, const char* key) {
 int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback) {
   return o.Get(key).IsUndefined() ? fallback : IntField(o, key);
 }
-bool BoolField(const Napi::Object& o, const char* key, bool fallback) {
-  Napi::Value v = o.Get(key);
-  if (v.IsUndefined()) return fallback;
+bool BoolField(const Napi::Object& o, const char* key) {
+  Napi::Value v = Required(o, key);
   if (!v.IsBoolean()) throw UserError(std::string("option '") + key + "' must be a boolean");
   return v.As<Napi::Boolean>().Value();
+}
+bool BoolField(const Napi::Object& o, const char* key, bool fallback) {
+  return o.Get(key).IsUndefined() ? fallback : BoolField(o, key);
 }
 std::string StringField(const Napi::Object& o, const char* key) {
   Napi::Value v = Required(o, key);

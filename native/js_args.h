@@ -11,6 +11,7 @@ double NumberField(const Napi::Object& o, const char* key);
 double NumberField(const Napi::Object& o, const char* key, double fallback);
 int64_t IntField(const Napi::Object& o, const char* key);
 int64_t IntField(const Napi::Object& o, const char* key, int64_t fallback);
+bool BoolField(const Napi::Object& o, const char* key);
 bool BoolField(const Napi::Object& o, const char* key, bool fallback);
 std::string StringField(const Napi::Object& o, const char* key);
 std::string StringField(const Napi::Object& o, const char* key, const std::string& fallback);

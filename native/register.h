@@ -21,7 +21,8 @@ void ExportFunction(Napi::Env env, Napi::Object exports, const char* name) {
   exports.Set(name, Napi::Function::New<GuardedCall<Fn>>(env, name));
 }
 
-// Base of every wrapped class: Method<&T::M>("name") and Getter<&T::G>("name") register guarded members.
+// Base of every wrapped class: JsMethod<&T::M>("name") and Getter<&T::G>("name") register guarded members
+// (JsMethod: a method of the JS class, not a training method).
 template <typename T>
 class GuardedObjectWrap : public Napi::ObjectWrap<T> {
  public:
@@ -31,7 +32,7 @@ class GuardedObjectWrap : public Napi::ObjectWrap<T> {
 
  protected:
   template <Member M>
-  static typename Base::PropertyDescriptor Method(const char* name) {
+  static typename Base::PropertyDescriptor JsMethod(const char* name) {
     return Base::InstanceMethod(name, static_cast<typename Base::InstanceMethodCallback>(&GuardedObjectWrap::Call<M>));
   }
   template <Member M>

@@ -120,8 +120,8 @@ std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value
 Napi::Function TensorWrap::Init(Napi::Env env) {
   return DefineClass(env, "Tensor",
                      {Getter<&TensorWrap::Shape>("shape"), Getter<&TensorWrap::Dtype>("dtype"),
-                      Getter<&TensorWrap::Device>("device"), Method<&TensorWrap::ToArray>("toArray"),
-                      Method<&TensorWrap::To>("to"), Method<&TensorWrap::Matmul>("matmul")});
+                      Getter<&TensorWrap::Device>("device"), JsMethod<&TensorWrap::ToArray>("toArray"),
+                      JsMethod<&TensorWrap::To>("to"), JsMethod<&TensorWrap::Matmul>("matmul")});
 }
 
 Napi::Object TensorWrap::New(Napi::Env env, torch::Tensor tensor) {

@@ -25,12 +25,15 @@ export interface SubsetOptions {
 
 const SUBSET_KEYS = ['subset', 'indices', 'chunkSize'] as const;
 
+/** The one home of the Hessian analyses' defaults: the native side takes every value resolved. */
+export const HESSIAN_DEFAULTS = { subset: 'classifier', chunkSize: 256, k: 1, maxIterations: 100, tolerance: 1e-6, seed: 0 } as const;
+
 export function subsetArgs(where: string, data: ImageSet, options: SubsetOptions) {
   return {
     indices: exampleIndices(where, data, options.indices),
     native: {
-      subset: subsetSelectors(where, options.subset ?? 'classifier'),
-      chunkSize: integer(where, 'chunkSize', options.chunkSize ?? 256, 1),
+      subset: subsetSelectors(where, options.subset ?? HESSIAN_DEFAULTS.subset),
+      chunkSize: integer(where, 'chunkSize', options.chunkSize ?? HESSIAN_DEFAULTS.chunkSize, 1),
     },
   };
 }
@@ -46,7 +49,7 @@ export interface ParameterLayout {
 }
 
 /** The flat-vector layout of a parameter subset (unknown names throw, listing the valid ones). */
-export function parameterLayout(trainer: PoFTrainer, subset: ParameterSubset = 'classifier'): ParameterLayout {
+export function parameterLayout(trainer: PoFTrainer, subset: ParameterSubset = HESSIAN_DEFAULTS.subset): ParameterLayout {
   const where = 'parameterLayout';
   if (!(trainer instanceof PoFTrainer)) throw new OptionError(`${where}: expected a PoFTrainer as the first argument`);
   const r = native.analysis.parameterLayout(trainer.nativeModelForAnalysis, { subset: subsetSelectors(where, subset) });
@@ -112,11 +115,12 @@ export async function hessianTopK(trainer: PoFTrainer, data: ImageSet, options: 
   const t = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
   const layout = parameterLayout(trainer, a.native.subset);
-  const k = integer(where, 'k', options.k ?? 1, 1);
+  const d = HESSIAN_DEFAULTS;
+  const k = integer(where, 'k', options.k ?? d.k, 1);
   if (k > layout.size) throw new OptionError(`${where}: k must be <= ${layout.size}, the size of the parameter subset; got ${k}`);
-  const maxIterations = integer(where, 'maxIterations', options.maxIterations ?? 100, k);
-  const tolerance = number(where, 'tolerance', options.tolerance ?? 1e-6, { above: 0 });
-  const seed = integer(where, 'seed', options.seed ?? 0, 0);
+  const maxIterations = integer(where, 'maxIterations', options.maxIterations ?? d.maxIterations, k);
+  const tolerance = number(where, 'tolerance', options.tolerance ?? d.tolerance, { above: 0 });
+  const seed = integer(where, 'seed', options.seed ?? d.seed, 0);
   const r = await t.run(() => native.analysis.hessianTopK(t.model, t.data, a.indices, { ...a.native, k, maxIterations, tolerance, seed }));
   return { ...r, layout };
 }

@@ -6,6 +6,7 @@ import { native } from '../addon';
 import { NativeVector } from '../native';
 import { checkKeys, integer } from '../options';
 import { PoFTrainer } from '../trainer';
+import { HESSIAN_DEFAULTS } from './hessian';
 import { drawBatches, ParameterSubset, subsetSelectors, target } from './target';
 
 export interface MiniBatchOptions {
@@ -38,8 +39,8 @@ export async function miniBatchStatistics(where: string, trainer: PoFTrainer, da
   const layout = batchLayout(where, data, options);
   const lineSearch = request.lineSearch && resolveLineSearch(where, request.lineSearch);
   const stats = await t.run(() => native.analysis.miniBatchStats(t.model, t.data, layout.indices, layout.batchSize, {
-    subset: subsetSelectors(where, request.subset ?? 'classifier'),
-    curvature: request.curvature, directions: request.directions, lineSearch,
+    subset: subsetSelectors(where, request.subset ?? HESSIAN_DEFAULTS.subset),
+    curvature: request.curvature ?? false, directions: request.directions, lineSearch,
   }));
   return { ...stats, batchSize: layout.batchSize };
 }

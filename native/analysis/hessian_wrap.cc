@@ -23,13 +23,14 @@ namespace {
 
 constexpr int64_t kMaxLanczosIterations = 100000;
 
-// What every call on a set of examples needs: model, data, indices and the subset's selectors.
+// What every call on a set of examples needs: model, data, indices and the subset's selectors; those
+// that build a SubsetLoss also the examples per forward pass.
 struct Target {
   std::shared_ptr<ModelHandle> model;
   std::shared_ptr<const DeviceDataset> data;
   torch::Tensor indices;
   std::vector<std::string> selectors;
-  int64_t chunk_size = 256;
+  int64_t chunk_size;  // 0 for miniBatchStats, whose batches are its chunks
 
   // The loss over the examples w.r.t. the subset (built in the worker: it runs the model).
   SubsetLoss Loss() const {
@@ -37,15 +38,16 @@ struct Target {
   }
 };
 
-Target TargetArgs(const Napi::CallbackInfo& info, const Napi::Object& options) {
+// `chunked`: the call takes chunkSize (all but miniBatchStats).
+Target TargetArgs(const Napi::CallbackInfo& info, const Napi::Object& options, bool chunked = true) {
   Target t;
   t.model = ModelWrap::FromJs(info[0]);
   t.data = DatasetWrap::FromJs(info[1], "data");
   CheckDataFits(*t.data, *t.model, "the analysis data");
   t.indices = IndicesArg(info[2], "indices", t.data->size());
   t.selectors = StringArrayField(options, "subset");
-  t.chunk_size = IntField(options, "chunkSize", 256);
-  if (t.chunk_size < 1) throw UserError("chunkSize must be >= 1, got " + std::to_string(t.chunk_size));
+  t.chunk_size = chunked ? IntField(options, "chunkSize") : 0;
+  if (chunked && t.chunk_size < 1) throw UserError("chunkSize must be >= 1, got " + std::to_string(t.chunk_size));
   SelectParameters(t.model->Get(), t.selectors);  // unknown names fail here, on the main thread
   return t;
 }
@@ -114,19 +116,15 @@ Napi::Value ParameterLayoutJs(const Napi::CallbackInfo& info) {
   return out;
 }
 
-// lossAndGradient(model, data, indices, { subset, chunkSize }) -> Promise<{ loss, gradient }>
+// lossAndGradient(model, data, indices, { subset, chunkSize }) [every field required] -> Promise<{ loss, gradient }>
 Napi::Value LossAndGradientJs(const Napi::CallbackInfo& info) {
   auto t = TargetArgs(info, ObjectArg(info, 3, "options"));
-  auto busy = t.model->Acquire("compute a gradient");
   using Result = std::pair<torch::Tensor, torch::Tensor>;
-  return PromiseWorker<Result>::Start(
-      info.Env(),
-      [t, busy]() mutable {
-        auto loss = t.Loss();
-        auto r = loss.ValueAndGradient();
-        Result out{r.first.cpu(), r.second.cpu()};
-        busy.reset();
-        return out;
+  return PromiseWorker<Result>::StartHolding(
+      info.Env(), t.model->Acquire("compute a gradient"),
+      [t] {
+        auto r = t.Loss().ValueAndGradient();
+        return Result{r.first.cpu(), r.second.cpu()};
       },
       [](Napi::Env env, Result& r) -> Napi::Value {
         auto out = Napi::Object::New(env);
@@ -140,15 +138,9 @@ Napi::Value LossAndGradientJs(const Napi::CallbackInfo& info) {
 Napi::Value HessianVectorProductJs(const Napi::CallbackInfo& info) {
   auto t = TargetArgs(info, ObjectArg(info, 4, "options"));
   auto v = VectorArg(info[3], "vector", SelectParameters(t.model->Get(), t.selectors).numel);
-  auto busy = t.model->Acquire("compute a Hessian-vector product");
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(),
-      [t, v, busy]() mutable {
-        auto loss = t.Loss();
-        auto hv = loss.HessianVectorProduct(v).cpu();
-        busy.reset();
-        return hv;
-      },
+  return PromiseWorker<torch::Tensor>::StartHolding(
+      info.Env(), t.model->Acquire("compute a Hessian-vector product"),
+      [t, v] { return t.Loss().HessianVectorProduct(v).cpu(); },
       [](Napi::Env env, torch::Tensor& hv) -> Napi::Value { return Float64ArrayOf(env, hv); });
 }
 
@@ -158,10 +150,10 @@ Napi::Value HessianTopKJs(const Napi::CallbackInfo& info) {
   auto o = ObjectArg(info, 3, "options");
   auto t = TargetArgs(info, o);
   LanczosOptions lanczos;
-  lanczos.k = IntField(o, "k", 1);
-  lanczos.max_iterations = IntField(o, "maxIterations", 100);
-  lanczos.tolerance = NumberField(o, "tolerance", 1e-6);
-  lanczos.seed = static_cast<uint64_t>(IntField(o, "seed", 0));
+  lanczos.k = IntField(o, "k");
+  lanczos.max_iterations = IntField(o, "maxIterations");
+  lanczos.tolerance = NumberField(o, "tolerance");
+  lanczos.seed = static_cast<uint64_t>(IntField(o, "seed"));
   const int64_t numel = SelectParameters(t.model->Get(), t.selectors).numel;
   if (lanczos.k < 1 || lanczos.k > numel) {
     throw UserError("k must lie in 1.." + std::to_string(numel) + " (the parameter subset's size), got " +
@@ -172,16 +164,14 @@ Napi::Value HessianTopKJs(const Napi::CallbackInfo& info) {
                     std::to_string(lanczos.max_iterations));
   }
   if (!(lanczos.tolerance > 0)) throw UserError("tolerance must be > 0, got " + std::to_string(lanczos.tolerance));
-  auto busy = t.model->Acquire("compute Hessian eigenpairs");
-  return PromiseWorker<EigenPairs>::Start(
-      info.Env(),
-      [t, lanczos, busy]() mutable {
+  return PromiseWorker<EigenPairs>::StartHolding(
+      info.Env(), t.model->Acquire("compute Hessian eigenpairs"),
+      [t, lanczos] {
         auto loss = t.Loss();
         auto opts = torch::TensorOptions().device(t.model->device);
         auto r = LanczosTopK([&](const torch::Tensor& v) { return loss.HessianVectorProduct(v); }, loss.subset().numel,
                              opts, lanczos);
         r.vectors = r.vectors.cpu();
-        busy.reset();
         return r;
       },
       [](Napi::Env env, EigenPairs& r) -> Napi::Value {
@@ -209,14 +199,11 @@ Napi::Value LossAlongJs(const Napi::CallbackInfo& info) {
     if (!s.IsNumber()) throw UserError("steps[" + std::to_string(i) + "] must be a number");
     steps.push_back(s.As<Napi::Number>().DoubleValue());
   }
-  auto busy = t.model->Acquire("evaluate the loss along directions");
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(),
-      [t, directions, steps, busy]() mutable {
+  return PromiseWorker<torch::Tensor>::StartHolding(
+      info.Env(), t.model->Acquire("evaluate the loss along directions"),
+      [t, directions, steps] {
         auto loss = t.Loss();
-        auto values = LossAlong(loss, directions, steps);
-        busy.reset();
-        return values;
+        return LossAlong(loss, directions, steps);
       },
       [](Napi::Env env, torch::Tensor& values) -> Napi::Value { return RowsOf(env, values); });
 }
@@ -225,28 +212,25 @@ Napi::Value LossAlongJs(const Napi::CallbackInfo& info) {
 //   -> Promise<{ loss, gradNorm, curvature?, projections?, xi?, rejected? }>
 Napi::Value MiniBatchStatsJs(const Napi::CallbackInfo& info) {
   auto o = ObjectArg(info, 4, "options");
-  auto t = TargetArgs(info, o);
+  auto t = TargetArgs(info, o, /*chunked=*/false);
   const int64_t batch_size = IntArg(info, 3, "batchSize");
   MiniBatchOptions options;
   if (batch_size < 1 || static_cast<int64_t>(t.indices.numel()) % batch_size != 0) {
     throw UserError("indices must hold a whole number of batches of batchSize >= 1 (got " +
                     std::to_string(t.indices.numel()) + " indices, batchSize " + std::to_string(batch_size) + ")");
   }
-  options.curvature = BoolField(o, "curvature", false);
+  options.curvature = BoolField(o, "curvature");
   if (!o.Get("directions").IsUndefined()) {
     options.directions = DirectionsArg(o.Get("directions"), SelectParameters(t.model->Get(), t.selectors).numel);
   }
   if (!o.Get("lineSearch").IsUndefined()) {
     if (!o.Get("lineSearch").IsObject()) throw UserError("lineSearch must be an object { initialStep, maxStep, partitions }");
-    options.line_search = LineSearchOptionsFromJs(o.Get("lineSearch").As<Napi::Object>());
+    options.line_search = ParseLineSearchOptions(o.Get("lineSearch").As<Napi::Object>());
   }
-  auto busy = t.model->Acquire("compute mini-batch statistics");
-  return PromiseWorker<MiniBatchStats>::Start(
-      info.Env(),
-      [t, batch_size, options, busy]() mutable {
-        auto stats = MiniBatchStatistics(t.model->Get(), t.selectors, *t.data, t.indices, batch_size, options);
-        busy.reset();
-        return stats;
+  return PromiseWorker<MiniBatchStats>::StartHolding(
+      info.Env(), t.model->Acquire("compute mini-batch statistics"),
+      [t, batch_size, options] {
+        return MiniBatchStatistics(t.model->Get(), t.selectors, *t.data, t.indices, batch_size, options);
       },
       [](Napi::Env env, MiniBatchStats& s) -> Napi::Value {
         auto out = Napi::Object::New(env);

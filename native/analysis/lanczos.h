@@ -9,10 +9,10 @@
 namespace pof {
 
 struct LanczosOptions {
-  int64_t k = 1;
-  int64_t max_iterations = 100;  // products with A at most (capped at the dimension)
-  double tolerance = 1e-6;       // stop when every top-k residual <= tolerance * max |Ritz value|
-  uint64_t seed = 0;             // of the random start vector
+  int64_t k;
+  int64_t max_iterations;  // products with A at most (capped at the dimension)
+  double tolerance;        // stop when every top-k residual <= tolerance * max |Ritz value|
+  uint64_t seed;           // of the random start vector
 };
 
 struct EigenPairs {

@@ -8,15 +8,6 @@
 
 namespace pof {
 
-LineSearchOptions LineSearchOptionsFromJs(const Napi::Object& o) {
-  LineSearchOptions options;
-  options.initial_step = NumberField(o, "initialStep");
-  options.max_step = NumberField(o, "maxStep");
-  options.partitions = IntField(o, "partitions");
-  options.Validate();
-  return options;
-}
-
 namespace {
 
 Napi::Value LineSearchJs(const Napi::CallbackInfo& info) {
@@ -24,7 +15,7 @@ Napi::Value LineSearchJs(const Napi::CallbackInfo& info) {
   auto labels = TensorWrap::FromJs(info[1], "labels");
   auto weight = TensorWrap::FromJs(info[2], "weight"), bias = TensorWrap::FromJs(info[3], "bias");
   auto o = ObjectArg(info, 4, "line search options");
-  const LineSearchOptions opts = LineSearchOptionsFromJs(o);
+  const LineSearchOptions opts = ParseLineSearchOptions(o);
   if (features.dim() != 2 || weight.dim() != 2 || bias.dim() != 1 || labels.dim() != 1 || features.size(0) < 1 ||
       features.size(1) != weight.size(1) || bias.size(0) != weight.size(0) || labels.numel() != features.size(0)) {
     throw UserError("lineSearch expects features [B, D], labels [B], weight [C, D] and bias [C]; got features " +

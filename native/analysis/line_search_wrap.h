@@ -5,6 +5,4 @@
 namespace pof {
 // lineSearch(features, labels, weight, bias, { initialStep, maxStep, partitions }): PoF's xi* for one batch.
 void InitLineSearch(Napi::Env env, Napi::Object exports);
-// { initialStep, maxStep, partitions }, every field given (lib/defaults.ts resolves them), validated.
-LineSearchOptions LineSearchOptionsFromJs(const Napi::Object& o);
 }  // namespace pof

@@ -13,7 +13,7 @@
 namespace pof {
 
 struct MiniBatchOptions {
-  bool curvature = false;
+  bool curvature;            // ĝᵀ H_B ĝ per batch
   torch::Tensor directions;  // optional [k, subset numel]: projections v_iᵀ g_B
   std::optional<LineSearchOptions> line_search;
 };

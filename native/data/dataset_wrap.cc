@@ -70,7 +70,7 @@ torch::Tensor IndicesArg(const Napi::Value& v, const char* what, int64_t size) {
 Napi::Function DatasetWrap::Init(Napi::Env env) {
   return DefineClass(env, "Dataset",
                      {Getter<&DatasetWrap::Size>("size"), Getter<&DatasetWrap::Device>("device"),
-                      Method<&DatasetWrap::Batch>("batch"), Method<&DatasetWrap::Dispose>("dispose")});
+                      JsMethod<&DatasetWrap::Batch>("batch"), JsMethod<&DatasetWrap::Dispose>("dispose")});
 }
 
 std::shared_ptr<const DeviceDataset> DatasetWrap::FromJs(const Napi::Value& value, const char* what) {

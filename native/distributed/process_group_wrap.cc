@@ -63,9 +63,9 @@ Napi::Value ConnectProcessGroupJs(const Napi::CallbackInfo& info) {
 Napi::Function ProcessGroupWrap::Init(Napi::Env env) {
   return DefineClass(env, "ProcessGroup",
                      {Getter<&ProcessGroupWrap::Rank>("rank"), Getter<&ProcessGroupWrap::WorldSize>("worldSize"),
-                      Getter<&ProcessGroupWrap::Backend>("backend"), Method<&ProcessGroupWrap::Barrier>("barrier"),
-                      Method<&ProcessGroupWrap::AllReduce>("allReduce"),
-                      Method<&ProcessGroupWrap::Broadcast>("broadcast")});
+                      Getter<&ProcessGroupWrap::Backend>("backend"), JsMethod<&ProcessGroupWrap::Barrier>("barrier"),
+                      JsMethod<&ProcessGroupWrap::AllReduce>("allReduce"),
+                      JsMethod<&ProcessGroupWrap::Broadcast>("broadcast")});
 }
 
 // Made by connectProcessGroup only.

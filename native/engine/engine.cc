@@ -9,7 +9,6 @@
 #include "models/data_fit.h"
 #include "models/freeze_batch_norm_stats.h"
 #include "optim/sam_method.h"
-#include "optim/sgd_method.h"
 #include "random.h"
 
 namespace pof {
@@ -171,24 +170,11 @@ void Engine::Dispose() {
 }
 
 void EpochOptions::Validate() const {
-  auto at_least = [](const char* name, int64_t v, int64_t min) {
-    if (v < min) throw UserError(std::string(name) + " must be >= " + std::to_string(min) + ", got " + std::to_string(v));
-  };
-  auto non_negative = [](const char* name, double v) {
-    if (!std::isfinite(v) || v < 0) throw UserError(std::string(name) + " must be a finite number >= 0, got " + std::to_string(v));
-  };
-  at_least("batchSize", batch_size, 1);
-  at_least("weakBatchSize", weak_batch_size, 1);
-  at_least("epoch", epoch, 0);
-  at_least("totalEpochs", total_epochs, epoch + 1);
-  at_least("reportEvery", report_every, 0);
-  non_negative("rho", rho);
-  non_negative("gamma", pof.gamma);
-  if (pof.feature_reuse && weak_batch_size != batch_size) {
-    throw UserError("featureReuse takes B from the previous B~, so weakBatchSize (" + std::to_string(weak_batch_size) +
-                    ") must equal batchSize (" + std::to_string(batch_size) + ")");
-  }
-  pof.line_search.Validate();
+  CheckAtLeast("batchSize", batch_size, 1);
+  CheckAtLeast("epoch", epoch, 0);
+  CheckAtLeast("totalEpochs", total_epochs, epoch + 1);
+  CheckAtLeast("reportEvery", report_every, 0);
+  method->Validate(batch_size);
 }
 
 void Engine::ConfigurePerformance(const PerformanceOptions& options) {
@@ -258,34 +244,9 @@ void Engine::AverageBuffers() {
   ranks_.Average(floating);
 }
 
-template <typename T>
-T& Engine::Use() {
-  if (auto* current = dynamic_cast<T*>(method_.get())) return *current;
-  auto fresh = std::make_unique<T>();
-  T& out = *fresh;
-  method_ = std::move(fresh);
-  return out;
-}
-
 TrainingMethod& Engine::MethodFor(const EpochOptions& options) {
-  switch (options.method) {
-    case Method::kSgd: return Use<SgdMethod>();
-    case Method::kSam: {
-      auto& sam = Use<SamMethod>();
-      sam.rho = options.rho;
-      sam.local_ascent = options.sam_local_ascent;
-      return sam;
-    }
-    case Method::kPof: {
-      if (!optimizer_features_only_) {
-        throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
-      }
-      auto& pof = Use<PofMethod>();
-      pof.options = options.pof;
-      return pof;
-    }
-  }
-  throw UserError("unknown training method");
+  options.method->CheckOptimizer(optimizer_features_only_);
+  return options.method->Configure(method_);
 }
 
 StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>& draw_weak,
@@ -306,16 +267,18 @@ StepStats Engine::Step(const Batch& regular_batch, const std::function<Batch()>&
 EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& options, const Report& report) {
   options.Validate();
   CheckData(data, "training data");
-  if (options.batch_size > data.size() || (options.method == Method::kPof && options.weak_batch_size > data.size())) {
+  // PoF's B, 0 for a method that draws none.
+  const int64_t weak_batch = options.method->WeakBatchSize();
+  if (options.batch_size > data.size() || weak_batch > data.size()) {
     throw UserError(std::string(options.batch_size > data.size() ? "batchSize (" : "weakBatchSize (") +
-                        std::to_string(std::max(options.batch_size, options.weak_batch_size)) + ") exceeds the " +
+                        std::to_string(std::max(options.batch_size, weak_batch)) + ") exceeds the " +
                         std::to_string(data.size()) + " examples of the training data",
                     ErrorKind::kOption);
   }
   CheckShards("batchSize", options.batch_size);
-  if (options.method == Method::kPof) CheckShards("weakBatchSize", options.weak_batch_size);
+  if (weak_batch > 0) CheckShards("weakBatchSize", weak_batch);
   ranks_.CheckSame({{"the training data's size", data.size()}, {"batchSize", options.batch_size},
-                    {"the method", static_cast<int64_t>(options.method)}, {"weakBatchSize", options.weak_batch_size},
+                    {"the method", options.method_index}, {"weakBatchSize", weak_batch},
                     {"the epoch", options.epoch}});
   const auto started = std::chrono::steady_clock::now();
   cancel_ = false;
@@ -324,7 +287,7 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
   const int64_t batch = options.batch_size;
   // Data parallel: every rank draws the same permutations; this rank takes its shard of each batch.
   const Shard shard{ranks_.rank(), ranks_.world_size()};
-  const int64_t local = batch / shard.count, weak_local = options.weak_batch_size / shard.count;
+  const int64_t local = batch / shard.count, weak_local = weak_batch / shard.count;
   const int64_t steps = n / batch;  // the last partial batch is dropped: static shapes, unbiased BN
   const auto device = model_->device;
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(device);
@@ -333,8 +296,7 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
   // Drawn in full even under feature reuse (which uses only the first B), so that reuse on or off
   // sees the same B~ sequence from the same seed.
   torch::Tensor weak_order;
-  const int64_t weak_batch = options.weak_batch_size;
-  if (options.method == Method::kPof) {
+  if (weak_batch > 0) {
     std::vector<torch::Tensor> parts;
     for (int64_t have = 0; have < steps * weak_batch; have += n) parts.push_back(torch::randperm(n, generator_, long_opts));
     weak_order = torch::cat(parts);
@@ -374,8 +336,8 @@ EpochStats Engine::RunStep(const DeviceDataset& data, const torch::Tensor& indic
   const auto started = std::chrono::steady_clock::now();
   model_->Get().SetTraining(true);
   Batch regular = data.Gather(indices.to(model_->device), false, generator_);
-  const bool carried =
-      options.method == Method::kPof && options.pof.feature_reuse && Use<PofMethod>().HasCarriedFeatures();
+  // The method object as this step will use it (Step configures the same one again).
+  const bool carried = options.method->Configure(method_).CarriesWeakBatch();
   if (carried && weak_indices.defined()) {
     throw UserError("featureReuse takes B from the previous PoF step's B~: do not give weakIndices");
   }

@@ -13,27 +13,21 @@
 #include "distributed/cross_rank.h"
 #include "models/model_handle.h"
 #include "optim/gradient_hook.h"
-#include "optim/pof_method.h"
 #include "optim/sgd.h"
 #include "optim/training_method.h"
 
 namespace pof {
 
-enum class Method { kSgd, kSam, kPof };
-
+// One epoch's or step's options: the loop's own, and the training method's, parsed by the method.
 struct EpochOptions {
-  Method method = Method::kSgd;
-  int64_t batch_size = 256;
-  double rho = 0.05;                 // SAM
-  bool sam_local_ascent = false;     // SAM, data parallel: each rank ascends along its own gradient
-  int64_t weak_batch_size = 256;     // PoF: |B|
-  PofOptions pof;
-  int64_t epoch = 0;                 // 0-based index within the phase (messages, linear schedule)
-  int64_t total_epochs = 1;          // of the phase (linear schedule)
-  int64_t report_every = 0;          // steps between progress reports (0: none)
+  int64_t batch_size;
+  int64_t epoch;         // 0-based index within the phase (messages, linear schedule)
+  int64_t total_epochs;  // of the phase (linear schedule)
+  int64_t report_every;  // steps between progress reports (0: none)
+  std::shared_ptr<const MethodOptions> method;
+  int64_t method_index;  // ParsedMethod::index
 
-  // The values alone (sizes >= 1, rho and gamma finite >= 0, epoch < total_epochs, the line search's);
-  // RunEpoch checks them against the data.
+  // The values alone (sizes >= 1, epoch < total_epochs, the method's); RunEpoch checks them against the data.
   void Validate() const;
 };
 
@@ -111,11 +105,9 @@ class Engine {
   // `draw_weak` gives PoF's B when its features are not carried over from the previous iteration.
   StepStats Step(const Batch& regular, const std::function<Batch()>& draw_weak, const EpochOptions& options,
                  double schedule_fraction);
-  // The method of `options`, with their values; a new one (without carried state) when it changes.
+  // The method of `options` for this optimizer, with their values; a new one (without carried state)
+  // when it changes.
   TrainingMethod& MethodFor(const EpochOptions& options);
-  // The current method object when it is a T, else a fresh T in its place.
-  template <typename T>
-  T& Use();
   Batch Prepare(Batch batch) const;
   // The data's device, example shape and labels fit the model (what: "training data", ...).
   void CheckData(const DeviceDataset& data, const char* what) const;

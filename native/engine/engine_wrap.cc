@@ -4,6 +4,7 @@
 #include "distributed/process_group_wrap.h"
 #include "js_args.h"
 #include "models/model_wrap.h"
+#include "optim/method_options.h"
 #include "tensor.h"
 
 namespace pof {
@@ -11,30 +12,16 @@ namespace pof {
 namespace {
 
 // Every field is required: lib/defaults.ts resolves the options (defaults included) before they get here.
+// Beside the loop's own fields, `method` names the training method, whose parser reads its own fields.
 EpochOptions ParseEpochOptions(const Napi::Object& o) {
   EpochOptions e;
-  const std::string method = StringField(o, "method");
-  if (method == "sgd") e.method = Method::kSgd;
-  else if (method == "sam") e.method = Method::kSam;
-  else if (method == "pof") e.method = Method::kPof;
-  else throw UserError("method '" + method + "' is unknown; expected 'sgd', 'sam' or 'pof'");
   e.batch_size = IntField(o, "batchSize");
-  e.rho = NumberField(o, "rho");
-  e.sam_local_ascent = BoolField(o, "samLocalAscent", false);
-  e.pof.gamma = NumberField(o, "gamma");
-  const std::string mode = StringField(o, "gammaMode");
-  if (mode == "fixed") e.pof.gamma_mode = GammaMode::kFixed;
-  else if (mode == "uniform") e.pof.gamma_mode = GammaMode::kUniform;
-  else if (mode == "linear") e.pof.gamma_mode = GammaMode::kLinear;
-  else throw UserError("gammaMode '" + mode + "' is unknown; expected 'fixed', 'uniform' or 'linear'");
-  e.weak_batch_size = IntField(o, "weakBatchSize");
-  e.pof.feature_reuse = BoolField(o, "featureReuse", false);
-  e.pof.line_search.initial_step = NumberField(o, "initialStep");
-  e.pof.line_search.max_step = NumberField(o, "maxStep");
-  e.pof.line_search.partitions = IntField(o, "partitions");
   e.epoch = IntField(o, "epoch");
   e.total_epochs = IntField(o, "totalEpochs");
   e.report_every = IntField(o, "reportEvery");
+  ParsedMethod method = ParseMethodOptions(o);
+  e.method = std::move(method.options);
+  e.method_index = method.index;
   e.Validate();
   return e;
 }
@@ -122,17 +109,17 @@ class EpochWorker : public Napi::AsyncProgressQueueWorker<Progress> {
 
 Napi::Function EngineWrap::Init(Napi::Env env) {
   return DefineClass(env, "Engine",
-                     {Method<&EngineWrap::ConfigureOptimizer>("configureOptimizer"),
-                      Method<&EngineWrap::SetLearningRate>("setLearningRate"),
-                      Method<&EngineWrap::ConfigurePerformance>("configurePerformance"),
-                      Method<&EngineWrap::TrainEpoch>("trainEpoch"), Method<&EngineWrap::TrainStep>("trainStep"),
-                      Method<&EngineWrap::Evaluate>("evaluate"), Method<&EngineWrap::SamAscend>("samAscend"),
-                      Method<&EngineWrap::Features>("features"), Method<&EngineWrap::Cancel>("cancel"),
-                      Method<&EngineWrap::OptimizerState>("optimizerState"),
-                      Method<&EngineWrap::SetOptimizerState>("setOptimizerState"),
-                      Method<&EngineWrap::RngState>("rngState"), Method<&EngineWrap::SetRngState>("setRngState"),
-                      Method<&EngineWrap::JoinProcessGroup>("joinProcessGroup"),
-                      Method<&EngineWrap::Dispose>("dispose")});
+                     {JsMethod<&EngineWrap::ConfigureOptimizer>("configureOptimizer"),
+                      JsMethod<&EngineWrap::SetLearningRate>("setLearningRate"),
+                      JsMethod<&EngineWrap::ConfigurePerformance>("configurePerformance"),
+                      JsMethod<&EngineWrap::TrainEpoch>("trainEpoch"), JsMethod<&EngineWrap::TrainStep>("trainStep"),
+                      JsMethod<&EngineWrap::Evaluate>("evaluate"), JsMethod<&EngineWrap::SamAscend>("samAscend"),
+                      JsMethod<&EngineWrap::Features>("features"), JsMethod<&EngineWrap::Cancel>("cancel"),
+                      JsMethod<&EngineWrap::OptimizerState>("optimizerState"),
+                      JsMethod<&EngineWrap::SetOptimizerState>("setOptimizerState"),
+                      JsMethod<&EngineWrap::RngState>("rngState"), JsMethod<&EngineWrap::SetRngState>("setRngState"),
+                      JsMethod<&EngineWrap::JoinProcessGroup>("joinProcessGroup"),
+                      JsMethod<&EngineWrap::Dispose>("dispose")});
 }
 
 // new Engine(model, seed)
@@ -168,9 +155,9 @@ Napi::Value EngineWrap::ConfigureOptimizer(const Napi::CallbackInfo& info) {
   s.lr = NumberField(o, "lr");
   s.momentum = NumberField(o, "momentum");
   s.weight_decay = NumberField(o, "weightDecay");
-  s.nesterov = BoolField(o, "nesterov", true);
+  s.nesterov = BoolField(o, "nesterov");
   s.Validate();
-  engine_->ConfigureOptimizer(BoolField(o, "featuresOnly", false), s);
+  engine_->ConfigureOptimizer(BoolField(o, "featuresOnly"), s);
   int64_t bytes = 0;  // the momentum buffers: as large as the parameters they update
   for (const auto& [name, buffer] : engine_->MomentumBuffers()) bytes += buffer.nbytes();
   ReportOptimizerMemory(info.Env(), bytes);
@@ -188,9 +175,9 @@ Napi::Value EngineWrap::ConfigurePerformance(const Napi::CallbackInfo& info) {
   engine_->model_handle()->CheckIdle("change performance options");
   auto o = ObjectArg(info, 0, "performance options");
   PerformanceOptions p;
-  p.channels_last = BoolField(o, "channelsLast", false);
-  p.cudnn_benchmark = BoolField(o, "cudnnBenchmark", false);
-  const std::string autocast = StringField(o, "autocast", "none");
+  p.channels_last = BoolField(o, "channelsLast");
+  p.cudnn_benchmark = BoolField(o, "cudnnBenchmark");
+  const std::string autocast = StringField(o, "autocast");
   if (autocast == "bf16") p.autocast_bf16 = true;
   else if (autocast != "none") throw UserError("autocast '" + autocast + "' is unknown; expected 'none' or 'bf16'");
   engine_->ConfigurePerformance(p);
@@ -220,19 +207,14 @@ Napi::Value EngineWrap::TrainStep(const Napi::CallbackInfo& info) {
   torch::Tensor weak;
   // Under feature reuse, B comes from the previous step after the first one.
   const bool weak_given = !(info[2].IsNull() || info[2].IsUndefined());
-  if (options.method == Method::kPof && (weak_given || !options.pof.feature_reuse)) {
+  if (options.method->WeakBatchSize() > 0 && (weak_given || !options.method->ReusesWeakBatch())) {
     weak = IndicesArg(info[2], "weakIndices", data->size());
   }
   engine_->optimizer();
-  auto busy = engine_->model_handle()->Acquire("train");
   auto engine = engine_;
-  return PromiseWorker<EpochStats>::Start(
-      info.Env(),
-      [engine, data, indices, weak, options, busy]() mutable {
-        auto stats = engine->RunStep(*data, indices, weak, options);
-        busy.reset();
-        return stats;
-      },
+  return PromiseWorker<EpochStats>::StartHolding(
+      info.Env(), engine_->model_handle()->Acquire("train"),
+      [engine, data, indices, weak, options] { return engine->RunStep(*data, indices, weak, options); },
       [](Napi::Env env, EpochStats& s) -> Napi::Value { return EpochStatsToJs(env, s); });
 }
 
@@ -241,15 +223,10 @@ Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
   auto data = DatasetWrap::FromJs(info[0], "evaluation data");
   const int64_t batch = IntArg(info, 1, "evaluation batch size");
   if (batch < 1) throw UserError("evaluation batch size must be >= 1, got " + std::to_string(batch));
-  auto busy = engine_->model_handle()->Acquire("evaluate");
   auto engine = engine_;
-  return PromiseWorker<EvalStats>::Start(
-      info.Env(),
-      [engine, data, batch, busy]() mutable {
-        auto stats = engine->Evaluate(*data, batch);
-        busy.reset();
-        return stats;
-      },
+  return PromiseWorker<EvalStats>::StartHolding(
+      info.Env(), engine_->model_handle()->Acquire("evaluate"),
+      [engine, data, batch] { return engine->Evaluate(*data, batch); },
       [](Napi::Env env, EvalStats& s) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("examples", static_cast<double>(s.examples));
@@ -274,15 +251,10 @@ Napi::Value EngineWrap::SamAscend(const Napi::CallbackInfo& info) {
 Napi::Value EngineWrap::Features(const Napi::CallbackInfo& info) {
   auto data = DatasetWrap::FromJs(info[0], "data");
   auto indices = IndicesArg(info[1], "indices", data->size());
-  auto busy = engine_->model_handle()->Acquire("compute features");
   auto engine = engine_;
-  return PromiseWorker<torch::Tensor>::Start(
-      info.Env(),
-      [engine, data, indices, busy]() mutable {
-        auto features = engine->FeaturesOf(*data, indices);
-        busy.reset();
-        return features;
-      },
+  return PromiseWorker<torch::Tensor>::StartHolding(
+      info.Env(), engine_->model_handle()->Acquire("compute features"),
+      [engine, data, indices] { return engine->FeaturesOf(*data, indices); },
       [](Napi::Env env, torch::Tensor& t) -> Napi::Value { return TensorWrap::New(env, t); });
 }
 

@@ -4,6 +4,18 @@
 
 namespace pof {
 
+std::string DataMismatch(const Network& network, c10::IntArrayRef example_shape, int64_t max_label) {
+  if (auto input = network.CheckInput(example_shape)) {
+    return "has examples of shape " + input->example + ", but the model " + network.Description() + " takes " + input->takes;
+  }
+  const int64_t classes = network.num_classes();
+  if (max_label >= classes) {
+    return "has labels up to " + std::to_string(max_label) + ", but the model " + network.Description() + " has " +
+           std::to_string(classes) + " classes (labels 0.." + std::to_string(classes - 1) + ")";
+  }
+  return "";
+}
+
 void CheckDataFits(const DeviceDataset& data, const ModelHandle& handle, const std::string& what) {
   const auto& model = handle.Get();
   if (data.inputs.device() != handle.device) {
@@ -12,14 +24,8 @@ void CheckDataFits(const DeviceDataset& data, const ModelHandle& handle, const s
                     ErrorKind::kDevice);
   }
   if (data.size() == 0) throw UserError(what + " has no examples; expected at least one", ErrorKind::kDataset);
-  const std::string shape = model.InputMismatch(data.inputs.sizes().slice(1));
-  if (!shape.empty()) throw UserError(what + " does not fit the model: " + shape, ErrorKind::kDataset);
-  if (data.max_label >= model.num_classes()) {
-    throw UserError(what + " has labels up to " + std::to_string(data.max_label) + " but the model has " +
-                        std::to_string(model.num_classes()) + " classes (labels 0.." + std::to_string(model.num_classes() - 1) +
-                        ")",
-                    ErrorKind::kDataset);
-  }
+  const std::string mismatch = DataMismatch(model, data.inputs.sizes().slice(1), data.max_label);
+  if (!mismatch.empty()) throw UserError(what + " " + mismatch, ErrorKind::kDataset);
 }
 
 }  // namespace pof

@@ -3,7 +3,7 @@
 
 namespace pof {
 
-MlpImpl::MlpImpl(const MlpConfig& config) : input_dim_(config.input_dim) {
+MlpImpl::MlpImpl(const MlpConfig& config) : input_dim_(config.input_dim), hidden_(config.hidden) {
   auto check = [](const std::string& name, int64_t v, int64_t min) {
     if (v < min || v > kMaxWidth) {
       throw UserError("mlp " + name + " must be an integer in " + std::to_string(min) + ".." + std::to_string(kMaxWidth) +
@@ -35,11 +35,16 @@ torch::Tensor MlpImpl::Features(const torch::Tensor& x) {
   return out;
 }
 
-std::string MlpImpl::InputMismatch(c10::IntArrayRef example_shape) const {
+std::optional<InputMismatch> MlpImpl::CheckInput(c10::IntArrayRef example_shape) const {
   const int64_t n = c10::multiply_integers(example_shape);
-  if (n == input_dim_) return "";
-  return "an MLP with inputDim " + std::to_string(input_dim_) + " takes examples of " + std::to_string(input_dim_) +
-         " values, but each example has shape " + c10::str(example_shape) + " (" + std::to_string(n) + " values)";
+  if (n == input_dim_) return std::nullopt;
+  return InputMismatch{c10::str(example_shape) + " (" + std::to_string(n) + " values)",
+                       std::to_string(input_dim_) + " values per example"};
+}
+
+std::string MlpImpl::Description() const {
+  return "mlp (inputDim " + std::to_string(input_dim_) + ", hidden " + c10::str(c10::IntArrayRef(hidden_)) + ", " +
+         std::to_string(num_classes()) + " classes)";
 }
 
 }  // namespace pof

@@ -5,9 +5,9 @@
 namespace pof {
 
 struct MlpConfig {
-  int64_t input_dim = 0;
+  int64_t input_dim;
   std::vector<int64_t> hidden;
-  int64_t num_classes = 0;
+  int64_t num_classes;
 };
 
 class MlpImpl : public BuiltInNetwork {
@@ -16,10 +16,12 @@ class MlpImpl : public BuiltInNetwork {
   static constexpr int64_t kMaxWidth = 1 << 24, kMaxParameters = int64_t{1} << 31;
   explicit MlpImpl(const MlpConfig& config);
   torch::Tensor Features(const torch::Tensor& x) override;
-  std::string InputMismatch(c10::IntArrayRef example_shape) const override;
+  std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const override;
+  std::string Description() const override;
 
  private:
   int64_t input_dim_;
+  std::vector<int64_t> hidden_;
   torch::nn::ModuleList layers_;
 };
 

@@ -4,6 +4,7 @@
 #include "addon_data.h"
 #include "device.h"
 #include "js_args.h"
+#include "models/data_fit.h"
 #include "models/mlp.h"
 #include "models/torchscript_network.h"
 #include "models/wide_resnet.h"
@@ -61,10 +62,11 @@ int64_t BytesOf(const Network& model) {
 
 Napi::Function ModelWrap::Init(Napi::Env env) {
   return DefineClass(env, "Model",
-                     {Method<&ModelWrap::Info>("info"), Method<&ModelWrap::StateDict>("stateDict"),
-                      Method<&ModelWrap::StateShapes>("stateShapes"), Method<&ModelWrap::LoadStateDict>("loadStateDict"),
-                      Method<&ModelWrap::ParameterNames>("parameterNames"), Method<&ModelWrap::Dispose>("dispose"),
-                      Method<&ModelWrap::TorchScriptBytes>("torchScriptBytes")});
+                     {JsMethod<&ModelWrap::Info>("info"), JsMethod<&ModelWrap::StateDict>("stateDict"),
+                      JsMethod<&ModelWrap::StateShapes>("stateShapes"), JsMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
+                      JsMethod<&ModelWrap::ParameterNames>("parameterNames"), JsMethod<&ModelWrap::Dispose>("dispose"),
+                      JsMethod<&ModelWrap::TorchScriptBytes>("torchScriptBytes"),
+                      JsMethod<&ModelWrap::DataMismatch>("dataMismatch")});
 }
 
 std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {
@@ -188,6 +190,16 @@ Napi::Value ModelWrap::TorchScriptBytes(const Napi::CallbackInfo& info) {
   auto out = Napi::Uint8Array::New(info.Env(), bytes.size());
   std::memcpy(out.Data(), bytes.data(), bytes.size());
   return out;
+}
+
+// dataMismatch(exampleShape, maxLabel) -> string | null: why such data cannot go through the model, in the
+// words that follow the data's name, or null when it can (lib/data-fit.ts asks before any work).
+Napi::Value ModelWrap::DataMismatch(const Napi::CallbackInfo& info) {
+  const auto shape = ShapeFromJs(info[0], "example shape");
+  const int64_t max_label = IntArg(info, 1, "maxLabel");
+  const std::string mismatch = pof::DataMismatch(handle_->Get(), shape, max_label);
+  if (mismatch.empty()) return info.Env().Null();
+  return Napi::String::New(info.Env(), mismatch);
 }
 
 }  // namespace pof

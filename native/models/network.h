@@ -4,6 +4,7 @@
 // module) can implement it without the engine knowing which.
 #pragma once
 #include <torch/torch.h>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -11,6 +12,12 @@
 namespace pof {
 
 using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+
+// An example shape a network cannot take, in words: how the example is and what the network takes.
+struct InputMismatch {
+  std::string example;  // e.g. "[100] (100 values)"
+  std::string takes;    // e.g. "784 values per example", "images [1, H, W]"
+};
 
 class Network {
  public:
@@ -41,8 +48,10 @@ class Network {
   // Puts every 4-D weight in NHWC memory layout (same values, same tensors); false when there is none.
   bool ConvertToChannelsLast();
 
-  // Why one example of this shape (without the batch dimension) cannot go in, or "" when it can.
-  virtual std::string InputMismatch(c10::IntArrayRef example_shape) const = 0;
+  // Why one example of this shape (without the batch dimension) cannot go in; nothing when it can.
+  virtual std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const = 0;
+  // The network in messages, its kind and configuration: "mlp (inputDim 784, hidden [16], 10 classes)".
+  virtual std::string Description() const = 0;
   virtual int64_t feature_dim() const = 0;
   virtual int64_t num_classes() const = 0;
 };

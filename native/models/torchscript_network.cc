@@ -29,7 +29,8 @@ std::string LastLine(const std::string& text) {
 }  // namespace
 
 TorchScriptNetwork::TorchScriptNetwork(const TorchScriptConfig& config)
-    : classifier_path_(config.classifier), features_method_(config.features), input_shape_(config.input_shape) {
+    : file_(config.file), classifier_path_(config.classifier), features_method_(config.features),
+      input_shape_(config.input_shape) {
   try {
     module_ = torch::jit::load(config.file, torch::kCPU);
   } catch (const c10::Error& e) {
@@ -133,10 +134,14 @@ void TorchScriptNetwork::SetTraining(bool training) { module_.train(training); }
 bool TorchScriptNetwork::IsTraining() const { return module_.is_training(); }
 void TorchScriptNetwork::MoveTo(const torch::Device& device) { module_.to(device); }
 
-std::string TorchScriptNetwork::InputMismatch(c10::IntArrayRef example_shape) const {
-  if (example_shape.equals(input_shape_)) return "";
-  return "the TorchScript model takes examples of shape " + c10::str(c10::IntArrayRef(input_shape_)) +
-         " (its inputShape), but each example has shape " + c10::str(example_shape);
+std::optional<InputMismatch> TorchScriptNetwork::CheckInput(c10::IntArrayRef example_shape) const {
+  if (example_shape.equals(input_shape_)) return std::nullopt;
+  return InputMismatch{c10::str(example_shape), c10::str(c10::IntArrayRef(input_shape_))};
+}
+
+std::string TorchScriptNetwork::Description() const {
+  return "TorchScript " + file_ + " (inputShape " + c10::str(c10::IntArrayRef(input_shape_)) + ", " +
+         std::to_string(num_classes()) + " classes)";
 }
 
 std::string TorchScriptNetwork::Serialized() const {

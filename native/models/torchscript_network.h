@@ -12,8 +12,8 @@ namespace pof {
 
 struct TorchScriptConfig {
   std::string file;
-  std::string features = "features";
-  std::string classifier = "classifier";
+  std::string features;    // the method computing F_phi(x)
+  std::string classifier;  // the dotted path of the nn.Linear
   std::vector<int64_t> input_shape;  // one example, e.g. {3, 32, 32}
 };
 
@@ -32,7 +32,8 @@ class TorchScriptNetwork : public Network {
   void SetTraining(bool training) override;
   bool IsTraining() const override;
   void MoveTo(const torch::Device& device) override;
-  std::string InputMismatch(c10::IntArrayRef example_shape) const override;
+  std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const override;
+  std::string Description() const override;
   int64_t feature_dim() const override { return ClassifierWeight().size(1); }
   int64_t num_classes() const override { return ClassifierWeight().size(0); }
 
@@ -46,6 +47,7 @@ class TorchScriptNetwork : public Network {
 
   mutable torch::jit::Module module_;  // running a method is not const in TorchScript's API
   torch::jit::Module classifier_;
+  std::string file_;
   std::string classifier_path_;
   std::string features_method_;
   std::vector<int64_t> input_shape_;

@@ -27,7 +27,8 @@ torch::Tensor WideBasicImpl::forward(const torch::Tensor& x) {
   return out + (shortcut_->is_empty() ? x : shortcut_->forward(x));
 }
 
-WideResNetImpl::WideResNetImpl(const WideResNetConfig& config) : input_channels_(config.input_channels) {
+WideResNetImpl::WideResNetImpl(const WideResNetConfig& config)
+    : depth_(config.depth), widen_(config.widen), input_channels_(config.input_channels) {
   if (config.depth < 10 || (config.depth - 4) % 6 != 0) {
     throw UserError("wideResNet depth must be 6n+4 with n >= 1 (10, 16, 22, 28, ...), got " +
                     std::to_string(config.depth));
@@ -77,10 +78,16 @@ torch::Tensor WideResNetImpl::Features(const torch::Tensor& x) {
   return out.mean({2, 3});  // global average pooling
 }
 
-std::string WideResNetImpl::InputMismatch(c10::IntArrayRef example_shape) const {
-  if (example_shape.size() == 3 && example_shape[0] == input_channels_ && example_shape[1] > 0 && example_shape[2] > 0) return "";
-  return "a wideResNet with inputChannels " + std::to_string(input_channels_) + " takes images [" +
-         std::to_string(input_channels_) + ", H, W], but each example has shape " + c10::str(example_shape);
+std::optional<InputMismatch> WideResNetImpl::CheckInput(c10::IntArrayRef example_shape) const {
+  if (example_shape.size() == 3 && example_shape[0] == input_channels_ && example_shape[1] > 0 && example_shape[2] > 0) {
+    return std::nullopt;
+  }
+  return InputMismatch{c10::str(example_shape), "images [" + std::to_string(input_channels_) + ", H, W]"};
+}
+
+std::string WideResNetImpl::Description() const {
+  return "wideResNet-" + std::to_string(depth_) + "-" + std::to_string(widen_) + " (inputChannels " +
+         std::to_string(input_channels_) + ", " + std::to_string(num_classes()) + " classes)";
 }
 
 }  // namespace pof

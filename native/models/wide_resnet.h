@@ -7,10 +7,10 @@
 namespace pof {
 
 struct WideResNetConfig {
-  int64_t depth = 28;
-  int64_t widen = 10;
-  int64_t num_classes = 10;
-  int64_t input_channels = 3;
+  int64_t depth;
+  int64_t widen;
+  int64_t num_classes;
+  int64_t input_channels;
 };
 
 // out = conv2(relu(bn2(conv1(relu(bn1(x)))))) + shortcut(x); the stride sits in conv2.
@@ -32,10 +32,11 @@ class WideResNetImpl : public BuiltInNetwork {
   static constexpr int64_t kMaxDepth = 1000, kMaxWiden = 64, kMaxClasses = 1 << 20, kMaxChannels = 4096;
   explicit WideResNetImpl(const WideResNetConfig& config);
   torch::Tensor Features(const torch::Tensor& x) override;
-  std::string InputMismatch(c10::IntArrayRef example_shape) const override;
+  std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const override;
+  std::string Description() const override;
 
  private:
-  int64_t input_channels_;
+  int64_t depth_, widen_, input_channels_;
   torch::nn::Conv2d conv1_{nullptr};
   std::vector<torch::nn::Sequential> groups_;
   BatchNorm bn_out_{nullptr};

@@ -2,6 +2,7 @@
 #include <cmath>
 #include <string>
 #include "errors.h"
+#include "js_args.h"
 
 namespace pof {
 
@@ -34,6 +35,15 @@ void LineSearchOptions::Validate() const {
     throw UserError("line search: partitions must be an integer in 1.." + std::to_string(kMaxPartitions) + ", got " +
                     std::to_string(partitions));
   }
+}
+
+LineSearchOptions ParseLineSearchOptions(const Napi::Object& o) {
+  LineSearchOptions options;
+  options.initial_step = NumberField(o, "initialStep");
+  options.max_step = NumberField(o, "maxStep");
+  options.partitions = IntField(o, "partitions");
+  options.Validate();
+  return options;
 }
 
 LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,

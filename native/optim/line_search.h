@@ -1,21 +1,25 @@
 // PoF's line search for xi*_B along the negative mini-batch gradient of a Linear classifier,
 // vectorised: logits are affine in the step s, so every candidate comes from two matrix products.
 #pragma once
+#include <napi.h>
 #include <torch/torch.h>
 #include "distributed/cross_rank.h"
 
 namespace pof {
 
 struct LineSearchOptions {
-  double initial_step = 1.0;  // s0
-  double max_step = 100.0;    // sMax: no loss increase before it means reject
-  int64_t partitions = 16;    // P grid points in (0, s]
+  double initial_step;  // s0
+  double max_step;      // sMax: no loss increase before it means reject
+  int64_t partitions;   // P grid points in (0, s]
 
   // 0 < s0 < sMax (finite), at most kMaxDoublings bracket steps, 1 <= P <= kMaxPartitions.
   void Validate() const;
   static constexpr int64_t kMaxDoublings = 64;
   static constexpr int64_t kMaxPartitions = 1024;  // the grid's losses are [P, B, C]: bounded memory
 };
+
+// { initialStep, maxStep, partitions }, every field given (lib/defaults.ts resolves them), validated.
+LineSearchOptions ParseLineSearchOptions(const Napi::Object& o);
 
 // All results are tensors on the features' device: no host synchronisation.
 struct LineSearchResult {

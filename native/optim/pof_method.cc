@@ -1,5 +1,6 @@
 #include "optim/pof_method.h"
 #include <ATen/record_function.h>
+#include "js_args.h"
 #include "models/freeze_batch_norm_stats.h"
 
 namespace pof {
@@ -63,6 +64,42 @@ StepStats PofMethod::Step(Network& network, Sgd& feature_optimizer, const StepIn
   stats.perturbation = scale * search.grad_norm;
   carried_features_ = features.detach(), carried_labels_ = input.regular.labels;
   return stats;
+}
+
+void PofOptions::Validate(int64_t batch_size) const {
+  CheckAtLeast("weakBatchSize", weak_batch_size, 1);
+  CheckFiniteNonNegative("gamma", gamma);
+  if (feature_reuse && weak_batch_size != batch_size) {
+    throw UserError("featureReuse takes B from the previous B~, so weakBatchSize (" + std::to_string(weak_batch_size) +
+                    ") must equal batchSize (" + std::to_string(batch_size) + ")");
+  }
+  line_search.Validate();
+}
+
+void PofOptions::CheckOptimizer(bool features_only) const {
+  if (!features_only) {
+    throw UserError("PoF updates the feature extractor only: configure the optimizer with features only");
+  }
+}
+
+TrainingMethod& PofOptions::Configure(std::unique_ptr<TrainingMethod>& current) const {
+  auto& pof = Reuse<PofMethod>(current);
+  pof.options = *this;
+  return pof;
+}
+
+std::shared_ptr<const MethodOptions> ParsePofOptions(const Napi::Object& o) {
+  auto options = std::make_shared<PofOptions>();
+  options->gamma = NumberField(o, "gamma");
+  const std::string mode = StringField(o, "gammaMode");
+  if (mode == "fixed") options->gamma_mode = GammaMode::kFixed;
+  else if (mode == "uniform") options->gamma_mode = GammaMode::kUniform;
+  else if (mode == "linear") options->gamma_mode = GammaMode::kLinear;
+  else throw UserError("gammaMode '" + mode + "' is unknown; expected 'fixed', 'uniform' or 'linear'");
+  options->weak_batch_size = IntField(o, "weakBatchSize");
+  options->feature_reuse = BoolField(o, "featureReuse");
+  options->line_search = ParseLineSearchOptions(o);
+  return options;
 }
 
 }  // namespace pof

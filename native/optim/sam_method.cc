@@ -1,4 +1,5 @@
 #include "optim/sam_method.h"
+#include "js_args.h"
 #include "models/freeze_batch_norm_stats.h"
 
 namespace pof {
@@ -51,8 +52,8 @@ StepStats SamMethod::Step(Network& network, Sgd& optimizer, const StepInput& inp
   torch::Tensor loss;
   StepStats stats = LossAndErrors(network.Forward(batch.inputs), batch.labels, &loss);
   std::vector<torch::Tensor> grads = GradientsOf(loss, params);
-  if (!local_ascent) input.ranks.Average(grads);  // e_w of the global batch: exactly single-process SAM
-  Ascend(params, grads, rho);
+  if (!options.local_ascent) input.ranks.Average(grads);  // e_w of the global batch: exactly single-process SAM
+  Ascend(params, grads, options.rho);
   optimizer.ZeroGrad();
   {
     FreezeBatchNormStats frozen(network, snapshot_);
@@ -64,6 +65,21 @@ StepStats SamMethod::Step(Network& network, Sgd& optimizer, const StepInput& inp
   }
   StepWithHook(optimizer, input.gradient_hook);
   return stats;
+}
+
+void SamOptions::Validate(int64_t) const { CheckFiniteNonNegative("rho", rho); }
+
+TrainingMethod& SamOptions::Configure(std::unique_ptr<TrainingMethod>& current) const {
+  auto& sam = Reuse<SamMethod>(current);
+  sam.options = *this;
+  return sam;
+}
+
+std::shared_ptr<const MethodOptions> ParseSamOptions(const Napi::Object& o) {
+  auto options = std::make_shared<SamOptions>();
+  options->rho = NumberField(o, "rho");
+  options->local_ascent = BoolField(o, "localAscent");
+  return options;
 }
 
 }  // namespace pof

@@ -2,18 +2,30 @@
 // parameters, take the gradient there (BN running statistics frozen), restore the weights exactly,
 // step the base optimizer.
 #pragma once
+#include <napi.h>
+#include <memory>
 #include <vector>
 #include "models/freeze_batch_norm_stats.h"
 #include "optim/training_method.h"
 
 namespace pof {
 
+// { method: 'sam', rho, localAscent }
+struct SamOptions : MethodOptions {
+  double rho;
+  // Data parallel: the ascent along this rank's own gradient (per-rank e_w) instead of the global one.
+  bool local_ascent;
+
+  void Validate(int64_t batch_size) const override;
+  TrainingMethod& Configure(std::unique_ptr<TrainingMethod>& current) const override;
+};
+
+std::shared_ptr<const MethodOptions> ParseSamOptions(const Napi::Object& o);
+
 class SamMethod : public TrainingMethod {
  public:
   StepStats Step(Network& network, Sgd& optimizer, const StepInput& input) override;
-  double rho = 0.05;
-  // Data parallel: the ascent along this rank's own gradient (per-rank e_w) instead of the global one.
-  bool local_ascent = false;
+  SamOptions options;
 
  private:
   // The weights during a step; the tensors are kept and reused by the next step.

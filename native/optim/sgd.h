@@ -6,10 +6,10 @@
 namespace pof {
 
 struct SgdOptions {
-  double lr = 0.1;
-  double momentum = 0.9;
-  double weight_decay = 5e-4;
-  bool nesterov = true;
+  double lr;
+  double momentum;
+  double weight_decay;
+  bool nesterov;
 
   // lr and weight decay finite and >= 0, momentum in [0, 1].
   void Validate() const;

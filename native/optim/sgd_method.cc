@@ -11,4 +11,12 @@ StepStats SgdMethod::Step(Network& network, Sgd& optimizer, const StepInput& inp
   return stats;
 }
 
+TrainingMethod& SgdMethodOptions::Configure(std::unique_ptr<TrainingMethod>& current) const {
+  return Reuse<SgdMethod>(current);
+}
+
+std::shared_ptr<const MethodOptions> ParseSgdMethodOptions(const Napi::Object&) {
+  return std::make_shared<SgdMethodOptions>();
+}
+
 }  // namespace pof
