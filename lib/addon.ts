@@ -50,6 +50,14 @@ function loadOnce(): Loaded {
  */
 export const native: NativeAddon = new Proxy({} as NativeAddon, {
   get: (_target, key) => Reflect.get(loadOnce().addon, key),
+  // Listing and `in` see the addon's exports too (Object.entries(native) enumerates them). Each is reported
+  // configurable, as a proxy must for a key its empty target lacks.
+  has: (_target, key) => Reflect.has(loadOnce().addon, key),
+  ownKeys: () => Reflect.ownKeys(loadOnce().addon),
+  getOwnPropertyDescriptor: (_target, key) => {
+    const d = Reflect.getOwnPropertyDescriptor(loadOnce().addon, key);
+    return d && { ...d, configurable: true };
+  },
 });
 
 /** Which addon file was loaded, its build info and the LibTorch it found (`pof info` prints them); loads it if need be. */

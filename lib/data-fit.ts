@@ -3,7 +3,7 @@
 // cannot be multiplied" or "Target 17 is out of bounds"). The native side checks the same again.
 import type { ImageSet } from './data/types';
 import { DatasetError, OptionError } from './errors';
-import type { ModelSpec } from './models';
+import type { NativeModel } from './native';
 
 const maxLabels = new WeakMap<ImageSet, number>();
 
@@ -18,14 +18,6 @@ function maxLabel(data: ImageSet): number {
   return max;
 }
 
-function describeModel(spec: ModelSpec, numClasses: number): string {
-  switch (spec.kind) {
-    case 'mlp': return `mlp (inputDim ${spec.inputDim}, hidden [${spec.hidden.join(', ')}], ${numClasses} classes)`;
-    case 'wideResNet': return `wideResNet-${spec.depth}-${spec.widen} (inputChannels ${spec.inputChannels}, ${numClasses} classes)`;
-    case 'torchScript': return `TorchScript ${spec.file} (inputShape [${spec.inputShape.join(', ')}], ${numClasses} classes)`;
-  }
-}
-
 /** An ImageSet as the readers and fromArrays make it; `role` names it in errors ("training data", ...). */
 export function checkImageSet(where: string, data: unknown, role: string): ImageSet {
   const d = data as ImageSet;
@@ -37,37 +29,15 @@ export function checkImageSet(where: string, data: unknown, role: string): Image
 }
 
 /**
- * The split fits the model (`numClasses`: the loaded model's, which a TorchScript spec does not state): at
- * least `minExamples` examples, the example shape the model takes, labels below its classes.
+ * The split fits the model: at least `minExamples` examples, and the example shape and labels the model
+ * takes, as the model itself says (each network kind knows its input: native Network::CheckInput).
  */
-export function checkDataFitsModel(where: string, data: ImageSet, spec: ModelSpec, numClasses: number, role: string, minExamples = 1): void {
+export function checkDataFitsModel(where: string, data: ImageSet, model: NativeModel, role: string, minExamples = 1): void {
   const name = `${role} '${data.name ?? 'unnamed'}'`;
   const n = data.shape[0] ?? 0;
-  if (n < minExamples) {
-    throw new DatasetError(`${where}: ${name} has ${n} examples; expected at least ${minExamples}`);
-  }
-  const example = data.shape.slice(1);
-  const model = describeModel(spec, numClasses);
-  if (spec.kind === 'torchScript') {
-    if (example.length !== spec.inputShape.length || example.some((d, i) => d !== spec.inputShape[i])) {
-      throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}], but the model ${model} takes ` +
-        `[${spec.inputShape.join(', ')}]`);
-    }
-  } else if (spec.kind === 'mlp') {
-    const values = example.reduce((a, b) => a * b, 1);
-    if (values !== spec.inputDim) {
-      throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}] (${values} values), but the model ` +
-        `${model} takes ${spec.inputDim} values per example`);
-    }
-  } else if (example.length !== 3 || example[0] !== spec.inputChannels) {
-    throw new DatasetError(`${where}: ${name} has examples of shape [${example.join(', ')}], but the model ${model} takes ` +
-      `images [${spec.inputChannels}, H, W]`);
-  }
-  const top = maxLabel(data);
-  if (top >= numClasses) {
-    throw new DatasetError(`${where}: ${name} has labels up to ${top}, but the model ${model} has ${numClasses} classes ` +
-      `(labels 0..${numClasses - 1})`);
-  }
+  if (n < minExamples) throw new DatasetError(`${where}: ${name} has ${n} examples; expected at least ${minExamples}`);
+  const mismatch = model.dataMismatch(data.shape.slice(1), maxLabel(data));
+  if (mismatch !== null) throw new DatasetError(`${where}: ${name} ${mismatch}`);
 }
 
 /** A batch size no larger than the split (a larger one would silently shrink to the split). */

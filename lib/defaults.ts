@@ -198,30 +198,27 @@ export function resolvePof(where: string, o: { gamma?: unknown; gammaMode?: unkn
   };
 }
 
-/**
- * What the native engine takes for an epoch or a step: every field resolved. A union told apart by `method`:
- * each method's own options and no other's, read natively by that method's parser.
- */
-export type NativeEpochSettings = { batchSize: number; epoch: number; totalEpochs: number; reportEvery: number } & (
+/** Each training method's own settings as the engine takes them (native/optim/*_method.cc parses each). */
+export type MethodSettings =
   | { method: 'sgd' }
   /** localAscent: in a data-parallel job, each rank's own ascent (samScope 'local') instead of the global batch's. */
   | { method: 'sam'; rho: number; localAscent: boolean }
-  | ({ method: 'pof' } & PofSettings));
+  | ({ method: 'pof' } & PofSettings);
 
-/** The engine's options for a method, holding that method's options and no other's. */
-export function engineOptions(method: Method, batchSize: number, extra: { rho?: number; samScope?: 'global' | 'local';
-  pof?: PofSettings; epoch?: number; totalEpochs?: number; reportEvery?: number }): NativeEpochSettings {
-  const common = {
-    batchSize, epoch: extra.epoch ?? 0, totalEpochs: extra.totalEpochs ?? 1, reportEvery: extra.reportEvery ?? DEFAULTS.reportEvery,
-  };
+/** What the native engine takes for an epoch or a step: every field resolved, the method's own only. */
+export type NativeEpochSettings = { batchSize: number; epoch: number; totalEpochs: number; reportEvery: number } & MethodSettings;
+
+/** A method's engine settings from the resolved options; SGD and SAM need no PoF settings. */
+export function methodSettings(method: FitMethod, o: { rho: number; samScope: SamScope }): MethodSettings;
+export function methodSettings(method: Method, o: { rho: number; samScope: SamScope; pof: PofSettings }): MethodSettings;
+export function methodSettings(method: Method, o: { rho: number; samScope: SamScope; pof?: PofSettings }): MethodSettings {
   switch (method) {
-    case 'sgd': return { ...common, method };
-    case 'sam': return { ...common, method, rho: extra.rho ?? DEFAULTS.fit.rho, localAscent: (extra.samScope ?? DEFAULTS.fit.samScope) === 'local' };
-    case 'pof': return { ...common, method, ...(extra.pof ?? resolvePof('engineOptions', {}, batchSize)) };
+    case 'sgd': return { method };
+    case 'sam': return { method, rho: o.rho, localAscent: o.samScope === 'local' };
+    case 'pof': return { method, ...o.pof! };
   }
 }
 
-/** A device the trainer takes: 'cpu', 'cuda' (the current GPU) or 'cuda:N'. */
 export type DeviceName = 'cpu' | 'cuda' | `cuda:${number}`;
 
 /** The device names there are, in words (messages and --help). */

@@ -102,7 +102,7 @@ export interface NativeDataset {
   dispose(): void;
 }
 
-/** Every field resolved (lib/defaults.ts engineOptions): the native side fills nothing in. */
+/** Every field resolved (lib/defaults.ts): the native side fills nothing in. */
 export type NativeEpochOptions = NativeEpochSettings;
 
 export interface NativePerformanceOptions {

@@ -17,7 +17,7 @@ export class TrainerCore {
   private readonly residents: ResidentData;
 
   constructor(readonly spec: ModelSpec, readonly device: string, readonly model: NativeModel, readonly engine: NativeEngine) {
-    this.residents = new ResidentData(spec, model, device);
+    this.residents = new ResidentData(model, device);
   }
 
   /** The resident copy of a split after checking it fits the model (`role` names it in errors). */

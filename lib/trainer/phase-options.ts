@@ -3,9 +3,9 @@
 // come from the option interfaces themselves, so a new option cannot be forgotten here.
 import type { PhaseName, PhaseSettings } from '../checkpoint/training-checkpoint';
 import {
-  DEFAULTS, engineOptions, FIT_METHODS, Method, SAM_SCOPES, OptimizerSettings, resolveBatchSize, resolveEpochs, resolveOptimizer, resolvePof, resolveRho,
+  DEFAULTS, FIT_METHODS, Method, MethodSettings, methodSettings, SAM_SCOPES, OptimizerSettings, resolveBatchSize, resolveEpochs, resolveOptimizer, resolvePof, resolveRho,
 } from '../defaults';
-import type { NativeEpochOptions, NativePerformanceOptions } from '../native';
+import type { NativePerformanceOptions } from '../native';
 import { boolean, checkKeys, oneOf, optionalFunction, OptionError } from '../options';
 import { constant, multistep, Schedule, validateSchedule } from '../schedules';
 import type { CommonOptions, FitOptions, PerformanceOptions, PostTrainOptions, StepOptions } from './types';
@@ -40,7 +40,7 @@ export interface ResolvedPhase {
   batchSizes: Record<string, number>;
   optimizer: OptimizerSettings & { featuresOnly: boolean };
   /** The engine's options for every epoch of the phase, less the epoch's own fields. */
-  epochOptions: Omit<NativeEpochOptions, 'epoch' | 'totalEpochs' | 'reportEvery'>;
+  epochOptions: { batchSize: number } & MethodSettings;
 }
 
 /** The options every phase shares, resolved; all of them define the run. */
@@ -64,7 +64,7 @@ function resolveFit(where: string, o: FitOptions): ResolvedPhase {
     settings: { ...c, method, rho, ...(samScope === 'local' ? { samScope } : {}) },
     epochs: c.epochs, lr: c.lr, schedule: c.schedule, batchSizes: { batchSize: c.batchSize },
     optimizer: { featuresOnly: false, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-    epochOptions: engineOptions(method, c.batchSize, { rho, samScope }),
+    epochOptions: { batchSize: c.batchSize, ...methodSettings(method, { rho, samScope }) },
   };
 }
 
@@ -76,7 +76,7 @@ function resolvePostTrain(where: string, o: PostTrainOptions): ResolvedPhase {
     settings: { ...c, method: 'pof' as const, ...pof },
     epochs: c.epochs, lr: c.lr, schedule: c.schedule, batchSizes: { batchSize: c.batchSize, weakBatchSize: pof.weakBatchSize },
     optimizer: { featuresOnly: true, lr: c.lr, momentum: c.momentum, weightDecay: c.weightDecay, nesterov: c.nesterov },
-    epochOptions: engineOptions('pof', c.batchSize, { pof }),
+    epochOptions: { batchSize: c.batchSize, method: 'pof', ...pof },
   };
 }
 
@@ -109,7 +109,8 @@ export function resolveStep(where: string, method: Method, o: StepOptions, batch
   }
   return {
     optimizer: { featuresOnly: method === 'pof', ...optimizer },
-    epochOptions: engineOptions(method, batchSize, { rho: resolveRho(where, o.rho), pof }),
+    epochOptions: { batchSize, epoch: 0, totalEpochs: 1, reportEvery: DEFAULTS.reportEvery,
+      ...methodSettings(method, { rho: resolveRho(where, o.rho), samScope: 'global', pof }) },
   };
 }
 

@@ -2,7 +2,6 @@
 // checking that it fits the model) and freed with the trainer.
 import { checkDataFitsModel, checkImageSet } from '../data-fit';
 import type { ImageSet } from '../data/types';
-import type { ModelSpec } from '../models';
 import { native } from '../addon';
 import type { NativeDataset, NativeModel } from '../native';
 
@@ -11,14 +10,14 @@ export class ResidentData {
   /** Every copy, so that dispose() can free them (weakly: a dropped ImageSet's copy may go). */
   private readonly all: WeakRef<NativeDataset>[] = [];
 
-  constructor(private readonly spec: ModelSpec, private readonly model: NativeModel, private readonly device: string) {}
+  constructor(private readonly model: NativeModel, private readonly device: string) {}
 
   /** The resident copy of a split (`role` names it in errors). */
   of(where: string, data: ImageSet, role: string): NativeDataset {
     checkImageSet(where, data, role);
     let ds = this.copies.get(data);
     if (!ds) {
-      checkDataFitsModel(where, data, this.spec, this.model.info().numClasses, role);
+      checkDataFitsModel(where, data, this.model, role);
       const aug = data.augmentation;
       ds = new native.Dataset({
         inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
