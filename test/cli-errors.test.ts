@@ -6,6 +6,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { tempDir } from './helpers/fixtures';
 import { pof } from './helpers/pof-cli';
+import { fashionMnistDir, withFashionMnist } from './helpers/shared-data';
 
 const root = tempDir('pof-cli-errors-');
 const run = path.join(root, 'run');
@@ -104,6 +105,15 @@ test('post-train: each mistake is one line and exit code 2', async (t) => {
     [postTrain('--from', model, '--feature-reuse', '--weak-batch-size', '32', '--out', out()), /--feature-reuse takes B from the previous B̃: --weak-batch-size must equal --batch-size \(64\)/],
     [postTrain('--from', model, '--resume', checkpoint, '--out', out()), /was written during fit, not postTrain/],
     [postTrain('--from', model, '--out', '/proc/pof-post'), /--out \/proc\/pof-post: cannot create/],
+  ]);
+});
+
+withFashionMnist('a --from model for another dataset is one line naming the file, the data and what the model takes', async (t) => {
+  const fashion = ['--dataset', 'fashion-mnist', '--data-dir', fashionMnistDir, '--train-size', '256', '--test-size', '256'];
+  await assertMistakes(t, [
+    [['post-train', ...fashion, '--epochs', '1', '--batch-size', '64', '--from', model, '--out', out()],
+      /^pof: the model in .*model\.safetensors: data 'fashion-mnist\/train\[256\]' has examples of shape \[1, 28, 28\] \(784 values\), but the model mlp \(inputDim 16, hidden \[32, 32\], 4 classes\) takes 16 values per example$/],
+    [['eval', ...fashion, '--from', model], /^pof: the model in .*model\.safetensors: data 'fashion-mnist\/train\[256\]' has examples of shape \[1, 28, 28\]/],
   ]);
 });
 

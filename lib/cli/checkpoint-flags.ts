@@ -85,24 +85,17 @@ export async function modelFromFile(from: string, data: ImageSet,
   if (model !== undefined && JSON.stringify(parseModelName(model, data, o.names)) !== JSON.stringify(spec)) {
     throw new UsageError(`--model ${model} differs from the model recorded in ${from} (${JSON.stringify(spec)})`);
   }
-  checkFits(spec, data, from);
-  return { spec, source: from, load: async (t) => { await t.load(from); } };
+  return { spec, source: from, load: async (t) => { checkFits(t, data, from); await t.load(from); } };
 }
 
-/** A model for another dataset would load fine and then fail (or mislead) on every batch. */
-function checkFits(spec: ModelSpec, data: ImageSet, from: string): void {
-  if (spec.kind === 'torchScript') {
-    // Its classes are the module's; the trainer checks the labels against them when it loads it.
-    const example = data.shape.slice(1);
-    if (example.join(',') !== spec.inputShape.join(',')) {
-      throw new UsageError(`the model in ${from} takes examples of shape [${spec.inputShape.join(', ')}]; ${data.name} has [${example.join(', ')}]`);
-    }
-    return;
-  }
-  const inputs = spec.kind === 'mlp' ? spec.inputDim : spec.inputChannels;
-  const dataInputs = spec.kind === 'mlp' ? data.shape.slice(1).reduce((a, b) => a * b, 1) : data.shape[1];
-  if (spec.numClasses !== data.numClasses || inputs !== dataInputs) {
-    throw new UsageError(`the model in ${from} takes ${inputs} input ${spec.kind === 'mlp' ? 'values' : 'channels'} and predicts ` +
-      `${spec.numClasses} classes; ${data.name} has ${dataInputs} and ${data.numClasses}`);
+/**
+ * A model for another dataset would load fine and then fail (or mislead) on every batch: the model itself
+ * says whether it takes the data's examples and labels, and it must predict the data's classes.
+ */
+function checkFits(trainer: PoFTrainer, data: ImageSet, from: string): void {
+  trainer.checkFits(data, `the model in ${from}`, 'data');
+  const classes = trainer.model.numClasses;
+  if (classes !== data.numClasses) {
+    throw new UsageError(`the model in ${from} predicts ${classes} classes; ${data.name} has ${data.numClasses}`);
   }
 }

@@ -4,7 +4,7 @@
 // epoch-loop.ts (its epochs), persistence.ts (files), ranks.ts (the data-parallel job).
 import type { StateDictSource } from '../checkpoint/state-dict';
 import type { CheckpointInfo } from '../checkpoint/training-checkpoint';
-import { checkIndices } from '../data-fit';
+import { checkDataFitsModel, checkIndices } from '../data-fit';
 import type { ImageSet } from '../data/types';
 import { DEFAULTS, METHODS, resolveBatchSize, resolveDevice, resolveRho } from '../defaults';
 import { JobPlace, rankDevice, resolveDistributed } from '../distributed';
@@ -202,6 +202,12 @@ export class PoFTrainer {
   /** @internal Runs an analysis's native work under the same rules as evaluate (refused while busy). */
   analyze<T>(where: string, work: () => Promise<T>): Promise<T> {
     return this.core.lock.reading(where, work);
+  }
+
+  /** @internal Refuses (DatasetError) a split the model cannot take: example shape and labels, as the model says. */
+  checkFits(data: ImageSet, where: string, role: string): void {
+    this.core.lock.usable(where);
+    checkDataFitsModel(where, data, this.core.model, role);
   }
 
   /** @internal The native, device-resident copy of a split (made once per ImageSet), for lib/analysis. */
