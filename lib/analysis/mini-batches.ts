@@ -1,10 +1,10 @@
 // Per-mini-batch statistics over many random batches in one native call: loss, gradient norm,
 // curvature along the gradient, projections onto directions, PoF's ξ*. Evaluation mode, no augmentation.
 import { ImageSet } from '../data/types';
-import { resolveBatchSize, resolveLineSearch } from '../defaults';
+import { ANALYSIS_DEFAULTS, checkNumber, resolveBatchSize, resolveLineSearch, RULES } from '../defaults';
 import { native } from '../addon';
 import { NativeVector } from '../native';
-import { checkKeys, integer } from '../options';
+import { checkKeys } from '../options';
 import { PoFTrainer } from '../trainer';
 import { HESSIAN_DEFAULTS } from './hessian';
 import { drawBatches, ParameterSubset, subsetSelectors, target } from './target';
@@ -27,9 +27,10 @@ export interface MiniBatchRequest {
 
 export function batchLayout(where: string, data: ImageSet, options: MiniBatchOptions) {
   const size = data.shape[0];
-  const batchSize = Math.min(resolveBatchSize(where, options.batchSize), size);
-  const batches = integer(where, 'batches', options.batches ?? 400, 1);
-  return { batchSize, batches, indices: drawBatches(where, size, { batches, batchSize, seed: options.seed ?? 0 }) };
+  const d = ANALYSIS_DEFAULTS;
+  const batchSize = Math.min(resolveBatchSize(where, options.batchSize, d.batchSize), size);
+  const batches = checkNumber(where, 'batches', options.batches ?? d.batches, RULES.batches);
+  return { batchSize, batches, indices: drawBatches(where, size, { batches, batchSize, seed: options.seed ?? d.seed }) };
 }
 
 export async function miniBatchStatistics(where: string, trainer: PoFTrainer, data: ImageSet, options: MiniBatchOptions,
