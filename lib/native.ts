@@ -86,18 +86,19 @@ export interface NativeDatasetOptions {
   shape: number[];
   labels: Uint8Array | Int32Array;
   numClasses: number;
-  mean?: number[];
-  std?: number[];
-  cropPadding?: number;
-  flip?: boolean;
-  cutout?: number;
-  device?: string;
+  /** Per channel, or one value for all (images only; a flat set ignores them). */
+  mean: number[];
+  std: number[];
+  cropPadding: number;
+  flip: boolean;
+  cutout: number;
+  device: string;
 }
 
 export interface NativeDataset {
   readonly size: number;
   readonly device: string;
-  batch(indices: Int32Array, options: { train: boolean; seed?: number }): { inputs: NativeTensor; labels: NativeTensor };
+  batch(indices: Int32Array, options: { train: boolean; seed: number }): { inputs: NativeTensor; labels: NativeTensor };
   /** Frees the device copy now (running work keeps its own reference). */
   dispose(): void;
 }

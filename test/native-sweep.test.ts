@@ -5,6 +5,7 @@
 import test from 'ava';
 import { PoFError } from '../lib';
 import { native } from '../lib/addon';
+import { nativeDataset } from './helpers/native-dataset';
 
 // Values that are wrong for every parameter of every entry point (right ones are skipped below).
 const BAD: unknown[] = [undefined, null, NaN, -1, 2.5, 1e300, -Infinity, '', 'nonsense', true, {}, [], [-1, NaN],
@@ -48,7 +49,7 @@ function unacceptable(o: Outcome): string | undefined {
 
 function good() {
   const model = new native.Model({ kind: 'mlp', inputDim: 4, hidden: [3], numClasses: 2 }, 0, 'cpu');
-  const dataset = new native.Dataset({ inputs: new Float32Array(16), shape: [4, 4], labels: new Uint8Array([0, 1, 0, 1]), numClasses: 2 });
+  const dataset = nativeDataset({ inputs: new Float32Array(16), shape: [4, 4], labels: new Uint8Array([0, 1, 0, 1]), numClasses: 2 });
   const engine = new native.Engine(model, 0);
   const tensor = new native.Tensor(new Float32Array([1, 2, 3, 4]), [2, 2]);
   // Made by connectProcessGroup only: one made directly holds no job, and every member says so.

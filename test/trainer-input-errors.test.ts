@@ -5,6 +5,7 @@ import { DatasetError, datasets, models, NonFiniteError, PoFTrainer } from '../l
 import { native } from '../lib/addon';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, testDevice as device, tinyImages } from './helpers/synthetic';
+import { nativeDataset } from './helpers/native-dataset';
 
 const empty = () => datasets.fromArrays({ images: new Float32Array(0), labels: new Uint8Array(0), shape: [0, 6], numClasses: 3, name: 'none' });
 
@@ -17,7 +18,7 @@ test('an empty training set is a DatasetError in fit (SGD, SAM) and postTrain, n
   }
   await t.throwsAsync(trainer.evaluate(empty()), { instanceOf: DatasetError, message: /evaluation data 'none' has 0 examples/ });
   // The native side refuses the same on its own (a hand-made Dataset skips the TS checks).
-  const ds = new native.Dataset({ inputs: new Float32Array(0), shape: [0, 6], labels: new Uint8Array(0), numClasses: 3 });
+  const ds = nativeDataset({ inputs: new Float32Array(0), shape: [0, 6], labels: new Uint8Array(0), numClasses: 3 });
   const engine = new native.Engine(new native.Model(mlp(), 0, 'cpu'), 0);
   await t.throwsAsync(async () => engine.evaluate(ds, 8), { code: 'ERR_POF_DATASET', message: /no examples/ });
 });

@@ -5,6 +5,7 @@ import { datasets, DeviceName, models, OptionError, PoFError, PoFTrainer } from 
 import { native } from '../lib/addon';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, range, testDevice as device } from './helpers/synthetic';
+import { nativeDataset } from './helpers/native-dataset';
 
 // The first test keeps the deeper MLP it was written with (in trainer.test.ts).
 const deepMlp = () => models.mlp({ inputDim: 6, hidden: [16, 16, 16, 16], numClasses: 3 });
@@ -50,7 +51,7 @@ test('sizes larger than the set, and windows larger than the image, are refused'
     { instanceOf: OptionError, message: /augmentation.cutout \(16\) must not exceed the image's smaller side \(8 pixels\)/ });
   t.throws(() => datasets.fromArrays({ images, labels: new Uint8Array(4), shape: [4, 3, 8, 8], numClasses: 2, augmentation: { cropPadding: 9, flip: true, cutout: 0 } }),
     { message: /cropPadding \(9\) must not exceed/ });
-  t.throws(() => new native.Dataset({ inputs: images, shape: [4, 3, 8, 8], labels: new Uint8Array(4), numClasses: 2, cutout: 9 }), { code: 'ERR_POF_OPTION', message: /cutout must lie in 0\.\.8/ });
+  t.throws(() => nativeDataset({ inputs: images, shape: [4, 3, 8, 8], labels: new Uint8Array(4), numClasses: 2, cutout: 9 }), { code: 'ERR_POF_OPTION', message: /cutout must lie in 0\.\.8/ });
 });
 
 test('step() validates gamma, rho, unknown keys and the index arrays', async (t) => {

@@ -21,7 +21,7 @@ export class ResidentData {
       const aug = data.augmentation;
       ds = new native.Dataset({
         inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
-        mean: data.normalization?.mean, std: data.normalization?.std,
+        mean: data.normalization?.mean ?? [0], std: data.normalization?.std ?? [1],
         cropPadding: aug?.cropPadding ?? 0, flip: aug?.flip ?? false, cutout: aug?.cutout ?? 0, device: this.device,
       });
       this.copies.set(data, ds);

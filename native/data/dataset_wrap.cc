@@ -40,8 +40,8 @@ void CheckAugmentation(const AugmentOptions& a, const std::vector<int64_t>& shap
   }
 }
 
-torch::Tensor Normalisation(const Napi::Object& o, const char* key, double fallback, int64_t channels, bool positive) {
-  auto values = o.Get(key).IsUndefined() ? std::vector<double>{fallback} : NumberArrayField(o, key);
+torch::Tensor Normalisation(const Napi::Object& o, const char* key, int64_t channels, bool positive) {
+  auto values = NumberArrayField(o, key);
   if (values.size() != 1 && static_cast<int64_t>(values.size()) != channels) {
     throw UserError(std::string(key) + " must have 1 or " + std::to_string(channels) + " values (one per channel), got " +
                     std::to_string(values.size()));
@@ -125,14 +125,14 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
     if (data->is_image()) {
       const int64_t channels = shape.size() == 4 ? shape[1] : 1;
       std::vector<int64_t> view = shape.size() == 4 ? std::vector<int64_t>{1, -1, 1, 1} : std::vector<int64_t>{-1};
-      data->mean = Normalisation(o, "mean", 0.0, channels, false).view(view);
-      data->std = Normalisation(o, "std", 1.0, channels, true).view(view);
+      data->mean = Normalisation(o, "mean", channels, false).view(view);
+      data->std = Normalisation(o, "std", channels, true).view(view);
     }
-    data->augment.crop_padding = IntField(o, "cropPadding", 0);
-    data->augment.flip = BoolField(o, "flip", false);
-    data->augment.cutout = IntField(o, "cutout", 0);
+    data->augment.crop_padding = IntField(o, "cropPadding");
+    data->augment.flip = BoolField(o, "flip");
+    data->augment.cutout = IntField(o, "cutout");
     CheckAugmentation(data->augment, shape);
-    data_ = std::make_shared<const DeviceDataset>(data->To(ParseDevice(StringField(o, "device", "cpu"))));
+    data_ = std::make_shared<const DeviceDataset>(data->To(ParseDevice(StringField(o, "device"))));
     external_bytes_ = data_->inputs.nbytes() + data_->labels.nbytes();
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);
   });
@@ -154,8 +154,8 @@ Napi::Value DatasetWrap::Batch(const Napi::CallbackInfo& info) {
   const auto& data = Get();
   auto indices = IndicesArg(info[0], "batch indices", data.size());
   auto o = ObjectArg(info, 1, "batch options");
-  auto generator = MakeGenerator(data.inputs.device(), static_cast<uint64_t>(IntField(o, "seed", 0)));
-  auto batch = data.Gather(indices.to(data.inputs.device()), BoolField(o, "train", false), generator);
+  auto generator = MakeGenerator(data.inputs.device(), static_cast<uint64_t>(IntField(o, "seed")));
+  auto batch = data.Gather(indices.to(data.inputs.device()), BoolField(o, "train"), generator);
   auto out = Napi::Object::New(info.Env());
   out.Set("inputs", TensorWrap::New(info.Env(), batch.inputs));
   out.Set("labels", TensorWrap::New(info.Env(), batch.labels));

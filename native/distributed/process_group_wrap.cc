@@ -50,8 +50,8 @@ Napi::Value ConnectProcessGroupJs(const Napi::CallbackInfo& info) {
   options.master_port = IntField(o, "masterPort");
   options.backend = StringField(o, "backend");
   options.timeout = std::chrono::milliseconds(IntField(o, "timeoutMs"));
-  options.agent_store = BoolField(o, "agentStore", false);
-  options.restart_count = IntField(o, "restartCount", 0);
+  options.agent_store = BoolField(o, "agentStore");
+  options.restart_count = IntField(o, "restartCount");
   options.Validate();
   return PromiseWorker<std::shared_ptr<Communicator>>::Start(
       info.Env(), [options]() { return ConnectProcessGroup(options); },
