@@ -4,6 +4,7 @@ import { randomBytes } from 'crypto';
 import { promises as fs, readdirSync, rmSync } from 'fs';
 import * as path from 'path';
 import { FileError, fileError } from '../errors';
+import { writableTarget } from '../file-access';
 
 export interface AtomicWriteOptions {
   /**
@@ -60,12 +61,14 @@ export function removeStaleTemporaries(dir: string, target?: string): string[] {
  * Writes `data` (one buffer, or chunks written in order) to `target` atomically: temp file in the
  * same directory, fsync, rename over the target, fsync the directory. On any failure the temp
  * file is removed, the previous `target` is left as it was, and the error is thrown as a FileError
- * naming `target` and the cause.
+ * naming `target` and the cause. Only a regular file is replaced: through a symbolic link, the file
+ * it leads to; a device, FIFO, directory or socket at `target` is a FileError.
  */
 export async function writeFileAtomic(target: string, data: Uint8Array | readonly Uint8Array[], options: AtomicWriteOptions = {}): Promise<void> {
   const chunks = data instanceof Uint8Array ? [data] : data;
-  removeStaleTemporaries(path.dirname(target), target);
-  const temp = temporaryPathFor(target);
+  const destination = await writableTarget(target);
+  removeStaleTemporaries(path.dirname(destination), destination);
+  const temp = temporaryPathFor(destination);
   let handle: fs.FileHandle | undefined;
   try {
     handle = await fs.open(temp, 'wx');
@@ -80,14 +83,14 @@ export async function writeFileAtomic(target: string, data: Uint8Array | readonl
     await handle.close();
     handle = undefined;
     await options.beforeRename?.(temp);
-    await fs.rename(temp, target);
+    await fs.rename(temp, destination);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await fs.rm(temp, { force: true }).catch(() => undefined);
     throw writeError(target, error);
   }
   try {
-    await syncDirectory(path.dirname(target));
+    await syncDirectory(path.dirname(destination));
   } catch (error) {
     throw fileError('sync the directory of', target, error);
   }

@@ -6,7 +6,8 @@ import * as path from 'path';
 import type { ModelSpec } from '../models';
 import type { Method } from '../defaults';
 import type { NativeStateEntry } from '../native';
-import { CheckpointError, fileError, OptionError, PoFError } from '../errors';
+import { CheckpointError, FileError, fileError, OptionError, PoFError } from '../errors';
+import { readRegularFile, writableTarget } from '../file-access';
 import { matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
@@ -180,9 +181,9 @@ function parseCount(file: string, key: string, text: string | undefined): number
 export async function readCheckpoint(file: string, where: string): Promise<CheckpointContents> {
   let bytes: Buffer;
   try {
-    bytes = await fs.readFile(file);
+    bytes = await readRegularFile(file, { tooLarge: (message) => new CheckpointError(`${where}: ${message}`) });
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
+    const code = error instanceof FileError ? error.syscallCode : (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') throw new CheckpointError(`${where}: checkpoint file ${file} does not exist`);
     if (code === 'EISDIR') throw new CheckpointError(`${where}: ${file} is a directory, expected a checkpoint file`);
     throw fileError('read', file, error);
@@ -279,6 +280,7 @@ export async function assertWritablePath(where: string, file: unknown): Promise<
   const dir = path.dirname(file);
   const stat = await fs.stat(dir).catch(() => undefined);
   if (!stat?.isDirectory()) throw new OptionError(`${where} ${file}: the directory ${dir} does not exist`);
+  await writableTarget(file);  // a device, FIFO or directory there is refused before any work
 }
 
 /** Validates a `checkpoint` option; the directory is created here so a bad path fails before training. */

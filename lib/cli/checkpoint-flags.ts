@@ -10,6 +10,7 @@ import type { PoFTrainer } from '../trainer';
 import { fileError } from '../errors';
 import { Flag, Flags, stringFlag, UsageError } from './args';
 import { checkInputFile } from './input-file';
+import { openRegularFile } from '../file-access';
 
 /** The parts of a --model torchscript:FILE network. */
 export const TORCHSCRIPT_FLAGS: Record<string, Flag> = {
@@ -39,7 +40,7 @@ export interface StartingModel {
 async function isTorchSave(file: string): Promise<boolean> {
   const head = Buffer.alloc(4);
   try {
-    const handle = await fs.open(file, 'r');
+    const handle = await openRegularFile(file);
     try {
       await handle.read(head, 0, 4, 0);
     } finally {

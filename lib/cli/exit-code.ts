@@ -2,8 +2,11 @@
 // it was called (2: fix the command line) from a failure while running (1: retrying or reporting may help).
 import { FileError, fileError, PoFError } from '../errors';
 
-/** Errno codes that mean the path given is wrong (missing, not a file, not writable), not that the disk failed. */
-const PATH_MISTAKES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENAMETOOLONG', 'ELOOP']);
+/**
+ * Errno codes that mean the path given is wrong (missing, not a regular file, too large, not writable), not that
+ * the disk failed. EFTYPE: a FIFO, device or socket (lib/file-access.ts).
+ */
+const PATH_MISTAKES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENAMETOOLONG', 'ELOOP', 'EFTYPE', 'EFBIG']);
 
 const EXIT_MISTAKE = 2;
 const EXIT_FAILURE = 1;

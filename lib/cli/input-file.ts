@@ -2,6 +2,7 @@
 // any work, so that a typo is one line naming the flag and the path, not an errno from deep inside.
 import * as fs from 'fs';
 import { FileError, fileError } from '../errors';
+import { notRegularFile } from '../file-access';
 
 export function checkInputFile(flag: string, file: string): void {
   let stat: fs.Stats;
@@ -12,5 +13,8 @@ export function checkInputFile(flag: string, file: string): void {
     const e = fileError('read', file, error);
     throw e instanceof FileError ? new FileError(`--${flag} ${file}: ${e.message}`, file, e.syscallCode, error) : e;
   }
-  if (stat.isDirectory()) throw new FileError(`--${flag} ${file}: cannot read ${file}: it is a directory, not a file (EISDIR)`, file, 'EISDIR');
+  if (!stat.isFile()) {
+    const e = notRegularFile('read', file, stat);
+    throw new FileError(`--${flag} ${file}: ${e.message}`, file, e.syscallCode);
+  }
 }

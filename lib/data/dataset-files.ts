@@ -3,7 +3,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import { DatasetError } from '../errors';
-import { readWholeFile } from '../read-whole-file';
+import { readRegularFile } from '../file-access';
 
 /** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
 export { DatasetError };
@@ -78,5 +78,5 @@ export function isGzip(bytes: Uint8Array): boolean {
 
 /** The bytes of a dataset file (a DatasetError when it is larger than one buffer can hold). */
 export function readDatasetFile(file: string): Promise<Buffer> {
-  return readWholeFile(file, (message) => new DatasetError(message));
+  return readRegularFile(file, { tooLarge: (message) => new DatasetError(message) });
 }

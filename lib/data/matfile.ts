@@ -8,7 +8,7 @@
 // miCOMPRESSED wraps one such element in a zlib stream (and is not padded).
 import { promises as fs } from 'fs';
 import * as zlib from 'zlib';
-import { fileError } from '../errors';
+import { openRegularFile } from '../file-access';
 import { DatasetError } from './dataset-files';
 
 // Data element types.
@@ -299,7 +299,7 @@ function parseHeader(header: Buffer, file: string): boolean {
  */
 export async function readMatFile(file: string, options: ReadMatOptions = {}): Promise<Map<string, MatArray>> {
   const wanted = options.variables ? (name: string) => options.variables!.includes(name) : () => true;
-  const handle = await fs.open(file, 'r').catch((error) => { throw fileError('read', file, error); });
+  const handle = await openRegularFile(file);
   try {
     const size = (await handle.stat()).size;
     const header = Buffer.alloc(128);

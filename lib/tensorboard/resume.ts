@@ -2,8 +2,7 @@
 // stopped (and a record a kill cut short) are first dropped from the directory's event files, as the
 // CLI drops them from metrics.jsonl, so that every step of the phase's tags appears once.
 import { writeFileAtomic } from '../checkpoint/atomic';
-import { FileError } from '../errors';
-import { readWholeFile } from '../read-whole-file';
+import { readRegularFile } from '../file-access';
 import { decodeEvent, tagsOf } from './event';
 import { listEventFiles } from './event-files';
 import { frameRecord, readRecords } from './tfrecord';
@@ -21,7 +20,7 @@ function loggedAfter(record: Buffer, prefix: string, epoch: number): boolean {
 /** Drops the events of `phase` (tags `<phase>/...`) with a step after `epoch` from the event files in `dir`; rewritten atomically. */
 export async function dropEventsAfter(dir: string, phase: string, epoch: number): Promise<void> {
   for (const file of listEventFiles(dir)) {
-    const bytes = await readWholeFile(file, (message) => new FileError(message, file));
+    const bytes = await readRegularFile(file);
     const scan = readRecords(bytes);
     const kept = scan.records.filter((record) => !loggedAfter(record, `${phase}/`, epoch));
     if (kept.length < scan.records.length || scan.problem !== undefined) await writeFileAtomic(file, kept.map(frameRecord));
