@@ -53,10 +53,12 @@ async function main(argv: string[]): Promise<void> {
     console.log(version());
     return;
   }
-  if (argv.length === 0 || ['help', '--help', '-h'].includes(argv[0])) {
+  if (['help', '--help', '-h'].includes(argv[0])) {
     console.log(overview());
     return;
   }
+  // No command is a mistake in how pof was called (a script that lost its arguments must not pass).
+  if (argv.length === 0) throw new UsageError(overview());
   const [command, args] = find(argv);
   const flags = parseFlags(command, args);
   if (flags === 'help') {

@@ -3,7 +3,7 @@
 // than a limit; writes never replace what is not a regular file (an atomic rename over /dev/null, as
 // root, would replace the device for the whole system).
 import { constants as bufferConstants } from 'buffer';
-import { constants, promises as fs, Stats } from 'fs';
+import { constants, promises as fs, Stats, statSync } from 'fs';
 import * as os from 'os';
 import { FileError, fileError, PoFError } from './errors';
 
@@ -25,6 +25,26 @@ export function notRegularFile(action: string, file: string, stat: Stats): FileE
   return new FileError(`cannot ${action} ${file}: it is ${what} (${code})`, file, code);
 }
 
+/**
+ * Refuses, without opening it, a path that exists but is not a regular file (a FIFO would block whoever
+ * opens it, here LibTorch's loader on the main thread). A missing file is left to the reader to report.
+ */
+export function assertNotSpecialFile(where: string, file: string): void {
+  checkPath('read', file);
+  let stat: Stats;
+  try {
+    stat = statSync(file);
+  } catch {
+    return;
+  }
+  if (!stat.isFile()) throw new FileError(`${where}: ${notRegularFile('read', file, stat).message}`, file, nonRegular(stat).code);
+}
+
+/** A path the system cannot take (Node throws a TypeError, not an errno, for a NUL byte). */
+function checkPath(action: string, file: string): void {
+  if (file.includes('\0')) throw new FileError(`cannot ${action} ${JSON.stringify(file)}: a path cannot hold a NUL byte (EINVAL)`, file, 'EINVAL');
+}
+
 /** The most one whole-file read takes: what fits one buffer, and no more than the machine's memory. */
 export function readCeiling(): number {
   return Math.min(bufferConstants.MAX_LENGTH, os.totalmem());
@@ -32,6 +52,7 @@ export function readCeiling(): number {
 
 /** Opens `file` for reading when it is a regular file (a FileError naming what it is otherwise); the caller closes it. */
 export async function openRegularFile(file: string): Promise<fs.FileHandle> {
+  checkPath('read', file);
   const handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error) => { throw fileError('read', file, error); });
   try {
     const stat = await handle.stat();
@@ -81,6 +102,7 @@ export async function readRegularFile(file: string, limit: ReadLimit = {}): Prom
  * anything that is not a regular file (a device, a FIFO, a directory, a socket, a link loop).
  */
 export async function writableTarget(target: string): Promise<string> {
+  checkPath('write', target);
   const link = await fs.lstat(target).catch((error) => {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fileError('write', target, error);

@@ -1,4 +1,5 @@
 // Model descriptions: what to build. The trainer builds them on its device with its seed.
+import { assertNotSpecialFile } from './file-access';
 import { checkKeys, integer, integerList, OptionError } from './options';
 
 /**
@@ -88,7 +89,9 @@ export function torchScript(options: { file: string; features?: string; classifi
   if (inputShape.length === 0 || inputShape.length > 8) {
     throw new OptionError(`${where}: inputShape must be one example's shape, e.g. [3, 32, 32]; got ${JSON.stringify(options.inputShape)}`);
   }
-  return { kind: 'torchScript', file: name('file'), features: name('features', 'features'), classifier: name('classifier', 'classifier'), inputShape };
+  const file = name('file');
+  assertNotSpecialFile(where, file);
+  return { kind: 'torchScript', file, features: name('features', 'features'), classifier: name('classifier', 'classifier'), inputShape };
 }
 
 /**

@@ -14,6 +14,15 @@ function show(value: unknown): string {
   }
 }
 
+/**
+ * The options object's own properties: what checkKeys sees is all that is read, so an inherited key
+ * (`Object.create({ device: 'cuda:7' })`) can never slip past it.
+ */
+export function ownOptions<T>(where: string, options: T): T {
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+  return { ...options };
+}
+
 /** Refuses keys that are not in `allowed` (a typo must not silently fall back to a default). */
 export function checkKeys(where: string, options: object, allowed: readonly string[]): void {
   for (const key of Object.keys(options)) {

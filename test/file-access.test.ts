@@ -100,3 +100,20 @@ test('pof: --resume or --from a FIFO is one line and exit code 2, not a hang', a
     t.regex(r.stderr.trim(), /^pof: .*a FIFO \(named pipe\), not a regular file \(EFTYPE\)$/);
   }
 });
+
+test('a TorchScript model file that is a FIFO is refused before LibTorch opens it (it would block the main thread)', (t) => {
+  t.throws(() => models.torchScript({ file: fifo, inputShape: [4] }), { instanceOf: FileError, message: /models\.torchScript: cannot read .*a-fifo: it is a FIFO/ });
+});
+
+test('a path with a NUL byte is a FileError, not a raw TypeError', async (t) => {
+  const trainer = new PoFTrainer({ model: mlp(), device });
+  await t.throwsAsync(trainer.load('model\0.safetensors'), { instanceOf: PoFError, message: /a path cannot hold a NUL byte/ });
+  await t.throwsAsync(writeFileAtomic(path.join(dir, 'x\0y'), new Uint8Array(1)), { instanceOf: FileError, message: /a path cannot hold a NUL byte/ });
+});
+
+test('pof with no command prints the overview to stderr and exits 2', async (t) => {
+  const r = await pof([], 60_000);
+  t.is(r.code, 2);
+  t.regex(r.stderr, /^usage: pof <command> \[options\]/);
+  t.is(r.stdout, '');
+});

@@ -101,3 +101,17 @@ test("a throwing progress callback rejects the epoch under Node's strict uncaugh
   t.is(r.status, 0, r.stderr);
   t.deepEqual(JSON.parse(r.stdout.trim()), ['boom', 'native boom']);
 });
+
+test('an async onStep that rejects fails the phase with its error (no unhandled rejection), and one that resolves is awaited', async (t) => {
+  const trainer = new PoFTrainer({ model: mlp(), device });
+  const data = blobs(64, 6, 3, 1);
+  const rejected = await t.throwsAsync(trainer.fit(data, { epochs: 2, batchSize: 8, reportEvery: 1,
+    onStep: async (r) => { if (r.step >= 2) throw new Error('async boom'); } }));
+  t.is(rejected!.message, 'async boom');
+  let started = 0;
+  let done = 0;
+  await trainer.fit(data, { epochs: 1, batchSize: 8, reportEvery: 1,
+    onStep: async () => { started += 1; await new Promise((resolve) => setTimeout(resolve, 5)); done += 1; } });
+  t.true(started > 0);
+  t.is(done, started);
+});

@@ -80,3 +80,13 @@ test('every error of the boundary is a PoFError with a stable code', async (t) =
     t.true(e.isUserError);
   }
 });
+
+test('only an options object\'s own keys are read: an inherited one is neither used nor slips past the key check', async (t) => {
+  // Read before, these would have been a DeviceError (no such GPU) and an OptionError (lr -1).
+  const inherited = Object.create({ lr: -1, tensorboard: 5 }) as object;
+  const withModel = Object.assign(Object.create({ device: 'cuda:7' }) as object, { model: mlp() });
+  t.is(new PoFTrainer(withModel as never).device, 'cpu');
+  const trainer = new PoFTrainer({ model: mlp(), device });
+  const result = await trainer.fit(blobs(16, 6, 3, 1), Object.assign(inherited, { epochs: 1, batchSize: 8 }) as never);
+  t.is(result.history.length, 1);
+});

@@ -4,9 +4,9 @@ import { FileError, fileError, PoFError } from '../errors';
 
 /**
  * Errno codes that mean the path given is wrong (missing, not a regular file, too large, not writable), not that
- * the disk failed. EFTYPE: a FIFO, device or socket (lib/file-access.ts).
+ * the disk failed. EFTYPE: a FIFO, device or socket; EINVAL: a name the system refuses (lib/file-access.ts).
  */
-const PATH_MISTAKES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENAMETOOLONG', 'ELOOP', 'EFTYPE', 'EFBIG']);
+const PATH_MISTAKES = new Set(['ENOENT', 'EISDIR', 'ENOTDIR', 'EACCES', 'EPERM', 'EROFS', 'EEXIST', 'ENAMETOOLONG', 'ELOOP', 'EFTYPE', 'EFBIG', 'EINVAL']);
 
 const EXIT_MISTAKE = 2;
 const EXIT_FAILURE = 1;

@@ -66,16 +66,23 @@ async function runEpoch(core: TrainerCore, phase: Phase, epoch: number): Promise
   const lr = learningRateAt(phase.schedule, phase.lr, epoch, phase.epochs);
   const base = { phase: phase.name, epoch: epoch + 1, epochs: phase.epochs, lr };
   core.progress = undefined;  // mid-epoch
-  // A throwing onStep stops the epoch at the next step; the phase then rejects with its error.
+  // A throwing onStep (or an async one that rejects) stops the epoch at the next step; the phase then
+  // rejects with its error. Async calls are awaited before the epoch counts as done.
   let stepError: { error: unknown } | undefined;
+  const pending = new Set<Promise<unknown>>();
+  const fail = (error: unknown) => {
+    if (stepError) return;
+    stepError = { error };
+    core.engine.cancel();
+  };
   const onStep = phase.callbacks.onStep;
   const progress = onStep && ((p: NativeProgress) => {
     if (stepError) return;
     try {
-      onStep({ ...base, ...statsReport(phase, p), step: p.step });
+      const result: unknown = onStep({ ...base, ...statsReport(phase, p), step: p.step });
+      if (result instanceof Promise) pending.add(result.catch(fail));
     } catch (error) {
-      stepError = { error };
-      core.engine.cancel();
+      fail(error);
     }
   });
   const stats = await core.lock.phaseWork(phase.name, () => {
@@ -83,6 +90,7 @@ async function runEpoch(core: TrainerCore, phase: Phase, epoch: number): Promise
     return core.engine.trainEpoch(phase.train.resident,
       { ...phase.epochOptions, reportEvery: phase.reportEvery, epoch, totalEpochs: phase.epochs }, progress);
   });
+  if (pending.size > 0) await Promise.all(pending);
   if (stepError) throw stepError.error;
   if (!stats.cancelled) core.progress = boundary(phase, epoch + 1);
   const report: EpochReport = { ...base, ...statsReport(phase, stats) };

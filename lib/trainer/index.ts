@@ -11,7 +11,7 @@ import { JobPlace, rankDevice, resolveDistributed } from '../distributed';
 import { ModelSpec, validateModelSpec } from '../models';
 import { native } from '../addon';
 import type { NativeDataset, NativeEpochStats, NativeModel } from '../native';
-import { checkKeys, integer, oneOf, OptionError } from '../options';
+import { checkKeys, integer, oneOf, OptionError, ownOptions } from '../options';
 import { TrainerCore } from './core';
 import { runPhase } from './epoch-loop';
 import * as persistence from './persistence';
@@ -32,9 +32,9 @@ export class PoFTrainer {
   readonly job?: JobPlace;
   private readonly core: TrainerCore;
 
-  constructor(options: TrainerOptions) {
+  constructor(given: TrainerOptions) {
     const where = 'PoFTrainer';
-    if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+    const options = ownOptions(where, given);
     checkKeys(where, options, ['model', 'device', 'seed', 'performance', 'distributed']);
     this.spec = validateModelSpec(where, options.model);
     let device = resolveDevice(where, options.device);
@@ -90,10 +90,10 @@ export class PoFTrainer {
   }
 
   /** Loss (mean cross entropy) and error (percent) in evaluation mode. May be called from onEpoch. */
-  evaluate(data: ImageSet, options: { batchSize?: number } = {}): Promise<{ loss: number; error: number; examples: number }> {
+  evaluate(data: ImageSet, given: { batchSize?: number } = {}): Promise<{ loss: number; error: number; examples: number }> {
     return this.core.lock.afterJoin(() => {
       const where = 'evaluate';
-      if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+      const options = ownOptions(where, given);
       checkKeys(where, options, ['batchSize']);
       const batchSize = resolveBatchSize(where, options.batchSize, DEFAULTS.evalBatchSize);
       const resident = this.core.resident(where, data, 'evaluation data');
@@ -106,10 +106,10 @@ export class PoFTrainer {
    * for checking the maths. `weakIndices` is PoF's batch B; with `featureReuse`, B is the previous PoF
    * step's B̃ (its features from that step) and `weakIndices` is given only on the first step.
    */
-  step(data: ImageSet, options: StepOptions): Promise<NativeEpochStats> {
+  step(data: ImageSet, given: StepOptions): Promise<NativeEpochStats> {
     return this.core.lock.afterJoin(() => {
       const where = 'step';
-      if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+      const options = ownOptions(where, given);
       checkKeys(where, options, STEP_KEYS);
       const method = oneOf(where, 'method', options.method, METHODS);
       const resident = this.core.resident(where, data, 'training data');
@@ -216,8 +216,9 @@ export class PoFTrainer {
   }
 
   /** Validates a phase's options (merged with a resume's saved ones) and runs it, holding the trainer throughout. */
-  private runPhase(name: 'fit' | 'postTrain', train: ImageSet, options: CommonOptions): Promise<TrainingResult> {
+  private runPhase(name: 'fit' | 'postTrain', train: ImageSet, given: CommonOptions): Promise<TrainingResult> {
     return this.core.lock.afterJoin(() => {
+      const options = ownOptions(name, given);
       const { tensorboard } = checkPhaseOptions(name, options);
       return this.core.lock.holdPhase(name, () => preparePhase(this.core, name, train, options, tensorboard)
         .then((phase) => runPhase(this.core, phase)));

@@ -8,7 +8,7 @@ import {
   assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, nativeEntriesOf, readCheckpoint, writeCheckpoint,
 } from '../checkpoint/training-checkpoint';
 import { native } from '../addon';
-import { boolean, checkKeys, OptionError } from '../options';
+import { boolean, checkKeys, OptionError, ownOptions } from '../options';
 import type { TrainerCore } from './core';
 import type { SaveOptions, StateDict } from './types';
 
@@ -22,11 +22,11 @@ export async function writeTrainerCheckpoint(core: TrainerCore, file: string, tr
   });
 }
 
-export async function save(core: TrainerCore, file: string, options: SaveOptions): Promise<void> {
+export async function save(core: TrainerCore, file: string, given: SaveOptions): Promise<void> {
   const where = 'save';
   core.lock.checkFree(where, false);
   await assertWritablePath(`${where}: path`, file);
-  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+  const options = ownOptions(where, given);
   checkKeys(where, options, ['training', 'metadata']);
   const training = boolean(where, 'training', options.training ?? false);
   if (options.metadata !== undefined && (typeof options.metadata !== 'object' || options.metadata === null)) {

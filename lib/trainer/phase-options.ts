@@ -87,7 +87,6 @@ export const resolvePhase: Record<PhaseName, (where: string, o: CommonOptions) =
 
 /** The checks of a phase's options that do not define the run: keys, callbacks, the TensorBoard directory. */
 export function checkPhaseOptions(where: PhaseName, o: CommonOptions): { tensorboard?: string } {
-  if (typeof o !== 'object' || o === null) throw new OptionError(`${where}: options must be an object`);
   checkKeys(where, o, PHASE_KEYS[where]);
   optionalFunction(where, 'onEpoch', o.onEpoch);
   optionalFunction(where, 'onStep', o.onStep);
