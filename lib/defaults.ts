@@ -87,7 +87,13 @@ export interface NumberRule {
   above?: number;
   max?: number;
   limit?: number;
+  /** Why the limit is what it is, for the message. */
+  limitReason?: string;
 }
+
+/** The native side computes in float32: a larger value, finite in JS, overflows there. */
+export const FLOAT32_MAX = 3.4028234663852886e38;
+const FLOAT32 = { limit: FLOAT32_MAX, limitReason: 'the largest float32: the native side computes in float32' } as const;
 
 /** Each numeric option's rule, written once: the resolvers below check it, and the CLI parses its flag with it. */
 export const RULES = {
@@ -96,17 +102,19 @@ export const RULES = {
   /** Mini-batches an analysis draws. */
   batches: { integer: true, min: 1 },
   seed: { integer: true, min: 0 },
-  lr: { min: 0 },
+  lr: { min: 0, ...FLOAT32 },
   momentum: { min: 0, max: 1 },
-  weightDecay: { min: 0 },
-  rho: { min: 0 },
-  gamma: { min: 0 },
+  weightDecay: { min: 0, ...FLOAT32 },
+  rho: { min: 0, ...FLOAT32 },
+  gamma: { min: 0, ...FLOAT32 },
 } as const satisfies Record<string, NumberRule>;
 
 /** `value` as `rule` says (options.ts words the message: "where: name must be >= 1, got 0"). */
 export function checkNumber(where: string, name: string, value: unknown, rule: NumberRule): number {
   const n = number(where, name, rule.integer ? integer(where, name, value, rule.min) : value, rule);
-  if (rule.limit !== undefined && n > rule.limit) throw new OptionError(`${where}: ${name} must be at most ${rule.limit}, got ${n}`);
+  if (rule.limit !== undefined && n > rule.limit) {
+    throw new OptionError(`${where}: ${name} must be at most ${rule.limit}${rule.limitReason ? ` (${rule.limitReason})` : ''}, got ${n}`);
+  }
   return n;
 }
 
@@ -132,6 +140,7 @@ export function resolveLineSearch(where: string, o: { initialStep?: unknown; max
   const d = DEFAULTS.lineSearch;
   const initialStep = number(where, 'initialStep', o.initialStep ?? d.initialStep, { above: 0 });
   const maxStep = number(where, 'maxStep', o.maxStep ?? d.maxStep, { above: initialStep });
+  checkNumber(where, 'maxStep', maxStep, FLOAT32);
   if (Math.log2(maxStep / initialStep) > LIMITS.bracketDoublings) {
     throw new OptionError(`${where}: maxStep / initialStep must be at most 2^${LIMITS.bracketDoublings} (the bracket doubles ` +
       `the step up to maxStep), got ${maxStep / initialStep}`);

@@ -1,7 +1,7 @@
 // Option validation of the trainer, its model specs and its data-dependent sizes: each bad option is an
 // OptionError (a PoFError with a stable code) naming the option and the value.
 import test from 'ava';
-import { datasets, DeviceName, models, OptionError, PoFError, PoFTrainer } from '../lib';
+import { datasets, DeviceName, models, OptionError, PoFError, PoFTrainer, schedules } from '../lib';
 import { native } from '../lib/addon';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, range, testDevice as device } from './helpers/synthetic';
@@ -89,4 +89,19 @@ test('only an options object\'s own keys are read: an inherited one is neither u
   const trainer = new PoFTrainer({ model: mlp(), device });
   const result = await trainer.fit(blobs(16, 6, 3, 1), Object.assign(inherited, { epochs: 1, batchSize: 8 }) as never);
   t.is(result.history.length, 1);
+});
+
+test('values finite in JS but not in float32 are refused where they are declared, and so is a schedule that grows past float32', async (t) => {
+  const trainer = new PoFTrainer({ model: mlp(), device });
+  const data = blobs(16, 6, 3, 1);
+  for (const [options, name] of [[{ lr: 1e300 }, 'lr'], [{ weightDecay: 1e300 }, 'weightDecay'], [{ rho: 1e300, method: 'sam' }, 'rho']] as const) {
+    await t.throwsAsync(trainer.fit(data, { epochs: 1, batchSize: 8, ...options }),
+      { instanceOf: OptionError, message: new RegExp(`fit: ${name} must be at most 3\\.4028234663852886e\\+38 \\(the largest float32`) });
+  }
+  await t.throwsAsync(trainer.postTrain(data, { epochs: 1, batchSize: 8, gamma: 1e300 }), { instanceOf: OptionError, message: /gamma must be at most/ });
+  await t.throwsAsync(trainer.postTrain(data, { epochs: 1, batchSize: 8, maxStep: 1e300, initialStep: 1e290 }), { instanceOf: OptionError, message: /maxStep must be at most/ });
+  let epochs = 0;
+  await t.throwsAsync(trainer.fit(data, { epochs: 3, batchSize: 8, lr: 1e30, schedule: schedules.multistep([1, 2], 1e10), onEpoch: () => { epochs += 1; } }),
+    { instanceOf: OptionError, message: /the schedule takes the learning rate to 1e\+40 at epoch 2, beyond float32/ });
+  t.is(epochs, 0);
 });

@@ -5,7 +5,9 @@ import { assertSameSettings, readResumePoint, ResumePoint, withSavedSettings } f
 import { PhaseName, resolveCheckpointTarget } from '../checkpoint/training-checkpoint';
 import { checkBatchFits } from '../data-fit';
 import type { ImageSet } from '../data/types';
-import { DEFAULTS } from '../defaults';
+import { DEFAULTS, FLOAT32_MAX } from '../defaults';
+import { OptionError } from '../errors';
+import { learningRateAt } from '../schedules';
 import { native } from '../addon';
 import type { NativeDataset } from '../native';
 import { integer } from '../options';
@@ -51,11 +53,23 @@ export function preparePhase(core: TrainerCore, name: PhaseName, train: ImageSet
   });
 }
 
+/** Every epoch's learning rate fits float32 (a multistep factor above 1 can grow it past). */
+function checkScheduledRates(where: PhaseName, phase: ResolvedPhase): void {
+  for (let epoch = 0; epoch < phase.epochs; epoch += 1) {
+    const lr = learningRateAt(phase.schedule, phase.lr, epoch, phase.epochs);
+    if (!(lr <= FLOAT32_MAX)) {
+      throw new OptionError(`${where}: the schedule takes the learning rate to ${lr} at epoch ${epoch + 1}, beyond float32 ` +
+        `(at most ${FLOAT32_MAX}); lower lr or the multistep factor`);
+    }
+  }
+}
+
 /** The checks after the options: the checkpoint target (its directory made), batch sizes, report interval. */
 async function completePhase(where: PhaseName, train: ImageSet, options: CommonOptions, resolved: ResolvedPhase,
   rest: Omit<Phase, keyof ResolvedPhase | 'reportEvery' | 'checkpoint'>): Promise<Phase> {
   const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
   checkBatchFits(where, train, 'training data', resolved.batchSizes);
+  checkScheduledRates(where, resolved);
   const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
   return { ...resolved, ...rest, reportEvery, checkpoint };
 }
