@@ -135,16 +135,16 @@ export interface LineSearchSettings {
   partitions: number;
 }
 
-/** s0, sMax and P, defaulted and checked: 0 < s0 < sMax, sMax/s0 <= 2^64, 1 <= P <= 1024. */
+/** s0, sMax and P, defaulted and checked: 0 < s0 < sMax, sMax/s0 <= 2^64, sMax within float32, 1 <= P <= 1024. */
 export function resolveLineSearch(where: string, o: { initialStep?: unknown; maxStep?: unknown; partitions?: unknown }): LineSearchSettings {
   const d = DEFAULTS.lineSearch;
   const initialStep = number(where, 'initialStep', o.initialStep ?? d.initialStep, { above: 0 });
   const maxStep = number(where, 'maxStep', o.maxStep ?? d.maxStep, { above: initialStep });
-  checkNumber(where, 'maxStep', maxStep, FLOAT32);
   if (Math.log2(maxStep / initialStep) > LIMITS.bracketDoublings) {
     throw new OptionError(`${where}: maxStep / initialStep must be at most 2^${LIMITS.bracketDoublings} (the bracket doubles ` +
       `the step up to maxStep), got ${maxStep / initialStep}`);
   }
+  checkNumber(where, 'maxStep', maxStep, FLOAT32);
   const partitions = integer(where, 'partitions', o.partitions ?? d.partitions, 1);
   if (partitions > LIMITS.partitions) {
     throw new OptionError(`${where}: partitions must be at most ${LIMITS.partitions} (the paper uses 16), got ${partitions}`);
