@@ -4,7 +4,7 @@
 import test from 'ava';
 import * as path from 'path';
 import { spawnSync } from 'child_process';
-import { analysis, BusyError, DisposedError, PoFTrainer, StateDict } from '../lib';
+import { analysis, BusyError, DisposedError, ImageSet, PoFTrainer, StateDict } from '../lib';
 import { smallMlp as mlp } from './helpers/small-models';
 import { blobs, testDevice as device } from './helpers/synthetic';
 
@@ -12,11 +12,16 @@ function same(a: StateDict, b: StateDict): boolean {
   return Object.keys(a).every((k) => Buffer.from(a[k].data.buffer).equals(Buffer.from(b[k].data.buffer)));
 }
 
+/** A 3-epoch fit nobody disturbs, and a fresh trainer of the same seed to disturb. */
+async function undisturbedAndFresh(data: ImageSet, seed: number) {
+  const reference = new PoFTrainer({ model: mlp(), device, seed });
+  await reference.fit(data, { epochs: 3, batchSize: 16 });
+  return { reference, trainer: new PoFTrainer({ model: mlp(), device, seed }) };
+}
+
 test('evaluate during fit is refused with BusyError and the running fit goes on untouched', async (t) => {
   const data = blobs(64, 6, 3, 1);
-  const reference = new PoFTrainer({ model: mlp(), device, seed: 4 });
-  await reference.fit(data, { epochs: 3, batchSize: 16 });
-  const trainer = new PoFTrainer({ model: mlp(), device, seed: 4 });
+  const { reference, trainer } = await undisturbedAndFresh(data, 4);
   const refused: unknown[] = [];
   const fit = trainer.fit(data, {
     epochs: 3, batchSize: 16, reportEvery: 1,
@@ -36,9 +41,7 @@ test('evaluate during fit is refused with BusyError and the running fit goes on 
 
 test('evaluate and save from onEpoch run between epochs; the phase resumes after them, bit-identical', async (t) => {
   const data = blobs(64, 6, 3, 2);
-  const reference = new PoFTrainer({ model: mlp(), device, seed: 5 });
-  await reference.fit(data, { epochs: 3, batchSize: 16 });
-  const trainer = new PoFTrainer({ model: mlp(), device, seed: 5 });
+  const { reference, trainer } = await undisturbedAndFresh(data, 5);
   const errors: number[] = [];
   await trainer.fit(data, {
     epochs: 3, batchSize: 16,

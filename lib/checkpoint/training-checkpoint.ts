@@ -183,10 +183,11 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
   try {
     bytes = await readRegularFile(file, { tooLarge: (message) => new CheckpointError(`${where}: ${message}`) });
   } catch (error) {
-    const code = error instanceof FileError ? error.syscallCode : (error as NodeJS.ErrnoException).code;
+    // readRegularFile's failures are FileErrors already: two of them get the checkpoint's own words.
+    const code = error instanceof FileError ? error.syscallCode : undefined;
     if (code === 'ENOENT') throw new CheckpointError(`${where}: checkpoint file ${file} does not exist`);
     if (code === 'EISDIR') throw new CheckpointError(`${where}: ${file} is a directory, expected a checkpoint file`);
-    throw fileError('read', file, error);
+    throw error;
   }
   if (isZipFile(bytes) || isLegacyTorchFile(bytes)) {
     throw new CheckpointError(`${where}: ${file} is a torch.save file, not a pof-torch checkpoint; import it with trainer.importPyTorch(path)`);
