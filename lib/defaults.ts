@@ -62,6 +62,8 @@ export const LIMITS = {
   bracketDoublings: 64,
   epochs: 1_000_000,
   batchSize: 1 << 24,
+  rho: 100,
+  gamma: 100,
 } as const;
 
 /** The training methods: fit trains with SGD or SAM; postTrain runs PoF. */
@@ -105,17 +107,24 @@ export const RULES = {
   lr: { min: 0, ...FLOAT32 },
   momentum: { min: 0, max: 1 },
   weightDecay: { min: 0, ...FLOAT32 },
-  rho: { min: 0, ...FLOAT32 },
-  gamma: { min: 0, ...FLOAT32 },
+  /** SAM's ascent radius in weight space; far larger radii swamp any network's weights (2^31 trains to losses of 1e16+). */
+  rho: { min: 0, limit: LIMITS.rho, limitReason: 'a cap against typos: the paper uses 0.05' },
+  /** PoF's expansion of ξ*: γ = 2 keeps the mini-batch's own loss; 2^31 trains to losses of 1e30. */
+  gamma: { min: 0, limit: LIMITS.gamma, limitReason: 'a cap against typos: the paper uses 2' },
 } as const satisfies Record<string, NumberRule>;
 
 /** `value` as `rule` says (options.ts words the message: "where: name must be >= 1, got 0"). */
 export function checkNumber(where: string, name: string, value: unknown, rule: NumberRule): number {
   const n = number(where, name, rule.integer ? integer(where, name, value, rule.min) : value, rule);
-  if (rule.limit !== undefined && n > rule.limit) {
-    throw new OptionError(`${where}: ${name} must be at most ${rule.limit}${rule.limitReason ? ` (${rule.limitReason})` : ''}, got ${n}`);
-  }
+  const beyond = beyondLimit(name, n, rule);
+  if (beyond) throw new OptionError(`${where}: ${beyond}`);
   return n;
+}
+
+/** "name must be at most L (why), got n" when `n` is past the rule's cap; the CLI words its flags with it too. */
+export function beyondLimit(name: string, n: number, rule: NumberRule): string | undefined {
+  if (rule.limit === undefined || n <= rule.limit) return undefined;
+  return `${name} must be at most ${rule.limit}${rule.limitReason ? ` (${rule.limitReason})` : ''}, got ${n}`;
 }
 
 /**

@@ -101,6 +101,7 @@ test('post-train: each mistake is one line and exit code 2', async (t) => {
     [postTrain('--from', model, '--model', 'mlp-64-64', '--out', out()), /--model mlp-64-64 differs from the model recorded in/],
     [postTrain('--from', model, '--gamma-mode', 'sometimes', '--out', out()), /--gamma-mode must be one of fixed, uniform, linear/],
     [postTrain('--from', model, '--gamma', '-1', '--out', out()), /^pof: --gamma must be a number >= 0, got -1$/],
+    [postTrain('--from', model, '--gamma', '2147483648', '--out', out()), /^pof: --gamma must be at most 100 \(a cap against typos: the paper uses 2\), got 2147483648$/],
     [postTrain('--from', model, '--weak-batch-size', '0', '--out', out()), /--weak-batch-size must be an integer >= 1, got 0/],
     [postTrain('--from', model, '--feature-reuse', '--weak-batch-size', '32', '--out', out()), /--feature-reuse takes B from the previous B̃: --weak-batch-size must equal --batch-size \(64\)/],
     [postTrain('--from', model, '--resume', checkpoint, '--out', out()), /was written during fit, not postTrain/],

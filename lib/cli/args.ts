@@ -1,6 +1,6 @@
 // Command-line flags: declared once per command, parsed strictly, and described by the command's --help.
 import { parseArgs } from 'util';
-import type { NumberRule } from '../defaults';
+import { beyondLimit, NumberRule } from '../defaults';
 import { OptionError } from '../errors';
 
 /** A mistake in how the command was called: printed as one line, exit code 2 (an OptionError: ERR_POF_OPTION). */
@@ -128,7 +128,8 @@ export function parseNumber(name: string, raw: string, check: NumberRule = {}): 
   if ((min !== undefined && value < min) || (above !== undefined && value <= above) || (max !== undefined && value > max)) {
     throw new UsageError(`--${name} must be ${expected}, got ${raw.trim()}`);
   }
-  if (check.limit !== undefined && value > check.limit) throw new UsageError(`--${name} must be at most ${check.limit}, got ${raw.trim()}`);
+  const beyond = beyondLimit(`--${name}`, value, check);
+  if (beyond) throw new UsageError(beyond);
   return value;
 }
 
