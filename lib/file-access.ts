@@ -27,17 +27,18 @@ export function notRegularFile(action: string, file: string, stat: Stats): FileE
 
 /**
  * Refuses, without opening it, a path that exists but is not a regular file (a FIFO would block whoever
- * opens it, here LibTorch's loader on the main thread). A missing file is left to the reader to report.
+ * opens it: LibTorch's loader on the main thread, or a synchronous append to a run's log). A missing file is
+ * left to the reader to report, or to the writer to create.
  */
-export function assertNotSpecialFile(where: string, file: string): void {
-  checkPath('read', file);
+export function assertNotSpecialFile(where: string, file: string, action: 'read' | 'write' = 'read'): void {
+  checkPath(action, file);
   let stat: Stats;
   try {
     stat = statSync(file);
   } catch {
     return;
   }
-  if (!stat.isFile()) throw new FileError(`${where}: ${notRegularFile('read', file, stat).message}`, file, nonRegular(stat).code);
+  if (!stat.isFile()) throw new FileError(`${where}: ${notRegularFile(action, file, stat).message}`, file, nonRegular(stat).code);
 }
 
 /** A path the system cannot take (Node throws a TypeError, not an errno, for a NUL byte). */

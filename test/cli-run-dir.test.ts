@@ -1,7 +1,7 @@
 // Run directories: --out checked before it is created, metrics.jsonl trimmed on resume and its partial epochs
 // marked, temporary files of killed writers removed, and file errors that name the file and the cause.
 import test from 'ava';
-import { spawnSync } from 'child_process';
+import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { removeStaleTemporaries, temporaryPathFor, writeFileAtomic } from '../lib/checkpoint/atomic';
@@ -9,6 +9,7 @@ import { epochLog } from '../lib/cli/epoch-log';
 import { completeEpochs, readMetrics, truncateMetrics } from '../lib/cli/metrics-log';
 import { prepareOutputDir } from '../lib/cli/output-dir';
 import { RunDir } from '../lib/cli/run-dir';
+import { appendText } from '../lib/cli/run-log-file';
 import { FileError } from '../lib/errors';
 import type { EpochReport, StepReport } from '../lib/trainer';
 import { tempDir } from './helpers/fixtures';
@@ -101,6 +102,21 @@ test('appending metrics to a full disk is a FileError naming metrics.jsonl', (t)
   const run = new RunDir(dir, { keepMetrics: true });
   symlinkSync('/dev/full', run.file('metrics.jsonl'));
   t.throws(() => run.appendMetrics({ epoch: 1 }), { instanceOf: FileError, message: `cannot write ${run.file('metrics.jsonl')}: no space left on the device (ENOSPC)` });
+});
+
+test('a run\'s own file that is a FIFO is a FileError naming it, not a read or append that blocks forever', async (t) => {
+  const dir = tempDir('run-dir-fifo');
+  const run = new RunDir(dir, { keepMetrics: true });
+  for (const name of ['metrics.jsonl', 'scalars.csv', 'config.json']) execFileSync('mkfifo', [run.file(name)]);
+  const fifo = (name: string, action: string) => ({ instanceOf: FileError,
+    message: `the run directory: cannot ${action} ${run.file(name)}: it is a FIFO (named pipe), not a regular file (EFTYPE)` });
+  t.throws(() => run.appendMetrics({ epoch: 1 }), fifo('metrics.jsonl', 'write'));
+  t.throws(() => run.writeJson('config.json', { seed: 0 }), fifo('config.json', 'write'));
+  await t.throwsAsync(truncateMetrics(run.file('metrics.jsonl'), 1), fifo('metrics.jsonl', 'read'));
+  t.throws(() => run.appendScalars(epoch(1)), fifo('scalars.csv', 'write'));
+  // A log linked to /dev/null is discarded, as asked: a character device is written to, never replaced.
+  symlinkSync('/dev/null', run.file('null.jsonl'));
+  t.notThrows(() => appendText(run.file('null.jsonl'), '{}\n'));
 });
 
 const epoch = (n: number, extra: object = {}) =>

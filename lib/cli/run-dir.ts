@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { removeStaleTemporaries } from '../checkpoint/atomic';
 import { fileError } from '../errors';
+import { assertRunFile } from './run-log-file';
 import { UsageError } from './args';
 import { removeEventFiles } from '../tensorboard';
 import type { EpochReport } from '../trainer';
@@ -50,6 +51,7 @@ export class RunDir {
 
   writeJson(name: string, value: unknown): void {
     if (!this.writes) return;
+    assertRunFile(this.file(name), 'write');
     try {
       fs.writeFileSync(this.file(name), JSON.stringify(value, null, 2) + '\n');
     } catch (error) {

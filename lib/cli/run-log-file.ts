@@ -3,9 +3,28 @@
 import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { fileError } from '../errors';
+import { assertNotSpecialFile } from '../file-access';
+
+/**
+ * A run's own files are regular files: a FIFO in their place would block the synchronous read or append forever.
+ * Writes may also go to a character device (a link to /dev/null discards a log), which is written to, never replaced.
+ */
+export function assertRunFile(file: string, action: 'read' | 'write'): void {
+  if (action === 'write' && isCharacterDevice(file)) return;
+  assertNotSpecialFile('the run directory', file, action);
+}
+
+function isCharacterDevice(file: string): boolean {
+  try {
+    return fs.statSync(file).isCharacterDevice();
+  } catch {
+    return false;
+  }
+}
 
 /** The text of `file`, or undefined when it does not exist. */
 export function readText(file: string): string | undefined {
+  assertRunFile(file, 'read');
   try {
     return fs.readFileSync(file, 'utf8');
   } catch (error) {
@@ -15,6 +34,7 @@ export function readText(file: string): string | undefined {
 }
 
 export function appendText(file: string, text: string): void {
+  assertRunFile(file, 'write');
   try {
     fs.appendFileSync(file, text);
   } catch (error) {
