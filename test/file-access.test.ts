@@ -99,6 +99,15 @@ test('pof: --resume or --from a FIFO is one line and exit code 2, not a hang', a
     t.is(r.code, 2, r.stderr);
     t.regex(r.stderr.trim(), /^pof: .*a FIFO \(named pipe\), not a regular file \(EFTYPE\)$/);
   }
+  // The run's config.json beside the checkpoint, read for its seed, is a FIFO.
+  const run = path.join(dir, 'run-with-fifo-config');
+  t.is((await pof(['train', '--dataset', 'toy', '--epochs', '1', '--batch-size', '64', '--out', run], 60_000)).code, 0);
+  const config = path.join(run, 'config.json');
+  execFileSync('rm', [config]);
+  execFileSync('mkfifo', [config]);
+  const r = await pof(['train', '--dataset', 'toy', '--epochs', '2', '--resume', path.join(run, 'checkpoint.safetensors'), '--out', path.join(dir, 'out-2')], 60_000);
+  t.is(r.code, 2, r.stderr);
+  t.is(r.stderr.trim(), `pof: the run directory: cannot read ${config}: it is a FIFO (named pipe), not a regular file (EFTYPE)`);
 });
 
 test('a TorchScript model file that is a FIFO is refused before LibTorch opens it (it would block the main thread)', (t) => {

@@ -1,10 +1,9 @@
 // --resume: the training checkpoint a run continues from, checked against the run it belongs to before
 // anything in the run directory changes.
-import * as fs from 'fs';
 import * as path from 'path';
 import { readCheckpoint } from '../checkpoint/training-checkpoint';
-import { fileError } from '../errors';
 import { UsageError } from './args';
+import { readText } from './run-log-file';
 
 export interface ResumePoint {
   file: string;
@@ -17,13 +16,8 @@ export interface ResumePoint {
 /** The run's config.json: in --out, else beside the checkpoint. */
 function runConfig(out: string, file: string): { file: string; seed?: unknown } | undefined {
   for (const candidate of new Set([path.join(out, 'config.json'), path.join(path.dirname(file), 'config.json')])) {
-    let text: string;
-    try {
-      text = fs.readFileSync(candidate, 'utf8');
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
-      throw fileError('read', candidate, error);
-    }
+    const text = readText(candidate);
+    if (text === undefined) continue;
     try {
       return { file: candidate, ...JSON.parse(text) };
     } catch (error) {
