@@ -5,7 +5,8 @@
 // are simulated; no test reaches the internet.
 import test from 'ava';
 import { createHash } from 'crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
 import { cifar10, cifar100 } from '../lib/data/cifar';
@@ -14,7 +15,7 @@ import { svhn } from '../lib/data/svhn';
 import { Catalogue, DOWNLOADABLE_DATASETS, DownloadableDataset, OFFICIAL_CATALOGUE, RemoteFile } from '../lib/download/catalogue';
 import { downloadDataset, DownloadOptions, partialPathFor } from '../lib/download/download-dataset';
 import { extractTarGz, TarMember } from '../lib/download/tar';
-import { DatasetError, DownloadError, PoFError } from '../lib/errors';
+import { DatasetError, DownloadError, FileError, PoFError } from '../lib/errors';
 import { FileServer, Route } from './helpers/file-server';
 import { patternImages, tempDir } from './helpers/fixtures';
 import { nchwToColumnMajor, writeMat } from './helpers/matwriter';
@@ -201,6 +202,16 @@ test('files already present and intact are skipped; a file with another MD5 is f
   t.true(s.lines.some((l) => new RegExp(`t10k-labels-idx1-ubyte\\.gz: present, but its MD5 is ${md5(Buffer.from('not the file'))}, not`).test(l)));
   t.is(mine(), requests + 1);
   t.deepEqual([...(await mnist(dir)).test.labels], [1, 9]);
+});
+
+test('a FIFO where a dataset file belongs is a FileError naming it, not a read that blocks forever', async (t) => {
+  const s = scenario('mnist');
+  const dir = tempDir('download-fifo');
+  const fifo = path.join(dir, 't10k-labels-idx1-ubyte.gz');
+  execFileSync('mkfifo', [fifo]);
+  await t.throwsAsync(downloadDataset('mnist', dir, s.options),
+    { instanceOf: FileError, message: new RegExp(`cannot (read|write) ${fifo}: it is a FIFO \\(named pipe\\), not a regular file \\(EFTYPE\\)`) });
+  t.true(lstatSync(fifo).isFIFO(), 'left as it was');
 });
 
 test('an extracted archive is skipped; a verified archive whose extraction was cut short is extracted without a request', async (t) => {

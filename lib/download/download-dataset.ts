@@ -3,10 +3,11 @@
 // and only then renamed to its name; an archive's members are then written (each atomically) where the
 // reader looks, and the archive removed. Files already there and intact are not fetched again.
 import { createHash } from 'crypto';
-import { createReadStream, promises as fs } from 'fs';
+import { promises as fs } from 'fs';
 import * as path from 'path';
 import { syncDirectory, writeFileAtomic } from '../checkpoint/atomic';
-import { DownloadError, fileError, OptionError } from '../errors';
+import { DownloadError, FileError, fileError, OptionError } from '../errors';
+import { openRegularFile } from '../file-access';
 import { boolean, checkKeys, integer, oneOf, optionalFunction } from '../options';
 import { Catalogue, DOWNLOADABLE_DATASETS, DownloadableDataset, filesOf, mirrored, OFFICIAL_CATALOGUE, RemoteFile } from './catalogue';
 import { fetchToPartial, FetchOptions } from './http-fetch';
@@ -79,11 +80,18 @@ export function partialPathFor(target: string): string {
 /** The MD5 of `file` as hex; undefined when there is no such file. */
 async function md5Of(file: string): Promise<string | undefined> {
   const hash = createHash('md5');
+  // Regular files only: a FIFO left where the file belongs would block the stream forever.
+  const handle = await openRegularFile(file).catch((error) => {
+    if ((error as FileError).syscallCode === 'ENOENT') return undefined;
+    throw error;
+  });
+  if (!handle) return undefined;
   try {
-    for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
+    for await (const chunk of handle.createReadStream({ autoClose: false })) hash.update(chunk as Buffer);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw fileError('read', file, error);
+  } finally {
+    await handle.close();
   }
   return hash.digest('hex');
 }

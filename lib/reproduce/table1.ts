@@ -3,6 +3,7 @@
 // One dataset per call; the table in the output directory gathers every dataset run into it.
 import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
+import { assertNotSpecialFile } from '../file-access';
 import { DeviceName, FitMethod, paperProtocol } from '../defaults';
 import * as path from 'path';
 import type { DatasetSplits } from '../data/types';
@@ -150,6 +151,7 @@ export async function reproduceTable1(options: Table1Options) {
 
 /** The rows already in `file`, with this dataset's row replaced or added. */
 function mergeRows(file: string, row: Table1Row): Table1Row[] {
+  assertNotSpecialFile('--out', file);
   const previous: Table1Row[] = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')) : [];
   return [...previous.filter((r) => r.dataset !== row.dataset || r.scale !== row.scale), row];
 }
