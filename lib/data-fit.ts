@@ -1,6 +1,8 @@
 // Whether a split can go through a model, checked before the first step so that a mismatch is one
 // message naming the dataset, the model and what was expected (never LibTorch's "mat1 and mat2 shapes
 // cannot be multiplied" or "Target 17 is out of bounds"). The native side checks the same again.
+import { checkImageSetFields } from './data/image-set-check';
+import { checkTypedArray } from './data/typed-array-input';
 import type { ImageSet } from './data/types';
 import { DatasetError, OptionError } from './errors';
 import type { NativeModel } from './native';
@@ -18,13 +20,17 @@ function maxLabel(data: ImageSet): number {
   return max;
 }
 
-/** An ImageSet as the readers and fromArrays make it; `role` names it in errors ("training data", ...). */
+/**
+ * An ImageSet as the readers and fromArrays make it; `role` names it in errors ("training data", ...). Arrays
+ * that no longer match its shape (fields changed after it was made) are a DatasetError.
+ */
 export function checkImageSet(where: string, data: unknown, role: string): ImageSet {
-  const d = data as ImageSet;
-  if (typeof data !== 'object' || data === null || !(d.images instanceof Uint8Array || d.images instanceof Float32Array) ||
-    !(d.labels instanceof Uint8Array || d.labels instanceof Int32Array) || !Array.isArray(d.shape)) {
-    throw new OptionError(`${where}: ${role} must be an ImageSet (from datasets.fromArrays or a dataset reader)`);
+  if (typeof data !== 'object' || data === null) {
+    throw new OptionError(`${where}: ${role} must be an ImageSet (from datasets.fromArrays or a dataset reader), got ${String(data)}`);
   }
+  const d = data as ImageSet;
+  checkImageSetFields(where, `${role} '${d.name ?? 'unnamed'}'`, d,
+    (message) => new DatasetError(`${message}; its fields were changed or its arrays resized after it was made`));
   return d;
 }
 
@@ -53,12 +59,11 @@ export function checkBatchFits(where: string, data: ImageSet, role: string, size
 
 /** Example indices: a non-empty Int32Array, each in 0..size-1 (`name` says which argument). */
 export function checkIndices(where: string, name: string, value: unknown, size: number): Int32Array {
-  if (!(value instanceof Int32Array) || value.length === 0) {
-    throw new OptionError(`${where}: ${name} must be a non-empty Int32Array of example indices, got ${
-      value === undefined ? 'undefined' : (value as object)?.constructor?.name ?? typeof value}`);
-  }
-  for (const i of value) {
+  const expected = 'a non-empty Int32Array of example indices';
+  const indices = checkTypedArray<Int32Array>(where, name, value, ['Int32Array'], expected);
+  if (indices.length === 0) throw new OptionError(`${where}: ${name} must be ${expected}, got an empty one`);
+  for (const i of indices) {
     if (i < 0 || i >= size) throw new OptionError(`${where}: ${name} must lie in 0..${size - 1}, got ${i}`);
   }
-  return value;
+  return indices;
 }

@@ -1,9 +1,11 @@
 import test from 'ava';
-import { mkdirSync, writeFileSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { cifar10, cifar100 } from '../lib/data/cifar';
-import { DatasetError } from '../lib/errors';
+import { DatasetError, FileError, OptionError } from '../lib/errors';
 import { patternImages, tempDir } from './helpers/fixtures';
+import { settlesWithin } from './helpers/settles-within';
 
 const PIXELS = 3 * 32 * 32;
 
@@ -99,4 +101,28 @@ test('cifar100: bad options, a coarse label out of range, a missing file are err
   writeFileSync(path.join(dir, 'train.bin'), records(trainImages100, coarse.map((c, i) => [c, fine[i]])));
   writeFileSync(path.join(dir, 'test.bin'), Buffer.alloc(0));
   await t.throwsAsync(cifar100(dir), { instanceOf: DatasetError, message: /test\.bin: holds 0 images; expected at least one/ });
+});
+
+test('cifar10 and cifar100 given no directory, a number or null, or options that are not an object, are an OptionError', async (t) => {
+  for (const [read, name] of [[cifar10, 'cifar10'], [cifar100, 'cifar100']] as const) {
+    for (const dir of [undefined, 5, null]) {
+      await t.throwsAsync(read(dir as never), { instanceOf: OptionError, message: new RegExp(`^datasets\\.${name}: dir must be the path of the directory holding the dataset's download, got ${dir}$`) });
+    }
+  }
+  for (const options of [null, 5, 'fine']) {
+    await t.throwsAsync(cifar100(cifar100Parent, options as never), { instanceOf: OptionError, message: /^datasets\.cifar100: options must be an object/ });
+  }
+  // Only own keys are read: an inherited one is not taken as an option.
+  t.is((await cifar100(cifar100Parent, Object.create({ labels: 'coarse' }))).train.numClasses, 100);
+});
+
+test('a FIFO where a CIFAR batch belongs is named for what it is, not missing, and does not block', async (t) => {
+  const dir = tempDir('cifar10-fifo');
+  writeCifar10(dir);
+  const batch = path.join(dir, 'data_batch_2.bin');
+  rmSync(batch);
+  execFileSync('mkfifo', [batch]);
+  await t.throwsAsync(settlesWithin(cifar10(dir)), {
+    instanceOf: FileError, code: 'ERR_POF_IO', message: /^cifar10: cannot read .*data_batch_2\.bin: it is a FIFO \(named pipe\), not a regular file \(EFTYPE\)$/,
+  });
 });

@@ -1,12 +1,14 @@
 import test from 'ava';
-import { writeFileSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { gzipSync } from 'zlib';
-import { DatasetError } from '../lib/errors';
+import { DatasetError, FileError, OptionError } from '../lib/errors';
 import { readIdx } from '../lib/data/idx';
 import { fashionMnist, mnist } from '../lib/data/mnist';
 import { gzipBomb, peakRssGrowth } from './helpers/bombs';
 import { patternImages, tempDir } from './helpers/fixtures';
+import { settlesWithin } from './helpers/settles-within';
 import { fashionMnistDir, withFashionMnist } from './helpers/shared-data';
 
 function idx(dims: number[], data: Uint8Array, type = 0x08): Buffer {
@@ -88,6 +90,30 @@ async function corrupt(t: import('ava').ExecutionContext, fileName: string, byte
   writeFileSync(path.join(dir, fileName), bytes);
   await t.throwsAsync(mnist(dir), { message, instanceOf: DatasetError });
 }
+
+test('mnist and fashion-mnist given no directory, a number or null are an OptionError naming the reader', async (t) => {
+  for (const [read, name] of [[fashionMnist, 'fashionMnist'], [mnist, 'mnist']] as const) {
+    for (const dir of [undefined, 5, null, '']) {
+      await t.throwsAsync(read(dir as never), {
+        instanceOf: OptionError, code: 'ERR_POF_OPTION', message: new RegExp(`^datasets\\.${name}: dir must be the path of the directory holding the dataset's download, got `),
+      });
+    }
+  }
+});
+
+test('a FIFO or a directory where an IDX file belongs is named for what it is, not missing, and does not block', async (t) => {
+  const dir = tempDir('idx-special');
+  writeIdxSet(dir, () => false);
+  const labels = path.join(dir, 't10k-labels-idx1-ubyte');
+  rmSync(labels);
+  execFileSync('mkfifo', [labels]);
+  const error = await t.throwsAsync(settlesWithin(mnist(dir)), { instanceOf: FileError, code: 'ERR_POF_IO' });
+  t.regex(error!.message, /^mnist: cannot read .*t10k-labels-idx1-ubyte: it is a FIFO \(named pipe\), not a regular file \(EFTYPE\)$/);
+  t.is((error as FileError).syscallCode, 'EFTYPE');
+  rmSync(labels);
+  mkdirSync(labels);
+  await t.throwsAsync(settlesWithin(fashionMnist(dir)), { instanceOf: FileError, message: /t10k-labels-idx1-ubyte: it is a directory, not a file \(EISDIR\)/ });
+});
 
 test('corrupt IDX files are errors naming the file and the problem', async (t) => {
   const images = idx([5, 28, 28], trainImages);

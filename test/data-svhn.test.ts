@@ -1,9 +1,11 @@
 import test from 'ava';
+import { execFileSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { svhn } from '../lib/data/svhn';
-import { DatasetError } from '../lib/errors';
+import { DatasetError, FileError, OptionError } from '../lib/errors';
 import { patternImages, tempDir } from './helpers/fixtures';
+import { settlesWithin } from './helpers/settles-within';
 import { MatVariable, nchwToColumnMajor, writeMat } from './helpers/matwriter';
 
 const PIXELS = 3 * 32 * 32;
@@ -87,4 +89,22 @@ test('svhn: mismatched counts, a wrong class or shape, a missing variable are er
   await corrupt(t, svhnFile(split(0, 1, [])), /train_32x32\.mat: X declares 0 images; expected at least one/);
   const bytes = svhnFile(train);
   await corrupt(t, bytes.subarray(0, bytes.length - 100), /train_32x32\.mat: element at byte \d+: truncated/);
+});
+
+test('svhn given no directory, a number or null, or options that are not an object, is an OptionError', async (t) => {
+  for (const bad of [undefined, 5, null]) {
+    await t.throwsAsync(svhn(bad as never), { instanceOf: OptionError, message: new RegExp(`^datasets\\.svhn: dir must be the path of the directory holding the dataset's download, got ${bad}$`) });
+    if (bad !== undefined) await t.throwsAsync(svhn(dir, bad as never), { instanceOf: OptionError, message: /^datasets\.svhn: options must be an object/ });
+  }
+});
+
+test('a FIFO where extra_32x32.mat belongs is named for what it is, not missing, and does not block', async (t) => {
+  const fifoDir = tempDir('svhn-fifo');
+  writeFileSync(path.join(fifoDir, 'train_32x32.mat'), svhnFile(train));
+  writeFileSync(path.join(fifoDir, 'test_32x32.mat'), svhnFile(testSplit));
+  execFileSync('mkfifo', [path.join(fifoDir, 'extra_32x32.mat')]);
+  t.deepEqual((await svhn(fifoDir)).train.shape, [3, 3, 32, 32]);
+  await t.throwsAsync(settlesWithin(svhn(fifoDir, { extra: true })), {
+    instanceOf: FileError, message: /^svhn: cannot read .*extra_32x32\.mat: it is a FIFO \(named pipe\), not a regular file \(EFTYPE\)$/,
+  });
 });

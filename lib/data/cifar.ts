@@ -1,8 +1,8 @@
 // CIFAR-10 and CIFAR-100, binary version: fixed-size records of label byte(s) then 3072 pixel bytes
 // (1024 red, 1024 green, 1024 blue, each 32×32 row-major), i.e. already CHW.
 import * as path from 'path';
-import { checkKeys, oneOf } from '../options';
-import { DatasetError, downloadHint, DOWNLOADS, findDatasetDir, readDatasetFile } from './dataset-files';
+import { checkKeys, oneOf, ownOptions } from '../options';
+import { checkDatasetDir, DatasetError, downloadHint, DOWNLOADS, findDatasetDir, readDatasetFile } from './dataset-files';
 import { augmentationOf, normalizationOf } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
 
@@ -65,6 +65,7 @@ async function readRecords(name: string, files: string[], layout: RecordLayout):
  * Train: data_batch_1..5.bin (50000 images), test: test_batch.bin (10000).
  */
 export async function cifar10(dir: string): Promise<DatasetSplits> {
+  checkDatasetDir('datasets.cifar10', dir);
   const trainFiles = [1, 2, 3, 4, 5].map((i) => `data_batch_${i}.bin`);
   const root = await findDatasetDir(
     'cifar10', [path.join(dir, 'cifar-10-batches-bin'), dir], [...trainFiles, 'test_batch.bin'], downloadHint('cifar10', dir, DOWNLOADS.cifar),
@@ -90,8 +91,10 @@ export interface Cifar100Options {
  */
 export async function cifar100(dir: string, options: Cifar100Options = {}): Promise<DatasetSplits> {
   const where = 'datasets.cifar100';
-  checkKeys(where, options, ['labels']);
-  const kind = oneOf(where, 'labels', options.labels ?? 'fine', ['fine', 'coarse'] as const);
+  checkDatasetDir(where, dir);
+  const o = ownOptions(where, options);
+  checkKeys(where, o, ['labels']);
+  const kind = oneOf(where, 'labels', o.labels ?? 'fine', ['fine', 'coarse'] as const);
   const root = await findDatasetDir(
     'cifar100', [path.join(dir, 'cifar-100-binary'), dir], ['train.bin', 'test.bin'], downloadHint('cifar100', dir, DOWNLOADS.cifar),
   );

@@ -2,8 +2,8 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 
-import { DatasetError } from '../errors';
-import { readRegularFile } from '../file-access';
+import { DatasetError, OptionError } from '../errors';
+import { assertNotSpecialFile, readRegularFile } from '../file-access';
 
 /** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
 export { DatasetError };
@@ -28,12 +28,22 @@ export function downloadHint(dataset: string, dir: string, page: string, flags =
   return `download it with: pof download ${dataset} --dir ${shellWord(dir)}${flags} (or get the official release from ${page})`;
 }
 
-async function isFile(file: string): Promise<boolean> {
-  try {
-    return (await fs.stat(file)).isFile();
-  } catch {
-    return false;
+/** The directory a reader is given: a path (an OptionError naming the reader otherwise). */
+export function checkDatasetDir(where: string, dir: unknown): string {
+  if (typeof dir !== 'string' || dir === '') {
+    throw new OptionError(`${where}: dir must be the path of the directory holding the dataset's download, got ${
+      typeof dir === 'string' ? "''" : String(dir)}`);
   }
+  return dir;
+}
+
+/**
+ * Whether a dataset file is there: false when nothing is, a FileError when something other than a regular
+ * file is in its place (a FIFO, a device or a directory is not a missing file, and reading it would block).
+ */
+async function isFile(dataset: string, file: string): Promise<boolean> {
+  assertNotSpecialFile(dataset, file);
+  return fs.stat(file).then(() => true, () => false);
 }
 
 /**
@@ -42,7 +52,7 @@ async function isFile(file: string): Promise<boolean> {
  */
 export async function findDatasetDir(dataset: string, candidates: string[], files: string[], hint: string): Promise<string> {
   for (const candidate of candidates) {
-    const present = await Promise.all(files.map((f) => isFile(path.join(candidate, f))));
+    const present = await Promise.all(files.map((f) => isFile(dataset, path.join(candidate, f))));
     if (present.every(Boolean)) return candidate;
   }
   throw new DatasetError(
@@ -59,8 +69,8 @@ export async function findPlainOrGzipped(dataset: string, dir: string, names: st
   const missing: string[] = [];
   for (const name of names) {
     const plain = path.join(dir, name);
-    if (await isFile(plain)) found.push(plain);
-    else if (await isFile(`${plain}.gz`)) found.push(`${plain}.gz`);
+    if (await isFile(dataset, plain)) found.push(plain);
+    else if (await isFile(dataset, `${plain}.gz`)) found.push(`${plain}.gz`);
     else missing.push(`${name}[.gz]`);
   }
   if (missing.length > 0) {

@@ -1,5 +1,5 @@
 // MNIST and Fashion-MNIST from their IDX files (raw or .gz): [N, 1, 28, 28] uint8, 10 classes.
-import { DatasetError, downloadHint, DOWNLOADS, findPlainOrGzipped } from './dataset-files';
+import { checkDatasetDir, DatasetError, downloadHint, DOWNLOADS, findPlainOrGzipped } from './dataset-files';
 import { readIdx } from './idx';
 import { augmentationOf, normalizationOf, PresetName } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
@@ -24,6 +24,7 @@ async function readSplit(name: string, imagesFile: string, labelsFile: string): 
 }
 
 async function readMnistLike(dataset: string, preset: PresetName, dir: string, page: string): Promise<DatasetSplits> {
+  checkDatasetDir(`datasets.${preset}`, dir);
   const [trainImages, trainLabels, testImages, testLabels] = await findPlainOrGzipped(
     dataset,
     dir,

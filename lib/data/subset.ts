@@ -1,4 +1,5 @@
 // A seeded random subset of a split (for smoke runs and quick experiments), copied into its own buffers.
+import { checkImageSet } from '../data-fit';
 import { integer, OptionError } from '../options';
 import { Random } from './random';
 import type { ImageSet } from './types';
@@ -6,6 +7,7 @@ import type { ImageSet } from './types';
 /** `size` examples of `data` drawn without replacement (seeded), in their original order. */
 export function subset(data: ImageSet, size: number, seed = 0): ImageSet {
   const where = 'datasets.subset';
+  checkImageSet(where, data, 'data');
   const total = data.shape[0];
   integer(where, 'size', size, 1);
   if (size > total) throw new OptionError(`${where}: size ${size} exceeds the ${total} examples of ${data.name}`);

@@ -2,8 +2,8 @@
 // Each file holds X, 32×32×3×N uint8 in MATLAB's column-major order (X(h, w, c, n)), and y, N labels
 // 1..10 where 10 stands for the digit 0.
 import * as path from 'path';
-import { boolean, checkKeys } from '../options';
-import { DatasetError, downloadHint, DOWNLOADS, findDatasetDir } from './dataset-files';
+import { boolean, checkKeys, ownOptions } from '../options';
+import { checkDatasetDir, DatasetError, downloadHint, DOWNLOADS, findDatasetDir } from './dataset-files';
 import { readMatFile } from './matfile';
 import { augmentationOf, normalizationOf } from './presets';
 import type { DatasetSplits, ImageSet } from './types';
@@ -94,8 +94,10 @@ export interface SvhnOptions {
  */
 export async function svhn(dir: string, options: SvhnOptions = {}): Promise<DatasetSplits> {
   const where = 'datasets.svhn';
-  checkKeys(where, options, ['extra']);
-  const extra = boolean(where, 'extra', options.extra ?? false);
+  checkDatasetDir(where, dir);
+  const o = ownOptions(where, options);
+  checkKeys(where, o, ['extra']);
+  const extra = boolean(where, 'extra', o.extra ?? false);
   const files = ['train_32x32.mat', 'test_32x32.mat', ...(extra ? ['extra_32x32.mat'] : [])];
   const root = await findDatasetDir('svhn', [dir], files, downloadHint('svhn', dir, DOWNLOADS.svhn, extra ? ' --svhn-extra' : ''));
   const [train, test] = await Promise.all([

@@ -1,0 +1,76 @@
+// What an ImageSet's fields must be: checked by fromArrays when one is made, and again wherever one is used
+// (subset, the trainer), since a caller may have changed its fields or detached its arrays since.
+import { checkNumber, FLOAT32_MAX } from '../defaults';
+import { OptionError, PoFError } from '../errors';
+import { checkKeys, integer } from '../options';
+import { checkTypedArray } from './typed-array-input';
+import type { ImageSet, Normalization } from './types';
+
+/** The smallest normal float32 (2^-126): dividing by a smaller std loses precision or overflows. */
+const FLOAT32_MIN_NORMAL = 2 ** -126;
+
+/** The most classes a model's classifier takes (models.mlp and models.wideResNet bound numClasses the same way). */
+export const NUM_CLASSES = { integer: true, min: 2, limit: 2 ** 24, limitReason: 'the most classes a model takes' } as const;
+
+/** The fields checked here, as the caller gave them. */
+export type ImageSetFields = Pick<ImageSet, 'images' | 'labels' | 'shape' | 'numClasses' | 'normalization'>;
+
+/**
+ * The fields of an ImageSet, checked: plain typed arrays of the right kinds, as many values as `shape` says
+ * (a mismatch is `mismatch(message)`), numClasses within a model's bound, and the normalisation fit for
+ * float32. `of` names the set in messages ('' for fromArrays' own options).
+ */
+export function checkImageSetFields(where: string, of: string, fields: ImageSetFields,
+  mismatch: (message: string) => PoFError): ImageSetFields {
+  const name = (field: string) => (of ? `${of}: ${field}` : field);
+  const images = checkTypedArray<Uint8Array | Float32Array>(where, name('images'), fields.images, ['Uint8Array', 'Float32Array']);
+  const labels = checkTypedArray<Uint8Array | Int32Array>(where, name('labels'), fields.labels, ['Uint8Array', 'Int32Array']);
+  const { shape } = fields;
+  if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 4)) {
+    throw new OptionError(`${where}: ${name('shape')} must be [N, C, H, W] or [N, D], got ${JSON.stringify(shape)}`);
+  }
+  shape.forEach((d, i) => integer(where, name(`shape[${i}]`), d, i === 0 ? 0 : 1));
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (images.length !== size) throw mismatch(`${where}: ${name('shape')} ${JSON.stringify(shape)} holds ${size} values but images has ${images.length}`);
+  if (labels.length !== shape[0]) throw mismatch(`${where}: ${of ? `${of} has ` : ''}${shape[0]} examples but ${labels.length} labels`);
+  const numClasses = checkNumber(where, name('numClasses'), fields.numClasses, NUM_CLASSES);
+  const normalization = fields.normalization === undefined ? undefined : checkNormalization(where, name('normalization'), fields.normalization, images,
+    shape.length === 4 ? shape[1] : 1);
+  return { images, labels, shape: [...shape], numClasses, normalization };
+}
+
+/**
+ * x = (pixel / 255 - mean[c]) / std[c] is computed natively in float32, for uint8 images only: each std a normal
+ * positive float32 and every x within float32. Float data is used as it is, so a normalisation there is refused.
+ */
+function checkNormalization(where: string, name: string, value: unknown, images: Uint8Array | Float32Array, channels: number): Normalization {
+  const n = value as Normalization;
+  if (typeof value !== 'object' || value === null || !Array.isArray(n.mean) || !Array.isArray(n.std)) {
+    throw new OptionError(`${where}: ${name} must be { mean: number[], std: number[] }, got ${JSON.stringify(value)}`);
+  }
+  checkKeys(`${where}: ${name}`, n, ['mean', 'std']);
+  if (images instanceof Float32Array) {
+    throw new OptionError(`${where}: ${name} applies to Uint8Array images only ((pixel / 255 - mean) / std); Float32Array ` +
+      'inputs are used as they are: normalise them before, and leave normalization out');
+  }
+  if (n.mean.length !== channels || n.std.length !== channels) {
+    throw new OptionError(`${where}: ${name} needs ${channels} mean and std values (one per channel), got ${n.mean.length} and ${n.std.length}`);
+  }
+  const mean = n.mean.map((m, c) => checkNumber(where, `${name}.mean[${c}]`, m, { min: -FLOAT32_MAX, max: FLOAT32_MAX }));
+  const std = n.std.map((s, c) => {
+    const v = checkNumber(where, `${name}.std[${c}]`, s, { above: 0, max: FLOAT32_MAX });
+    if (v < FLOAT32_MIN_NORMAL) {
+      throw new OptionError(`${where}: ${name}.std[${c}] must be at least ${FLOAT32_MIN_NORMAL} (the smallest normal float32; ` +
+        `pixels are divided by it in float32), got ${v}`);
+    }
+    return v;
+  });
+  mean.forEach((m, c) => {
+    const largest = Math.max(Math.abs(m), Math.abs(1 - m)) / std[c];
+    if (largest > FLOAT32_MAX) {
+      throw new OptionError(`${where}: ${name} (mean ${m}, std ${std[c]}) maps channel ${c}'s pixels to values up to ${largest}, ` +
+        `beyond the largest float32 (${FLOAT32_MAX}); expected a mean and std that keep (pixel / 255 - mean) / std within float32`);
+    }
+  });
+  return { mean, std };
+}
