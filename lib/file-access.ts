@@ -35,8 +35,10 @@ export function assertNotSpecialFile(where: string, file: string, action: 'read'
   let stat: Stats;
   try {
     stat = statSync(file);
-  } catch {
-    return;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    const e = fileError(action, file, error);  // a link loop, a component that is not a directory, no permission
+    throw e instanceof FileError ? new FileError(`${where}: ${e.message}`, file, e.syscallCode, error) : e;
   }
   if (!stat.isFile()) throw new FileError(`${where}: ${notRegularFile(action, file, stat).message}`, file, nonRegular(stat).code);
 }
@@ -54,7 +56,11 @@ export function readCeiling(): number {
 /** Opens `file` for reading when it is a regular file (a FileError naming what it is otherwise); the caller closes it. */
 export async function openRegularFile(file: string): Promise<fs.FileHandle> {
   checkPath('read', file);
-  const handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch((error) => { throw fileError('read', file, error); });
+  const handle = await fs.open(file, constants.O_RDONLY | constants.O_NONBLOCK).catch(async (error) => {
+    // A socket cannot be opened at all (ENXIO): say what it is rather than "no such device or address".
+    const stat = await fs.stat(file).catch(() => undefined);
+    throw stat && !stat.isFile() ? notRegularFile('read', file, stat) : fileError('read', file, error);
+  });
   try {
     const stat = await handle.stat();
     if (!stat.isFile()) throw notRegularFile('read', file, stat);

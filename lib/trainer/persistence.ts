@@ -1,7 +1,7 @@
 // Saving and loading a trainer's state: safetensors checkpoints (weights, or everything `resume`
 // needs), torch.save imports, TorchScript export and plain state dicts. Writes are atomic, and in a
 // data-parallel job rank 0 writes while every rank learns whether it worked.
-import { promises as fs } from 'fs';
+import { assertNotSpecialFile } from '../file-access';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { loadStateDict as loadCheckpointStateDict, StateDictSource } from '../checkpoint/state-dict';
 import {
@@ -59,9 +59,7 @@ export async function importPyTorch(core: TrainerCore, source: StateDictSource):
   if (!files) throw new OptionError(`${where}: expected a path, or { features: path, classifier: path } for the authors' two-file layout`);
   if (typeof source === 'object') checkKeys(where, source, ['features', 'classifier']);
   core.lock.checkFree(where, true);
-  for (const file of files) {
-    if (!(await fs.stat(file).catch(() => undefined))?.isFile()) throw new OptionError(`${where}: ${file} does not exist or is not a file`);
-  }
+  for (const file of files) assertNotSpecialFile(where, file);  // before either is read; a missing one is the reader's to name
   const label = files.join(' + ');
   // Names and shapes are checked before any tensor data is copied (a stride-0 view cannot expand first).
   const expect = new Map(core.model.stateShapes().map((s) => [s.name, s.shape]));
