@@ -4,6 +4,7 @@
 import { ImageSet } from '../data/types';
 import { NativeVector } from '../native';
 import { checkKeys, OptionError } from '../options';
+import { histogramOptions } from './histogram-options';
 import { PoFTrainer } from '../trainer';
 import { parameterLayout } from './hessian';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
@@ -50,13 +51,14 @@ export async function xiStarWithDirections(trainer: PoFTrainer, data: ImageSet, 
 /** The input of plot.histogram for Fig. 2b. */
 export function xiStarHistogram(series: { name: string; values: number[] }[], options: { bins?: number } = {}) {
   if (!Array.isArray(series) || series.length === 0) throw new OptionError('xiStarHistogram: series must be a non-empty array');
+  const { bins } = histogramOptions('xiStarHistogram', options, 30);
   return {
     title: 'Distance to the mini-batch minimum along the gradient',
     subtitle: ['ξ*_B = argmin over ξ ≥ 0 of L_B(θ0 − ξ ĝ), one value per mini-batch B (classifier space).',
       'The paper finds test batches\u2019 ξ* about twice the training ones: hence γ ≈ 2.'],
     xLabel: 'ξ* (classifier parameter distance, L2)',
     series,
-    bins: options.bins ?? 30,
+    bins,
     valuesAre: 'mini-batches',
   };
 }
