@@ -8,7 +8,7 @@ import { FIT_METHODS, Method, METHODS } from '../defaults';
 import type { NativeStateEntry } from '../native';
 import { CheckpointError, FileError, fileError, OptionError, PoFError } from '../errors';
 import { readRegularFile, writableTarget } from '../file-access';
-import { matchStateDict } from './match-state-dict';
+import { assertDtypesMatch, matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
 import { TensorDataDict } from './state-dict';
@@ -277,13 +277,16 @@ export function assertSameModel(where: string, file: string, saved: ModelSpec | 
   }
 }
 
-/** Throws, listing the first few differences with both shapes, unless names and shapes match the model. */
-export function assertMatchesModel(entries: readonly { name: string; shape: number[] }[], model: readonly { name: string; shape: number[] }[], source: string): void {
+type NamedShape = { name: string; shape: number[]; dtype: string };
+
+/** Throws, listing the first few differences with both shapes, unless names, shapes and kinds of dtype match the model. */
+export function assertMatchesModel(entries: readonly NamedShape[], model: readonly NamedShape[], source: string): void {
   const expected: Record<string, number[]> = {};
   for (const m of model) setOwn(expected, m.name, m.shape);
   const actual: Record<string, { shape: number[] }> = {};
   for (const e of entries) setOwn(actual, e.name, { shape: e.shape });
   matchStateDict(expected, actual, { source });
+  assertDtypesMatch(entries, model, source);
 }
 
 /** Where the periodic checkpoints go. */
