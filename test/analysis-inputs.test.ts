@@ -60,6 +60,16 @@ test.serial('steps and grids beyond float32 or of absurd sizes are OptionErrors,
   await t.throwsAsync(analysis.lossAndGradient(trainer, data, { chunkSize: 2 ** 31 }), { instanceOf: OptionError, message: /lossAndGradient: chunkSize must be at most 16777216/ });
 });
 
+test.serial('xiStarWithDirections refuses a classifier too large for its square matrix; toyAnalyses fits its default batch to small data', async (t) => {
+  const wide = new PoFTrainer({ model: models.mlp({ inputDim: 4, hidden: [100], numClasses: 50 }), device, seed: 1 });
+  await t.throwsAsync(xiStarWithDirections(wide, data, { batches: 2, batchSize: 4 }),
+    { instanceOf: OptionError, message: /xiStarWithDirections: the classifier has 5050 parameters; .* at most 4096/ });
+  const few = blobs(20, 4, 3, 22);
+  const r = await analysis.toyAnalyses(trainer, few, few, { points: 3, batches: 2 });
+  t.is(r.correlationCounts.reduce((s, c) => s + c.count, 0), 2);
+  await t.throwsAsync(analysis.toyAnalyses(trainer, few, few, { points: 3, batches: 2, batchSize: 21 }), { instanceOf: OptionError, message: /batchSize \(21\) exceeds the 20 examples/ });
+});
+
 test('histogram inputs bound their bins and refuse unknown options', (t) => {
   const series = [{ name: 'a', values: [1, 2, 3] }];
   const builders = {
