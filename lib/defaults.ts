@@ -64,6 +64,11 @@ export const LIMITS = {
   batchSize: 1 << 24,
   rho: 100,
   gamma: 100,
+  /** Examples an analysis draws over all its mini-batches (batches × batchSize): 64 MiB of indices. */
+  drawnExamples: 1 << 24,
+  /** Points of an analysis's 1-D grid, and bins of a histogram: each point is a pass over the data. */
+  gridPoints: 10_000,
+  bins: 10_000,
 } as const;
 
 /** The training methods: fit trains with SGD or SAM; postTrain runs PoF. */
@@ -102,7 +107,12 @@ export const RULES = {
   epochs: { integer: true, min: 0, limit: LIMITS.epochs },
   batchSize: { integer: true, min: 1, limit: LIMITS.batchSize },
   /** Mini-batches an analysis draws. */
-  batches: { integer: true, min: 1 },
+  batches: { integer: true, min: 1, limit: LIMITS.drawnExamples, limitReason: 'the examples an analysis draws over all its batches' },
+  /** An analysis's 1-D grid: its half-width, points and steps. */
+  extent: { above: 0, ...FLOAT32 },
+  points: { integer: true, min: 2, limit: LIMITS.gridPoints, limitReason: 'each point is a pass over the data' },
+  t: { min: -FLOAT32_MAX, ...FLOAT32 },
+  bins: { integer: true, min: 1, limit: LIMITS.bins, limitReason: 'more bins than a figure can show' },
   seed: { integer: true, min: 0 },
   lr: { min: 0, ...FLOAT32 },
   momentum: { min: 0, max: 1 },

@@ -4,7 +4,7 @@ import test from 'ava';
 import { existsSync } from 'fs';
 import * as path from 'path';
 import { CheckpointError, FitOptions, ImageSet, models, ModelSpec, OptionError, PoFTrainer, PostTrainOptions, schedules, TrainingResult } from '../lib';
-import { loadSafetensors } from '../lib/checkpoint/safetensors';
+import { loadSafetensors, saveSafetensors } from '../lib/checkpoint/safetensors';
 import { tempDir } from './helpers/fixtures';
 import { differingTensors } from './helpers/state-compare';
 import { blobs, tinyImages } from './helpers/synthetic';
@@ -108,6 +108,44 @@ test('resume checks the file, the model, the phase, the data and the options bef
   const done = await other.fit(data, { resume: file });
   t.deepEqual(done.history, []);
   t.deepEqual(differingTensors(await other.stateDict(), await trainer.stateDict()), []);
+});
+
+test('a training checkpoint whose metadata lies about its progress is a CheckpointError, not a finished or odd run', async (t) => {
+  const dir = tempDir('resume-forged');
+  const data = blobs(64, 6, 3, 1);
+  const spec = models.mlp({ inputDim: 6, hidden: [8], numClasses: 3 });
+  const file = path.join(dir, 'fit.safetensors');
+  await new PoFTrainer({ model: spec, device, seed: 2 }).fit(data, { epochs: 2, batchSize: 16, lr: 0.05, checkpoint: { path: file } });
+  const saved = await loadSafetensors(file);
+  t.like(saved.metadata, { epoch: '2', epochs: '2', method: 'sgd' });
+  // The same tensors under other metadata (undefined: the key left out).
+  const forged = async (name: string, changes: Record<string, string | undefined>) => {
+    const metadata = Object.fromEntries(Object.entries({ ...saved.metadata, ...changes }).filter(([, v]) => v !== undefined)) as Record<string, string>;
+    const out = path.join(dir, `${name}.safetensors`);
+    await saveSafetensors(out, saved.tensors, metadata);
+    return out;
+  };
+  const cases: [string, Record<string, string | undefined>, RegExp][] = [
+    ['epoch-999', { epoch: '999' }, /epoch-999\.safetensors: metadata 'epoch' must be an integer in 0\.\.2 \(the phase's 'epochs'\), got '999'/],
+    ['epoch-half', { epoch: '1.5' }, /metadata 'epoch' must be an integer >= 0, got '1\.5'/],
+    ['epoch-negative', { epoch: '-1' }, /metadata 'epoch' must be an integer >= 0, got '-1'/],
+    ['no-epochs', { epochs: undefined }, /a training checkpoint needs epochs; the file has none/],
+    ['method-pof', { method: 'pof' }, /metadata 'method' must be 'sgd' or 'sam' for phase 'fit', got 'pof'/],
+    ['method-adam', { method: 'adam' }, /metadata 'method' must be 'sgd' or 'sam' for phase 'fit', got 'adam'/],
+    ['threads-0', { threads: '0' }, /metadata 'threads' must be an integer >= 1, got '0'/],
+    ['dataset-size-0', { dataset_size: '0' }, /metadata 'dataset_size' must be an integer >= 1, got '0'/],
+    ['options-array', { training_options: '[]' }, /metadata 'training_options' must be a JSON object of the phase's options, got \[\]/],
+  ];
+  const other = new PoFTrainer({ model: spec, device, seed: 3 });
+  const before = await other.stateDict();
+  for (const [name, changes, message] of cases) {
+    const forgedFile = await forged(name, changes);
+    await t.throwsAsync(other.fit(data, { resume: forgedFile }), { instanceOf: CheckpointError, code: 'ERR_POF_CHECKPOINT', message }, name);
+    await t.throwsAsync(other.load(forgedFile), { instanceOf: CheckpointError, message }, `${name} (load)`);
+  }
+  t.deepEqual(differingTensors(await other.stateDict(), before), [], 'refused files change nothing');
+  // The unforged file still resumes (as a finished run: 2 of 2 epochs).
+  t.deepEqual((await other.fit(data, { resume: await forged('as-saved', {}) })).history, []);
 });
 
 test('the checkpoint option: every N epochs into a directory, at the end, and validated', async (t) => {

@@ -4,7 +4,8 @@ import { spawnSync } from 'child_process';
 import { promises as fsPromises, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { CheckpointError, datasets, models, OptionError, PoFTrainer } from '../lib';
-import { decodeSafetensors, loadSafetensors } from '../lib/checkpoint/safetensors';
+import { decodeSafetensors, loadSafetensors, saveSafetensors } from '../lib/checkpoint/safetensors';
+import { TensorData } from '../lib/checkpoint/tensor-data';
 import { native } from '../lib/addon';
 import { assertTensorMatches, ExactFloats, expected, ExpectedTensor, fixture } from './helpers/checkpoint-expected';
 import { tempDir } from './helpers/fixtures';
@@ -185,6 +186,67 @@ test('importPyTorch: wrong shapes list the first mismatches with both shapes and
   await t.throwsAsync(trainer.importPyTorch(fixture('nothing.pt')), { instanceOf: OptionError, message: /nothing\.pt does not exist/ });
   await t.throwsAsync(trainer.importPyTorch({ features: fixture('wrn_10_1_fet.pth') } as never), { instanceOf: OptionError, message: /expected a path, or \{ features: path, classifier: path \}/ });
   t.deepEqual(differingTensors(await trainer.stateDict(), before), []);
+});
+
+test('importPyTorch and load refuse an integer tensor for a float weight (and the reverse), naming the key and both dtypes', async (t) => {
+  const dir = tempDir('import-dtype');
+  const { trainer } = await trained(1);
+  const file = path.join(dir, 'model.safetensors');
+  await trainer.save(file);
+  const { tensors } = await loadSafetensors(file);
+  const weight = tensors['layers.0.weight'] as Extract<TensorData, { dtype: 'F32' }>;
+  const asInt64 = path.join(dir, 'int64-weight.safetensors');
+  await saveSafetensors(asInt64, { ...tensors, 'layers.0.weight': { dtype: 'I64', shape: weight.shape, data: BigInt64Array.from(weight.data, (v) => BigInt(Math.round(v * 100))) } });
+  const other = new PoFTrainer({ model: spec, device, seed: 7 });
+  const before = await other.stateDict();
+  const message = /int64-weight\.safetensors: tensor 'layers\.0\.weight' is int64, but the model's is float32; expected a floating-point tensor/;
+  await t.throwsAsync(other.importPyTorch(asInt64), { instanceOf: CheckpointError, code: 'ERR_POF_CHECKPOINT', message });
+  await t.throwsAsync(other.load(asInt64), { instanceOf: CheckpointError, message });
+  const state = await trainer.stateDict();
+  await t.throwsAsync(other.loadStateDict({ ...state, 'layers.0.bias': { ...state['layers.0.bias'], data: new Int32Array(16) } }),
+    { instanceOf: CheckpointError, message: /loadStateDict: tensor 'layers\.0\.bias' is int32, but the model's is float32/ });
+  t.deepEqual(differingTensors(await other.stateDict(), before), []);
+
+  // BatchNorm's num_batches_tracked is int64 in the model: an int64 one imports (the WRN fixtures' do), a float one is refused.
+  const wrn = new PoFTrainer({ model: models.wideResNet({ depth: 10, widen: 1, numClasses: 3 }), device });
+  const wrnFile = path.join(dir, 'wrn.safetensors');
+  await wrn.save(wrnFile);
+  const wrnTensors = (await loadSafetensors(wrnFile)).tensors;
+  const counter = Object.keys(wrnTensors).find((n) => n.endsWith('num_batches_tracked'))!;
+  t.is(wrnTensors[counter].dtype, 'I64');
+  await t.notThrowsAsync(wrn.importPyTorch(wrnFile));
+  const floatCounter = path.join(dir, 'float-counter.safetensors');
+  await saveSafetensors(floatCounter, { ...wrnTensors, [counter]: { dtype: 'F32', shape: wrnTensors[counter].shape, data: new Float32Array(1) } });
+  await t.throwsAsync(wrn.importPyTorch(floatCounter),
+    { instanceOf: CheckpointError, message: new RegExp(`tensor '${counter.replace(/\./g, '\\.')}' is float32, but the model's is int64; expected an integer tensor`) });
+});
+
+test('importPyTorch refuses a safetensors file whose metadata records another model, naming both', async (t) => {
+  const dir = tempDir('import-model');
+  const { trainer } = await trained(1);
+  const file = path.join(dir, 'model.safetensors');
+  await trainer.save(file);
+  const { tensors, metadata } = await loadSafetensors(file);
+  // The same tensors, labelled as another model (a file renamed, or written for another run).
+  const relabelled = path.join(dir, 'relabelled.safetensors');
+  const another = models.wideResNet({ depth: 10, widen: 1, numClasses: 3 });
+  await saveSafetensors(relabelled, tensors, { ...metadata, model: JSON.stringify(another) });
+  const other = new PoFTrainer({ model: spec, device, seed: 7 });
+  const before = await other.stateDict();
+  await t.throwsAsync(other.importPyTorch(relabelled), {
+    instanceOf: CheckpointError, code: 'ERR_POF_CHECKPOINT',
+    message: /importPyTorch: .*relabelled\.safetensors holds a model \{"kind":"wideResNet".*, but this trainer's model is \{"kind":"mlp"/,
+  });
+  const garbled = path.join(dir, 'garbled.safetensors');
+  await saveSafetensors(garbled, tensors, { ...metadata, model: '{"kind":' });
+  await t.throwsAsync(other.importPyTorch(garbled), { instanceOf: CheckpointError, message: /garbled\.safetensors: metadata 'model' is not valid JSON/ });
+  t.deepEqual(differingTensors(await other.stateDict(), before), []);
+  // Its own model's file, and a safetensors file with no pof-torch metadata, import.
+  await other.importPyTorch(file);
+  const bare = path.join(dir, 'bare.safetensors');
+  await saveSafetensors(bare, tensors);
+  await other.importPyTorch(bare);
+  t.deepEqual(differingTensors(await other.stateDict(), await trainer.stateDict()), []);
 });
 
 const hasPythonSafetensors = spawnSync('python3', ['-c', 'import safetensors.numpy'], { stdio: 'ignore' }).status === 0;

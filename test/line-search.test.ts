@@ -1,5 +1,5 @@
 import test from 'ava';
-import { lineSearch, OptionError } from '../lib';
+import { lineSearch, NonFiniteError, OptionError } from '../lib';
 import { native } from '../lib/addon';
 import { rng } from './helpers/synthetic';
 
@@ -80,4 +80,18 @@ test('numThreads(0) and a line search with initialStep 0 are option errors (no a
   t.throws(() => lineSearch({ ...p, partitions: 1e7 }), { instanceOf: OptionError, message: /partitions must be at most 1024/ });
   t.throws(() => lineSearch({ ...p, initialStep: 1e-300, maxStep: 1e300 }), { message: /at most 2\^64/ });
   t.true(Number.isFinite(lineSearch(p).loss));
+});
+
+test('NaN or infinite features, weights or biases are a NonFiniteError naming the array, not xi: null', (t) => {
+  const p = problem(7, 8, 4, 3, false);
+  const poisoned = (name: 'features' | 'weight' | 'bias', at: number, value: number) => {
+    const copy = Float32Array.from(p[name]);
+    copy[at] = value;
+    return { ...p, [name]: copy };
+  };
+  t.throws(() => lineSearch(poisoned('features', 5, NaN)),
+    { instanceOf: NonFiniteError, code: 'ERR_POF_NON_FINITE', message: /lineSearch: features\[5\] is NaN; expected finite values/ });
+  t.throws(() => lineSearch(poisoned('weight', 2, Infinity)), { instanceOf: NonFiniteError, message: /lineSearch: weight\[2\] is Infinity/ });
+  t.throws(() => lineSearch(poisoned('bias', 1, -Infinity)), { instanceOf: NonFiniteError, message: /lineSearch: bias\[1\] is -Infinity/ });
+  t.true(Number.isFinite(lineSearch(p).xi));
 });

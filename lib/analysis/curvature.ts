@@ -4,6 +4,7 @@
 import { ImageSet } from '../data/types';
 import { checkKeys, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
+import { histogramOptions } from './histogram-options';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
 import { ParameterSubset } from './target';
 
@@ -25,13 +26,14 @@ export async function curvatureAlongGradient(trainer: PoFTrainer, data: ImageSet
 /** The input of plot.histogram for Fig. 5: series such as 'SAM, train', 'PoF, train'. */
 export function curvatureHistogram(series: { name: string; values: number[] }[], options: { split?: string; bins?: number } = {}) {
   if (!Array.isArray(series) || series.length === 0) throw new OptionError('curvatureHistogram: series must be a non-empty array');
+  const { bins, split } = histogramOptions('curvatureHistogram', options, 30, ['split']);
   return {
-    title: `Curvature along the mini-batch gradient${options.split ? ` (${options.split})` : ''}`,
+    title: `Curvature along the mini-batch gradient${split ? ` (${split})` : ''}`,
     subtitle: ['ĝᵀ H_B ĝ in classifier space, ĝ = ∂L_B/∂θ normalised, one value per mini-batch B:',
       'an estimate of the top eigenvalue of the classifier Hessian. Smaller: flatter.'],
     xLabel: 'curvature ĝᵀ H_B ĝ (nats per unit parameter distance²)',
     series,
-    bins: options.bins ?? 30,
+    bins,
     valuesAre: 'mini-batches',
   };
 }

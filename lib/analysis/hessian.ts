@@ -9,6 +9,8 @@ import { native } from '../addon';
 import type { NativeVector } from '../native';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
+import { checkNumber, RULES } from '../defaults';
+import { checkFinite } from './finite';
 import { exampleIndices, ParameterSubset, subsetSelectors, target } from './target';
 
 export interface SubsetOptions {
@@ -33,7 +35,7 @@ export function subsetArgs(where: string, data: ImageSet, options: SubsetOptions
     indices: exampleIndices(where, data, options.indices),
     native: {
       subset: subsetSelectors(where, options.subset ?? HESSIAN_DEFAULTS.subset),
-      chunkSize: integer(where, 'chunkSize', options.chunkSize ?? HESSIAN_DEFAULTS.chunkSize, 1),
+      chunkSize: checkNumber(where, 'chunkSize', options.chunkSize ?? HESSIAN_DEFAULTS.chunkSize, RULES.batchSize),
     },
   };
 }
@@ -80,6 +82,7 @@ export async function hessianVectorProduct(trainer: PoFTrainer, data: ImageSet, 
   if (!(vector instanceof Float32Array || vector instanceof Float64Array)) {
     throw new OptionError(`${where}: vector must be a Float32Array or Float64Array over the parameter subset`);
   }
+  checkFinite(where, 'vector', vector);
   const t = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
   return t.run(() => native.analysis.hessianVectorProduct(t.model, t.data, a.indices, vector, a.native));

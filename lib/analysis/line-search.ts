@@ -5,6 +5,7 @@ import { resolveLineSearch } from '../defaults';
 import { OptionError } from '../errors';
 import { checkKeys, integer } from '../options';
 import { tensor } from '../tensor';
+import { checkFinite } from './finite';
 
 export interface LineSearchInput {
   /** [B, D] row-major features. */
@@ -48,6 +49,8 @@ export function lineSearch(input: LineSearchInput): LineSearchResult {
       `[numClasses]; got ${input.features.length} feature values for ${b} labels, ${input.weight.length} weights and ` +
       `${input.bias.length} biases with numClasses ${c}`);
   }
+  // Non-finite inputs make every loss NaN: the search would call the batch rejected with ξ* NaN.
+  for (const name of ['features', 'weight', 'bias'] as const) checkFinite(where, name, input[name]);
   const search = resolveLineSearch(where, input);
   const r: NativeLineSearch = native.lineSearch(
     tensor(input.features, [b, d]), tensor(input.labels, [b]), tensor(input.weight, [c, d]), tensor(input.bias, [c]), search);

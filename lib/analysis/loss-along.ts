@@ -3,7 +3,9 @@
 import { ImageSet } from '../data/types';
 import { native } from '../addon';
 import { NativeVector } from '../native';
-import { checkKeys, integer, number, OptionError } from '../options';
+import { checkNumber, RULES } from '../defaults';
+import { checkKeys, integer, OptionError } from '../options';
+import { checkFinite } from './finite';
 import { PoFTrainer } from '../trainer';
 import { hessianTopK, subsetArgs, SubsetOptions } from './hessian';
 import { symmetricGrid, target } from './target';
@@ -17,8 +19,10 @@ export async function lossAlongDirection(trainer: PoFTrainer, data: ImageSet, di
     !directions.every((d) => d instanceof Float32Array || d instanceof Float64Array)) {
     throw new OptionError(`${where}: directions must be a non-empty array of Float32Array/Float64Array vectors over the subset`);
   }
+  directions.forEach((d, i) => checkFinite(where, `directions[${i}]`, d));
   if (!Array.isArray(t) || t.length === 0) throw new OptionError(`${where}: t must be a non-empty array of steps`);
-  t.forEach((s, i) => number(where, `t[${i}]`, s));
+  // The weights are float32: w + t·v with a larger t is infinite there, and the loss NaN.
+  t.forEach((s, i) => checkNumber(where, `t[${i}]`, s, RULES.t));
   const tg = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
   return tg.run(() => native.analysis.lossAlong(tg.model, tg.data, a.indices, directions, t, a.native));

@@ -7,6 +7,7 @@ import { ImageSet } from '../data/types';
 import { ANALYSIS_DEFAULTS as A, checkNumber, RULES } from '../defaults';
 import { checkKeys, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
+import { histogramOptions } from './histogram-options';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
 import { xiStarDistribution } from './xi-star';
 
@@ -43,6 +44,7 @@ export async function perturbationSizes(trainer: PoFTrainer, data: ImageSet, opt
 
 /** The input of plot.histogram for Fig. 6 (log x axis: the sizes span orders of magnitude). */
 export function perturbationHistogram(sizes: { pof: number[]; sam: number[]; sgd: number[] }, options: { bins?: number } = {}) {
+  const { bins } = histogramOptions('perturbationHistogram', options, 40);
   const series = [{ name: 'SGD ‖η g‖', values: sizes.sgd }, { name: 'SAM ‖ε‖', values: sizes.sam }, { name: 'PoF ‖γ ξ* ĝ‖', values: sizes.pof }]
     .filter((s) => s.values.some((v) => v > 0))
     .map((s) => ({ ...s, values: s.values.filter((v) => v > 0) }));
@@ -52,7 +54,7 @@ export function perturbationHistogram(sizes: { pof: number[]; sam: number[]; sgd
     subtitle: 'Per mini-batch: PoF γ·ξ* along −ĝ, SAM\u2019s ε restricted to the classifier, a plain SGD step η·g.',
     xLabel: 'distance moved in classifier parameters (L2 norm)',
     series,
-    bins: options.bins ?? 40,
+    bins,
     logX: true,
     valuesAre: 'mini-batches',
   };

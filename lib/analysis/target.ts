@@ -4,6 +4,7 @@ import { checkIndices } from '../data-fit';
 import { ImageSet } from '../data/types';
 import { Random } from '../data/random';
 import { NativeDataset, NativeModel } from '../native';
+import { checkNumber, LIMITS, RULES } from '../defaults';
 import { integer, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 
@@ -47,9 +48,13 @@ export function exampleIndices(where: string, data: ImageSet, indices: unknown):
  * concatenated: the layout the native per-batch statistics take. Seeded.
  */
 export function drawBatches(where: string, size: number, options: { batches: number; batchSize: number; seed: number }): Int32Array {
-  const batches = integer(where, 'batches', options.batches, 1);
+  const batches = checkNumber(where, 'batches', options.batches, RULES.batches);
   const batchSize = integer(where, 'batchSize', options.batchSize, 1);
   if (batchSize > size) throw new OptionError(`${where}: batchSize (${batchSize}) must not exceed the ${size} examples`);
+  if (batches * batchSize > LIMITS.drawnExamples) {
+    throw new OptionError(`${where}: batches × batchSize must be at most ${LIMITS.drawnExamples} examples drawn (the batches' indices ` +
+      `are held at once), got ${batches} × ${batchSize}`);
+  }
   const random = new Random(integer(where, 'seed', options.seed, 0), 7);
   const pool = Int32Array.from({ length: size }, (_, i) => i);
   const out = new Int32Array(batches * batchSize);
@@ -66,8 +71,8 @@ export function drawBatches(where: string, size: number, options: { batches: num
 
 /** Evenly spaced points from -extent to extent (an odd count includes 0). */
 export function symmetricGrid(where: string, extent: number, points: number): number[] {
-  if (!Number.isFinite(extent) || extent <= 0) throw new OptionError(`${where}: extent must be a number > 0, got ${extent}`);
-  const n = integer(where, 'points', points, 2);
+  checkNumber(where, 'extent', extent, RULES.extent);
+  const n = checkNumber(where, 'points', points, RULES.points);
   // extent·(2i − (n−1))/(n−1): the middle point of an odd grid is exactly 0.
   return Array.from({ length: n }, (_, i) => (extent * (2 * i - (n - 1))) / (n - 1));
 }

@@ -11,7 +11,7 @@ import { lossAlongTopEigenvectors } from './loss-along';
 export interface ToyAnalysesOptions {
   /** The model's name in figure series (e.g. 'SGD', 'PoF'). Default 'model'. */
   name?: string;
-  /** Mini-batches for the eigenvector correlation counts (default 200) and their size (default 32). */
+  /** Mini-batches for the eigenvector correlation counts (default 200) and their size (default 32, or the training set's size when smaller). */
   batches?: number;
   batchSize?: number;
   /** Half-width T of the 1-D searches and plots (default 1) and grid points (default 41). */
@@ -47,7 +47,7 @@ export async function toyAnalyses(trainer: PoFTrainer, train: ImageSet, test: Im
   const delta = await deltaLPerLayer(trainer, train, test, { ...grid, seed });
   const curves = await lossAlongTopEigenvectors(trainer, train, { ...grid, k: options.curves ?? 3, name, seed });
   const correlation = await eigenvectorCorrelationCounts(trainer, train, {
-    k: 10, name, seed, batches: options.batches ?? 200, batchSize: options.batchSize ?? 32,
+    k: 10, name, seed, batches: options.batches ?? 200, batchSize: options.batchSize ?? Math.min(32, train.shape[0]),
   });
   return {
     topEigenClassifier: curves.eigenvalues[0],

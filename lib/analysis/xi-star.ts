@@ -4,9 +4,13 @@
 import { ImageSet } from '../data/types';
 import { NativeVector } from '../native';
 import { checkKeys, OptionError } from '../options';
+import { histogramOptions } from './histogram-options';
 import { PoFTrainer } from '../trainer';
 import { parameterLayout } from './hessian';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
+
+/** The classifier size xiStarWithDirections takes: its axes are a size × size float64 matrix (128 MiB at this size). */
+const MAX_DIRECTIONS_SIZE = 4096;
 
 export interface XiStarOptions extends MiniBatchOptions {
   /** The line search's first step s0, bracket limit sMax and grid partitions P (defaults 1, 100, 16). */
@@ -40,6 +44,10 @@ export async function xiStarWithDirections(trainer: PoFTrainer, data: ImageSet, 
   Promise<{ xi: number[]; directions: Float64Array[]; rejected: number; batchSize: number }> {
   const where = 'xiStarWithDirections';
   const size = parameterLayout(trainer, 'classifier').size;
+  if (size > MAX_DIRECTIONS_SIZE) {
+    throw new OptionError(`${where}: the classifier has ${size} parameters; this analysis holds a square matrix of that size and takes ` +
+      `at most ${MAX_DIRECTIONS_SIZE} (use xiStarDistribution for the ξ* values alone)`);
+  }
   // Projections onto the coordinate axes are g_B itself: every batch's gradient from the same native call.
   const axes = Array.from({ length: size }, (_, i) => Float64Array.from({ length: size }, (_, k) => (k === i ? 1 : 0)));
   const s = await xiStarPerBatch(where, trainer, data, options, axes);
@@ -50,13 +58,14 @@ export async function xiStarWithDirections(trainer: PoFTrainer, data: ImageSet, 
 /** The input of plot.histogram for Fig. 2b. */
 export function xiStarHistogram(series: { name: string; values: number[] }[], options: { bins?: number } = {}) {
   if (!Array.isArray(series) || series.length === 0) throw new OptionError('xiStarHistogram: series must be a non-empty array');
+  const { bins } = histogramOptions('xiStarHistogram', options, 30);
   return {
     title: 'Distance to the mini-batch minimum along the gradient',
     subtitle: ['ξ*_B = argmin over ξ ≥ 0 of L_B(θ0 − ξ ĝ), one value per mini-batch B (classifier space).',
       'The paper finds test batches\u2019 ξ* about twice the training ones: hence γ ≈ 2.'],
     xLabel: 'ξ* (classifier parameter distance, L2)',
     series,
-    bins: options.bins ?? 30,
+    bins,
     valuesAre: 'mini-batches',
   };
 }

@@ -43,3 +43,22 @@ export function matchStateDict(expected: Record<string, readonly number[]>, actu
     ...(more > 0 ? [`  ... and ${more} more`] : []),
   ].join('\n'));
 }
+
+const isFloating = (dtype: string): boolean => dtype.startsWith('float');
+
+/**
+ * Throws unless every tensor that the model has is of the model's kind of dtype: a float weight takes no integer
+ * tensor, an integer buffer (BatchNorm's num_batches_tracked) no float one, since copying it in would cast silently.
+ * File dtypes F16, BF16 and F64 reach here widened to float32.
+ */
+export function assertDtypesMatch(entries: readonly { name: string; dtype: string }[], model: readonly { name: string; dtype: string }[],
+  source: string): void {
+  const own = new Map(model.map((m) => [m.name, m.dtype]));
+  for (const e of entries) {
+    const want = own.get(e.name);
+    if (want !== undefined && isFloating(want) !== isFloating(e.dtype)) {
+      throw new CheckpointError(`${source}: tensor '${e.name}' is ${e.dtype}, but the model's is ${want}; ` +
+        `expected ${isFloating(want) ? 'a floating-point' : 'an integer'} tensor`);
+    }
+  }
+}

@@ -6,7 +6,7 @@ import { matchStateDict } from './match-state-dict';
 import { setOwn } from './own-property';
 import { readCheckpointBytes } from './checkpoint-bytes';
 import { isLegacyTorchFile, isZipFile, readTorchArchive, TorchTensorRef } from './pytorch';
-import { decodeSafetensors } from './safetensors';
+import { decodeSafetensors, SafetensorsMetadata } from './safetensors';
 import { isTensorData, TensorData, toFloat32 } from './tensor-data';
 
 /** A state dict as a checkpoint file holds it (any file dtype); the trainer's public StateDict is the model's. */
@@ -23,6 +23,8 @@ export interface LoadStateDictOptions {
    * tensor data is read or copied (so a file declaring huge tensors costs nothing).
    */
   expect?: ReadonlyMap<string, readonly number[]>;
+  /** Called with each safetensors file's metadata before its tensors are matched (importPyTorch checks the model it records). */
+  checkMetadata?: (metadata: SafetensorsMetadata, file: string) => void;
 }
 
 /** One checkpoint file, or the authors' separate feature-extractor and classifier files. */
@@ -75,11 +77,12 @@ export function stripPrefix<T>(state: Record<string, T>, prefix: string, fileNam
 }
 
 /** One checkpoint file (torch.save zip or safetensors, told apart by content) as a state dict of tensors not read yet. */
-async function readOne(path: string): Promise<Record<string, TensorSource>> {
+async function readOne(path: string, options: LoadStateDictOptions): Promise<Record<string, TensorSource>> {
   const bytes = await readCheckpointBytes(path);
-  return isZipFile(bytes) || isLegacyTorchFile(bytes)
-    ? extractStateDict<TensorSource>(await readTorchArchive(bytes, path), path)
-    : stripPrefix(decodeSafetensors(bytes, path).tensors, DDP_PREFIX, path);
+  if (isZipFile(bytes) || isLegacyTorchFile(bytes)) return extractStateDict<TensorSource>(await readTorchArchive(bytes, path), path);
+  const { tensors, metadata } = decodeSafetensors(bytes, path);
+  options.checkMetadata?.(metadata, path);
+  return stripPrefix(tensors, DDP_PREFIX, path);
 }
 
 /** The authors' two files as one state dict: classifier names under 'classifiers.0.' (a bare Linear's too). */
@@ -113,10 +116,10 @@ export async function loadStateDict(source: StateDictSource, options: LoadStateD
   let state: Record<string, TensorSource>;
   let label: string;
   if (typeof source === 'string') {
-    state = await readOne(source);
+    state = await readOne(source, options);
     label = source;
   } else if (typeof source === 'object' && source !== null && typeof source.features === 'string' && typeof source.classifier === 'string') {
-    const [features, classifier] = await Promise.all([readOne(source.features), readOne(source.classifier)]);
+    const [features, classifier] = await Promise.all([readOne(source.features, options), readOne(source.classifier, options)]);
     state = merge(source, features, classifier);
     label = `${source.features} + ${source.classifier}`;
   } else {

@@ -4,11 +4,11 @@
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import type { ModelSpec } from '../models';
-import type { Method } from '../defaults';
+import { FIT_METHODS, Method, METHODS } from '../defaults';
 import type { NativeStateEntry } from '../native';
 import { CheckpointError, FileError, fileError, OptionError, PoFError } from '../errors';
 import { readRegularFile, writableTarget } from '../file-access';
-import { matchStateDict } from './match-state-dict';
+import { assertDtypesMatch, matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
 import { TensorDataDict } from './state-dict';
@@ -167,11 +167,29 @@ function parseJson(file: string, key: string, text: string): unknown {
   }
 }
 
-function parseCount(file: string, key: string, text: string | undefined): number | undefined {
+function parseCount(file: string, key: string, text: string | undefined, min = 0): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!Number.isSafeInteger(n) || n < 0) throw new CheckpointError(`${file}: metadata '${key}' must be a non-negative integer, got '${text}'`);
+  if (!Number.isSafeInteger(n) || n < min) throw new CheckpointError(`${file}: metadata '${key}' must be an integer >= ${min}, got '${text}'`);
   return n;
+}
+
+/** The methods a phase runs: what a file's 'method' may name (any of them when it records no phase). */
+const PHASE_METHODS: Record<PhaseName | 'none', readonly Method[]> = { fit: FIT_METHODS, postTrain: ['pof'], none: METHODS };
+
+function parseMethod(file: string, phase: PhaseName | undefined, text: string | undefined): Method | undefined {
+  const allowed = PHASE_METHODS[phase ?? 'none'];
+  if (text !== undefined && !allowed.includes(text as Method)) {
+    throw new CheckpointError(`${file}: metadata 'method' must be ${allowed.map((m) => `'${m}'`).join(' or ')}` +
+      `${phase ? ` for phase '${phase}'` : ''}, got '${text}'`);
+  }
+  return text as Method | undefined;
+}
+
+/** The model config a file records (pof-torch writes it as JSON under 'model'), if any. */
+export function recordedModel(file: string, metadata: SafetensorsMetadata): ModelSpec | undefined {
+  const text = metadata[KEYS.model];
+  return text === undefined ? undefined : parseJson(file, KEYS.model, text) as ModelSpec;
 }
 
 /**
@@ -201,12 +219,16 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
   for (const [key, value] of Object.entries(metadata)) if (!RESERVED_METADATA_KEYS.includes(key)) setOwn(extra, key, value);
   const info: CheckpointInfo = {
     kind: kind as CheckpointKind, version: metadata[KEYS.version] ?? 'unknown',
-    model: metadata[KEYS.model] === undefined ? undefined : parseJson(file, KEYS.model, metadata[KEYS.model]) as ModelSpec,
-    phase: phase as PhaseName | undefined, method: metadata[KEYS.method] as CheckpointInfo['method'],
+    model: recordedModel(file, metadata),
+    phase: phase as PhaseName | undefined, method: parseMethod(file, phase as PhaseName | undefined, metadata[KEYS.method]),
     epoch: parseCount(file, KEYS.epoch, metadata[KEYS.epoch]), epochs: parseCount(file, KEYS.epochs, metadata[KEYS.epochs]),
-    dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], threads: parseCount(file, KEYS.threads, metadata[KEYS.threads]),
+    dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], threads: parseCount(file, KEYS.threads, metadata[KEYS.threads], 1),
     metadata: extra,
   };
+  // A phase's progress: an epoch past its length would resume as a finished run.
+  if (info.epoch !== undefined && info.epochs !== undefined && info.epoch > info.epochs) {
+    throw new CheckpointError(`${file}: metadata 'epoch' must be an integer in 0..${info.epochs} (the phase's 'epochs'), got '${metadata[KEYS.epoch]}'`);
+  }
 
   const weights: NativeStateEntry[] = [];
   const optimizer: NativeStateEntry[] = [];
@@ -220,17 +242,21 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
   }
   if (kind === 'weights') return { info, weights };
 
-  const missing = [phase === undefined && 'phase', info.epoch === undefined && 'epoch', metadata[KEYS.settings] === undefined && 'training_options',
+  const missing = [phase === undefined && 'phase', info.epoch === undefined && 'epoch', info.epochs === undefined && 'epochs',
+    metadata[KEYS.settings] === undefined && 'training_options',
     metadata[KEYS.datasetSize] === undefined && 'dataset_size', rng === undefined && `the tensor '${RNG_TENSOR}'`].filter(Boolean);
   if (missing.length > 0) throw new CheckpointError(`${file}: a training checkpoint needs ${missing.join(', ')}; the file has none`);
   if (rng!.dtype !== 'U8' || rng!.shape.length !== 1) throw new CheckpointError(`${file}: '${RNG_TENSOR}' must be a 1-D U8 tensor, got ${rng!.dtype} [${rng!.shape.join(', ')}]`);
   const settings = parseJson(file, KEYS.settings, metadata[KEYS.settings]) as PhaseSettings;
-  if (typeof settings !== 'object' || settings === null || settings.epochs !== info.epochs || settings.method !== info.method) {
+  if (typeof settings !== 'object' || settings === null || Array.isArray(settings)) {
+    throw new CheckpointError(`${file}: metadata 'training_options' must be a JSON object of the phase's options, got ${metadata[KEYS.settings]}`);
+  }
+  if (settings.epochs !== info.epochs || settings.method !== info.method) {
     throw new CheckpointError(`${file}: metadata 'training_options' disagrees with 'epochs' / 'method'`);
   }
   const progress: PhaseProgress = {
     phase: phase as PhaseName, epoch: info.epoch!, settings,
-    dataset: { name: info.dataset ?? '', size: parseCount(file, KEYS.datasetSize, metadata[KEYS.datasetSize])! },
+    dataset: { name: info.dataset ?? '', size: parseCount(file, KEYS.datasetSize, metadata[KEYS.datasetSize], 1)! },
   };
   return { info, weights, training: { progress, optimizer, rng: rng!.data as Uint8Array } };
 }
@@ -251,13 +277,16 @@ export function assertSameModel(where: string, file: string, saved: ModelSpec | 
   }
 }
 
-/** Throws, listing the first few differences with both shapes, unless names and shapes match the model. */
-export function assertMatchesModel(entries: readonly { name: string; shape: number[] }[], model: readonly { name: string; shape: number[] }[], source: string): void {
+type NamedShape = { name: string; shape: number[]; dtype: string };
+
+/** Throws, listing the first few differences with both shapes, unless names, shapes and kinds of dtype match the model. */
+export function assertMatchesModel(entries: readonly NamedShape[], model: readonly NamedShape[], source: string): void {
   const expected: Record<string, number[]> = {};
   for (const m of model) setOwn(expected, m.name, m.shape);
   const actual: Record<string, { shape: number[] }> = {};
   for (const e of entries) setOwn(actual, e.name, { shape: e.shape });
   matchStateDict(expected, actual, { source });
+  assertDtypesMatch(entries, model, source);
 }
 
 /** Where the periodic checkpoints go. */

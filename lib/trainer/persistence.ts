@@ -4,8 +4,9 @@
 import { assertNotSpecialFile } from '../file-access';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { loadStateDict as loadCheckpointStateDict, StateDictSource } from '../checkpoint/state-dict';
+import { assertDtypesMatch } from '../checkpoint/match-state-dict';
 import {
-  assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, nativeEntriesOf, readCheckpoint, writeCheckpoint,
+  assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, nativeEntriesOf, readCheckpoint, recordedModel, writeCheckpoint,
 } from '../checkpoint/training-checkpoint';
 import { native } from '../addon';
 import { boolean, checkKeys, OptionError, ownOptions } from '../options';
@@ -62,8 +63,12 @@ export async function importPyTorch(core: TrainerCore, source: StateDictSource):
   for (const file of files) assertNotSpecialFile(where, file);  // before either is read; a missing one is the reader's to name
   const label = files.join(' + ');
   // Names and shapes are checked before any tensor data is copied (a stride-0 view cannot expand first).
-  const expect = new Map(core.model.stateShapes().map((s) => [s.name, s.shape]));
-  const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true, expect }), label);
+  const model = core.model.stateShapes();
+  const expect = new Map(model.map((s) => [s.name, s.shape]));
+  // A pof-torch file records its model: another one's tensors can share every name and shape.
+  const checkMetadata = (metadata: Record<string, string>, file: string) => assertSameModel(where, file, recordedModel(file, metadata), core.spec);
+  const entries = nativeEntriesOf(await loadCheckpointStateDict(source, { toFloat32: true, expect, checkMetadata }), label);
+  assertDtypesMatch(entries, model, label);
   core.changing(where);
   core.model.loadStateDict(entries);
 }
@@ -86,6 +91,9 @@ export function stateDict(core: TrainerCore): StateDict {
   return out;
 }
 
+/** The dtype each typed array the native side takes gives a tensor. */
+const ARRAY_DTYPES = new Map<unknown, string>([[Float32Array, 'float32'], [Int32Array, 'int32'], [BigInt64Array, 'int64'], [Uint8Array, 'uint8']]);
+
 export function loadStateDict(core: TrainerCore, state: StateDict): void {
   if (typeof state !== 'object' || state === null) throw new OptionError('loadStateDict: expected { [name]: { shape, data } }');
   core.lock.checkFree('loadStateDict', true);
@@ -93,6 +101,11 @@ export function loadStateDict(core: TrainerCore, state: StateDict): void {
     if (typeof t !== 'object' || t === null) throw new OptionError(`loadStateDict: '${name}' must be { shape, data }, got ${String(t)}`);
     return { name, shape: t.shape, data: t.data };
   });
+  const dtypes = entries.flatMap(({ name, data }) => {
+    const dtype = ARRAY_DTYPES.get((data as object | undefined)?.constructor);
+    return dtype ? [{ name, dtype }] : [];
+  });
+  assertDtypesMatch(dtypes, core.model.stateShapes(), 'loadStateDict');
   core.progress = undefined;
   core.model.loadStateDict(entries);
 }
