@@ -55,10 +55,12 @@ test('train, eval, post-train, analyze and the figure reproductions chain throug
   t.true(full.hessian.eigenvalues[0] >= full.hessian.eigenvalues[1]);
   for (const f of ['curvature', 'xi-star', 'perturbation']) assertValidSvg(t, readFileSync(path.join(analysis, 'figures', `${f}.svg`), 'utf8'));
 
+  // No --batch-size: the default (256) shrinks to a split smaller than it, here the 100 test examples.
   const fig5 = await pof(['reproduce', 'fig5', '--sam', path.join(sgd, 'model.safetensors'), '--pof', path.join(pofRun, 'model.safetensors'),
-    '--dataset', 'toy', '--batches', '20', '--batch-size', '32', '--out', path.join(root, 'fig5')]);
+    '--dataset', 'toy', '--test-size', '100', '--batches', '20', '--out', path.join(root, 'fig5')]);
   t.is(fig5.code, 0, fig5.stderr);
   const fig5Json = readJson(path.join(root, 'fig5', 'fig5.json'));
+  t.deepEqual(fig5Json.batchSize, { train: 256, test: 100 });
   t.is(fig5Json.values.train.SAM.values.length, 20);
   t.true(fig5Json.medians.test.sam > 0);
   for (const split of ['train', 'test']) assertValidSvg(t, readFileSync(path.join(root, 'fig5', 'figures', `fig5-${split}.svg`), 'utf8'));

@@ -15,7 +15,8 @@ export interface AnalysesOptions {
   k: number;
   hessianExamples: number;
   batches: number;
-  batchSize: number;
+  /** Default: the analyses' own (256, or the split's size when smaller). */
+  batchSize?: number;
   seed: number;
   log?: (line: string) => void;
 }

@@ -24,12 +24,14 @@ export interface FigureOptions {
 }
 
 export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: FigureOptions) {
-  const batches = { batches: options.batches ?? A.batches, batchSize: options.batchSize ?? A.batchSize, seed: options.seed ?? A.seed };
+  const batches = { batches: options.batches ?? A.batches, batchSize: options.batchSize, seed: options.seed ?? A.seed };
   const result: Record<string, Record<string, { median: number; values: number[] }>> = {};
+  const batchSize: Record<string, number> = {};  // per split: the default shrinks to a split smaller than 256
   for (const [split, data] of [['train', options.data.train], ['test', options.data.test]] as const) {
     result[split] = {};
     for (const [name, trainer] of [['SAM', sam], ['PoF', pof]] as const) {
       const c = await curvatureAlongGradient(trainer, data, batches); // the same batches for both models
+      batchSize[split] = c.batchSize;
       result[split][name] = { median: median(c.values), values: c.values };
       options.log?.(`fig5 ${split} ${name}: median curvature ${result[split][name].median.toPrecision(4)} over ${c.values.length} batches`);
     }
@@ -37,7 +39,7 @@ export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: F
     await writeFigure(path.join(options.out, 'figures'), `fig5-${split}`, histogram(curvatureHistogram(series, { split: `${split} batches` })));
   }
   const summary = {
-    batches: batches.batches, batchSize: batches.batchSize,
+    batches: batches.batches, batchSize,
     medians: Object.fromEntries(Object.entries(result).map(([split, r]) => [split, { sam: r.SAM.median, pof: r.PoF.median, pofOverSam: r.PoF.median / r.SAM.median }])),
     values: result,
   };
@@ -48,7 +50,7 @@ export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: F
 
 export async function reproduceFig6(sam: PoFTrainer, options: FigureOptions & { gamma?: number; rho?: number; lr?: number }) {
   const sizes = await perturbationSizes(sam, options.data.train, {
-    batches: options.batches ?? A.batches, batchSize: options.batchSize ?? A.batchSize, seed: options.seed ?? A.seed,
+    batches: options.batches ?? A.batches, batchSize: options.batchSize, seed: options.seed ?? A.seed,
     gamma: options.gamma, rho: options.rho, lr: options.lr,
   });
   await writeFigure(path.join(options.out, 'figures'), 'fig6', histogram(perturbationHistogram(sizes)));

@@ -1,6 +1,6 @@
 import * as fs from 'fs';
 import * as path from 'path';
-import { Command, numberFlag, stringFlag, UsageError } from '../args';
+import { Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
 import { ANALYSIS_DEFAULTS as A, RULES } from '../../defaults';
 import { fileError } from '../../errors';
 import { runAnalyses } from '../../reproduce/analyses';
@@ -28,7 +28,7 @@ export const analyzeCommand: Command = {
     k: { type: 'string', help: 'eigenpairs for hessian and correlation', default: String(A.k) },
     'hessian-examples': { type: 'string', help: 'training examples the Hessian is averaged over (a seeded subset)', default: String(A.hessianExamples) },
     batches: { type: 'string', help: 'mini-batches for the per-batch analyses', default: String(A.batches) },
-    'batch-size': { type: 'string', help: 'their size', default: String(A.batchSize) },
+    'batch-size': { type: 'string', help: `their size (default ${A.batchSize}, or the split's size when smaller)` },
     seed: { type: 'string', help: 'seed of the mini-batch draws and Lanczos start vectors', default: String(A.seed) },
     ...DEVICE_FLAG,
   },
@@ -43,7 +43,7 @@ export const analyzeCommand: Command = {
       out, k: numberFlag(flags, 'k', A.k, { integer: true, min: 1 }),
       hessianExamples: numberFlag(flags, 'hessian-examples', A.hessianExamples, { integer: true, min: 1 }),
       batches: numberFlag(flags, 'batches', A.batches, RULES.batches),
-      batchSize: numberFlag(flags, 'batch-size', A.batchSize, RULES.batchSize),
+      batchSize: optionalNumberFlag(flags, 'batch-size', RULES.batchSize),
       seed: numberFlag(flags, 'seed', A.seed, RULES.seed),
       log: (line: string) => console.error(line),
     };

@@ -1,7 +1,7 @@
 import { ANALYSIS_DEFAULTS as A, RULES } from '../../defaults';
 import { reproduceFig5, reproduceFig6 } from '../../reproduce/figures-5-6';
 import { PoFTrainer } from '../../trainer';
-import { Command, Flag, Flags, numberFlag, stringFlag } from '../args';
+import { Command, Flag, Flags, numberFlag, optionalNumberFlag, stringFlag } from '../args';
 import { modelFromFile, TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATASET_FLAGS, LoadedData, loadDatasetFlags } from '../dataset-flags';
@@ -14,7 +14,7 @@ const FIGURE_FLAGS: Record<string, Flag> = {
   ...TORCHSCRIPT_FLAGS,
   out: { type: 'string', help: 'the output directory (figures in OUT/figures)', required: true },
   batches: { type: 'string', help: 'mini-batches per histogram', default: String(A.batches) },
-  'batch-size': { type: 'string', help: 'mini-batch size', default: String(A.batchSize) },
+  'batch-size': { type: 'string', help: `mini-batch size (default ${A.batchSize}, or the split's size when smaller)` },
   seed: { type: 'string', help: 'seed of the mini-batch draw', default: String(A.seed) },
   ...DEVICE_FLAG,
 };
@@ -31,7 +31,7 @@ function figureOptions(flags: Flags, models: string[]) {
   const options = {
     out: stringFlag(flags, 'out')!, log: (line: string) => console.error(line),
     batches: numberFlag(flags, 'batches', A.batches, RULES.batches),
-    batchSize: numberFlag(flags, 'batch-size', A.batchSize, RULES.batchSize),
+    batchSize: optionalNumberFlag(flags, 'batch-size', RULES.batchSize),
     seed: numberFlag(flags, 'seed', A.seed, RULES.seed),
   };
   deviceFlag(flags);
