@@ -1,6 +1,6 @@
 // pof-torch: the public API.
-import * as models from './models';
-import * as schedules from './schedules';
+import { mlp, parseModelName, torchScript, wideResNet } from './models';
+import { constant, cosine, multistep } from './schedules';
 import { fromArrays } from './data/from-arrays';
 import { subset } from './data/subset';
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from './data/readers';
@@ -31,7 +31,10 @@ export type { PoFErrorCode } from './errors';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export * as analysis from './analysis';
-export { models, schedules };
+/** The networks: each returns a ModelSpec for `new PoFTrainer({ model })`. */
+export const models = { mlp, wideResNet, torchScript, parseModelName };
+/** Learning-rate schedules for fit and postTrain (`schedule`). */
+export const schedules = { constant, multistep, cosine };
 /**
  * Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer;
  * `download(name, dir)` fetches a dataset's official files into `dir`, verified, for its reader.

@@ -1,6 +1,6 @@
 // Model descriptions: what to build. The trainer builds them on its device with its seed.
 import { assertNotSpecialFile } from './file-access';
-import { checkKeys, integer, integerList, OptionError } from './options';
+import { checkKeys, integer, integerList, OptionError, show } from './options';
 
 /**
  * What to build, by kind: a new kind of network is its spec here (with its factory below and its case in
@@ -54,6 +54,10 @@ export function wideResNet(options: { depth?: number; widen?: number; numClasses
  */
 export function parseModelName(name: string, data: { numClasses: number; shape: number[] },
   torchScriptNames: { features?: string; classifier?: string } = {}): ModelSpec {
+  if (typeof name !== 'string') throw new OptionError(`models.parseModelName: name must be a string such as 'wrn-28-10', got ${show(name)}`);
+  if (typeof data !== 'object' || data === null || !Array.isArray(data.shape) || typeof data.numClasses !== 'number') {
+    throw new OptionError(`models.parseModelName: data must be an ImageSet (its shape and numClasses size the model), got ${show(data)}`);
+  }
   if (name.startsWith('torchscript:')) {
     // 'torchscript:FILE': the user's own network, sized by the data (one example's shape).
     return torchScript({ file: name.slice('torchscript:'.length), ...torchScriptNames, inputShape: data.shape.slice(1) });

@@ -1,16 +1,25 @@
 // Validation at the API boundary: every error names the option, the value and what was expected.
 
+import { types } from 'util';
 import { OptionError } from './errors';
 
 export { OptionError };
 
-function show(value: unknown): string {
+/**
+ * `value` in a message. Never throws: a Symbol, a Proxy, a detached typed array or a cycle each throw from
+ * String() or JSON.stringify, and a message that throws would leak a raw TypeError instead of the error meant.
+ */
+export function show(value: unknown): string {
   if (typeof value === 'string') return `'${value}'`;
-  if (typeof value === 'number' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return 'a function';
+  if (typeof value !== 'object' || value === null) return String(value);
+  if (types.isProxy(value)) return 'a Proxy';
+  if (ArrayBuffer.isView(value)) return `a ${Object.prototype.toString.call(value).slice(8, -1)}`;
   try {
-    return JSON.stringify(value);
+    return JSON.stringify(value) ?? Object.prototype.toString.call(value);
   } catch {
-    return String(value);
+    return Object.prototype.toString.call(value);
   }
 }
 
@@ -25,6 +34,7 @@ export function ownOptions<T>(where: string, options: T): T {
 
 /** Refuses keys that are not in `allowed` (a typo must not silently fall back to a default). */
 export function checkKeys(where: string, options: object, allowed: readonly string[]): void {
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object, got ${show(options)}`);
   for (const key of Object.keys(options)) {
     if (!allowed.includes(key)) {
       throw new OptionError(`${where}: unknown option '${key}'; expected one of ${allowed.join(', ')}`);

@@ -28,7 +28,7 @@ test('a typed array over a SharedArrayBuffer, a Proxy of one or a detached one i
   t.throws(() => datasets.fromArrays({ ...plain(), labels }), {
     instanceOf: OptionError, message: /^datasets\.fromArrays: labels is detached \(its ArrayBuffer was transferred\)/,
   });
-  t.throws(() => datasets.fromArrays(images(new Uint16Array(n * 6) as never)), { instanceOf: OptionError, message: /images must be a Uint8Array or a Float32Array, got Uint16Array/ });
+  t.throws(() => datasets.fromArrays(images(new Uint16Array(n * 6) as never)), { instanceOf: OptionError, message: /images must be a Uint8Array or a Float32Array, got a Uint16Array/ });
 });
 
 test('labels detached after fromArrays: subset and the trainer refuse the set, and a set already resident keeps its own copy', async (t) => {

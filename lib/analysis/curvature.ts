@@ -2,9 +2,9 @@
 // ĝ = g_B/‖g_B‖, in classifier space: the paper's cheap estimate of the top Hessian eigenvalue
 // (mini-batch gradients mostly follow the top eigenvector, Fig. 2a).
 import { ImageSet } from '../data/types';
-import { checkKeys, OptionError } from '../options';
+import { checkKeys } from '../options';
 import { PoFTrainer } from '../trainer';
-import { histogramOptions } from './histogram-options';
+import { checkSeries, histogramOptions } from './histogram-options';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
 import { ParameterSubset } from './target';
 
@@ -25,7 +25,7 @@ export async function curvatureAlongGradient(trainer: PoFTrainer, data: ImageSet
 
 /** The input of plot.histogram for Fig. 5: series such as 'SAM, train', 'PoF, train'. */
 export function curvatureHistogram(series: { name: string; values: number[] }[], options: { split?: string; bins?: number } = {}) {
-  if (!Array.isArray(series) || series.length === 0) throw new OptionError('curvatureHistogram: series must be a non-empty array');
+  checkSeries('curvatureHistogram', series);
   const { bins, split } = histogramOptions('curvatureHistogram', options, 30, ['split']);
   return {
     title: `Curvature along the mini-batch gradient${split ? ` (${split})` : ''}`,

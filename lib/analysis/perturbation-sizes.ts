@@ -5,9 +5,9 @@
 // All three on the same mini-batches, in evaluation mode.
 import { ImageSet } from '../data/types';
 import { ANALYSIS_DEFAULTS as A, checkNumber, RULES } from '../defaults';
-import { checkKeys, OptionError } from '../options';
+import { checkKeys, OptionError, show } from '../options';
 import { PoFTrainer } from '../trainer';
-import { histogramOptions } from './histogram-options';
+import { checkValues, histogramOptions } from './histogram-options';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
 import { xiStarDistribution } from './xi-star';
 
@@ -44,7 +44,10 @@ export async function perturbationSizes(trainer: PoFTrainer, data: ImageSet, opt
 
 /** The input of plot.histogram for Fig. 6 (log x axis: the sizes span orders of magnitude). */
 export function perturbationHistogram(sizes: { pof: number[]; sam: number[]; sgd: number[] }, options: { bins?: number } = {}) {
-  const { bins } = histogramOptions('perturbationHistogram', options, 40);
+  const where = 'perturbationHistogram';
+  const { bins } = histogramOptions(where, options, 40);
+  if (typeof sizes !== 'object' || sizes === null) throw new OptionError(`${where}: sizes must be what perturbationSizes returns, got ${show(sizes)}`);
+  for (const key of ['sgd', 'sam', 'pof'] as const) checkValues(where, `sizes.${key}`, sizes[key]);
   const series = [{ name: 'SGD ‖η g‖', values: sizes.sgd }, { name: 'SAM ‖ε‖', values: sizes.sam }, { name: 'PoF ‖γ ξ* ĝ‖', values: sizes.pof }]
     .filter((s) => s.values.some((v) => v > 0))
     .map((s) => ({ ...s, values: s.values.filter((v) => v > 0) }));

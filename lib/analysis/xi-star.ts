@@ -4,7 +4,7 @@
 import { ImageSet } from '../data/types';
 import { NativeVector } from '../native';
 import { checkKeys, OptionError } from '../options';
-import { histogramOptions } from './histogram-options';
+import { checkSeries, histogramOptions } from './histogram-options';
 import { PoFTrainer } from '../trainer';
 import { parameterLayout } from './hessian';
 import { MiniBatchOptions, miniBatchStatistics } from './mini-batches';
@@ -57,7 +57,7 @@ export async function xiStarWithDirections(trainer: PoFTrainer, data: ImageSet, 
 
 /** The input of plot.histogram for Fig. 2b. */
 export function xiStarHistogram(series: { name: string; values: number[] }[], options: { bins?: number } = {}) {
-  if (!Array.isArray(series) || series.length === 0) throw new OptionError('xiStarHistogram: series must be a non-empty array');
+  checkSeries('xiStarHistogram', series);
   const { bins } = histogramOptions('xiStarHistogram', options, 30);
   return {
     title: 'Distance to the mini-batch minimum along the gradient',

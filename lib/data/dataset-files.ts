@@ -3,6 +3,7 @@ import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import { DatasetError, OptionError } from '../errors';
+import { show } from '../options';
 import { assertNotSpecialFile, readRegularFile } from '../file-access';
 
 /** A dataset file is missing, truncated or corrupt. The message names the file and the problem. */
@@ -31,8 +32,7 @@ export function downloadHint(dataset: string, dir: string, page: string, flags =
 /** The directory a reader is given: a path (an OptionError naming the reader otherwise). */
 export function checkDatasetDir(where: string, dir: unknown): string {
   if (typeof dir !== 'string' || dir === '') {
-    throw new OptionError(`${where}: dir must be the path of the directory holding the dataset's download, got ${
-      typeof dir === 'string' ? "''" : String(dir)}`);
+    throw new OptionError(`${where}: dir must be the path of the directory holding the dataset's download, got ${show(dir)}`);
   }
   return dir;
 }

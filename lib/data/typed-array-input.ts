@@ -4,11 +4,15 @@
 // array has lost its memory.
 import { types } from 'util';
 import { OptionError } from '../errors';
+import { show } from '../options';
 
 /** Each kind by its internal slot (a Proxy or an object with Uint8Array.prototype is none of them). */
-const KINDS = { Uint8Array: types.isUint8Array, Int32Array: types.isInt32Array, Float32Array: types.isFloat32Array };
+const KINDS = { Uint8Array: types.isUint8Array, Int32Array: types.isInt32Array, Float32Array: types.isFloat32Array, Float64Array: types.isFloat64Array };
 
 export type TypedArrayKind = keyof typeof KINDS;
+
+/** What the analyses take as a flat vector over a parameter subset. */
+export const VECTOR_KINDS = ['Float32Array', 'Float64Array'] as const satisfies readonly TypedArrayKind[];
 
 /** Node 20 has no ArrayBuffer.prototype.detached; a view of a detached buffer cannot be constructed. */
 function isDetached(buffer: ArrayBufferLike): boolean {
@@ -21,11 +25,6 @@ function isDetached(buffer: ArrayBufferLike): boolean {
   }
 }
 
-function described(value: unknown): string {
-  if (value === null || typeof value !== 'object') return String(value);
-  return (value as object).constructor?.name ?? 'an object';
-}
-
 /**
  * `value` when it is a plain typed array of one of `kinds` (an OptionError naming `name` otherwise); `expected`
  * says what is wanted ("a Uint8Array or an Int32Array" by default).
@@ -36,7 +35,7 @@ export function checkTypedArray<T extends ArrayBufferView>(where: string, name: 
     throw new OptionError(`${where}: ${name} is a Proxy; expected ${expected} itself (its memory is read directly)`);
   }
   const kind = kinds.find((k) => KINDS[k](value));
-  if (kind === undefined) throw new OptionError(`${where}: ${name} must be ${expected}, got ${described(value)}`);
+  if (kind === undefined) throw new OptionError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
   const { buffer } = value as ArrayBufferView;
   if (types.isSharedArrayBuffer(buffer)) {
     throw new OptionError(`${where}: ${name} is backed by a SharedArrayBuffer, which another thread may change while it is ` +
