@@ -138,7 +138,8 @@ class C10dCommunicator : public Communicator {
     return *gloo_;
   }
 
-  // A failure of another rank (it died, hung past the timeout, or never came) as one named error.
+  // A failure of another rank (it died, hung past the timeout, or never came) as one named error: which rank
+  // was lost and what to do first, Gloo's (or NCCL's) own words last, as the cause.
   template <typename Fn>
   void Named(const char* what, Fn&& fn) {
     try {
@@ -147,17 +148,27 @@ class C10dCommunicator : public Communicator {
       throw;
     } catch (const std::exception& e) {
       const auto* c10 = dynamic_cast<const c10::Error*>(&e);
-      std::string message = CleanMessage(c10 ? c10->what_without_backtrace() : e.what());
+      std::string cause = CleanMessage(c10 ? c10->what_without_backtrace() : e.what());
       // Gloo starts its messages with its source location ("[.../gloo/transport/tcp/pair.cc:537] ").
-      if (!message.empty() && message.front() == '[' && message.find("] ") != std::string::npos) {
-        message = message.substr(message.find("] ") + 2);
+      if (!cause.empty() && cause.front() == '[' && cause.find("] ") != std::string::npos) {
+        cause = cause.substr(cause.find("] ") + 2);
       }
       throw UserError("distributed: rank " + std::to_string(options_.rank) + " of " + std::to_string(options_.world_size) +
-                          " failed in " + what + " (store " + options_.master_addr + ":" +
-                          std::to_string(options_.master_port) + ", timeout " +
-                          c10::str(options_.timeout.count() / 1000.0) + " s): " + message + ". Another rank stopped, failed or did not start.",
+                          " failed in " + what + ": it lost " + OtherRanks() +
+                          ": it stopped, failed, or did not answer within the timeout (" +
+                          c10::str(options_.timeout.count() / 1000.0) + " s, store " + options_.master_addr + ":" +
+                          std::to_string(options_.master_port) + "). The job cannot go on: look for the lost rank's own "
+                          "error in its log, then start the job again resuming from the last checkpoint (the resume "
+                          "option, or --resume; checkpoints are written whole, so it is intact). " + backend() + " said: " + cause,
                       ErrorKind::kDistributed);
     }
+  }
+
+  // The ranks this one talks to: the peer of a job of two, else every other rank (the transport's message names
+  // an address, not a rank).
+  std::string OtherRanks() const {
+    if (options_.world_size == 2) return "rank " + std::to_string(1 - options_.rank);
+    return "one of the other " + std::to_string(options_.world_size - 1) + " ranks";
   }
 
   ProcessGroupOptions options_;
