@@ -79,6 +79,8 @@ export interface NativeModel {
    * per example"), or null when it can.
    */
   dataMismatch(exampleShape: number[], maxLabel: number): string | null;
+  /** A TorchScript model runs in training mode at these batch sizes (else an OptionError); its state is left as it was. */
+  probeTraining(options: { phase: string; batchSizes: number[] }): void;
 }
 
 export interface NativeDatasetOptions {
@@ -219,6 +221,8 @@ export interface NativeAddon {
   /** Joins a data-parallel job; waits (up to the timeout) until every rank has come. */
   connectProcessGroup(options: NativeProcessGroupOptions): Promise<NativeProcessGroup>;
   cudaAvailable(): boolean;
+  /** What a device can hold in bytes (CPU: its memory or the cgroup's limit; CUDA: free memory); null when unknown. */
+  deviceMemory(device: string): number | null;
   cudaDeviceCount(): number;
   manualSeed(seed: number): void;
   numThreads(set?: number): number;

@@ -2,6 +2,7 @@
 import { OptionError } from './errors';
 import { native } from './addon';
 import { AnyTypedArray, Dtype, NativeTensor } from './native';
+import { checkTypedArray } from './typed-array';
 
 export type Tensor = NativeTensor;
 
@@ -9,6 +10,7 @@ const BYTES: Record<Dtype, number> = { uint8: 1, int32: 4, int64: 8, float32: 4 
 
 /** Copies `data` into a new tensor of the given shape (default: 1-D) on `device` (default 'cpu'). */
 export function tensor(data: AnyTypedArray, shape?: number[], options: { device?: string } = {}): Tensor {
+  checkTypedArray('tensor', 'data', data);
   return new native.Tensor(data, shape ?? [data.length], options.device ?? 'cpu');
 }
 

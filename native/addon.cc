@@ -9,6 +9,7 @@
 #include "errors.h"
 #include "info.h"
 #include "instrument/instrument_wrap.h"
+#include "memory.h"
 #include "models/model_wrap.h"
 #include "tensor.h"
 
@@ -29,6 +30,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("Engine", EngineWrap::Init(env));
   InitErrors(env, exports);
   InitInfo(env, exports);
+  InitMemory(env, exports);
   InitLineSearch(env, exports);
   InitHessian(env, exports);
   InitInstruments(env, exports);

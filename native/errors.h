@@ -30,6 +30,14 @@ const char* CodeOf(ErrorKind kind);
 
 // LibTorch messages end with a C++ backtrace that means nothing to a JS user: keep the first part.
 std::string CleanMessage(const std::string& what);
+// A byte count in words: "16.0 GB", "512.0 MB".
+std::string FormatBytes(double bytes);
+// Whether an exception's text is the TorchScript interpreter reporting a failure inside a user's module.
+bool IsInterpreterFailure(const std::string& what);
+// Whether an exception's text is LibTorch's CPU allocator failing (the request exceeded what it could get).
+bool IsAllocationFailure(const std::string& what);
+// The first line of the model's own error at the end of a TorchScript traceback (else the first line).
+std::string ModelMessage(const std::string& what);
 
 // Raised for bad user input detected on the native side (shapes, devices, options, data).
 struct UserError : std::runtime_error {

@@ -7,6 +7,7 @@
 #include "device.h"
 #include "errors.h"
 #include "js_args.h"
+#include "memory.h"
 
 namespace pof {
 
@@ -57,16 +58,34 @@ Napi::Array ShapeToJs(Napi::Env env, c10::IntArrayRef sizes) {
   return array;
 }
 
-torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape) {
+const uint8_t* TypedArrayBytes(const Napi::TypedArray& array, const std::string& what) {
+  napi_env env = array.Env();
+  napi_value buffer = nullptr;
+  void* data = nullptr;
+  bool ordinary = false, detached = false;
+  // Node-API's own checks end in a bare "Invalid argument": say which argument and what it needs.
+  if (napi_get_typedarray_info(env, array, nullptr, nullptr, &data, &buffer, nullptr) != napi_ok ||
+      napi_is_arraybuffer(env, buffer, &ordinary) != napi_ok || !ordinary) {
+    throw UserError(what + " is a view of a SharedArrayBuffer, which another thread may change while it is copied; " +
+                    "expected a typed array over an ordinary ArrayBuffer (copy it first, e.g. Float32Array.from(view))");
+  }
+  if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok || detached) {
+    throw UserError(what + " has been detached (its buffer was transferred, e.g. by postMessage or structuredClone) and " +
+                    "holds no data; expected a typed array whose buffer is still attached");
+  }
+  return static_cast<const uint8_t*>(data);
+}
+
+torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape, const std::string& what) {
   const auto type = ScalarTypeOf(array.TypedArrayType());
+  const uint8_t* src = TypedArrayBytes(array, what);
   int64_t numel = 1;
   const bool overflow = c10::safe_multiplies_u64(shape, reinterpret_cast<uint64_t*>(&numel)) || numel < 0;
   if (overflow || numel != static_cast<int64_t>(array.ElementLength())) {
     throw UserError("shape " + c10::str(c10::IntArrayRef(shape)) + " holds " + std::to_string(numel) +
-                    " elements but the array has " + std::to_string(array.ElementLength()));
+                    " elements but " + what + " has " + std::to_string(array.ElementLength()));
   }
   auto tensor = torch::empty(shape, torch::TensorOptions().dtype(type));
-  const auto* src = static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset();
   if (array.ByteLength() > 0) std::memcpy(tensor.data_ptr(), src, array.ByteLength());
   return tensor;
 }
@@ -112,7 +131,7 @@ std::map<std::string, torch::Tensor> NamedTensorsFromJs(const Napi::Value& value
     if (!e.Get("name").IsString()) throw UserError(where + " has no string name");
     if (!e.Get("data").IsTypedArray()) throw UserError(where + " has no typed-array data");
     out[e.Get("name").As<Napi::String>().Utf8Value()] =
-        TensorFromTypedArray(e.Get("data").As<Napi::TypedArray>(), ShapeFromJs(e.Get("shape"), "shape"));
+        TensorFromTypedArray(e.Get("data").As<Napi::TypedArray>(), ShapeFromJs(e.Get("shape"), "shape"), where + " data");
   }
   return out;
 }
@@ -153,7 +172,7 @@ TensorWrap::TensorWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Tenso
   if (info.Length() == 0) return;  // filled in by New()
   Construct(info, [&] {
     if (!info[0].IsTypedArray()) throw UserError("Tensor data must be a typed array or Buffer");
-    auto tensor = TensorFromTypedArray(info[0].As<Napi::TypedArray>(), ShapeFromJs(info[1], "shape"));
+    auto tensor = TensorFromTypedArray(info[0].As<Napi::TypedArray>(), ShapeFromJs(info[1], "shape"), "Tensor data");
     const bool device_given = info.Length() > 2 && !info[2].IsUndefined();
     if (device_given && !info[2].IsString()) throw UserError("Tensor device must be a string such as 'cpu' or 'cuda:0'");
     SetTensor(info.Env(), tensor.to(ParseDevice(device_given ? info[2].As<Napi::String>().Utf8Value() : "cpu")));
@@ -190,6 +209,10 @@ Napi::Value TensorWrap::Matmul(const Napi::CallbackInfo& info) {
     throw UserError("matmul needs float32 matrices or vectors [.., K] x [K, ..] on one device; got " + describe(a) + " on " +
                     DeviceName(a.device()) + " x " + describe(b) + " on " + DeviceName(b.device()));
   }
+  const double rows = a.dim() == 2 ? static_cast<double>(a.size(0)) : 1, cols = b.dim() == 2 ? static_cast<double>(b.size(1)) : 1;
+  CheckFitsDevice(rows * cols * 4, a.device(), "matmul's result, float32 [" + std::to_string(a.dim() == 2 ? a.size(0) : 1) + ", " +
+                      std::to_string(b.dim() == 2 ? b.size(1) : 1) + "],",
+                  "multiply smaller blocks of the matrices");
   return PromiseWorker<torch::Tensor>::Start(
       info.Env(), [a, b] { return torch::matmul(a, b); },
       [](Napi::Env env, torch::Tensor& out) { return static_cast<Napi::Value>(New(env, out)); });

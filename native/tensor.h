@@ -10,8 +10,11 @@
 
 namespace pof {
 
-// Copies a JS typed array (Uint8Array, Int32Array, BigInt64Array, Float32Array) into a CPU tensor.
-torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape);
+// Copies a JS typed array (Uint8Array, Int32Array, BigInt64Array, Float32Array) into a CPU tensor; `what`
+// names the argument in errors.
+torch::Tensor TensorFromTypedArray(const Napi::TypedArray& array, const std::vector<int64_t>& shape, const std::string& what);
+// The first byte of a typed array's data; a UserError naming `what` when its buffer is shared or detached.
+const uint8_t* TypedArrayBytes(const Napi::TypedArray& array, const std::string& what);
 // Copies a tensor (any device) into a new JS typed array of its dtype.
 Napi::Value TypedArrayFromTensor(Napi::Env env, const torch::Tensor& tensor);
 std::vector<int64_t> ShapeFromJs(const Napi::Value& value, const char* what);

@@ -1,4 +1,5 @@
 import test from 'ava';
+import { OptionError } from '../lib/errors';
 import { toy, toyBayesError } from '../lib/data/toy';
 import type { ImageSet } from '../lib/data/types';
 
@@ -142,6 +143,16 @@ test('options are validated', (t) => {
   t.throws(() => toy({ labelNoise: 1.5 }), { message: /labelNoise must be <= 1/ });
   t.throws(() => toy({ seed: -1 }), { message: /seed must be >= 0/ });
   t.deepEqual(toy({ dim: 3, trainSize: 8, testSize: 8 }).train.shape, [8, 3]); // latentDim defaults to min(6, dim)
+});
+
+test('a toy set of 10^7 examples, or a dim beyond a typed array, is refused at once, not after minutes and a RangeError', (t) => {
+  const started = Date.now();
+  t.throws(() => toy({ trainSize: 1e7, testSize: 1e7 }),
+    { instanceOf: OptionError, message: /^datasets\.toy: trainSize must be at most 1048576 \(a synthetic set for small studies; drawing 2\^20 examples takes about 10 s\), got 10000000$/ });
+  t.throws(() => toy({ testSize: 2 ** 21 }), { instanceOf: OptionError, message: /testSize must be at most 1048576/ });
+  t.throws(() => toy({ dim: 2 ** 28, trainSize: 1, testSize: 1 }),
+    { instanceOf: OptionError, message: /^datasets\.toy: dim 268435456 makes an array of 12\.9 GB, beyond the 4\.3 GB a typed array can hold; lower dim/ });
+  t.true(Date.now() - started < 1000, 'refused before any drawing');
 });
 
 test('the Bayes-optimal test error: a floor below what memorising and linear rules reach, zero for far-apart blobs', (t) => {

@@ -1,7 +1,9 @@
 import test from 'ava';
 import { execFileSync } from 'child_process';
 import * as path from 'path';
-import { cudaAvailable, devices, info, manualSeed, tensor, versions } from '../lib';
+import * as os from 'os';
+import { cudaAvailable, DeviceError, devices, info, manualSeed, tensor, versions } from '../lib';
+import { deviceMemory } from '../lib/memory-budget';
 import { testDevice } from './helpers/synthetic';
 
 test('versions name the LibTorch this addon was built against', (t) => {
@@ -37,6 +39,19 @@ test('asking for cuda where there is none is a clear error, not a crash', (t) =>
     message: /device 'cuda' was requested, but .*expected 'cpu'/,
   });
   t.throws(() => tensor(new Float32Array(1), [1], { device: 'cuda:1' }), { message: /device 'cuda:1' was requested/ });
+});
+
+test('each device says how much memory it has for the memory bounds, and a missing one is a DeviceError', (t) => {
+  // CPU: the machine's memory (or the container's limit); CUDA: its free memory, or unknown (undefined) in a
+  // build without the CUDA runtime headers.
+  const cpu = deviceMemory('cpu')!;
+  t.true(cpu > 1e8 && cpu <= os.totalmem(), `cpu: ${cpu} bytes`);
+  if (cudaAvailable()) {
+    const cuda = deviceMemory('cuda:0');
+    t.true(cuda === undefined || cuda > 0, `cuda:0: ${cuda}`);
+  } else {
+    t.throws(() => deviceMemory('cuda:0'), { instanceOf: DeviceError, message: /device 'cuda:0' was requested/ });
+  }
 });
 
 test('a device name that is not one is refused by name', (t) => {

@@ -7,9 +7,19 @@ import { PoFError } from '../lib';
 import { native } from '../lib/addon';
 import { nativeDataset } from './helpers/native-dataset';
 
-// Values that are wrong for every parameter of every entry point (right ones are skipped below).
-const BAD: unknown[] = [undefined, null, NaN, -1, 2.5, 1e300, -Infinity, '', 'nonsense', true, {}, [], [-1, NaN],
-  new Float64Array(3), new Int32Array(0), Symbol('x'), () => 1, { inputs: new Uint8Array(4), shape: [2, 2] }];
+/** A typed array whose buffer was transferred away (as postMessage does): it reads as empty. */
+function detached<T extends Uint8Array | Float32Array>(array: T): T {
+  structuredClone(array.buffer, { transfer: [array.buffer as ArrayBuffer] });
+  return array;
+}
+
+// Values that are wrong for every parameter of every entry point (right ones are skipped below): among them
+// sizes past int32 and float32, and typed arrays Node-API cannot read (shared, detached, a Proxy of one).
+const BAD: unknown[] = [undefined, null, NaN, -1, 2.5, 1e300, 2 ** 31, -Infinity, '', 'nonsense', true, {}, [], [-1, NaN],
+  new Float64Array(3), new Int32Array(0), Symbol('x'), () => 1, { inputs: new Uint8Array(4), shape: [2, 2] },
+  new Float32Array(new SharedArrayBuffer(16)), detached(new Float32Array(4)), new Proxy(new Float32Array(4), {}),
+  { inputs: new Uint8Array(new SharedArrayBuffer(4)), shape: [2, 2], labels: new Uint8Array(2), numClasses: 2 },
+  { inputs: new Float32Array(4), shape: [2, 2], labels: detached(new Uint8Array(2)), numClasses: 2 }];
 
 // Positional arguments tried per call: each BAD value alone, then as every argument at once.
 function argumentLists(arity: number): unknown[][] {

@@ -1,5 +1,14 @@
 import test from 'ava';
 import { fromBuffer, OptionError, tensor } from '../lib';
+import { native } from '../lib/addon';
+import { nativeDataset } from './helpers/native-dataset';
+
+/** A Float32Array of `n` whose buffer was transferred away (structuredClone with transfer), as postMessage does. */
+function detached(n: number): Float32Array {
+  const a = new Float32Array(n);
+  structuredClone(a.buffer, { transfer: [a.buffer] });
+  return a;
+}
 
 test('uint8 round trip keeps values and shape', (t) => {
   const data = Uint8Array.from([0, 1, 127, 128, 254, 255]);
@@ -42,7 +51,7 @@ test('a Buffer is read as the dtype asked for, also at an unaligned offset', (t)
 
 test('a shape that does not match the data length is a clear error', (t) => {
   const err = t.throws(() => tensor(new Float32Array(6), [4, 2]));
-  t.regex(err!.message, /shape \[4, 2\] holds 8 elements but the array has 6/);
+  t.regex(err!.message, /shape \[4, 2\] holds 8 elements but Tensor data has 6/);
   t.throws(() => tensor(new Float32Array(2), [-2]), { message: /shape\[0\] must be a non-negative integer/ });
   t.throws(() => fromBuffer(Buffer.alloc(5), 'int32', [1]), { message: /5 bytes cannot hold whole int32/ });
 });
@@ -67,4 +76,25 @@ test('matmul computes the right product', async (t) => {
   const c = await a.matmul(b);
   t.deepEqual(c.shape, [2, 2]);
   t.deepEqual(Array.from(c.toArray() as Float32Array), [4, 5, 10, 11]);
+});
+
+test('a shared, detached or Proxy typed array is refused by name, in JS and at the native boundary', (t) => {
+  const shared = new Float32Array(new SharedArrayBuffer(16));
+  const proxy = new Proxy(new Float32Array(4), {});
+  t.throws(() => tensor(shared), { instanceOf: OptionError, message: /^tensor: data is a view of a SharedArrayBuffer, which another thread may change while it is copied; expected a typed array over an ordinary ArrayBuffer/ });
+  t.throws(() => tensor(detached(4), [0]), { instanceOf: OptionError, message: /^tensor: data has been detached \(its buffer was transferred/ });
+  t.throws(() => tensor(proxy), { instanceOf: OptionError, message: /^tensor: data is a Proxy of a typed array, whose bytes cannot be read natively; expected the typed array itself$/ });
+  t.throws(() => tensor(null as never), { instanceOf: OptionError, message: /^tensor: data must be a typed array, got null$/ });
+  // The addon called directly says the same, not Node-API's bare "Invalid argument".
+  t.throws(() => new native.Tensor(shared, [4]), { instanceOf: OptionError, message: /^Tensor data is a view of a SharedArrayBuffer/ });
+  t.throws(() => new native.Tensor(detached(4), [0]), { instanceOf: OptionError, message: /^Tensor data has been detached/ });
+  t.throws(() => new native.Tensor(proxy, [4]), { instanceOf: OptionError, message: /^Tensor data must be a typed array or Buffer$/ });
+  const labels = new Uint8Array([0, 1]);
+  t.throws(() => nativeDataset({ inputs: new Uint8Array(new SharedArrayBuffer(8)), shape: [2, 4], labels, numClasses: 2 }),
+    { instanceOf: OptionError, message: /^dataset inputs is a view of a SharedArrayBuffer/ });
+  const gone = new Uint8Array(2);
+  structuredClone(gone.buffer, { transfer: [gone.buffer] });
+  t.throws(() => nativeDataset({ inputs: new Float32Array(8), shape: [2, 4], labels: gone, numClasses: 2 }),
+    { instanceOf: OptionError, message: /^dataset labels has been detached/ });
+  t.deepEqual(Array.from(tensor(Float32Array.from(shared)).toArray() as Float32Array), [0, 0, 0, 0], 'a copy goes through');
 });

@@ -5,7 +5,7 @@ import test from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
+import { analysis, CheckpointError, datasets, DeviceError, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
 import { tempDir } from './helpers/fixtures';
 import { pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
@@ -235,4 +235,80 @@ export(Mlp(), classifier="head", file=${JSON.stringify(file)}, example_input=tor
   const notTs = await pof(['post-train', ...toy, '--from', path.join(dir, 'mlp', 'model.safetensors'), '--export-torchscript', exported, '--out', path.join(dir, 'x')]);
   t.is(notTs.code, 2);
   t.regex(notTs.stderr, /^pof: --export-torchscript needs a TorchScript network \(--model torchscript:FILE\)/);
+});
+
+/** A network of test/fixtures/python/training_failures.py (`kind`), saved in `dir`. */
+function trainingFailure(dir: string, kind: string): string {
+  const file = path.join(dir, `${kind}.pt`);
+  const r = spawnSync('python3', [path.join(root, 'test', 'fixtures', 'python', 'training_failures.py'), kind, file], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 failed: ${r.stderr}`);
+  return file;
+}
+
+/** Float vectors [n, 4] in 3 classes, for the networks of training_failures.py. */
+function vectors(n: number): ImageSet {
+  const images = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 1.7));
+  return datasets.fromArrays({ images, labels: Int32Array.from({ length: n }, (_, i) => i % 3), shape: [n, 4], numClasses: 3, name: 'vectors' });
+}
+
+maybe('a TorchScript model that fails only in training is refused before the first epoch, naming the file, phase and batch size', async (t) => {
+  const dir = tempDir('pof-ts-train-');
+  const data = vectors(16);
+  const cases = [
+    { kind: 'raises', phase: 'fit', options: { batchSize: 4 }, batch: 4, message: /RuntimeError: this model only runs in eval mode/ },
+    { kind: 'width', phase: 'fit', options: { batchSize: 4 }, batch: 4, message: /features\(x\) returns float32 \[4, 12\] where the classifier takes float32 \[4, 6\]/ },
+    { kind: 'batch', phase: 'fit', options: { batchSize: 4 }, batch: 4, message: /RuntimeError: shape '\[2, 4\]' is invalid for input of size 16/ },
+    { kind: 'int64', phase: 'fit', options: { batchSize: 4 }, batch: 4, message: /features\(x\) returns int64 \[4, 6\]/ },
+    { kind: 'batchnorm', phase: 'fit', options: { batchSize: 1 }, batch: 1, message: /ValueError: Expected more than 1 value per channel when training/ },
+    // PoF's B (weakBatchSize) is probed too: B̃ of 2 runs, B of 4 does not.
+    { kind: 'batch', phase: 'postTrain', options: { batchSize: 2, weakBatchSize: 4 }, batch: 4, message: /invalid for input of size 16/ },
+  ] as const;
+  for (const c of cases) {
+    const file = trainingFailure(dir, c.kind);
+    const trainer = new PoFTrainer({ model: models.torchScript({ file, inputShape: [4] }), device, seed: 1 });
+    const before = await trainer.stateDict();
+    const run = c.phase === 'fit' ? trainer.fit(data, { epochs: 1, ...c.options }) : trainer.postTrain(data, { epochs: 1, ...c.options });
+    const error = await t.throwsAsync(run, { instanceOf: OptionError, code: 'ERR_POF_OPTION' });
+    t.regex(error!.message, new RegExp(`^${c.phase}: the TorchScript model .*${c.kind}\\.pt fails in training mode at batch size ${c.batch}: `), c.kind);
+    t.regex(error!.message, c.message, c.kind);
+    t.notRegex(error!.message, /internal error|Traceback/);
+    const after = await trainer.stateDict();
+    t.true(Object.keys(before).every((k) => bytes(before[k]).equals(bytes(after[k]))), `${c.kind}: the refused phase changed nothing`);
+  }
+});
+
+// Serial: dropout draws from LibTorch's global generator, which the other tests' trainers reseed.
+(hasTorch ? test.serial : test.skip)('the training probe leaves the model as it was: probed again and again, a run trains bit-identically', async (t) => {
+  // BatchNorm statistics and dropout's generator are what a training-mode pass changes.
+  const file = trainingFailure(tempDir('pof-ts-probe-'), 'batchnorm');
+  const spec = models.torchScript({ file, inputShape: [4] });
+  const data = vectors(24);
+  const run = async (probes: number) => {
+    const trainer = new PoFTrainer({ model: spec, device, seed: 2 });
+    const model = trainer.nativeModelForAnalysis;
+    for (let i = 0; i < probes; i += 1) {
+      model.probeTraining({ phase: 'fit', batchSizes: [8, 3] });
+      t.throws(() => model.probeTraining({ phase: 'fit', batchSizes: [5, 1] }), { code: 'ERR_POF_OPTION', message: /batch size 1/ });
+    }
+    await trainer.fit(data, { epochs: 2, batchSize: 8, lr: 0.05 });
+    await trainer.postTrain(data, { epochs: 1, batchSize: 8, weakBatchSize: 4, lr: 0.01 });
+    return trainer.stateDict();
+  };
+  const plain = await run(0), probed = await run(3);
+  t.true(Object.keys(plain).every((k) => bytes(plain[k]).equals(bytes(probed[k]))), 'weights and BN statistics are bit-identical');
+});
+
+maybe('a TorchScript model failing mid-run is reported as the model\'s own error, not an internal one', async (t) => {
+  const file = trainingFailure(tempDir('pof-ts-late-'), 'late');
+  const trainer = new PoFTrainer({ model: models.torchScript({ file, inputShape: [4] }), device, seed: 1 });
+  const error = await t.throwsAsync(trainer.fit(vectors(16), { epochs: 2, batchSize: 4 }), { instanceOf: OptionError, code: 'ERR_POF_OPTION' });
+  t.regex(error!.message, /^the TorchScript model failed: RuntimeError: fails at the seventh training call$/);
+});
+
+maybe('LibTorch\'s allocation failure is a DeviceError saying how much was asked and what to lower', async (t) => {
+  const file = trainingFailure(tempDir('pof-ts-huge-'), 'huge');
+  const trainer = new PoFTrainer({ model: models.torchScript({ file, inputShape: [4] }), device, seed: 1 });
+  const error = await t.throwsAsync(trainer.fit(vectors(16), { epochs: 1, batchSize: 4 }), { instanceOf: DeviceError, code: 'ERR_POF_DEVICE' });
+  t.regex(error!.message, /^out of memory on cpu: an allocation of 4503599\.6 GB failed; lower the batch size or the model's width or depth, or use a device with more memory$/);
+  t.is((await trainer.evaluate(vectors(16))).examples, 16, 'the trainer still works');
 });

@@ -1,4 +1,7 @@
 // A seeded synthetic classification problem for the paper's toy studies (a 5-layer MLP, Fig. 1-2).
+import { constants } from 'buffer';
+import { checkNumber } from '../defaults';
+import { checkFitsDevice, datasetBytes, formatBytes } from '../memory-budget';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { Random } from './random';
 import type { DatasetSplits, ImageSet } from './types';
@@ -20,9 +23,9 @@ export interface ToyOptions {
   noise?: number;
   /** Share of training labels replaced by a uniformly drawn class (the test split stays clean). Default 0. */
   labelNoise?: number;
-  /** Default 512: small, so that a network fits it while a generalisation gap remains. */
+  /** Default 512: small, so that a network fits it while a generalisation gap remains. At most 2^20. */
   trainSize?: number;
-  /** Default 4096. */
+  /** Default 4096. At most 2^20. */
   testSize?: number;
 }
 
@@ -30,6 +33,7 @@ export interface ToyOptions {
 const PARAMETER_STREAM = 0;
 const TRAIN_STREAM = 1;
 const TEST_STREAM = 2;
+const { MAX_LENGTH } = constants;
 
 /** `rows` × `cols` matrix (row-major) with orthonormal columns: Gram–Schmidt on Gaussian columns. */
 function orthonormalColumns(rows: number, cols: number, random: Random): Float64Array {
@@ -72,6 +76,20 @@ interface ToyDistribution {
   centres: Float64Array;
 }
 
+// Drawing an example costs dim x latentDim normals: 2^20 of them take about 10 s with the defaults.
+const SPLIT_SIZE = { integer: true, min: 1, limit: 1 << 20, limitReason: 'a synthetic set for small studies; drawing 2^20 examples takes about 10 s' } as const;
+
+/** The splits and the basis fit in one typed array each (Node's limit) and in the machine's memory. */
+function checkToyFits(where: string, trainSize: number, testSize: number, dim: number, latentDim: number): void {
+  const largest = Math.max(Math.max(trainSize, testSize) * dim * 4, dim * latentDim * 8);
+  if (largest > MAX_LENGTH) {
+    throw new OptionError(`${where}: dim ${dim} makes an array of ${formatBytes(largest)}, beyond the ${formatBytes(MAX_LENGTH)} ` +
+      'a typed array can hold; lower dim, latentDim or the split sizes');
+  }
+  checkFitsDevice(where, datasetBytes(trainSize + testSize, dim, 4) + dim * latentDim * 8, 'cpu',
+    `the toy splits (${trainSize} + ${testSize} examples of ${dim} float32 values)`, 'lower trainSize, testSize or dim');
+}
+
 function distribution(options: ToyOptions, where: string): ToyDistribution {
   checkKeys(where, options, ['seed', 'numClasses', 'dim', 'latentDim', 'clustersPerClass', 'spread', 'noise', 'labelNoise', 'trainSize', 'testSize']);
   const seed = integer(where, 'seed', options.seed ?? 0, 0);
@@ -83,8 +101,9 @@ function distribution(options: ToyOptions, where: string): ToyDistribution {
   const spread = number(where, 'spread', options.spread ?? 2, { above: 0 });
   const noise = number(where, 'noise', options.noise ?? 0.5, { min: 0 });
   const labelNoise = number(where, 'labelNoise', options.labelNoise ?? 0, { min: 0, max: 1 });
-  const trainSize = integer(where, 'trainSize', options.trainSize ?? 512, 1);
-  const testSize = integer(where, 'testSize', options.testSize ?? 4096, 1);
+  const trainSize = checkNumber(where, 'trainSize', options.trainSize ?? 512, SPLIT_SIZE);
+  const testSize = checkNumber(where, 'testSize', options.testSize ?? 4096, SPLIT_SIZE);
+  checkToyFits(where, trainSize, testSize, dim, latentDim);
 
   const parameters = new Random(seed, PARAMETER_STREAM);
   const basis = orthonormalColumns(dim, latentDim, parameters);

@@ -8,6 +8,7 @@ import { checkDataFitsModel, checkIndices } from '../data-fit';
 import type { ImageSet } from '../data/types';
 import { DEFAULTS, METHODS, resolveBatchSize, resolveDevice, resolveRho } from '../defaults';
 import { JobPlace, rankDevice, resolveDistributed } from '../distributed';
+import { checkModelFits } from '../memory-budget';
 import { ModelSpec, validateModelSpec } from '../models';
 import { native } from '../addon';
 import type { NativeDataset, NativeEpochStats, NativeModel } from '../native';
@@ -45,6 +46,7 @@ export class PoFTrainer {
     }
     this.device = device;
     this.seed = integer(where, 'seed', options.seed ?? DEFAULTS.seed, 0);
+    checkModelFits(where, this.spec, this.device);
     const model = new native.Model(this.spec, this.seed, this.device);
     const core = this.core = new TrainerCore(this.spec, this.device, model, new native.Engine(model, this.seed));
     if (options.performance !== undefined) core.engine.configurePerformance(resolvePerformance(where, options.performance));

@@ -7,6 +7,7 @@ import { checkBatchFits } from '../data-fit';
 import type { ImageSet } from '../data/types';
 import { DEFAULTS, FLOAT32_MAX } from '../defaults';
 import { OptionError } from '../errors';
+import { checkTrainingFits } from '../memory-budget';
 import { learningRateAt } from '../schedules';
 import { native } from '../addon';
 import type { NativeDataset } from '../native';
@@ -43,6 +44,9 @@ export function preparePhase(core: TrainerCore, name: PhaseName, train: ImageSet
   const ready = (resolved: ResolvedPhase, resume?: ResumePoint) => completePhase(name, train, options, resolved, {
     name, train: { data: train, resident }, evalData, tensorboard, resume,
     callbacks: { onEpoch: options.onEpoch, onStep: options.onStep, signal: options.signal },
+  }).then((phase) => {
+    checkTrainingFits(where, core.spec, core.device, Math.max(...Object.values(phase.batchSizes)), train.shape.slice(1));
+    return probeTraining(core, phase);
   });
   if (options.resume === undefined) return ready(resolvePhase[name](where, options));
   const target = { spec: core.spec, device: core.device, model: core.model, threads: native.numThreads() };
@@ -62,6 +66,17 @@ function checkScheduledRates(where: PhaseName, phase: ResolvedPhase): void {
         `(at most ${FLOAT32_MAX}); lower lr or the multistep factor`);
     }
   }
+}
+
+/**
+ * A TorchScript model runs in training mode at the phase's batch sizes (B̃ and PoF's B), so that code
+ * failing only there is an OptionError now rather than mid-run; the probe leaves the model as it was.
+ * It waits for calls made since the phase was called (an evaluate) to settle: they use the model.
+ */
+async function probeTraining(core: TrainerCore, phase: Phase): Promise<Phase> {
+  if (core.lock.callsBetween) await core.lock.settled();
+  core.model.probeTraining({ phase: phase.name, batchSizes: [...new Set(Object.values(phase.batchSizes))] });
+  return phase;
 }
 
 /** The checks after the options: the checkpoint target (its directory made), batch sizes, report interval. */

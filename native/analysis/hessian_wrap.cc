@@ -62,11 +62,12 @@ torch::Tensor VectorArg(const Napi::Value& v, const std::string& what, int64_t n
   }
   if (array.TypedArrayType() == napi_float64_array) {
     auto out = torch::empty({n}, torch::kFloat64);
-    if (n > 0) std::memcpy(out.data_ptr(), static_cast<const uint8_t*>(array.ArrayBuffer().Data()) + array.ByteOffset(), n * 8);
+    const uint8_t* src = TypedArrayBytes(array, what);
+    if (n > 0) std::memcpy(out.data_ptr(), src, n * 8);
     return out;
   }
   if (array.TypedArrayType() != napi_float32_array) throw UserError(what + " must be a Float32Array or Float64Array");
-  return TensorFromTypedArray(array, {n}).to(torch::kFloat64);
+  return TensorFromTypedArray(array, {n}, what).to(torch::kFloat64);
 }
 
 // [count, numel] float64 from an array of vectors.

@@ -59,7 +59,7 @@ torch::Tensor IndicesArg(const Napi::Value& v, const char* what, int64_t size) {
     throw UserError(std::string(what) + " must be an Int32Array");
   }
   auto array = v.As<Napi::TypedArray>();
-  auto t = TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}).to(torch::kLong);
+  auto t = TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}, what).to(torch::kLong);
   if (t.numel() == 0) throw UserError(std::string(what) + " must not be empty");
   if (t.min().item<int64_t>() < 0 || t.max().item<int64_t>() >= size) {
     throw UserError(std::string(what) + " must lie in 0.." + std::to_string(size - 1));
@@ -103,9 +103,9 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
     auto shape = ShapeFromJs(o.Get("shape"), "shape");
     if (shape.size() < 2) throw UserError("dataset shape must be [N, ...] with at least 2 dimensions, got " + c10::str(c10::IntArrayRef(shape)));
     auto data = std::make_shared<DeviceDataset>();
-    data->inputs = TensorFromTypedArray(inputs.As<Napi::TypedArray>(), shape);
+    data->inputs = TensorFromTypedArray(inputs.As<Napi::TypedArray>(), shape, "dataset inputs");
     auto labels = labels_value.As<Napi::TypedArray>();
-    data->labels = TensorFromTypedArray(labels, {static_cast<int64_t>(labels.ElementLength())}).to(torch::kLong);
+    data->labels = TensorFromTypedArray(labels, {static_cast<int64_t>(labels.ElementLength())}, "dataset labels").to(torch::kLong);
     data->num_classes = IntField(o, "numClasses");
     if (data->num_classes < 1) throw UserError("numClasses must be >= 1, got " + std::to_string(data->num_classes));
     if (data->labels.size(0) != shape[0]) {

@@ -2,6 +2,7 @@
 #include "addon_data.h"
 #include "async.h"
 #include "js_args.h"
+#include "tensor.h"
 #include <cstring>
 #include <functional>
 
@@ -23,7 +24,8 @@ torch::Tensor Float64Arg(const Napi::CallbackInfo& info, size_t i, const char* w
     throw UserError(std::string(what) + " must be a Float64Array");
   }
   auto array = info[i].As<Napi::Float64Array>();
-  return torch::from_blob(array.Data(), {static_cast<int64_t>(array.ElementLength())}, torch::kFloat64).clone();
+  auto* data = const_cast<uint8_t*>(TypedArrayBytes(array, what));  // refuses a shared or detached buffer
+  return torch::from_blob(data, {static_cast<int64_t>(array.ElementLength())}, torch::kFloat64).clone();
 }
 
 Napi::Value Float64ArrayOf(Napi::Env env, const torch::Tensor& t) {

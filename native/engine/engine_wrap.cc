@@ -299,7 +299,7 @@ Napi::Value EngineWrap::SetRngState(const Napi::CallbackInfo& info) {
     throw UserError("generator state must be a Uint8Array");
   }
   auto array = info[0].As<Napi::TypedArray>();
-  engine_->SetGeneratorState(TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}));
+  engine_->SetGeneratorState(TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}, "the RNG state"));
   return info.Env().Undefined();
 }
 

@@ -5,6 +5,8 @@
 #define POF_CUDA_HOOKS 1
 #include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
+#include <c10/cuda/CUDAGuard.h>
+#include <cuda_runtime_api.h>
 #endif
 
 namespace pof {
@@ -30,12 +32,20 @@ void ResetCudaPeak(const torch::Device& device) {
   if (device.is_cuda()) c10::cuda::CUDACachingAllocator::resetPeakStats(device.index() < 0 ? 0 : device.index());
 }
 
+int64_t CudaFreeBytes(const torch::Device& device) {
+  if (!device.is_cuda()) return -1;
+  c10::cuda::CUDAGuard guard(device.index() < 0 ? 0 : device.index());
+  size_t free = 0, total = 0;
+  return cudaMemGetInfo(&free, &total) == cudaSuccess ? static_cast<int64_t>(free) : -1;
+}
+
 #else
 
 bool CudaHooksAvailable() { return false; }
 int SetCudaSyncDebugMode(int) { return 0; }
 int64_t CudaPeakAllocatedBytes(const torch::Device&) { return -1; }
 void ResetCudaPeak(const torch::Device&) {}
+int64_t CudaFreeBytes(const torch::Device&) { return -1; }
 
 #endif
 

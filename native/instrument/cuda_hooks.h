@@ -12,5 +12,7 @@ int SetCudaSyncDebugMode(int mode);
 // Peak bytes allocated by the caching allocator on this device since the last reset (-1 when unavailable).
 int64_t CudaPeakAllocatedBytes(const torch::Device& device);
 void ResetCudaPeak(const torch::Device& device);
+// The device's free memory in bytes, as the CUDA runtime reports it (-1 when unavailable).
+int64_t CudaFreeBytes(const torch::Device& device);
 
 }  // namespace pof

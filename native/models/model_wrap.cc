@@ -4,6 +4,7 @@
 #include "addon_data.h"
 #include "device.h"
 #include "js_args.h"
+#include "memory.h"
 #include "models/data_fit.h"
 #include "models/mlp.h"
 #include "models/torchscript_network.h"
@@ -37,9 +38,14 @@ std::shared_ptr<Network> BuildModel(const Napi::Object& config) {
     c.features = StringField(config, "features");
     c.classifier = StringField(config, "classifier");
     c.input_shape = IntArrayField(config, "inputShape");
+    double values = 1;
     for (int64_t d : c.input_shape) {
       if (d < 1) throw UserError("torchScript inputShape must hold sizes >= 1, got " + c10::str(c10::IntArrayRef(c.input_shape)));
+      values *= static_cast<double>(d);
     }
+    // Loading runs the module on a probe batch of 2 examples: refuse one the machine cannot hold.
+    CheckFitsDevice(2 * values * 4, torch::kCPU, "the probe batch of 2 examples of inputShape " + c10::str(c10::IntArrayRef(c.input_shape)),
+                    "check inputShape (one example's shape, e.g. [3, 32, 32])");
     return std::make_shared<TorchScriptNetwork>(c);
   }
   throw UserError("model kind '" + kind + "' is unknown; expected 'mlp', 'wideResNet' or 'torchScript' (from models.mlp, " +
@@ -66,7 +72,8 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                       JsMethod<&ModelWrap::StateShapes>("stateShapes"), JsMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
                       JsMethod<&ModelWrap::ParameterNames>("parameterNames"), JsMethod<&ModelWrap::Dispose>("dispose"),
                       JsMethod<&ModelWrap::TorchScriptBytes>("torchScriptBytes"),
-                      JsMethod<&ModelWrap::DataMismatch>("dataMismatch")});
+                      JsMethod<&ModelWrap::DataMismatch>("dataMismatch"),
+                      JsMethod<&ModelWrap::ProbeTraining>("probeTraining")});
 }
 
 std::shared_ptr<ModelHandle> ModelWrap::FromJs(const Napi::Value& value) {
@@ -200,6 +207,20 @@ Napi::Value ModelWrap::DataMismatch(const Napi::CallbackInfo& info) {
   const std::string mismatch = pof::DataMismatch(handle_->Get(), shape, max_label);
   if (mismatch.empty()) return info.Env().Null();
   return Napi::String::New(info.Env(), mismatch);
+}
+
+// probeTraining({ phase, batchSizes }): a TorchScript model runs in training mode at these batch sizes (a
+// UserError naming the phase and size when not); the model is left as it was. Built-in networks need no probe.
+Napi::Value ModelWrap::ProbeTraining(const Napi::CallbackInfo& info) {
+  const auto options = ObjectArg(info, 0, "probeTraining's options");
+  const std::string phase = StringField(options, "phase");
+  const auto batch_sizes = IntArrayField(options, "batchSizes");
+  for (int64_t b : batch_sizes) {
+    if (b < 1) throw UserError("probeTraining: batch sizes must be >= 1, got " + std::to_string(b));
+  }
+  auto token = handle_->Acquire("probe the model");
+  if (auto* network = dynamic_cast<TorchScriptNetwork*>(&handle_->Get())) network->ProbeTraining(batch_sizes, phase);
+  return info.Env().Undefined();
 }
 
 }  // namespace pof

@@ -22,6 +22,7 @@ class ModelWrap : public GuardedObjectWrap<ModelWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value TorchScriptBytes(const Napi::CallbackInfo& info);
   Napi::Value DataMismatch(const Napi::CallbackInfo& info);
+  Napi::Value ProbeTraining(const Napi::CallbackInfo& info);
   std::shared_ptr<ModelHandle> handle_;
   int64_t external_bytes_ = 0;  // reported to V8 so that it collects dropped models in time
 };

@@ -1,6 +1,9 @@
 #include "models/torchscript_network.h"
+#include <ATen/Context.h>
+#include <mutex>
 #include <sstream>
 #include "errors.h"
+#include "tensor.h"
 
 namespace pof {
 
@@ -18,12 +21,6 @@ NamedTensors Named(const torch::jit::named_buffer_list& list) {
   NamedTensors out;
   for (const auto& item : list) out.emplace_back(item.name, item.value);
   return out;
-}
-
-std::string LastLine(const std::string& text) {
-  std::string clean = CleanMessage(text);
-  while (!clean.empty() && (clean.back() == '\n' || clean.back() == ' ')) clean.pop_back();
-  return clean.substr(clean.rfind('\n') == std::string::npos ? 0 : clean.rfind('\n') + 1);
 }
 
 }  // namespace
@@ -88,9 +85,9 @@ void TorchScriptNetwork::CheckProbe() {
     features = Features(x);
     logits = Forward(x);
   } catch (const std::exception& e) {
-    // The interpreter's message is a TorchScript traceback; its last line says what failed.
+    // The interpreter's message is a TorchScript traceback ending with the model's own error.
     throw ModelProblem("the module cannot run on inputs of shape " + c10::str(c10::IntArrayRef(shape)) + " (inputShape " +
-                       c10::str(c10::IntArrayRef(input_shape_)) + "): " + LastLine(e.what()));
+                       c10::str(c10::IntArrayRef(input_shape_)) + "): " + ModelMessage(e.what()));
   }
   if (features.dim() != 2 || features.size(1) != feature_dim()) {
     throw ModelProblem(features_method_ + "(x) must return [N, " + std::to_string(feature_dim()) +
@@ -103,6 +100,73 @@ void TorchScriptNetwork::CheckProbe() {
                        (logits.sizes().equals(expected.sizes()) ? std::to_string((logits - expected).abs().max().item<double>())
                                                                  : "shapes " + c10::str(logits.sizes()) + " vs " + c10::str(expected.sizes())) + ")");
   }
+}
+
+void TorchScriptNetwork::ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase) {
+  torch::NoGradGuard no_grad;
+  const bool was_training = module_.is_training();
+  std::vector<torch::Tensor> buffers;
+  for (const auto& [name, b] : NamedBuffers()) buffers.push_back(b.clone());
+  auto generator = at::globalContext().defaultGenerator(ClassifierWeight().device());
+  torch::Tensor rng;
+  {
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    rng = generator.get_state();
+  }
+  // Put back what running in training mode changed, so that the phase trains as without the probe.
+  const auto restore = [&] {
+    module_.train(was_training);
+    size_t i = 0;
+    for (auto& [name, b] : NamedBuffers()) b.copy_(buffers[i++]);
+    std::lock_guard<std::mutex> lock(generator.mutex());
+    generator.set_state(rng);
+  };
+  module_.train(true);
+  std::string failure;
+  int64_t failed_at = 0;
+  try {
+    for (int64_t batch : batch_sizes) {
+      if ((failure = TrainingFailure(batch)).empty()) continue;
+      failed_at = batch;
+      break;
+    }
+  } catch (...) {
+    restore();
+    throw;
+  }
+  restore();
+  if (!failure.empty()) {
+    throw ModelProblem(phase + ": the TorchScript model " + file_ + " fails in training mode at batch size " +
+                       std::to_string(failed_at) + ": " + failure + " (it ran in evaluation mode when loaded; the phase " +
+                       "trains it at this batch size)");
+  }
+}
+
+std::string TorchScriptNetwork::TrainingFailure(int64_t batch) {
+  std::vector<int64_t> shape{batch};
+  shape.insert(shape.end(), input_shape_.begin(), input_shape_.end());
+  // Fixed values rather than a draw: the probe must not move any generator.
+  const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(ClassifierWeight().device());
+  const auto x = torch::arange(c10::multiply_integers(shape), options).reshape(shape).mul(0.37).sin();
+  try {
+    const auto features = Features(x);
+    const std::vector<int64_t> want{batch, feature_dim()};
+    if (!features.is_floating_point() || !features.sizes().equals(want)) {
+      return features_method_ + "(x) returns " + DtypeName(features.scalar_type()) + " " + c10::str(features.sizes()) +
+             " where the classifier takes float32 " + c10::str(c10::IntArrayRef(want));
+    }
+    const auto logits = Forward(x);
+    if (!logits.is_floating_point() || !logits.sizes().equals({batch, num_classes()})) {
+      return "forward(x) returns " + DtypeName(logits.scalar_type()) + " " + c10::str(logits.sizes()) + ", not float32 [" +
+             std::to_string(batch) + ", " + std::to_string(num_classes()) + "]";
+    }
+  } catch (const c10::OutOfMemoryError&) {
+    throw;  // the device's limit, not the model's code: a DeviceError
+  } catch (const std::exception& e) {
+    if (IsAllocationFailure(e.what())) throw;
+    return ModelMessage(e.what());
+  }
+  return "";
 }
 
 torch::Tensor TorchScriptNetwork::Features(const torch::Tensor& x) {

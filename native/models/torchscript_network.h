@@ -39,11 +39,17 @@ class TorchScriptNetwork : public Network {
 
   // The module with its current weights and buffers, as torch.jit.save writes it.
   std::string Serialized() const;
+  // Runs features and forward in training mode at each batch size a phase will use, so that code that
+  // fails only there is refused before the first epoch (a UserError naming the phase and batch size).
+  // Leaves the module as it was: BatchNorm statistics, the default generator (dropout) and the mode.
+  void ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase);
 
  private:
   // What the module has, for errors: its methods and submodules.
   std::string Contents() const;
   void CheckProbe();
+  // Why features and forward of the module in training mode cannot take a batch of `batch`; "" when they can.
+  std::string TrainingFailure(int64_t batch);
 
   mutable torch::jit::Module module_;  // running a method is not const in TorchScript's API
   torch::jit::Module classifier_;

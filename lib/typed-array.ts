@@ -1,0 +1,39 @@
+// Whether a typed array can be handed to the native side, which copies its bytes: it must be a real typed
+// array (not a Proxy of one) over an ordinary ArrayBuffer that is still attached. Node-API refuses the
+// others with a bare "Invalid argument" (or reads a detached one as empty), so JS checks first and names them.
+import { types } from 'util';
+import { OptionError, PoFError } from './errors';
+
+/** Why `value` cannot go to the native side, in words after its name ("is a Proxy ..."); undefined when it can. */
+export function typedArrayProblem(value: unknown): string | undefined {
+  if (types.isProxy(value)) return 'is a Proxy of a typed array, whose bytes cannot be read natively; expected the typed array itself';
+  if (!types.isTypedArray(value)) return `must be a typed array, got ${value === null ? 'null' : typeof value}`;
+  const buffer = value.buffer as ArrayBufferLike;
+  if (types.isSharedArrayBuffer(buffer)) {
+    return 'is a view of a SharedArrayBuffer, which another thread may change while it is copied; expected a typed array over ' +
+      'an ordinary ArrayBuffer (copy it first, e.g. Float32Array.from(view))';
+  }
+  if (isDetached(buffer)) {
+    return 'has been detached (its buffer was transferred, e.g. by postMessage or structuredClone) and holds no data; ' +
+      'expected a typed array whose buffer is still attached';
+  }
+  return undefined;
+}
+
+/** Throws `ErrorClass` ("where: name is a Proxy ...") when typedArrayProblem finds one. */
+export function checkTypedArray(where: string, name: string, value: unknown,
+  ErrorClass: new (message: string) => PoFError = OptionError): void {
+  const problem = typedArrayProblem(value);
+  if (problem !== undefined) throw new ErrorClass(`${where}: ${name} ${problem}`);
+}
+
+/** Node 20 has no ArrayBuffer.prototype.detached: a detached buffer is empty and refuses slice(). */
+function isDetached(buffer: ArrayBuffer): boolean {
+  if (buffer.byteLength !== 0) return false;
+  try {
+    buffer.slice(0, 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
