@@ -2,7 +2,7 @@
 // message naming the dataset, the model and what was expected (never LibTorch's "mat1 and mat2 shapes
 // cannot be multiplied" or "Target 17 is out of bounds"). The native side checks the same again.
 import { checkImageSetFields } from './data/image-set-check';
-import { checkTypedArray } from './data/typed-array-input';
+import { checkTypedArrayOf } from './typed-array';
 import type { ImageSet } from './data/types';
 import { DatasetError, OptionError } from './errors';
 import type { NativeModel } from './native';
@@ -60,7 +60,7 @@ export function checkBatchFits(where: string, data: ImageSet, role: string, size
 /** Example indices: a non-empty Int32Array, each in 0..size-1 (`name` says which argument). */
 export function checkIndices(where: string, name: string, value: unknown, size: number): Int32Array {
   const expected = 'a non-empty Int32Array of example indices';
-  const indices = checkTypedArray<Int32Array>(where, name, value, ['Int32Array'], expected);
+  const indices = checkTypedArrayOf<Int32Array>(where, name, value, ['Int32Array'], expected);
   if (indices.length === 0) throw new OptionError(`${where}: ${name} must be ${expected}, got an empty one`);
   for (const i of indices) {
     if (i < 0 || i >= size) throw new OptionError(`${where}: ${name} must lie in 0..${size - 1}, got ${i}`);

@@ -114,6 +114,8 @@ export const RULES = {
   t: { min: -FLOAT32_MAX, ...FLOAT32 },
   bins: { integer: true, min: 1, limit: LIMITS.bins, limitReason: 'more bins than a figure can show' },
   seed: { integer: true, min: 0 },
+  /** A dataset's or a model's classes (models.ts's widths have the same cap). */
+  numClasses: { integer: true, min: 2, limit: 2 ** 24, limitReason: 'the most classes a model takes' },
   lr: { min: 0, ...FLOAT32 },
   momentum: { min: 0, max: 1 },
   weightDecay: { min: 0, ...FLOAT32 },

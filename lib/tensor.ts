@@ -1,5 +1,6 @@
 // Tensors from typed arrays and Buffers, and back: the typed face of the native Tensor.
 import { OptionError } from './errors';
+import { show } from './options';
 import { native } from './addon';
 import { AnyTypedArray, Dtype, NativeTensor } from './native';
 import { checkTypedArray } from './typed-array';
@@ -16,8 +17,9 @@ export function tensor(data: AnyTypedArray, shape?: number[], options: { device?
 
 /** Reads a Buffer's bytes as `dtype` (little-endian, as stored by the platform) into a tensor. */
 export function fromBuffer(buffer: Buffer, dtype: Dtype, shape: number[], options: { device?: string } = {}): Tensor {
-  const width = BYTES[dtype];
-  if (width === undefined) throw new OptionError(`dtype '${String(dtype)}' is not supported; expected uint8, int32, int64 or float32`);
+  checkTypedArray('fromBuffer', 'buffer', buffer);
+  const width = typeof dtype === 'string' ? BYTES[dtype] : undefined;
+  if (width === undefined) throw new OptionError(`fromBuffer: dtype ${show(dtype)} is not supported; expected uint8, int32, int64 or float32`);
   if (buffer.byteLength % width !== 0) {
     throw new OptionError(`a Buffer of ${buffer.byteLength} bytes cannot hold whole ${dtype} elements (${width} bytes each)`);
   }

@@ -1,13 +1,26 @@
 // Whether a typed array can be handed to the native side, which copies its bytes: it must be a real typed
 // array (not a Proxy of one) over an ordinary ArrayBuffer that is still attached. Node-API refuses the
 // others with a bare "Invalid argument" (or reads a detached one as empty), so JS checks first and names them.
+// The native side words the same refusals the same way (native/js_args.cc).
 import { types } from 'util';
 import { OptionError, PoFError } from './errors';
+import { show } from './options';
+
+/** Each kind by its internal slot (a Proxy, or an object with Uint8Array.prototype, is none of them). */
+const KINDS = {
+  Uint8Array: types.isUint8Array, Int32Array: types.isInt32Array, BigInt64Array: types.isBigInt64Array,
+  Float32Array: types.isFloat32Array, Float64Array: types.isFloat64Array,
+};
+
+export type TypedArrayKind = keyof typeof KINDS;
+
+/** What the analyses take as a flat vector over a parameter subset. */
+export const VECTOR_KINDS = ['Float32Array', 'Float64Array'] as const satisfies readonly TypedArrayKind[];
 
 /** Why `value` cannot go to the native side, in words after its name ("is a Proxy ..."); undefined when it can. */
 export function typedArrayProblem(value: unknown): string | undefined {
   if (types.isProxy(value)) return 'is a Proxy of a typed array, whose bytes cannot be read natively; expected the typed array itself';
-  if (!types.isTypedArray(value)) return `must be a typed array, got ${value === null ? 'null' : typeof value}`;
+  if (!types.isTypedArray(value)) return `must be a typed array, got ${show(value)}`;
   const buffer = value.buffer as ArrayBufferLike;
   if (types.isSharedArrayBuffer(buffer)) {
     return 'is a view of a SharedArrayBuffer, which another thread may change while it is copied; expected a typed array over ' +
@@ -25,6 +38,17 @@ export function checkTypedArray(where: string, name: string, value: unknown,
   ErrorClass: new (message: string) => PoFError = OptionError): void {
   const problem = typedArrayProblem(value);
   if (problem !== undefined) throw new ErrorClass(`${where}: ${name} ${problem}`);
+}
+
+/**
+ * `value` when it is a typed array of one of `kinds` that the native side can read (an OptionError naming
+ * `name` otherwise); `expected` says what is wanted ("a Uint8Array or an Int32Array" by default).
+ */
+export function checkTypedArrayOf<T extends ArrayBufferView>(where: string, name: string, value: unknown,
+  kinds: readonly TypedArrayKind[], expected = kinds.map((k) => `${/^I/.test(k) ? 'an' : 'a'} ${k}`).join(' or ')): T {
+  if (!types.isProxy(value) && !kinds.some((k) => KINDS[k](value))) throw new OptionError(`${where}: ${name} must be ${expected}, got ${show(value)}`);
+  checkTypedArray(where, name, value);
+  return value as T;
 }
 
 /** Node 20 has no ArrayBuffer.prototype.detached: a detached buffer is empty and refuses slice(). */

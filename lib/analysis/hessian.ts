@@ -11,7 +11,7 @@ import { checkKeys, integer, number, OptionError } from '../options';
 import { PoFTrainer } from '../trainer';
 import { checkNumber, RULES } from '../defaults';
 import { checkFinite } from './finite';
-import { checkTypedArray, VECTOR_KINDS } from '../data/typed-array-input';
+import { checkTypedArrayOf, VECTOR_KINDS } from '../typed-array';
 import { exampleIndices, ParameterSubset, subsetSelectors, target } from './target';
 
 export interface SubsetOptions {
@@ -80,7 +80,7 @@ export async function hessianVectorProduct(trainer: PoFTrainer, data: ImageSet, 
   Promise<Float64Array> {
   const where = 'hessianVectorProduct';
   checkKeys(where, options, SUBSET_KEYS);
-  checkFinite(where, 'vector', checkTypedArray<NativeVector>(where, 'vector', vector, VECTOR_KINDS, 'a Float32Array or Float64Array over the parameter subset'));
+  checkFinite(where, 'vector', checkTypedArrayOf<NativeVector>(where, 'vector', vector, VECTOR_KINDS, 'a Float32Array or Float64Array over the parameter subset'));
   const t = target(where, trainer, data);
   const a = subsetArgs(where, data, options);
   return t.run(() => native.analysis.hessianVectorProduct(t.model, t.data, a.indices, vector, a.native));

@@ -6,7 +6,7 @@ import { NativeVector } from '../native';
 import { checkNumber, RULES } from '../defaults';
 import { checkKeys, integer, OptionError } from '../options';
 import { checkFinite } from './finite';
-import { checkTypedArray, VECTOR_KINDS } from '../data/typed-array-input';
+import { checkTypedArrayOf, VECTOR_KINDS } from '../typed-array';
 import { PoFTrainer } from '../trainer';
 import { hessianTopK, subsetArgs, SubsetOptions } from './hessian';
 import { symmetricGrid, target } from './target';
@@ -19,7 +19,7 @@ export async function lossAlongDirection(trainer: PoFTrainer, data: ImageSet, di
   if (!Array.isArray(directions) || directions.length === 0) {
     throw new OptionError(`${where}: directions must be a non-empty array of Float32Array/Float64Array vectors over the subset`);
   }
-  directions.forEach((d, i) => checkFinite(where, `directions[${i}]`, checkTypedArray<NativeVector>(where, `directions[${i}]`, d, VECTOR_KINDS)));
+  directions.forEach((d, i) => checkFinite(where, `directions[${i}]`, checkTypedArrayOf<NativeVector>(where, `directions[${i}]`, d, VECTOR_KINDS)));
   if (!Array.isArray(t) || t.length === 0) throw new OptionError(`${where}: t must be a non-empty array of steps`);
   // The weights are float32: w + t·v with a larger t is infinite there, and the loss NaN.
   t.forEach((s, i) => checkNumber(where, `t[${i}]`, s, RULES.t));

@@ -1,16 +1,14 @@
 // What an ImageSet's fields must be: checked by fromArrays when one is made, and again wherever one is used
 // (subset, the trainer), since a caller may have changed its fields or detached its arrays since.
-import { checkNumber, FLOAT32_MAX } from '../defaults';
+import { checkNumber, FLOAT32_MAX, RULES } from '../defaults';
 import { OptionError, PoFError } from '../errors';
 import { checkKeys, integer } from '../options';
-import { checkTypedArray } from './typed-array-input';
+import { checkTypedArrayOf } from '../typed-array';
 import type { ImageSet, Normalization } from './types';
 
 /** The smallest normal float32 (2^-126): dividing by a smaller std loses precision or overflows. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
-/** The most classes a model's classifier takes (models.mlp and models.wideResNet bound numClasses the same way). */
-export const NUM_CLASSES = { integer: true, min: 2, limit: 2 ** 24, limitReason: 'the most classes a model takes' } as const;
 
 /** The fields checked here, as the caller gave them. */
 export type ImageSetFields = Pick<ImageSet, 'images' | 'labels' | 'shape' | 'numClasses' | 'normalization'>;
@@ -23,8 +21,8 @@ export type ImageSetFields = Pick<ImageSet, 'images' | 'labels' | 'shape' | 'num
 export function checkImageSetFields(where: string, of: string, fields: ImageSetFields,
   mismatch: (message: string) => PoFError): ImageSetFields {
   const name = (field: string) => (of ? `${of}: ${field}` : field);
-  const images = checkTypedArray<Uint8Array | Float32Array>(where, name('images'), fields.images, ['Uint8Array', 'Float32Array']);
-  const labels = checkTypedArray<Uint8Array | Int32Array>(where, name('labels'), fields.labels, ['Uint8Array', 'Int32Array']);
+  const images = checkTypedArrayOf<Uint8Array | Float32Array>(where, name('images'), fields.images, ['Uint8Array', 'Float32Array']);
+  const labels = checkTypedArrayOf<Uint8Array | Int32Array>(where, name('labels'), fields.labels, ['Uint8Array', 'Int32Array']);
   const { shape } = fields;
   if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 4)) {
     throw new OptionError(`${where}: ${name('shape')} must be [N, C, H, W] or [N, D], got ${JSON.stringify(shape)}`);
@@ -33,7 +31,7 @@ export function checkImageSetFields(where: string, of: string, fields: ImageSetF
   const size = shape.reduce((a, b) => a * b, 1);
   if (images.length !== size) throw mismatch(`${where}: ${name('shape')} ${JSON.stringify(shape)} holds ${size} values but images has ${images.length}`);
   if (labels.length !== shape[0]) throw mismatch(`${where}: ${of ? `${of} has ` : ''}${shape[0]} examples but ${labels.length} labels`);
-  const numClasses = checkNumber(where, name('numClasses'), fields.numClasses, NUM_CLASSES);
+  const numClasses = checkNumber(where, name('numClasses'), fields.numClasses, RULES.numClasses);
   const normalization = fields.normalization === undefined ? undefined : checkNormalization(where, name('normalization'), fields.normalization, images,
     shape.length === 4 ? shape[1] : 1);
   return { images, labels, shape: [...shape], numClasses, normalization };

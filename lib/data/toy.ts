@@ -1,6 +1,6 @@
 // A seeded synthetic classification problem for the paper's toy studies (a 5-layer MLP, Fig. 1-2).
 import { constants } from 'buffer';
-import { checkNumber } from '../defaults';
+import { checkNumber, RULES } from '../defaults';
 import { checkFitsDevice, datasetBytes, formatBytes } from '../memory-budget';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { Random } from './random';
@@ -93,7 +93,7 @@ function checkToyFits(where: string, trainSize: number, testSize: number, dim: n
 function distribution(options: ToyOptions, where: string): ToyDistribution {
   checkKeys(where, options, ['seed', 'numClasses', 'dim', 'latentDim', 'clustersPerClass', 'spread', 'noise', 'labelNoise', 'trainSize', 'testSize']);
   const seed = integer(where, 'seed', options.seed ?? 0, 0);
-  const numClasses = integer(where, 'numClasses', options.numClasses ?? 4, 2);
+  const numClasses = checkNumber(where, 'numClasses', options.numClasses ?? 4, RULES.numClasses);
   const dim = integer(where, 'dim', options.dim ?? 16, 1);
   const latentDim = integer(where, 'latentDim', options.latentDim ?? Math.min(6, dim), 1);
   if (latentDim > dim) throw new OptionError(`${where}: latentDim must be <= dim (${dim}), got ${latentDim}`);
@@ -104,6 +104,10 @@ function distribution(options: ToyOptions, where: string): ToyDistribution {
   const trainSize = checkNumber(where, 'trainSize', options.trainSize ?? 512, SPLIT_SIZE);
   const testSize = checkNumber(where, 'testSize', options.testSize ?? 4096, SPLIT_SIZE);
   checkToyFits(where, trainSize, testSize, dim, latentDim);
+  if (numClasses * clusters * latentDim > 2 ** 24) {
+    throw new OptionError(`${where}: numClasses × clustersPerClass × latentDim (the blobs' centres) must be at most 2^24, got ` +
+      `${numClasses} × ${clusters} × ${latentDim}`);
+  }
 
   const parameters = new Random(seed, PARAMETER_STREAM);
   const basis = orthonormalColumns(dim, latentDim, parameters);
