@@ -3,7 +3,7 @@ import test, { ExecutionContext } from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fsPromises, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { CheckpointError, datasets, models, OptionError, PoFTrainer } from '../lib';
+import { CheckpointError, datasets, FileError, models, OptionError, PoFTrainer } from '../lib';
 import { decodeSafetensors, loadSafetensors, saveSafetensors } from '../lib/checkpoint/safetensors';
 import { TensorData } from '../lib/checkpoint/tensor-data';
 import { native } from '../lib/addon';
@@ -183,7 +183,7 @@ test('importPyTorch: wrong shapes list the first mismatches with both shapes and
   t.is(lines[1], '  conv1.weight: checkpoint [4, 3, 3, 3] vs model [16, 3, 3, 3]');
   t.is(lines.length, 7);
   t.regex(lines[6], /^ {2}\.\.\. and \d+ more$/);
-  await t.throwsAsync(trainer.importPyTorch(fixture('nothing.pt')), { instanceOf: OptionError, message: /nothing\.pt does not exist/ });
+  await t.throwsAsync(trainer.importPyTorch(fixture('nothing.pt')), { instanceOf: FileError, message: /cannot read .*nothing\.pt: it does not exist \(ENOENT\)$/ });
   await t.throwsAsync(trainer.importPyTorch({ features: fixture('wrn_10_1_fet.pth') } as never), { instanceOf: OptionError, message: /expected a path, or \{ features: path, classifier: path \}/ });
   t.deepEqual(differingTensors(await trainer.stateDict(), before), []);
 });
