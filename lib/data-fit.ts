@@ -5,6 +5,7 @@ import { checkImageSetFields } from './data/image-set-check';
 import { checkTypedArrayOf } from './typed-array';
 import type { ImageSet } from './data/types';
 import { DatasetError, OptionError } from './errors';
+import { show } from './options';
 import type { NativeModel } from './native';
 
 const maxLabels = new WeakMap<ImageSet, number>();
@@ -26,7 +27,7 @@ function maxLabel(data: ImageSet): number {
  */
 export function checkImageSet(where: string, data: unknown, role: string): ImageSet {
   if (typeof data !== 'object' || data === null) {
-    throw new OptionError(`${where}: ${role} must be an ImageSet (from datasets.fromArrays or a dataset reader), got ${String(data)}`);
+    throw new OptionError(`${where}: ${role} must be an ImageSet (from datasets.fromArrays or a dataset reader), got ${show(data)}`);
   }
   const d = data as ImageSet;
   checkImageSetFields(where, `${role} '${d.name ?? 'unnamed'}'`, d,

@@ -27,20 +27,23 @@ export function notRegularFile(action: string, file: string, stat: Stats): FileE
 
 /**
  * Refuses, without opening it, a path that exists but is not a regular file (a FIFO would block whoever
- * opens it: LibTorch's loader on the main thread, or a synchronous append to a run's log). A missing file is
- * left to the reader to report, or to the writer to create.
+ * opens it: LibTorch's loader on the main thread, or a synchronous append to a run's log). Returns whether
+ * something is there: a missing file is left to the reader to report, or to the writer to create. With
+ * `characterDevices`, a character device is taken too (written to, never replaced: a log linked to /dev/null).
  */
-export function assertNotSpecialFile(where: string, file: string, action: 'read' | 'write' = 'read'): void {
+export function assertNotSpecialFile(where: string, file: string, action: 'read' | 'write' = 'read',
+  options: { characterDevices?: boolean } = {}): boolean {
   checkPath(action, file);
   let stat: Stats;
   try {
     stat = statSync(file);
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return false;
     const e = fileError(action, file, error);  // a link loop, a component that is not a directory, no permission
     throw e instanceof FileError ? new FileError(`${where}: ${e.message}`, file, e.syscallCode, error) : e;
   }
-  if (!stat.isFile()) throw new FileError(`${where}: ${notRegularFile(action, file, stat).message}`, file, nonRegular(stat).code);
+  if (stat.isFile() || (options.characterDevices && stat.isCharacterDevice())) return true;
+  throw new FileError(`${where}: ${notRegularFile(action, file, stat).message}`, file, nonRegular(stat).code);
 }
 
 /** A path the system cannot take (Node throws a TypeError, not an errno, for a NUL byte). */

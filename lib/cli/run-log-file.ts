@@ -10,16 +10,7 @@ import { assertNotSpecialFile } from '../file-access';
  * Writes may also go to a character device (a link to /dev/null discards a log), which is written to, never replaced.
  */
 export function assertRunFile(file: string, action: 'read' | 'write'): void {
-  if (action === 'write' && isCharacterDevice(file)) return;
-  assertNotSpecialFile('the run directory', file, action);
-}
-
-function isCharacterDevice(file: string): boolean {
-  try {
-    return fs.statSync(file).isCharacterDevice();
-  } catch {
-    return false;
-  }
+  assertNotSpecialFile('the run directory', file, action, { characterDevices: action === 'write' });
 }
 
 /** The text of `file`, or undefined when it does not exist. */

@@ -1,5 +1,4 @@
 // Finding a dataset's files on disk and reading them, with errors that say what to do.
-import { promises as fs } from 'fs';
 import * as path from 'path';
 
 import { DatasetError, OptionError } from '../errors';
@@ -41,10 +40,7 @@ export function checkDatasetDir(where: string, dir: unknown): string {
  * Whether a dataset file is there: false when nothing is, a FileError when something other than a regular
  * file is in its place (a FIFO, a device or a directory is not a missing file, and reading it would block).
  */
-async function isFile(dataset: string, file: string): Promise<boolean> {
-  assertNotSpecialFile(dataset, file);
-  return fs.stat(file).then(() => true, () => false);
-}
+const isFile = (dataset: string, file: string): boolean => assertNotSpecialFile(dataset, file);
 
 /**
  * The first of `candidates` (directories) that holds every one of `files`; otherwise an error naming
@@ -52,7 +48,7 @@ async function isFile(dataset: string, file: string): Promise<boolean> {
  */
 export async function findDatasetDir(dataset: string, candidates: string[], files: string[], hint: string): Promise<string> {
   for (const candidate of candidates) {
-    const present = await Promise.all(files.map((f) => isFile(dataset, path.join(candidate, f))));
+    const present = files.map((f) => isFile(dataset, path.join(candidate, f)));
     if (present.every(Boolean)) return candidate;
   }
   throw new DatasetError(
@@ -69,8 +65,8 @@ export async function findPlainOrGzipped(dataset: string, dir: string, names: st
   const missing: string[] = [];
   for (const name of names) {
     const plain = path.join(dir, name);
-    if (await isFile(dataset, plain)) found.push(plain);
-    else if (await isFile(dataset, `${plain}.gz`)) found.push(`${plain}.gz`);
+    if (isFile(dataset, plain)) found.push(plain);
+    else if (isFile(dataset, `${plain}.gz`)) found.push(`${plain}.gz`);
     else missing.push(`${name}[.gz]`);
   }
   if (missing.length > 0) {
