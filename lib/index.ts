@@ -1,5 +1,5 @@
 // pof-torch: the public API.
-import { mlp, parseModelName, torchScript, wideResNet } from './models';
+import { exported, mlp, parseModelName, torchScript, wideResNet } from './models';
 import { constant, cosine, multistep } from './schedules';
 import { fromArrays } from './data/from-arrays';
 import { subset } from './data/subset';
@@ -32,7 +32,7 @@ export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export * as analysis from './analysis';
 /** The networks: each returns a ModelSpec for `new PoFTrainer({ model })`. */
-export const models = { mlp, wideResNet, torchScript, parseModelName };
+export const models = { mlp, wideResNet, exported, torchScript, parseModelName };
 /** Learning-rate schedules for fit and postTrain (`schedule`). */
 export const schedules = { constant, multistep, cosine };
 /**

@@ -16,7 +16,7 @@ const TRAINING_COPIES = 5;
  */
 const MAPS_PER_BLOCK = 8;
 
-/** Parameters of a built-in network (a TorchScript model's are in its file: 0 here). */
+/** Parameters of a built-in network (a user's TorchScript or exported model has them in its file: 0 here). */
 export function parameterCount(spec: ModelSpec): number {
   if (spec.kind === 'mlp') {
     const widths = [spec.inputDim, ...spec.hidden, spec.numClasses];
@@ -44,7 +44,7 @@ export function modelBytes(spec: ModelSpec): number {
 
 /**
  * The activations of one training batch (`example`: one example's shape): for a WideResNet the sum of its
- * feature maps, layer by layer; for an MLP its layers' outputs; for a TorchScript model only the input
+ * feature maps, layer by layer; for an MLP its layers' outputs; for a user's (TorchScript or exported) model only the input
  * (its own layers are unknown here).
  */
 export function batchBytes(spec: ModelSpec, batchSize: number, example: number[]): number {

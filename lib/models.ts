@@ -9,7 +9,8 @@ import { checkKeys, integer, integerList, OptionError, show } from './options';
 export type ModelSpec =
   | { kind: 'mlp'; inputDim: number; hidden: number[]; numClasses: number }
   | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number }
-  | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] };
+  | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] }
+  | { kind: 'exported'; file: string; classifier: string };
 
 // The native constructors' bounds (native/models/mlp.h, wide_resnet.h): sizes beyond them are typos.
 const MAX_WIDTH = 1 << 24;
@@ -58,6 +59,10 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
   if (typeof data !== 'object' || data === null || !Array.isArray(data.shape) || typeof data.numClasses !== 'number') {
     throw new OptionError(`models.parseModelName: data must be an ImageSet (its shape and numClasses size the model), got ${show(data)}`);
   }
+  if (name.startsWith('export:')) {
+    // 'export:FILE': the user's own torch.export program; its input shape is the program's.
+    return exported({ file: name.slice('export:'.length), classifier: torchScriptNames.classifier ?? 'classifier' });
+  }
   if (name.startsWith('torchscript:')) {
     // 'torchscript:FILE': the user's own network, sized by the data (one example's shape).
     return torchScript({ file: name.slice('torchscript:'.length), ...torchScriptNames, inputShape: data.shape.slice(1) });
@@ -71,7 +76,7 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
     const hidden = name.split('-').slice(1).map(Number);
     return mlp({ inputDim: data.shape.slice(1).reduce((a, b) => a * b, 1), hidden, numClasses: data.numClasses });
   }
-  throw new OptionError(`model '${name}' is unknown; expected wrn-<depth>-<widen> (e.g. wrn-28-10, wrn-16-4) mlp-<width>-<width>... (e.g. mlp-64-64) or torchscript:FILE (your own network, see python/export_torchscript.py)`);
+  throw new OptionError(`model '${name}' is unknown; expected wrn-<depth>-<widen> (e.g. wrn-28-10, wrn-16-4) mlp-<width>-<width>... (e.g. mlp-64-64) export:FILE (your own network exported with python/export_program.py) or torchscript:FILE (legacy: python/export_torchscript.py)`);
 }
 
 /**
@@ -99,21 +104,45 @@ export function torchScript(options: { file: string; features?: string; classifi
 }
 
 /**
+ * Your own network, exported from PyTorch with torch.export by python/export_program.py: one .pt2 with its
+ * training-mode and evaluation-mode graphs and its weights, under the model's own state-dict names.
+ * `classifier` is the dotted path of its final nn.Linear (e.g. 'fc', 'head.fc'; with or without a bias);
+ * the features are what that Linear receives. The input's shape and dtype are the program's own, and the
+ * weights are the archive's. Loading runs the program on the archive's sample inputs.
+ */
+export function exported(options: { file: string; classifier: string }): ModelSpec {
+  const where = 'models.exported';
+  if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
+  checkKeys(where, options, ['file', 'classifier']);
+  for (const key of ['file', 'classifier'] as const) {
+    if (typeof options[key] !== 'string' || options[key] === '') {
+      throw new OptionError(`${where}: ${key} must be a non-empty string${key === 'classifier' ? ' (the dotted path of the final nn.Linear, e.g. \'fc\')' : ''}, got ${show(options[key])}`);
+    }
+  }
+  if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/.test(options.classifier)) {
+    throw new OptionError(`${where}: classifier must be a dotted module path such as 'fc' or 'head.fc', got ${show(options.classifier)}`);
+  }
+  assertNotSpecialFile(where, options.file);
+  return { kind: 'exported', file: options.file, classifier: options.classifier };
+}
+
+/**
  * A spec checked as models.mlp / models.wideResNet / models.torchScript check theirs: a hand-built object with a negative or
  * absurd size is an OptionError here, not a LibTorch error later.
  */
 export function validateModelSpec(where: string, spec: unknown): ModelSpec {
   if (typeof spec !== 'object' || spec === null) {
-    throw new OptionError(`${where}: model must come from models.mlp(...) or models.wideResNet(...), got ${JSON.stringify(spec)}`);
+    throw new OptionError(`${where}: model must come from models.mlp(...), models.wideResNet(...) or models.exported(...), got ${JSON.stringify(spec)}`);
   }
   const { kind, ...rest } = spec as { kind?: unknown };
   try {
     if (kind === 'mlp') return mlp(rest as Parameters<typeof mlp>[0]);
     if (kind === 'wideResNet') return wideResNet(rest as Parameters<typeof wideResNet>[0]);
     if (kind === 'torchScript') return torchScript(rest as Parameters<typeof torchScript>[0]);
+    if (kind === 'exported') return exported(rest as Parameters<typeof exported>[0]);
   } catch (e) {
     if (e instanceof OptionError) throw new OptionError(`${where}: model: ${e.message}`);
     throw e;
   }
-  throw new OptionError(`${where}: model kind ${JSON.stringify(kind)} is unknown; expected 'mlp', 'wideResNet' or 'torchScript' (use models.mlp, models.wideResNet or models.torchScript)`);
+  throw new OptionError(`${where}: model kind ${JSON.stringify(kind)} is unknown; expected 'mlp', 'wideResNet', 'exported' or 'torchScript' (use models.mlp, models.wideResNet, models.exported or models.torchScript)`);
 }

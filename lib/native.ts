@@ -73,6 +73,8 @@ export interface NativeModel {
   dispose(): void;
   /** A TorchScript model's module with its current weights and buffers, as torch.jit.save writes it. */
   torchScriptBytes(): Uint8Array;
+  /** An exported model's .pt2 archive with its current weights, buffers and constants. */
+  programBytes(): Uint8Array;
   /**
    * Why data of this example shape and largest label cannot go through the model, in words that follow
    * the data's name ("has examples of shape [100] (100 values), but the model mlp (...) takes 784 values

@@ -12,10 +12,10 @@ import { Flag, Flags, stringFlag, UsageError } from './args';
 import { checkInputFile } from './input-file';
 import { openRegularFile } from '../file-access';
 
-/** The parts of a --model torchscript:FILE network. */
+/** The parts of a --model export:FILE or torchscript:FILE network. */
 export const TORCHSCRIPT_FLAGS: Record<string, Flag> = {
   features: { type: 'string', help: 'with --model torchscript:FILE: its method returning the features [N, D]', default: 'features' },
-  classifier: { type: 'string', help: 'with --model torchscript:FILE: the dotted path of its final nn.Linear', default: 'classifier' },
+  classifier: { type: 'string', help: 'with --model export:FILE or torchscript:FILE: the dotted path of its final nn.Linear (e.g. fc)', default: 'classifier' },
 };
 
 /** --features and --classifier, for parseModelName. */
@@ -26,7 +26,7 @@ export function torchScriptNames(flags: Flags): { features?: string; classifier?
 export const FROM_FLAGS: Record<string, Flag> = {
   from: { type: 'string', help: 'the trained model: a pof-torch .safetensors, or a torch.save .pt/.pth state_dict', required: true },
   'from-classifier': { type: 'string', help: 'with the PoF authors\' two-file layout: --from is the feature-extractor file, this the classifier file' },
-  model: { type: 'string', help: 'the architecture of a torch.save file (wrn-<depth>-<widen> or mlp-...), or torchscript:FILE for your own network (--from FILE takes its weights); pof-torch files record theirs' },
+  model: { type: 'string', help: 'the architecture of a torch.save file (wrn-<depth>-<widen> or mlp-...), or export:FILE / torchscript:FILE for your own network (--from FILE takes its weights); pof-torch files record theirs' },
   ...TORCHSCRIPT_FLAGS,
 };
 
@@ -69,10 +69,12 @@ export function checkFromFlags(flags: Flags): void {
 export async function modelFromFile(from: string, data: ImageSet,
   o: { classifier?: string; model?: string; names?: { features?: string; classifier?: string } } = {}): Promise<StartingModel> {
   const { classifier, model } = o;
-  if (model?.startsWith('torchscript:')) {
+  if (model?.startsWith('torchscript:') || model?.startsWith('export:')) {
     const spec = parseModelName(model, data, o.names);
-    // --from the TorchScript file itself: its weights are already in the model.
-    if (spec.kind === 'torchScript' && path.resolve(from) === path.resolve(spec.file)) return { spec, source: from, load: async () => undefined };
+    // --from the network's own file: its weights are already in the model.
+    if ((spec.kind === 'torchScript' || spec.kind === 'exported') && path.resolve(from) === path.resolve(spec.file)) {
+      return { spec, source: from, load: async () => undefined };
+    }
   }
   if (classifier !== undefined || (await isTorchSave(from))) {
     if (model === undefined) throw new UsageError(`${from} is a torch.save file: give its architecture with --model (e.g. wrn-28-10)`);

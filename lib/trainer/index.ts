@@ -194,6 +194,15 @@ export class PoFTrainer {
   }
 
   /**
+   * Writes an exported model (models.exported) back as a .pt2 archive with its current weights, BN statistics
+   * and constants, atomically: `torch.export.load` in Python gets the post-trained program back (its "model"
+   * program, in evaluation mode), and the archive trains here again.
+   */
+  exportProgram(file: string): Promise<void> {
+    return this.core.lock.afterJoin(() => persistence.exportProgram(this.core, file));
+  }
+
+  /**
    * Frees the model's weights, the optimizer state and the resident copies of the data now, instead of
    * when V8 collects the trainer. Refused while a phase or call runs; every later call is a DisposedError.
    */

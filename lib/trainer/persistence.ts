@@ -78,9 +78,22 @@ export async function exportTorchScript(core: TrainerCore, file: string): Promis
   if (core.spec.kind !== 'torchScript') {
     throw new OptionError(`${where}: only a model from models.torchScript can be exported as TorchScript; this trainer's is a ${core.spec.kind}`);
   }
+  await writeModelFile(core, where, file, () => core.model.torchScriptBytes());
+}
+
+export async function exportProgram(core: TrainerCore, file: string): Promise<void> {
+  const where = 'exportProgram';
+  if (core.spec.kind !== 'exported') {
+    throw new OptionError(`${where}: only a model from models.exported can be written back as a .pt2 program; this trainer's is a ${core.spec.kind}`);
+  }
+  await writeModelFile(core, where, file, () => core.model.programBytes());
+}
+
+/** The model as a file PyTorch loads (rank 0 of a job writes it), atomically. */
+async function writeModelFile(core: TrainerCore, where: string, file: string, bytes: () => Uint8Array): Promise<void> {
   core.lock.checkFree(where, false);
   await assertWritablePath(`${where}: path`, file);
-  await core.lock.track(core.ranks.rankZeroWrites(file, () => writeFileAtomic(file, core.model.torchScriptBytes())));
+  await core.lock.track(core.ranks.rankZeroWrites(file, () => writeFileAtomic(file, bytes())));
 }
 
 /** Every parameter and buffer by name (PyTorch state_dict order), copied to host arrays. */

@@ -69,7 +69,7 @@ function checkScheduledRates(where: PhaseName, phase: ResolvedPhase): void {
 }
 
 /**
- * A TorchScript model runs in training mode at the phase's batch sizes (B̃ and PoF's B), so that code
+ * A user's model (TorchScript or exported) runs in training mode at the phase's batch sizes (B̃ and PoF's B), so that code
  * failing only there is an OptionError now rather than mid-run; the probe leaves the model as it was.
  * It waits for calls made since the phase was called (an evaluate) to settle: they use the model.
  */

@@ -6,6 +6,7 @@
 #include "js_args.h"
 #include "memory.h"
 #include "models/data_fit.h"
+#include "models/exported/exported_network.h"
 #include "models/mlp.h"
 #include "models/torchscript_network.h"
 #include "models/wide_resnet.h"
@@ -48,8 +49,17 @@ std::shared_ptr<Network> BuildModel(const Napi::Object& config) {
                     "check inputShape (one example's shape, e.g. [3, 32, 32])");
     return std::make_shared<TorchScriptNetwork>(c);
   }
-  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp', 'wideResNet' or 'torchScript' (from models.mlp, " +
-                  "models.wideResNet or models.torchScript)");
+  if (kind == "exported") {
+    return std::make_shared<ExportedNetwork>(ExportedConfig{StringField(config, "file"), StringField(config, "classifier")}, config.Env());
+  }
+  throw UserError("model kind '" + kind + "' is unknown; expected 'mlp', 'wideResNet', 'torchScript' or 'exported' (from " +
+                  "models.mlp, models.wideResNet, models.torchScript or models.exported)");
+}
+
+Napi::Uint8Array BytesToJs(Napi::Env env, const std::string& bytes) {
+  auto out = Napi::Uint8Array::New(env, bytes.size());
+  std::memcpy(out.Data(), bytes.data(), bytes.size());
+  return out;
 }
 
 int64_t CountOf(const NamedTensors& tensors) {
@@ -72,6 +82,7 @@ Napi::Function ModelWrap::Init(Napi::Env env) {
                       JsMethod<&ModelWrap::StateShapes>("stateShapes"), JsMethod<&ModelWrap::LoadStateDict>("loadStateDict"),
                       JsMethod<&ModelWrap::ParameterNames>("parameterNames"), JsMethod<&ModelWrap::Dispose>("dispose"),
                       JsMethod<&ModelWrap::TorchScriptBytes>("torchScriptBytes"),
+                      JsMethod<&ModelWrap::ProgramBytes>("programBytes"),
                       JsMethod<&ModelWrap::DataMismatch>("dataMismatch"),
                       JsMethod<&ModelWrap::ProbeTraining>("probeTraining")});
 }
@@ -193,10 +204,16 @@ Napi::Value ModelWrap::TorchScriptBytes(const Napi::CallbackInfo& info) {
   handle_->CheckIdle("export the model");
   auto* network = dynamic_cast<TorchScriptNetwork*>(&handle_->Get());
   if (!network) throw UserError("only a TorchScript model (models.torchScript) can be exported as TorchScript");
-  const std::string bytes = network->Serialized();
-  auto out = Napi::Uint8Array::New(info.Env(), bytes.size());
-  std::memcpy(out.Data(), bytes.data(), bytes.size());
-  return out;
+  return BytesToJs(info.Env(), network->Serialized());
+}
+
+// programBytes() -> Uint8Array: an exported model's .pt2 archive with its current weights, buffers and
+// constants (torch.export.load reads it; lib/trainer/persistence.ts writes the file atomically).
+Napi::Value ModelWrap::ProgramBytes(const Napi::CallbackInfo& info) {
+  handle_->CheckIdle("export the model");
+  auto* network = dynamic_cast<ExportedNetwork*>(&handle_->Get());
+  if (!network) throw UserError("only an exported model (models.exported) can be written back as a .pt2 program");
+  return BytesToJs(info.Env(), network->Serialized());
 }
 
 // dataMismatch(exampleShape, maxLabel) -> string | null: why such data cannot go through the model, in the
@@ -209,7 +226,7 @@ Napi::Value ModelWrap::DataMismatch(const Napi::CallbackInfo& info) {
   return Napi::String::New(info.Env(), mismatch);
 }
 
-// probeTraining({ phase, batchSizes }): a TorchScript model runs in training mode at these batch sizes (a
+// probeTraining({ phase, batchSizes }): a user's model (TorchScript or exported) runs in training mode at these batch sizes (a
 // UserError naming the phase and size when not); the model is left as it was. Built-in networks need no probe.
 Napi::Value ModelWrap::ProbeTraining(const Napi::CallbackInfo& info) {
   const auto options = ObjectArg(info, 0, "probeTraining's options");
@@ -219,7 +236,7 @@ Napi::Value ModelWrap::ProbeTraining(const Napi::CallbackInfo& info) {
     if (b < 1) throw UserError("probeTraining: batch sizes must be >= 1, got " + std::to_string(b));
   }
   auto token = handle_->Acquire("probe the model");
-  if (auto* network = dynamic_cast<TorchScriptNetwork*>(&handle_->Get())) network->ProbeTraining(batch_sizes, phase);
+  handle_->Get().ProbeTraining(batch_sizes, phase);
   return info.Env().Undefined();
 }
 

@@ -21,6 +21,7 @@ class ModelWrap : public GuardedObjectWrap<ModelWrap> {
   Napi::Value ParameterNames(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value TorchScriptBytes(const Napi::CallbackInfo& info);
+  Napi::Value ProgramBytes(const Napi::CallbackInfo& info);
   Napi::Value DataMismatch(const Napi::CallbackInfo& info);
   Napi::Value ProbeTraining(const Napi::CallbackInfo& info);
   std::shared_ptr<ModelHandle> handle_;

@@ -29,7 +29,7 @@ class Network {
   virtual torch::Tensor Forward(const torch::Tensor& x) = 0;
   // The classifier's own tensors (not copies: the analyses differentiate with respect to them).
   virtual torch::Tensor ClassifierWeight() const = 0;  // [C, D]
-  virtual torch::Tensor ClassifierBias() const = 0;    // [C]
+  virtual torch::Tensor ClassifierBias() const = 0;    // [C]; undefined for a Linear without a bias (a fixed zero)
 
   // By state-dict name, in the order of a PyTorch state_dict.
   virtual NamedTensors NamedParameters() const = 0;
@@ -47,6 +47,10 @@ class Network {
   virtual void MoveTo(const torch::Device& device) = 0;
   // Puts every 4-D weight in NHWC memory layout (same values, same tensors); false when there is none.
   bool ConvertToChannelsLast();
+
+  // Runs the network in training mode at the batch sizes a phase will use, leaving it as it was
+  // (models/training_probe.h); a UserError when it cannot. Built-in networks need no probe.
+  virtual void ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase) {}
 
   // Why one example of this shape (without the batch dimension) cannot go in; nothing when it can.
   virtual std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const = 0;

@@ -1,8 +1,7 @@
 #include "models/torchscript_network.h"
-#include <ATen/Context.h>
-#include <mutex>
 #include <sstream>
 #include "errors.h"
+#include "models/training_probe.h"
 #include "tensor.h"
 
 namespace pof {
@@ -103,43 +102,7 @@ void TorchScriptNetwork::CheckProbe() {
 }
 
 void TorchScriptNetwork::ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase) {
-  torch::NoGradGuard no_grad;
-  const bool was_training = module_.is_training();
-  std::vector<torch::Tensor> buffers;
-  for (const auto& [name, b] : NamedBuffers()) buffers.push_back(b.clone());
-  auto generator = at::globalContext().defaultGenerator(ClassifierWeight().device());
-  torch::Tensor rng;
-  {
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    rng = generator.get_state();
-  }
-  // Put back what running in training mode changed, so that the phase trains as without the probe.
-  const auto restore = [&] {
-    module_.train(was_training);
-    size_t i = 0;
-    for (auto& [name, b] : NamedBuffers()) b.copy_(buffers[i++]);
-    std::lock_guard<std::mutex> lock(generator.mutex());
-    generator.set_state(rng);
-  };
-  module_.train(true);
-  std::string failure;
-  int64_t failed_at = 0;
-  try {
-    for (int64_t batch : batch_sizes) {
-      if ((failure = TrainingFailure(batch)).empty()) continue;
-      failed_at = batch;
-      break;
-    }
-  } catch (...) {
-    restore();
-    throw;
-  }
-  restore();
-  if (!failure.empty()) {
-    throw ModelProblem(phase + ": the TorchScript model " + file_ + " fails in training mode at batch size " +
-                       std::to_string(failed_at) + ": " + failure + " (it ran in evaluation mode when loaded; the phase " +
-                       "trains it at this batch size)");
-  }
+  pof::ProbeTraining(*this, batch_sizes, phase, "the TorchScript model " + file_, [this](int64_t batch) { return TrainingFailure(batch); });
 }
 
 std::string TorchScriptNetwork::TrainingFailure(int64_t batch) {
@@ -149,24 +112,14 @@ std::string TorchScriptNetwork::TrainingFailure(int64_t batch) {
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(ClassifierWeight().device());
   const auto x = torch::arange(c10::multiply_integers(shape), options).reshape(shape).mul(0.37).sin();
   try {
-    const auto features = Features(x);
-    const std::vector<int64_t> want{batch, feature_dim()};
-    if (!features.is_floating_point() || !features.sizes().equals(want)) {
-      return features_method_ + "(x) returns " + DtypeName(features.scalar_type()) + " " + c10::str(features.sizes()) +
-             " where the classifier takes float32 " + c10::str(c10::IntArrayRef(want));
-    }
-    const auto logits = Forward(x);
-    if (!logits.is_floating_point() || !logits.sizes().equals({batch, num_classes()})) {
-      return "forward(x) returns " + DtypeName(logits.scalar_type()) + " " + c10::str(logits.sizes()) + ", not float32 [" +
-             std::to_string(batch) + ", " + std::to_string(num_classes()) + "]";
-    }
+    const std::string problem = FeaturesProblem(*this, batch, Features(x), features_method_ + "(x)");
+    return problem.empty() ? LogitsProblem(*this, batch, Forward(x)) : problem;
   } catch (const c10::OutOfMemoryError&) {
     throw;  // the device's limit, not the model's code: a DeviceError
   } catch (const std::exception& e) {
     if (IsAllocationFailure(e.what())) throw;
     return ModelMessage(e.what());
   }
-  return "";
 }
 
 torch::Tensor TorchScriptNetwork::Features(const torch::Tensor& x) {

@@ -42,7 +42,7 @@ class TorchScriptNetwork : public Network {
   // Runs features and forward in training mode at each batch size a phase will use, so that code that
   // fails only there is refused before the first epoch (a UserError naming the phase and batch size).
   // Leaves the module as it was: BatchNorm statistics, the default generator (dropout) and the mode.
-  void ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase);
+  void ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase) override;
 
  private:
   // What the module has, for errors: its methods and submodules.

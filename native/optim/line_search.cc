@@ -53,7 +53,10 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   // Float32 even under autocast: the bracket compares losses that differ in late digits.
   c10::impl::ExcludeDispatchKeyGuard no_autocast(c10::autocast_dispatch_keyset);
   const auto f = features.detach().to(torch::kFloat32);
-  const auto w = weight.detach().to(torch::kFloat32), b = bias.detach().to(torch::kFloat32);
+  const auto w = weight.detach().to(torch::kFloat32);
+  // A Linear without a bias has a fixed zero one: not part of theta, so no gradient for it.
+  const bool has_bias = bias.defined();
+  const auto b = has_bias ? bias.detach().to(torch::kFloat32) : torch::zeros({w.size(0)}, w.options());
   const int64_t batch = f.size(0);
   LineSearchResult r;
 
@@ -64,7 +67,7 @@ LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& 
   auto delta = probs.scatter_add(1, labels.view({-1, 1}), torch::full({batch, 1}, -1.0, probs.options()));
   delta.div_(static_cast<double>(batch * ranks.world_size()));
   r.grad_weight = delta.t().mm(f);
-  r.grad_bias = delta.sum(0);
+  r.grad_bias = has_bias ? delta.sum(0) : torch::zeros_like(b);
   ranks.Sum({r.grad_weight, r.grad_bias});
   r.grad_norm = (r.grad_weight.square().sum() + r.grad_bias.square().sum()).sqrt();
   r.loss = ranks.Mean(-torch::log_softmax(z0, -1).gather(1, labels.view({-1, 1})).squeeze(1), 0);

@@ -35,5 +35,6 @@ struct LineSearchResult {
 // shards, so every rank gets the line search of the whole B (the same xi*, step and gradient).
 LineSearchResult LineSearch(const torch::Tensor& features, const torch::Tensor& labels, const torch::Tensor& weight,
                             const torch::Tensor& bias, const LineSearchOptions& options, const CrossRank& ranks = {});
+// (An undefined `bias`: a Linear without one, whose fixed zero bias has no gradient.)
 
 }  // namespace pof

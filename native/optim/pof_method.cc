@@ -42,7 +42,7 @@ StepStats PofMethod::Step(Network& network, Sgd& feature_optimizer, const StepIn
     torch::NoGradGuard no_grad;
     scale = gamma * search.step;
     weight = theta_weight.detach() - scale * search.grad_weight;
-    bias = theta_bias.detach() - scale * search.grad_bias;
+    if (theta_bias.defined()) bias = theta_bias.detach() - scale * search.grad_bias;  // else none: a fixed zero
   }
   // 5. Forward/backward on B~ with the perturbed classifier, then the base optimizer's step on phi.
   feature_optimizer.ZeroGrad();

@@ -1,11 +1,20 @@
 import { DEFAULTS, GAMMA_MODES, resolvePof, RULES } from '../../defaults';
 import { constant } from '../../schedules';
+import type { PoFTrainer } from '../../trainer';
 import { assertWritablePath } from '../../checkpoint/training-checkpoint';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, FLAG_NAMES, OUT_FLAGS } from '../common-flags';
 import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
+
+/** The post-trained network written back in the user's own format, for PyTorch to load. */
+const EXPORTS = [
+  { flag: 'export-program', kind: 'exported', needs: 'an exported network (--model export:FILE)', label: '.pt2 program',
+    write: (trainer: PoFTrainer, file: string) => trainer.exportProgram(file) },
+  { flag: 'export-torchscript', kind: 'torchScript', needs: 'a TorchScript network (--model torchscript:FILE)', label: 'TorchScript',
+    write: (trainer: PoFTrainer, file: string) => trainer.exportTorchScript(file) },
+];
 
 export const postTrainCommand: Command = {
   name: 'post-train',
@@ -21,6 +30,7 @@ export const postTrainCommand: Command = {
     'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: DEFAULTS.postTrain.gammaMode },
     'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
     ...FEATURE_REUSE_FLAG,
+    'export-program': { type: 'string', help: 'with a --model export:FILE network: also write the post-trained program here (a .pt2: torch.export.load reads it)' },
     'export-torchscript': { type: 'string', help: 'with a --model torchscript:FILE network: also write the post-trained network here (torch.jit.load reads it)' },
     ...TRAINING_FLAGS,
     seed: { type: 'string', help: 'seed of the batch order, augmentation and PoF\'s draws', default: String(DEFAULTS.seed) },
@@ -49,10 +59,10 @@ export const postTrainCommand: Command = {
     checkFromFlags(flags);
     const data = await loadDatasetFlags(flags);
     const start = await startingModel(flags, data.train);
-    const exportFile = stringFlag(flags, 'export-torchscript');
-    if (exportFile !== undefined) {
-      if (start.spec.kind !== 'torchScript') throw new UsageError(`--export-torchscript needs a TorchScript network (--model torchscript:FILE); ${start.source} holds a ${start.spec.kind}`);
-      await assertWritablePath('--export-torchscript', exportFile);
+    const exports = EXPORTS.filter((e) => stringFlag(flags, e.flag) !== undefined);
+    for (const e of exports) {
+      if (start.spec.kind !== e.kind) throw new UsageError(`--${e.flag} needs ${e.needs}; ${start.source} holds a ${start.spec.kind}`);
+      await assertWritablePath(`--${e.flag}`, stringFlag(flags, e.flag)!);
     }
     const run = await startRun(runOptions, 'post-train', data, start.spec, options, device, { from: start.source });
     if (!run.hooks.resume) {
@@ -62,9 +72,10 @@ export const postTrainCommand: Command = {
     }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
     await finishRun(run, result, data);
-    if (exportFile !== undefined && !result.aborted) {
-      await run.trainer.exportTorchScript(exportFile);
-      if (run.dir.writes) console.error(`wrote ${exportFile} (TorchScript)`);
+    for (const e of result.aborted ? [] : exports) {
+      const file = stringFlag(flags, e.flag)!;
+      await e.write(run.trainer, file);
+      if (run.dir.writes) console.error(`wrote ${file} (${e.label})`);
     }
   },
 };

@@ -20,7 +20,7 @@ export const trainCommand: Command = {
     'checkpoint stays.',
   flags: {
     ...DATASET_FLAGS,
-    model: { type: 'string', help: 'wrn-<depth>-<widen>, mlp-<width>-... or torchscript:FILE (your own network)',
+    model: { type: 'string', help: 'wrn-<depth>-<widen>, mlp-<width>-..., or your own network: export:FILE (a .pt2 from python/export_program.py, with --classifier) or torchscript:FILE (legacy)',
       default: `${paperProtocol('cifar10').model} (toy: ${paperProtocol('toy').model})` },
     ...TORCHSCRIPT_FLAGS,
     method: { type: 'string', help: FIT_METHODS.join(' or '), default: DEFAULTS.fit.method },

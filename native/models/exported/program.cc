@@ -1,0 +1,419 @@
+#include "models/exported/program.h"
+#include <ATen/ScalarOps.h>
+#include <cmath>
+#include "errors.h"
+#include "models/exported/schema_enums.h"
+
+namespace pof {
+
+namespace {
+
+// The first frame of a node's stack trace, the model's own line: "net.py:29 `x = self.conv(x)`".
+std::string SourceLine(const JsonView& node) {
+  if (!node.Has("metadata") || !node["metadata"].Has("stack_trace")) return "";
+  const std::string trace = node["metadata"]["stack_trace"].String();
+  const size_t file = trace.find("File \"");
+  if (file == std::string::npos) return "";
+  const size_t file_end = trace.find('"', file + 6);
+  const size_t line = trace.find("line ", file_end);
+  if (file_end == std::string::npos || line == std::string::npos) return "";
+  std::string path = trace.substr(file + 6, file_end - file - 6);
+  path = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+  const std::string number = trace.substr(line + 5, trace.find_first_not_of("0123456789", line + 5) - line - 5);
+  std::string out = path + ":" + number;
+  const size_t code = trace.find('\n', line);
+  if (code != std::string::npos) {
+    const size_t start = trace.find_first_not_of(' ', code + 1);
+    const size_t stop = trace.find('\n', code + 1);
+    if (start != std::string::npos && start < stop) out += " `" + trace.substr(start, stop - start) + "`";
+  }
+  return out;
+}
+
+Builtin BuiltinOf(const std::string& target) {
+  static const std::unordered_map<std::string, Builtin> builtins{
+      {"_operator.add", Builtin::kAdd},       {"_operator.sub", Builtin::kSub},   {"_operator.mul", Builtin::kMul},
+      {"_operator.floordiv", Builtin::kFloorDiv}, {"_operator.truediv", Builtin::kTrueDiv}, {"_operator.mod", Builtin::kMod},
+      {"_operator.neg", Builtin::kNeg},       {"_operator.eq", Builtin::kEq},     {"_operator.ne", Builtin::kNe},
+      {"_operator.lt", Builtin::kLt},         {"_operator.le", Builtin::kLe},     {"_operator.gt", Builtin::kGt},
+      {"_operator.ge", Builtin::kGe},         {"torch.sym_float", Builtin::kSymFloat}, {"torch.sym_int", Builtin::kSymInt},
+      {"torch.sym_max", Builtin::kSymMax},    {"torch.sym_min", Builtin::kSymMin}};
+  const auto it = builtins.find(target);
+  return it == builtins.end() ? Builtin::kNone : it->second;
+}
+
+// Python's arithmetic on the ints and floats of SymInt expressions.
+c10::IValue Compute(Builtin op, const torch::jit::Stack& args) {
+  const auto& a = args.at(0);
+  const bool ints = a.isInt() && (args.size() < 2 || args[1].isInt());
+  const double x = a.toScalar().toDouble(), y = args.size() > 1 ? args[1].toScalar().toDouble() : 0;
+  const int64_t i = ints ? a.toInt() : 0, j = ints && args.size() > 1 ? args[1].toInt() : 0;
+  const auto number = [&](int64_t as_int, double as_double) { return ints ? c10::IValue(as_int) : c10::IValue(as_double); };
+  switch (op) {
+    case Builtin::kAdd: return number(i + j, x + y);
+    case Builtin::kSub: return number(i - j, x - y);
+    case Builtin::kMul: return number(i * j, x * y);
+    case Builtin::kFloorDiv:
+      if (y == 0) throw std::runtime_error("integer division by zero");
+      return number(static_cast<int64_t>(std::floor(static_cast<double>(i) / static_cast<double>(j ? j : 1))), std::floor(x / y));
+    case Builtin::kTrueDiv: return c10::IValue(x / y);
+    case Builtin::kMod:
+      if (y == 0) throw std::runtime_error("modulo by zero");
+      return number(((i % j) + j) % j, x - std::floor(x / y) * y);
+    case Builtin::kNeg: return number(-i, -x);
+    case Builtin::kEq: return c10::IValue(x == y);
+    case Builtin::kNe: return c10::IValue(x != y);
+    case Builtin::kLt: return c10::IValue(x < y);
+    case Builtin::kLe: return c10::IValue(x <= y);
+    case Builtin::kGt: return c10::IValue(x > y);
+    case Builtin::kGe: return c10::IValue(x >= y);
+    case Builtin::kSymFloat: return c10::IValue(x);
+    case Builtin::kSymInt: return c10::IValue(static_cast<int64_t>(x));
+    case Builtin::kSymMax: return number(std::max(i, j), std::max(x, y));
+    case Builtin::kSymMin: return number(std::min(i, j), std::min(x, y));
+    case Builtin::kNone: break;
+  }
+  throw std::logic_error("unknown builtin");
+}
+
+// A number where the schema wants a Tensor, as Python passes it: a 0-dim wrapped number, which type
+// promotion treats as a Python scalar (x * 0.5 stays float32).
+at::Tensor WrappedNumber(const c10::Scalar& value) {
+  auto t = c10::scalar_to_tensor(value);
+  t.unsafeGetTensorImpl()->set_wrapped_number(true);
+  return t;
+}
+
+bool WantsTensor(const c10::Argument& schema) {
+  auto type = schema.type();
+  if (auto optional = type->cast<c10::OptionalType>()) type = optional->getElementType();
+  return type->kind() == c10::TypeKind::TensorType;
+}
+
+// A plain constant argument ({"as_int": 3}, ...), for operators and for builtins.
+std::optional<c10::IValue> Constant(const std::string& kind, const JsonView& v) {
+  if (kind == "as_none") return c10::IValue();
+  if (kind == "as_int") return c10::IValue(v.Int());
+  if (kind == "as_float") return c10::IValue(v.Number());
+  if (kind == "as_bool") return c10::IValue(v.Bool());
+  if (kind == "as_string") return c10::IValue(v.String());
+  if (kind == "as_ints") {
+    std::vector<int64_t> ints;
+    for (uint32_t i = 0; i < v.Size(); ++i) ints.push_back(v.At(i).Int());
+    return c10::IValue(ints);
+  }
+  if (kind == "as_floats") {
+    std::vector<double> floats;
+    for (uint32_t i = 0; i < v.Size(); ++i) floats.push_back(v.At(i).Number());
+    return c10::IValue(floats);
+  }
+  if (kind == "as_bools") {
+    c10::List<bool> bools;
+    for (uint32_t i = 0; i < v.Size(); ++i) bools.push_back(v.At(i).Bool());
+    return c10::IValue(bools);
+  }
+  if (kind == "as_strings") {
+    std::vector<std::string> strings;
+    for (uint32_t i = 0; i < v.Size(); ++i) strings.push_back(v.At(i).String());
+    return c10::IValue(strings);
+  }
+  if (kind == "as_scalar_type") return c10::IValue(static_cast<int64_t>(ScalarTypeFromSchema(v.Int(), v.path())));
+  if (kind == "as_layout") return c10::IValue(static_cast<int64_t>(LayoutFromSchema(v.Int(), v.path())));
+  if (kind == "as_memory_format") return c10::IValue(static_cast<int64_t>(MemoryFormatFromSchema(v.Int(), v.path())));
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::string GraphNode::Describe() const {
+  std::string op = target.rfind("torch.ops.", 0) == 0 ? target.substr(10) : target;
+  return "node " + name + " (" + op + (source.empty() ? "" : ", from " + source) + ")";
+}
+
+int Program::Slot(const std::string& name) {
+  const auto it = slots_.find(name);
+  if (it != slots_.end()) return it->second;
+  slot_names_.push_back(name);
+  return slots_[name] = static_cast<int>(slot_names_.size() - 1);
+}
+
+int Program::SlotOf(const std::string& name) const {
+  const auto it = slots_.find(name);
+  return it == slots_.end() ? -1 : it->second;
+}
+
+Program::Program(const JsonView& graph_module) {
+  const auto graph = graph_module["graph"];
+  const auto signature = graph_module["signature"];
+  const auto specs = signature["input_specs"];
+  for (uint32_t i = 0; i < specs.Size(); ++i) inputs_.push_back(CompileInput(specs.At(i), graph));
+  const auto nodes = graph["nodes"];
+  for (uint32_t i = 0; i < nodes.Size(); ++i) nodes_.push_back(CompileNode(nodes.At(i)));
+  const auto outputs = signature["output_specs"];
+  int user_outputs = 0;
+  for (uint32_t i = 0; i < outputs.Size(); ++i) {
+    const auto spec = outputs.At(i);
+    const std::string kind = spec.UnionKind();
+    if (kind == "user_output") {
+      const auto arg = spec[kind.c_str()]["arg"];
+      if (arg.UnionKind() != "as_tensor") arg.Fail("the model must return its logits, a tensor; it returns a " + arg.UnionKind());
+      user_output_ = Slot(arg["as_tensor"]["name"].String());
+      ++user_outputs;
+    } else if (kind == "buffer_mutation") {
+      buffer_mutations_.emplace_back(spec[kind.c_str()]["buffer_name"].String(), Slot(spec[kind.c_str()]["arg"]["name"].String()));
+    } else {
+      spec.Fail("an output of kind '" + kind + "' (the graph mutates its inputs or returns gradients) is not one this " +
+                "runtime runs: export the model's forward alone");
+    }
+  }
+  if (user_outputs != 1) {
+    outputs.Fail("the model returns " + std::to_string(user_outputs) + " values; PoF needs one, the logits [N, classes]");
+  }
+}
+
+GraphInput Program::CompileInput(const JsonView& spec, const JsonView& graph) {
+  const std::string kind = spec.UnionKind();
+  const auto body = spec[kind.c_str()];
+  GraphInput in;
+  if (kind == "parameter") {
+    in.kind = GraphInput::Kind::kParameter;
+    in.target = body["parameter_name"].String();
+    in.slot = Slot(body["arg"]["name"].String());
+  } else if (kind == "buffer") {
+    in.kind = GraphInput::Kind::kBuffer;
+    in.target = body["buffer_name"].String();
+    in.persistent = !body.Has("persistent") || body["persistent"].Bool();
+    in.slot = Slot(body["arg"]["name"].String());
+  } else if (kind == "tensor_constant") {
+    in.kind = GraphInput::Kind::kTensorConstant;
+    in.target = body["tensor_constant_name"].String();
+    in.slot = Slot(body["arg"]["name"].String());
+  } else if (kind == "user_input") {
+    const auto arg = body["arg"];
+    if (arg.UnionKind() != "as_tensor") {
+      arg.Fail("the model takes a " + arg.UnionKind() + " input; pof-torch feeds it one tensor, the batch");
+    }
+    in.kind = GraphInput::Kind::kUserInput;
+    const std::string name = arg["as_tensor"]["name"].String();
+    in.slot = Slot(name);
+    const auto meta = graph["tensor_values"][name.c_str()];
+    in.dtype = ScalarTypeFromSchema(meta["dtype"].Int(), meta.path());
+    const auto sizes = meta["sizes"];
+    for (uint32_t i = 0; i < sizes.Size(); ++i) in.sizes.push_back(sizes.At(i).Has("as_int") ? sizes.At(i)["as_int"].Int() : -1);
+  } else if (kind == "constant_input") {
+    in.kind = GraphInput::Kind::kConstant;
+    in.slot = Slot(body["name"].String());
+    const auto value = body["value"];
+    const std::string value_kind = value.UnionKind();
+    auto constant = Constant(value_kind, value[value_kind.c_str()]);
+    if (!constant) value.Fail("a constant input of kind '" + value_kind + "' is not one this runtime takes");
+    in.constant = *constant;
+  } else {
+    spec.Fail("an input of kind '" + kind + "' (custom objects, effect tokens) is not one this runtime runs");
+  }
+  return in;
+}
+
+GraphNode Program::CompileNode(const JsonView& json) {
+  GraphNode node;
+  node.name = json["name"].String();
+  node.target = json["target"].String();
+  node.source = SourceLine(json);
+  const auto inputs = json["inputs"];
+  const auto fail = [&](const std::string& why) { throw UserError(node.Describe() + ": " + why, ErrorKind::kOption); };
+  if (node.target.rfind("torch.ops.higher_order.", 0) == 0) {
+    fail("a higher-order operator (control flow, a nested graph) is not one this runtime runs; export without it " +
+         std::string("(no torch.cond, torch.no_grad or autocast regions inside forward)"));
+  }
+  if (node.target.rfind("torch.ops.", 0) == 0) {
+    const std::string qualified = node.target.substr(10);
+    const size_t dot = qualified.find('.'), last = qualified.rfind('.');
+    if (dot == std::string::npos || last == dot) fail("cannot read the operator name '" + node.target + "'");
+    const std::string name = qualified.substr(0, dot) + "::" + qualified.substr(dot + 1, last - dot - 1);
+    const std::string overload = qualified.substr(last + 1) == "default" ? "" : qualified.substr(last + 1);
+    node.op = c10::Dispatcher::singleton().findSchema({name, overload});
+    if (!node.op) {
+      fail("the operator " + name + (overload.empty() ? "" : "." + overload) + " is not registered in this LibTorch (" +
+           TORCH_VERSION + "): a custom operator whose library is not loaded, or one newer than this LibTorch");
+    }
+    const auto& schema = node.op->schema();
+    std::unordered_map<std::string, JsonView> given;
+    for (uint32_t i = 0; i < inputs.Size(); ++i) given.emplace(inputs.At(i)["name"].String(), inputs.At(i)["arg"]);
+    for (const auto& argument : schema.arguments()) {
+      const auto it = given.find(argument.name());
+      if (it != given.end()) {
+        node.arguments.push_back(CompileArgument(it->second, argument, node));
+        given.erase(it);
+      } else if (argument.default_value()) {
+        node.arguments.push_back({NodeArgument::Kind::kConstant, *argument.default_value()});
+      } else if (argument.type()->kind() == c10::TypeKind::OptionalType) {
+        node.arguments.push_back({NodeArgument::Kind::kConstant, c10::IValue()});
+      } else {
+        fail("the graph does not give the argument '" + argument.name() + "' of " + c10::toString(schema));
+      }
+    }
+    if (!given.empty()) fail("the graph gives an argument '" + given.begin()->first + "' that " + c10::toString(schema) + " does not take");
+  } else {
+    node.builtin = BuiltinOf(node.target);
+    if (node.builtin == Builtin::kNone) fail("the Python function " + node.target + " in the graph is not one this runtime runs");
+    static const c10::Argument any("x", c10::NumberType::get());
+    for (uint32_t i = 0; i < inputs.Size(); ++i) node.arguments.push_back(CompileArgument(inputs.At(i)["arg"], any, node));
+  }
+  node.outputs = CompileOutputs(json["outputs"]);
+  return node;
+}
+
+NodeArgument Program::CompileArgument(const JsonView& arg, const c10::Argument& schema, const GraphNode& node) {
+  const std::string kind = arg.UnionKind();
+  const auto v = arg[kind.c_str()];
+  const bool wants_tensor = WantsTensor(schema);
+  NodeArgument out;
+  // A SymInt/SymFloat/SymBool: a name of a value computed in the graph, or a constant.
+  const auto symbolic = [&](const JsonView& s) {
+    const std::string which = s.UnionKind();
+    NodeArgument a;
+    if (which == "as_name") {
+      a.kind = wants_tensor ? NodeArgument::Kind::kWrappedNumber : NodeArgument::Kind::kValue;
+      a.slot = Slot(s[which.c_str()].String());
+    } else {
+      auto c = Constant(which, s[which.c_str()]);
+      if (!c) s.Fail("expected a name or a number");
+      a.constant = wants_tensor ? c10::IValue(WrappedNumber(c->toScalar())) : *c;
+    }
+    return a;
+  };
+  if (kind == "as_tensor") {
+    out.kind = NodeArgument::Kind::kValue;
+    out.slot = Slot(v["name"].String());
+  } else if (kind == "as_optional_tensor") {
+    return v.UnionKind() == "as_tensor" ? NodeArgument{NodeArgument::Kind::kValue, {}, Slot(v["as_tensor"]["name"].String())}
+                                        : NodeArgument{};
+  } else if (kind == "as_tensors") {
+    out.kind = NodeArgument::Kind::kTensorList;
+    for (uint32_t i = 0; i < v.Size(); ++i) out.slots.push_back(Slot(v.At(i)["name"].String()));
+  } else if (kind == "as_optional_tensors") {
+    out.kind = NodeArgument::Kind::kOptionalTensors;
+    for (uint32_t i = 0; i < v.Size(); ++i) {
+      const auto item = v.At(i);
+      out.slots.push_back(item.UnionKind() == "as_tensor" ? Slot(item["as_tensor"]["name"].String()) : -1);
+    }
+  } else if (kind == "as_sym_int" || kind == "as_sym_float" || kind == "as_sym_bool") {
+    return symbolic(v);
+  } else if (kind == "as_sym_ints") {
+    out.kind = NodeArgument::Kind::kIntList;
+    bool constant = true;
+    for (uint32_t i = 0; i < v.Size(); ++i) {
+      const auto item = v.At(i);
+      const bool named = item.UnionKind() == "as_name";
+      constant = constant && !named;
+      out.slots.push_back(named ? Slot(item["as_name"].String()) : -1);
+      out.ints.push_back(named ? 0 : item["as_int"].Int());
+    }
+    if (constant) return {NodeArgument::Kind::kConstant, c10::IValue(out.ints)};
+  } else if (kind == "as_device") {
+    out.kind = NodeArgument::Kind::kDevice;
+  } else if (kind == "as_graph") {
+    throw UserError(node.Describe() + ": a nested graph argument (a higher-order operator) is not one this runtime runs",
+                    ErrorKind::kOption);
+  } else if (auto c = Constant(kind, v)) {
+    out.constant = wants_tensor && (c->isInt() || c->isDouble() || c->isBool()) ? c10::IValue(WrappedNumber(c->toScalar())) : *c;
+  } else {
+    throw UserError(node.Describe() + ": an argument of kind '" + kind + "' (" + schema.name() + ") is not one this runtime runs",
+                    ErrorKind::kOption);
+  }
+  return out;
+}
+
+std::vector<NodeOutput> Program::CompileOutputs(const JsonView& outputs) {
+  std::vector<NodeOutput> out;
+  for (uint32_t i = 0; i < outputs.Size(); ++i) {
+    const auto o = outputs.At(i);
+    const std::string kind = o.UnionKind();
+    const auto v = o[kind.c_str()];
+    NodeOutput r;
+    if (kind == "as_tensor") {
+      r.slot = Slot(v["name"].String());
+    } else if (kind == "as_tensors") {
+      r.list = true;
+      for (uint32_t j = 0; j < v.Size(); ++j) r.slots.push_back(Slot(v.At(j)["name"].String()));
+    } else if (kind == "as_sym_int" || kind == "as_sym_float" || kind == "as_sym_bool") {
+      if (v.UnionKind() == "as_name") r.slot = Slot(v["as_name"].String());
+    } else if (kind == "as_optional_tensors") {
+      r.list = true;
+      for (uint32_t j = 0; j < v.Size(); ++j) {
+        r.slots.push_back(v.At(j).UnionKind() == "as_tensor" ? Slot(v.At(j)["as_tensor"]["name"].String()) : -1);
+      }
+    } else if (kind != "as_none") {
+      o.Fail("an output of kind '" + kind + "' is not one this runtime keeps");
+    }
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+void Program::Run(std::vector<c10::IValue>& values, size_t begin, size_t end, const c10::Device& device, size_t skip) const {
+  size_t i = begin;
+  torch::jit::Stack stack;
+  try {
+    for (; i < end; ++i) {
+      if (i == skip) continue;
+      const GraphNode& node = nodes_[i];
+      stack.clear();
+      for (const auto& a : node.arguments) {
+        switch (a.kind) {
+          case NodeArgument::Kind::kConstant: stack.push_back(a.constant); break;
+          case NodeArgument::Kind::kValue: stack.push_back(values[a.slot]); break;
+          case NodeArgument::Kind::kWrappedNumber: stack.push_back(WrappedNumber(values[a.slot].toScalar())); break;
+          case NodeArgument::Kind::kTensorList: {
+            c10::List<at::Tensor> list;
+            list.reserve(a.slots.size());
+            for (int s : a.slots) list.push_back(values[s].toTensor());
+            stack.push_back(std::move(list));
+            break;
+          }
+          case NodeArgument::Kind::kOptionalTensors: {
+            c10::List<std::optional<at::Tensor>> list;
+            for (int s : a.slots) list.push_back(s < 0 ? std::optional<at::Tensor>() : values[s].toTensor());
+            stack.push_back(std::move(list));
+            break;
+          }
+          case NodeArgument::Kind::kIntList: {
+            std::vector<int64_t> ints = a.ints;
+            for (size_t k = 0; k < ints.size(); ++k) {
+              if (a.slots[k] >= 0) ints[k] = values[a.slots[k]].toInt();
+            }
+            stack.push_back(std::move(ints));
+            break;
+          }
+          case NodeArgument::Kind::kDevice: stack.push_back(device); break;
+        }
+      }
+      if (node.op) {
+        node.op->callBoxed(stack);
+      } else {
+        auto result = Compute(node.builtin, stack);
+        stack.assign(1, std::move(result));
+      }
+      for (size_t k = 0; k < node.outputs.size() && k < stack.size(); ++k) {
+        const NodeOutput& o = node.outputs[k];
+        if (!o.list) {
+          if (o.slot >= 0) values[o.slot] = std::move(stack[k]);
+          continue;
+        }
+        const auto list = stack[k].toList();
+        for (size_t j = 0; j < o.slots.size() && j < list.size(); ++j) {
+          if (o.slots[j] >= 0) values[o.slots[j]] = list.get(j);
+        }
+      }
+    }
+  } catch (const c10::OutOfMemoryError&) {
+    throw;  // the device's limit: a DeviceError
+  } catch (const UserError&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (IsAllocationFailure(e.what())) throw;
+    throw UserError("the exported model failed at " + nodes_[i].Describe() + ": " + ModelMessage(e.what()), ErrorKind::kOption);
+  }
+}
+
+}  // namespace pof
