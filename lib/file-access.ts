@@ -3,7 +3,7 @@
 // than a limit; writes never replace what is not a regular file (an atomic rename over /dev/null, as
 // root, would replace the device for the whole system).
 import { constants as bufferConstants } from 'buffer';
-import { constants, promises as fs, Stats, statSync } from 'fs';
+import { closeSync, constants, fstatSync, openSync, promises as fs, readSync, Stats, statSync } from 'fs';
 import * as os from 'os';
 import { FileError, fileError, PoFError } from './errors';
 
@@ -71,6 +71,37 @@ export async function openRegularFile(file: string): Promise<fs.FileHandle> {
   } catch (error) {
     await handle.close();
     throw error;
+  }
+}
+
+/**
+ * The last `maxBytes` bytes of a regular file (all of it when smaller), read synchronously and no further, and
+ * where they `start`: for a format indexed at its end (a ZIP's central directory). Opened as openRegularFile does.
+ */
+export function readTailSync(file: string, maxBytes: number): { bytes: Buffer; start: number } {
+  checkPath('read', file);
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (error) {
+    throw fileError('read', file, error);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (!stat.isFile()) throw notRegularFile('read', file, stat);
+    const start = Math.max(0, stat.size - maxBytes);
+    const bytes = Buffer.allocUnsafe(stat.size - start);
+    let read = 0;
+    while (read < bytes.length) {
+      const bytesRead = readSync(fd, bytes, read, bytes.length - read, start + read);
+      if (bytesRead === 0) break;  // shrank while being read
+      read += bytesRead;
+    }
+    return { bytes: bytes.subarray(0, read), start };
+  } catch (error) {
+    throw fileError('read', file, error);
+  } finally {
+    closeSync(fd);
   }
 }
 

@@ -1,4 +1,6 @@
 // Model descriptions: what to build. The trainer builds them on its device with its seed.
+import { pt2ArchiveFile, pt2Refusal } from './checkpoint/pt2-archive';
+import { CheckpointError } from './errors';
 import { assertNotSpecialFile } from './file-access';
 import { checkKeys, integer, integerList, OptionError, show } from './options';
 
@@ -99,7 +101,9 @@ export function torchScript(options: { file: string; features?: string; classifi
     throw new OptionError(`${where}: inputShape must be one example's shape, e.g. [3, 32, 32]; got ${JSON.stringify(options.inputShape)}`);
   }
   const file = name('file');
-  assertNotSpecialFile(where, file);
+  // LibTorch's loader would call a .pt2 a corrupt checkpoint: say what it is, and what takes it.
+  const pt2 = assertNotSpecialFile(where, file) ? pt2ArchiveFile(file) : undefined;
+  if (pt2) throw new CheckpointError(`${where}: ${pt2Refusal(file, 'a TorchScript module', pt2)}`);
   return { kind: 'torchScript', file, features: name('features', 'features'), classifier: name('classifier', 'classifier'), inputShape };
 }
 

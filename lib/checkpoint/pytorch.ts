@@ -9,6 +9,7 @@
 import { CheckpointError } from '../errors';
 import { readCheckpointBytes } from './checkpoint-bytes';
 import { setOwn } from './own-property';
+import { pt2ArchiveOf, pt2Refusal } from './pt2-archive';
 import { describe, newDict, PickleCallable, unpickle } from './unpickle';
 import { FileDtype, dtypeSize, elementCount, TensorData, tensorFromBytes, toFloat32, zerosTensor } from './tensor-data';
 import { ZipArchive } from './zip';
@@ -172,6 +173,8 @@ export async function readTorchArchive(buffer: Uint8Array, fileName = '<buffer>'
   const zip = new ZipArchive(buffer, fileName);
   const pickles = zip.names().filter((name) => /^[^/]+\/data\.pkl$/.test(name));
   if (pickles.length !== 1) {
+    const pt2 = pt2ArchiveOf(zip);
+    if (pt2) throw new CheckpointError(pt2Refusal(fileName, 'a torch.save checkpoint', pt2));
     const torchScript = zip.names().some((name) => /^[^/]+\/constants\.pkl$/.test(name));
     fail(torchScript ? 'a TorchScript archive (torch.jit.save) is not a torch.save checkpoint' : `expected one <archive>/data.pkl entry, found ${pickles.length}`);
   }

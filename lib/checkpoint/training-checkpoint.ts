@@ -10,6 +10,7 @@ import { CheckpointError, FileError, fileError, OptionError, PoFError } from '..
 import { readRegularFile, writableTarget } from '../file-access';
 import { assertDtypesMatch, matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
+import { pt2ArchiveIn, pt2Refusal } from './pt2-archive';
 import { decodeSafetensors, encodeSafetensors, SafetensorsMetadata } from './safetensors';
 import { TensorDataDict } from './state-dict';
 import { TensorData, toFloat32 } from './tensor-data';
@@ -194,7 +195,8 @@ export function recordedModel(file: string, metadata: SafetensorsMetadata): Mode
 
 /**
  * Reads a checkpoint file. A safetensors file without pof-torch metadata reads as weights of an
- * unrecorded model; torch.save files are refused with a pointer to importPyTorch.
+ * unrecorded model; torch.save files are refused with a pointer to importPyTorch, torch.export
+ * programs (.pt2) with one to models.exported.
  */
 export async function readCheckpoint(file: string, where: string): Promise<CheckpointContents> {
   let bytes: Buffer;
@@ -208,6 +210,8 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
     throw error;
   }
   if (isZipFile(bytes) || isLegacyTorchFile(bytes)) {
+    const pt2 = pt2ArchiveIn(bytes, file);
+    if (pt2) throw new CheckpointError(`${where}: ${pt2Refusal(file, 'a pof-torch checkpoint', pt2)}`);
     throw new CheckpointError(`${where}: ${file} is a torch.save file, not a pof-torch checkpoint; import it with trainer.importPyTorch(path)`);
   }
   const { tensors, metadata } = decodeSafetensors(bytes, file);

@@ -1,5 +1,6 @@
-// A read-only ZIP archive over an in-memory file: the central directory (with ZIP64 sizes and
-// offsets), STORED and DEFLATED entries, and CRC-32 checks. Enough for torch.save archives.
+// A read-only ZIP archive over an in-memory file (or its tail: enough for the entry names): the central
+// directory (with ZIP64 sizes and offsets), STORED and DEFLATED entries, and CRC-32 checks. Enough for
+// torch.save archives.
 // A deflated entry is inflated off the main thread into a buffer of the size the directory
 // declares, and no further (see bounded-inflate): the directory, not the stream, decides.
 import * as zlib from 'zlib';
@@ -31,8 +32,11 @@ export class ZipArchive {
   readonly entries = new Map<string, ZipEntry>();
   private readonly view: DataView;
 
-  /** Parses the central directory of `buffer`; `fileName` starts every error message. */
-  constructor(private readonly buffer: Uint8Array, readonly fileName: string) {
+  /**
+   * Parses the central directory of `buffer`, the file's bytes from offset `start` to its end (the whole
+   * file by default); `fileName` starts every error message.
+   */
+  constructor(private readonly buffer: Uint8Array, readonly fileName: string, private readonly start = 0) {
     this.view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
     const { count, offset, size } = this.readDirectoryLocation();
     let at = offset;
@@ -57,28 +61,41 @@ export class ZipArchive {
    * in that message ('a pickle').
    */
   async read(name: string, maxBytes = MAX_ENTRY_BYTES, kind = 'an entry'): Promise<Uint8Array> {
+    const { entry, raw } = this.rawEntry(name, maxBytes, kind);
+    if (entry.method === 0) return this.checked(entry, raw);
+    return this.checked(entry, await inflateBounded(raw, {
+      format: 'raw', size: entry.size, maxBytes, declared: 'the directory declares', stream: `entry '${name}'`,
+      error: (what) => this.error(what),
+    }));
+  }
+
+  /** A stored (uncompressed) entry's bytes, as `read` gives them but synchronously: for small marker entries. */
+  readStored(name: string, maxBytes: number, kind: string): Uint8Array {
+    const { entry, raw } = this.rawEntry(name, maxBytes, kind);
+    if (entry.method !== 0) throw this.error(`entry '${name}' is compressed; expected it stored`);
+    return this.checked(entry, raw);
+  }
+
+  /** An entry's bytes as the archive holds them (compressed or not), after its size and method are checked. */
+  private rawEntry(name: string, maxBytes: number, kind: string): { entry: ZipEntry; raw: Uint8Array } {
     const entry = this.entries.get(name);
     if (!entry) throw this.error(`no entry '${name}'`);
     if (entry.size > maxBytes) throw this.error(`entry '${name}' declares ${entry.size} bytes, more than the limit of ${maxBytes} for ${kind}`);
-    const at = entry.localHeaderOffset;
+    const at = entry.localHeaderOffset - this.start;
     this.need(at, 30, `local header of '${name}'`);
     if (this.view.getUint32(at, true) !== LOCAL) throw this.error(`bad local header signature for '${name}' at offset ${at}`);
     const start = at + 30 + this.view.getUint16(at + 26, true) + this.view.getUint16(at + 28, true);
     this.need(start, entry.compressedSize, `data of '${name}'`);
     const raw = this.buffer.subarray(start, start + entry.compressedSize);
-    let bytes: Uint8Array;
-    if (entry.method === 0) {
-      if (entry.compressedSize !== entry.size) throw this.error(`stored entry '${name}' has ${entry.compressedSize} bytes, the directory says ${entry.size}`);
-      bytes = raw;
-    } else if (entry.method === 8) {
-      bytes = await inflateBounded(raw, {
-        format: 'raw', size: entry.size, maxBytes, declared: 'the directory declares', stream: `entry '${name}'`,
-        error: (what) => this.error(what),
-      });
-    } else {
+    if (entry.method === 0 && entry.compressedSize !== entry.size) throw this.error(`stored entry '${name}' has ${entry.compressedSize} bytes, the directory says ${entry.size}`);
+    if (entry.method !== 0 && entry.method !== 8) {
       throw this.error(`entry '${name}' uses compression method ${entry.method}; only stored (0) and deflated (8) are supported`);
     }
-    if (zlib.crc32(bytes) !== entry.crc32) throw this.error(`entry '${name}' fails its CRC-32 check; the file is corrupt`);
+    return { entry, raw };
+  }
+
+  private checked(entry: ZipEntry, bytes: Uint8Array): Uint8Array {
+    if (zlib.crc32(bytes) !== entry.crc32) throw this.error(`entry '${entry.name}' fails its CRC-32 check; the file is corrupt`);
     return bytes;
   }
 
@@ -94,6 +111,7 @@ export class ZipArchive {
   }
 
   private need(at: number, length: number, what: string): void {
+    if (at < 0 && this.start > 0) throw this.error(`${what} lies before the last ${this.buffer.byteLength} bytes, the part of the file read`);
     if (at < 0 || at + length > this.buffer.byteLength) {
       throw this.error(`${what} (bytes ${at}..${at + length}) lies beyond the end of the file (${this.buffer.byteLength} bytes); the file is truncated or corrupt`);
     }
@@ -122,7 +140,7 @@ export class ZipArchive {
     let offset = this.view.getUint32(eocd + 16, true);
     const locator = eocd - 20;
     if (locator >= 0 && this.view.getUint32(locator, true) === ZIP64_LOCATOR) {
-      const record = this.u64(locator + 8, 'ZIP64 end-of-central-directory offset');
+      const record = this.u64(locator + 8, 'ZIP64 end-of-central-directory offset') - this.start;
       this.need(record, 56, 'ZIP64 end-of-central-directory record');
       if (this.view.getUint32(record, true) !== ZIP64_EOCD) throw this.error('bad ZIP64 end-of-central-directory signature');
       count = this.u64(record + 32, 'entry count');
@@ -131,6 +149,7 @@ export class ZipArchive {
     } else if (count === U16_MAX || size === U32_MAX || offset === U32_MAX) {
       throw this.error('the archive needs ZIP64 records but has none');
     }
+    offset -= this.start;  // where the directory lies in `buffer`
     this.need(offset, size, 'central directory');
     return { count, offset, size };
   }

@@ -11,6 +11,7 @@ import { fileError } from '../errors';
 import { Flag, Flags, stringFlag, UsageError } from './args';
 import { checkInputFile } from './input-file';
 import { openRegularFile } from '../file-access';
+import { pt2ArchiveFile, pt2Refusal } from '../checkpoint/pt2-archive';
 
 /** The parts of a --model export:FILE or torchscript:FILE network. */
 export const TORCHSCRIPT_FLAGS: Record<string, Flag> = {
@@ -76,6 +77,9 @@ export async function modelFromFile(from: string, data: ImageSet,
       return { spec, source: from, load: async () => undefined };
     }
   }
+  // A .pt2 is a network, not weights for another --model ('export:' is the option that takes it).
+  const pt2 = model?.startsWith('export:') ? undefined : pt2ArchiveFile(from);
+  if (pt2) throw new UsageError(pt2Refusal(from, 'weights for --model', pt2));
   if (classifier !== undefined || (await isTorchSave(from))) {
     if (model === undefined) throw new UsageError(`${from} is a torch.save file: give its architecture with --model (e.g. wrn-28-10)`);
     const spec = parseModelName(model, data, o.names);
