@@ -23,3 +23,11 @@ export function pof(args: string[], timeoutMs = 120_000, env?: NodeJS.ProcessEnv
     });
   });
 }
+
+/** `pof eval` and `pof analyze` (hessian, xi) of a trained toy model `from`: their exit codes, errors and eval's error rate. */
+export async function evalAndAnalyzeToy(from: string, out: string): Promise<{ evaluated: CliResult; analysed: CliResult; error: number }> {
+  const evaluated = await pof(['eval', '--dataset', 'toy', '--from', from]);
+  const analysed = await pof(['analyze', '--dataset', 'toy', '--from', from, '--analyses', 'hessian,xi',
+    '--k', '2', '--batches', '8', '--batch-size', '32', '--hessian-examples', '256', '--out', out]);
+  return { evaluated, analysed, error: evaluated.code === 0 ? JSON.parse(evaluated.stdout).error : NaN };
+}

@@ -1,5 +1,6 @@
 #include "models/exported/json_view.h"
 #include <cmath>
+#include <limits>
 #include "errors.h"
 
 namespace pof {
@@ -55,7 +56,11 @@ double JsonView::Number() const {
 
 int64_t JsonView::Int() const {
   const double v = Number();
-  if (std::trunc(v) != v || std::fabs(v) > 9007199254740992.0) Fail("expected an integer, got " + std::to_string(v));
+  if (std::trunc(v) != v) Fail("expected an integer, got " + std::to_string(v));
+  // JSON.parse reads 2^63 - 1 (a slice to the end) as 2^63: the int64 limits saturate.
+  constexpr double kLimit = 9223372036854775808.0;
+  if (v >= kLimit) return std::numeric_limits<int64_t>::max();
+  if (v <= -kLimit) return std::numeric_limits<int64_t>::min();
   return static_cast<int64_t>(v);
 }
 

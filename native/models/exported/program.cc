@@ -8,26 +8,27 @@ namespace pof {
 
 namespace {
 
-// The first frame of a node's stack trace, the model's own line: "net.py:29 `x = self.conv(x)`".
+// The model's own line that made a node, from its stack trace (outermost frame first): the innermost frame
+// outside torch's own sources, e.g. "net.py:29 `x = self.conv(x)`"; "" when the node has no trace.
 std::string SourceLine(const JsonView& node) {
   if (!node.Has("metadata") || !node["metadata"].Has("stack_trace")) return "";
   const std::string trace = node["metadata"]["stack_trace"].String();
-  const size_t file = trace.find("File \"");
-  if (file == std::string::npos) return "";
-  const size_t file_end = trace.find('"', file + 6);
-  const size_t line = trace.find("line ", file_end);
-  if (file_end == std::string::npos || line == std::string::npos) return "";
-  std::string path = trace.substr(file + 6, file_end - file - 6);
-  path = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
-  const std::string number = trace.substr(line + 5, trace.find_first_not_of("0123456789", line + 5) - line - 5);
-  std::string out = path + ":" + number;
-  const size_t code = trace.find('\n', line);
-  if (code != std::string::npos) {
-    const size_t start = trace.find_first_not_of(' ', code + 1);
-    const size_t stop = trace.find('\n', code + 1);
-    if (start != std::string::npos && start < stop) out += " `" + trace.substr(start, stop - start) + "`";
+  std::string first, own;
+  for (size_t at = trace.find("File \""); at != std::string::npos; at = trace.find("File \"", at + 1)) {
+    const size_t path_end = trace.find('"', at + 6), line = trace.find("line ", path_end);
+    if (path_end == std::string::npos || line == std::string::npos) break;
+    const std::string path = trace.substr(at + 6, path_end - at - 6);
+    std::string frame = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1) + ":" +
+                        trace.substr(line + 5, trace.find_first_not_of("0123456789", line + 5) - line - 5);
+    const size_t code = trace.find('\n', line);
+    if (code != std::string::npos) {
+      const size_t start = trace.find_first_not_of(' ', code + 1), stop = trace.find('\n', code + 1);
+      if (start != std::string::npos && start < stop) frame += " `" + trace.substr(start, stop - start) + "`";
+    }
+    if (first.empty()) first = frame;
+    if (path.find("/torch/") == std::string::npos) own = frame;
   }
-  return out;
+  return own.empty() ? first : own;
 }
 
 Builtin BuiltinOf(const std::string& target) {

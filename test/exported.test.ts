@@ -1,0 +1,266 @@
+// A user's own network through torch.export (models.exported): the five networks of
+// test/fixtures/python/exported_networks.py (a BatchNorm CNN with residuals, a small ViT with dropout, a text
+// classifier over int64 token ids, a bias-free classifier, tied weights), exported by python/export_program.py.
+// One SGD, SAM and PoF step equals eager PyTorch's (test/fixtures/python/eager_steps.py, written from the
+// definitions); the weights go back to PyTorch under the model's own names; bad archives get clear errors.
+// Needs python3 with torch (skipped otherwise).
+import test from 'ava';
+import { spawnSync } from 'child_process';
+import { promises as fs, readFileSync } from 'fs';
+import * as path from 'path';
+import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
+import { tempDir } from './helpers/fixtures';
+import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
+import { range, rng, testDevice as device } from './helpers/synthetic';
+
+const root = path.resolve(__dirname, '..', '..');
+const scripts = path.join(root, 'test', 'fixtures', 'python');
+const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+const maybe = hasTorch ? test : test.skip;
+if (!hasTorch) console.warn('exported.test: python3 has no torch; the torch.export tests are skipped');
+
+function python(args: string[]): string {
+  const r = spawnSync('python3', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`python3 ${args.join(' ')} failed: ${r.stderr}`);
+  return r.stdout;
+}
+
+interface Fixture {
+  file: string; state: string; classifier: string; inputShape: number[]; inputDtype: string; numClasses: number; vocab?: number;
+}
+
+const NETWORKS = ['cnn', 'vit', 'text', 'nobias', 'tied'] as const;
+type Network = typeof NETWORKS[number];
+let exported: Record<Network, Fixture> | undefined;
+
+/** The five networks exported once (about 10 s): NAME.pt2, its torch.save state dict and its description. */
+function fixture(name: Network): Fixture {
+  if (!exported) {
+    const dir = tempDir('exported-networks');
+    python([path.join(scripts, 'exported_networks.py'), dir]);
+    exported = Object.fromEntries(NETWORKS.map((n) => [n, {
+      ...JSON.parse(readFileSync(path.join(dir, `${n}.json`), 'utf8')), file: path.join(dir, `${n}.pt2`), state: path.join(dir, `${n}.state.pt`),
+    }])) as Record<Network, Fixture>;
+  }
+  return exported[name];
+}
+
+const specOf = (f: Fixture) => models.exported({ file: f.file, classifier: f.classifier });
+
+/** n examples the network takes (token ids in range for the text classifier) and their raw files for Python. */
+async function examples(f: Fixture, n: number, seed: number, dir: string) {
+  const r = rng(seed);
+  const per = f.inputShape.reduce((a, b) => a * b, 1);
+  const images = Float32Array.from({ length: n * per }, () => (f.inputDtype === 'int64' ? Math.floor(r() * f.vocab!) : r() * 2 - 1));
+  const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % f.numClasses);
+  const set = datasets.fromArrays({ images, labels, shape: [n, ...f.inputShape], numClasses: f.numClasses, name: `examples-${seed}` });
+  const inputs = path.join(dir, `inputs-${seed}.f32`), labelFile = path.join(dir, `labels-${seed}.i32`);
+  await fs.writeFile(inputs, Buffer.from(images.buffer));
+  await fs.writeFile(labelFile, Buffer.from(labels.buffer));
+  return { set, inputs, labels: labelFile, shape: [n, ...f.inputShape] };
+}
+
+const bytes = (t: StateDict[string]) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
+const isStatistic = (name: string) => /running_(mean|var)$|num_batches_tracked$/.test(name);
+
+/** The largest difference of a tensor relative to its largest value, over the state dict. */
+function worstRelative(a: StateDict, b: StateDict): { worst: number; where: string } {
+  let worst = 0, where = '';
+  for (const name of Object.keys(b)) {
+    const x = a[name].data, y = b[name].data;
+    let scale = 0, diff = 0;
+    for (let i = 0; i < y.length; i += 1) {
+      scale = Math.max(scale, Math.abs(Number(y[i])));
+      diff = Math.max(diff, Math.abs(Number(x[i]) - Number(y[i])));
+    }
+    const relative = diff / Math.max(scale, 1e-12);
+    if (relative > worst) [worst, where] = [relative, name];
+  }
+  return { worst, where };
+}
+
+const STEP_OPTIONS = { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, nesterov: true };
+const STEPS = [
+  { method: 'sgd' as const, indices: range(8), ...STEP_OPTIONS },
+  { method: 'sam' as const, indices: range(8, 8), rho: 0.05, ...STEP_OPTIONS },
+  { method: 'pof' as const, indices: range(8, 8), weakIndices: range(8), gamma: 2, ...STEP_OPTIONS, lr: 0.01 },
+];
+
+for (const name of NETWORKS) {
+  maybe(`${name}: one SGD, SAM and PoF step each equal eager PyTorch's (BatchNorm statistics bit for bit)`, async (t) => {
+    const f = fixture(name);
+    const dir = tempDir(`exported-step-${name}`);
+    const data = await examples(f, 16, 1, dir);
+    // The user's own torch.save(model.state_dict()) imports under the model's own names, equal to the archive's.
+    const archive = new PoFTrainer({ model: specOf(f), device, seed: 7 });
+    const imported = new PoFTrainer({ model: specOf(f), device, seed: 7 });
+    await imported.importPyTorch(f.state);
+    const start = await archive.stateDict(), fromFile = await imported.stateDict();
+    t.deepEqual(Object.keys(fromFile).sort(), Object.keys(start).sort());
+    t.true(Object.keys(start).every((k) => bytes(start[k]).equals(bytes(fromFile[k]))), 'the archive holds the state dict');
+    for (const step of STEPS) {
+      const trainer = new PoFTrainer({ model: specOf(f), device, seed: 7 });
+      await trainer.step(data.set, step);
+      const out = path.join(dir, `${step.method}.pt`);
+      const spec = path.join(dir, `${step.method}.json`);
+      await fs.writeFile(spec, JSON.stringify({
+        network: name, state: f.state, inputs: data.inputs, shape: data.shape, labels: data.labels, seed: 7, out,
+        ...step, indices: Array.from(step.indices), weakIndices: 'weakIndices' in step ? Array.from(step.weakIndices) : undefined,
+      }));
+      python([path.join(scripts, 'eager_steps.py'), spec]);
+      const reference = new PoFTrainer({ model: specOf(f), device, seed: 7 });
+      await reference.importPyTorch(out);
+      const ours = await trainer.stateDict(), theirs = await reference.stateDict();
+      const { worst, where } = worstRelative(ours, theirs);
+      t.true(worst <= 1e-6, `${step.method}: ${where} differs by ${worst} (relative to its largest value)`);
+      for (const key of Object.keys(theirs).filter(isStatistic)) t.true(bytes(ours[key]).equals(bytes(theirs[key])), `${step.method}: ${key}`);
+      if (step.method === 'pof') {
+        for (const key of trainer.model.parameterGroups.classifier) t.true(bytes(ours[key]).equals(bytes(start[key])), `PoF keeps ${key}`);
+      }
+      t.log(`${step.method}: largest relative difference ${worst.toExponential(2)} (${where || 'none'})`);
+    }
+  });
+}
+
+/** PyTorch's logits for `inputs`: `mode` 'logits' loads `source` (a state dict) into the original nn.Module, 'program-logits' runs a .pt2. */
+async function pytorchLogits(dir: string, mode: 'logits' | 'program-logits', name: Network, source: string, data: { inputs: string; shape: number[] }) {
+  const spec = path.join(dir, `${mode}.json`);
+  await fs.writeFile(spec, JSON.stringify({ network: name, state: source, program: source, inputs: data.inputs, shape: data.shape }));
+  return JSON.parse(python([path.join(scripts, 'eager_steps.py'), mode, spec]).trim().split('\n').pop()!).logits.flat(Infinity) as number[];
+}
+
+for (const name of ['cnn', 'text', 'nobias', 'tied'] as const) {
+  maybe(`${name}: trained and post-trained weights go back to PyTorch: load_state_dict(strict=True) and torch.export.load give the same logits`, async (t) => {
+    const f = fixture(name);
+    const dir = tempDir(`exported-back-${name}`);
+    const data = await examples(f, 32, 2, dir);
+    const trainer = new PoFTrainer({ model: specOf(f), device, seed: 3 });
+    await trainer.fit(data.set, { epochs: 1, batchSize: 8, lr: 0.05 });
+    const trained = await trainer.stateDict();
+    await trainer.postTrain(data.set, { epochs: 1, batchSize: 8, lr: 1e-3, gammaMode: 'uniform' });
+    const after = await trainer.stateDict();
+    for (const key of trainer.model.parameterGroups.classifier) t.true(bytes(after[key]).equals(bytes(trained[key])), `PoF keeps ${key}`);
+    const weights = path.join(dir, 'model.safetensors'), program = path.join(dir, 'back.pt2');
+    await trainer.save(weights);
+    await trainer.exportProgram(program);
+    const fromModule = await pytorchLogits(dir, 'logits', name, weights, data);
+    const fromProgram = await pytorchLogits(dir, 'program-logits', name, program, data);
+    t.deepEqual(fromProgram, fromModule, 'the written-back program computes what the original nn.Module with the weights computes');
+    // Ours: the classifier applied to our features, in float64 (PyTorch's is float32: rounding only).
+    const features = await trainer.features(data.set, range(32));
+    const w = after[trainer.model.parameterGroups.classifier[0]].data, b = after[trainer.model.parameterGroups.classifier[1] ?? '']?.data;
+    const [C, D] = [f.numClasses, trainer.model.featureDim];
+    let worst = 0;
+    for (let i = 0; i < 32; i += 1) {
+      for (let c = 0; c < C; c += 1) {
+        let z = b ? Number(b[c]) : 0;
+        for (let d = 0; d < D; d += 1) z += Number(w[c * D + d]) * features[i * D + d];
+        worst = Math.max(worst, Math.abs(z - fromModule[i * C + c]));
+      }
+    }
+    t.true(worst < 1e-4, `our logits differ from PyTorch's by up to ${worst}`);
+    // The archive written back trains here again, with the weights it was written with.
+    const again = new PoFTrainer({ model: models.exported({ file: program, classifier: f.classifier }), device, seed: 3 });
+    const reread = await again.stateDict();
+    t.true(Object.keys(after).every((k) => bytes(after[k]).equals(bytes(reread[k]))));
+  });
+}
+
+maybe('an exported CNN resumes bit-identically, runs the analyses (double backward through the graph) and channels-last', async (t) => {
+  const f = fixture('cnn');
+  const dir = tempDir('exported-resume');
+  const data = (await examples(f, 48, 4, dir)).set;
+  const options = { epochs: 2, batchSize: 16, lr: 1e-3 };
+  const straight = new PoFTrainer({ model: specOf(f), device, seed: 3 });
+  await straight.postTrain(data, options);
+  const first = new PoFTrainer({ model: specOf(f), device, seed: 3 });
+  await first.postTrain(data, { ...options, checkpoint: { dir } });
+  const resumed = new PoFTrainer({ model: specOf(f), device, seed: 3 });
+  await resumed.postTrain(data, { resume: path.join(dir, 'postTrain-epoch-1.safetensors') });
+  const a = await straight.stateDict(), b = await resumed.stateDict();
+  t.true(Object.keys(a).every((k) => bytes(a[k]).equals(bytes(b[k]))), 'resumed = uninterrupted, bit for bit');
+
+  const top = await analysis.hessianTopK(straight, data, { subset: 'classifier', k: 2 });
+  t.true(top.values[0] >= top.values[1] && top.values[0] > 0);
+  const whole = await analysis.hessianTopK(straight, data, { subset: 'all', k: 1, indices: range(8), maxIterations: 20 });
+  t.true(Number.isFinite(whole.values[0]) && whole.values[0] > 0, 'double backward runs through the exported graph');
+  const xi = await analysis.xiStarDistribution(straight, data, { batches: 4, batchSize: 16 });
+  t.is(xi.xi.length + xi.rejected, 4);
+
+  const nhwc = new PoFTrainer({ model: specOf(f), device, seed: 3, performance: { channelsLast: true } });
+  const plain = new PoFTrainer({ model: specOf(f), device, seed: 3 });
+  await nhwc.postTrain(data, { ...options, epochs: 1 });
+  await plain.postTrain(data, { ...options, epochs: 1 });
+  const { worst } = worstRelative(await nhwc.stateDict(), await plain.stateDict());
+  t.true(worst < 1e-4, `channels-last changes the weights by up to ${worst} (rounding only)`);
+});
+
+maybe('the CLI exports a network with python/export_program.py, trains, post-trains, writes it back, evaluates and analyses it', async (t) => {
+  const dir = tempDir('exported-cli');
+  const file = path.join(dir, 'mlp.pt2');
+  const made = spawnSync('python3', [path.join(root, 'python', 'export_program.py'), '--model', 'nn.Sequential(nn.Linear(16, 32), nn.ReLU(), nn.Linear(32, 4))',
+    '--input-shape', '16', '--classifier', '2', '--out', file], { encoding: 'utf8', cwd: dir });
+  t.is(made.status, 0, made.stderr);
+  t.regex(made.stdout, /pof train --model export:.*mlp\.pt2 --classifier 2/, 'it prints the line to run next');
+  const toy = ['--dataset', 'toy', '--batch-size', '64'];
+  const model = ['--model', `export:${file}`, '--classifier', '2'];
+  const train = await pof(['train', ...toy, ...model, '--epochs', '2', '--lr', '0.05', '--out', path.join(dir, 'sgd')]);
+  t.is(train.code, 0, train.stderr);
+  const back = path.join(dir, 'pof.pt2');
+  const post = await pof(['post-train', ...toy, '--from', path.join(dir, 'sgd', 'model.safetensors'), '--epochs', '1', '--lr', '1e-3',
+    '--out', path.join(dir, 'pof'), '--export-program', back]);
+  t.is(post.code, 0, post.stderr);
+  t.regex(post.stderr, /wrote .*pof\.pt2 \(\.pt2 program\)/);
+  t.regex(python(['-c', `import torch; ep = torch.export.load(${JSON.stringify(back)}); print(list(ep.module()(torch.zeros(3, 16)).shape))`]), /\[3, 4\]/);
+  const { evaluated, analysed, error } = await evalAndAnalyzeToy(path.join(dir, 'pof', 'model.safetensors'), path.join(dir, 'analysis'));
+  t.is(evaluated.code, 0, evaluated.stderr);
+  t.true(error < 75);
+  t.is(analysed.code, 0, analysed.stderr);
+  // Straight from the archive (a network trained in PyTorch): --from FILE with --model export:FILE.
+  const direct = await pof(['post-train', ...toy, '--from', file, ...model, '--epochs', '1', '--out', path.join(dir, 'direct')]);
+  t.is(direct.code, 0, direct.stderr);
+  const wrong = await pof(['train', ...toy, '--model', `export:${file}`, '--classifier', 'head', '--epochs', '1', '--out', path.join(dir, 'bad')]);
+  t.is(wrong.code, 2);
+  t.regex(wrong.stderr, /^pof: .*has no parameter 'head\.weight'.*its Linear layers are 0, 2/);
+  const notExported = await pof(['post-train', ...toy, '--from', path.join(dir, 'sgd', 'model.safetensors'), '--export-torchscript', path.join(dir, 'x.pt'), '--out', path.join(dir, 'x')]);
+  t.is(notExported.code, 2);
+  t.regex(notExported.stderr, /^pof: --export-torchscript needs a TorchScript network \(--model torchscript:FILE\); .* holds a exported/);
+});
+
+/** A bad archive of test/fixtures/python/exported_failures.py. */
+function failure(dir: string, kind: string): string {
+  const file = path.join(dir, `${kind}.pt2`);
+  python([path.join(scripts, 'exported_failures.py'), kind, file]);
+  return file;
+}
+
+maybe('archives the runtime cannot train are refused, naming the node, its operator and the model\'s line', async (t) => {
+  const dir = tempDir('exported-failures');
+  const load = (kind: string, classifier = 'fc') => () => new PoFTrainer({ model: models.exported({ file: failure(dir, kind), classifier }), device });
+  const cases: [string, string, RegExp, typeof OptionError | typeof CheckpointError][] = [
+    ['cond', 'fc', /node cond \(higher_order\.cond.*\): a higher-order operator .* is not one this runtime runs/, OptionError],
+    ['custom_op', 'fc', /node twice \(pof_test_only\.twice\.default, from exported_failures\.py:\d+ `h = twice\(h\)`\): the operator pof_test_only::twice is not registered in this LibTorch/, OptionError],
+    ['conv_head', 'fc', /the classifier 'fc' is not applied as an nn\.Linear: its weight goes to node conv2d \(aten\.conv2d\.default, from exported_failures\.py:\d+/, OptionError],
+    ['not_last', 'fc', /the classifier 'fc' \(node linear_1 .*`logits = self\.fc\(h\)`\)\) is not applied last: its output goes on to node mul/, OptionError],
+    ['shared_classifier', 'fc', /the classifier 'fc' is used by 2 nodes .*PoF perturbs the classifier alone/, OptionError],
+    ['static', 'fc', /its input was exported with a fixed batch size \(4\).*export with a dynamic batch dimension/, OptionError],
+    ['single', 'fc', /holds one program, exported in one mode.*python\/export_program\.py/, CheckpointError],
+    ['pickled', 'fc', /'body\.weight' is pickled: a tensor subclass/, CheckpointError],
+    ['wide', 'head', /has no parameter 'head\.weight'.*its Linear layers are 0, 1, 2, 3, 4, 5, 6, 7, \.\.\. \(23 more\)$/, OptionError],
+  ];
+  for (const [kind, classifier, message, instanceOf] of cases) {
+    const error = t.throws(load(kind, classifier), { instanceOf, message }, kind);
+    t.true(error!.message.length < 600, `${kind}: a readable message (${error!.message.length} characters)`);
+  }
+  t.throws(() => models.exported({ file: failure(dir, 'not_last'), classifier: 'fc weight' }), { instanceOf: OptionError, message: /classifier must be a dotted module path/ });
+});
+
+maybe('an exported model checks data against the program\'s own input, and refuses other exports', async (t) => {
+  const f = fixture('cnn');
+  const trainer = new PoFTrainer({ model: specOf(f), device });
+  const wrong = datasets.fromArrays({ images: new Float32Array(4 * 3 * 4 * 4), labels: new Uint8Array(4), shape: [4, 3, 4, 4], numClasses: 10, name: 'small' });
+  await t.throwsAsync(trainer.evaluate(wrong), { message: /'small' has examples of shape \[3, 4, 4\], but the model exported .*cnn\.pt2 .* takes \[3, 8, 8\]/ });
+  await t.throwsAsync(trainer.exportTorchScript(path.join(tempDir('exported-x'), 'x.pt')), { instanceOf: OptionError, message: /only a model from models\.torchScript/ });
+  await t.throwsAsync(new PoFTrainer({ model: models.mlp({ inputDim: 4, hidden: [4], numClasses: 2 }) }).exportProgram(path.join(tempDir('exported-y'), 'y.pt2')),
+    { instanceOf: OptionError, message: /only a model from models\.exported can be written back as a \.pt2 program/ });
+});
