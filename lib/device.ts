@@ -32,7 +32,7 @@ export function manualSeed(seed: number): void {
  */
 export function info(): {
   libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; cudaInstrumentation: boolean; devices: string[];
-  distributed: { gloo: boolean; nccl: boolean; note: string }; addon: LoadedAddon;
+  distributed: { gloo: boolean; nccl: boolean; note: string }; exportedPrograms: string; addon: LoadedAddon;
 } {
   const v = versions();
   const d = v.distributed;
@@ -41,6 +41,8 @@ export function info(): {
     : 'no data-parallel training: built without the Gloo headers (apt-get install libgloo-dev, or GLOO_INCLUDE_DIR; then npm rebuild pof-torch)';
   return {
     libtorch: v.libtorch, cuda: cudaAvailable(), cudaVersion: v.cuda, cudnn: v.cudnn, cudaInstrumentation: v.cudaInstrumentation,
-    devices: devices(), distributed: { ...d, note }, addon: loadedAddon(),
+    devices: devices(), distributed: { ...d, note },
+    exportedPrograms: `models.exported reads torch.export programs (.pt2) of schema ${v.exportSchema} (torch 2.13 to 2.15), made by python/export_program.py`,
+    addon: loadedAddon(),
   };
 }

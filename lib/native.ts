@@ -26,6 +26,8 @@ export interface NativeVersions {
   cudnn: string | null;
   /** The c10d backends of this build: Gloo (CPU) when its headers were found at build time, NCCL (CUDA). */
   distributed: { gloo: boolean; nccl: boolean };
+  /** The torch.export schema whose .pt2 programs models.exported reads, e.g. "8.x". */
+  exportSchema: string;
 }
 
 /** How a rank joins a data-parallel job (lib/distributed.ts resolves them). */

@@ -28,6 +28,14 @@ std::string CleanMessage(const std::string& what) {
   return msg;
 }
 
+std::string CutList(const std::vector<std::string>& items, size_t limit) {
+  if (items.empty()) return "(none)";
+  std::string out;
+  for (size_t i = 0; i < items.size() && i < limit; ++i) out += (i ? ", " : "") + items[i];
+  if (items.size() > limit) out += ", ... (" + std::to_string(items.size() - limit) + " more)";
+  return out;
+}
+
 std::string FormatBytes(double bytes) {
   char text[32];
   if (bytes >= 1e9) std::snprintf(text, sizeof text, "%.1f GB", bytes / 1e9);

@@ -4,6 +4,7 @@
 #include <c10/util/Exception.h>
 #include <exception>
 #include <string>
+#include <vector>
 
 namespace pof {
 
@@ -30,6 +31,9 @@ const char* CodeOf(ErrorKind kind);
 
 // LibTorch messages end with a C++ backtrace that means nothing to a JS user: keep the first part.
 std::string CleanMessage(const std::string& what);
+// At most `limit` items, then how many more: "a, b, c, ... (120 more)"; "(none)" when empty. Keeps errors
+// about networks with hundreds of layers readable.
+std::string CutList(const std::vector<std::string>& items, size_t limit = 8);
 // A byte count in words: "16.0 GB", "512.0 MB".
 std::string FormatBytes(double bytes);
 // Whether an exception's text is the TorchScript interpreter reporting a failure inside a user's module.

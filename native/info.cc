@@ -5,6 +5,7 @@
 #include "device.h"
 #include "distributed/communicator.h"
 #include "js_args.h"
+#include "models/exported/exported_network.h"
 #include "register.h"
 #include "instrument/cuda_hooks.h"
 
@@ -22,6 +23,7 @@ Napi::Value Versions(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   auto out = Napi::Object::New(env);
   out.Set("libtorch", TORCH_VERSION);
+  out.Set("exportSchema", std::to_string(kExportSchemaMajor) + ".x");
   out.Set("builtWithCuda", BuiltWithCuda());
   out.Set("cudaInstrumentation", CudaHooksAvailable());
   auto distributed = Napi::Object::New(env);  // which c10d backends this build has

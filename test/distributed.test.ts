@@ -94,6 +94,23 @@ distributedTest('SGD and PoF on 2 ranks equal one process on the global batch; e
   t.true(Math.abs(ranks[0].evaluation.loss - single.evaluation.loss) < 1e-5);
 });
 
+const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+(hasTorch ? distributedTest : test.skip)('an exported network (torch.export) on 2 ranks equals one process: SGD and PoF', async (t) => {
+  const exportedFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pof-ddp-exported-')), 'mlp.pt2');
+  const made = spawnSync('python3', [path.join(__dirname, '..', '..', 'python', 'export_program.py'), '--model',
+    'nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))', '--input-shape', '6',
+    '--classifier', '4', '--out', exportedFile], { encoding: 'utf8' });
+  t.is(made.status, 0, made.stderr);
+  const scenario: Scenario = { ...MLP, model: 'exported', exportedFile, fit: { method: 'sgd', epochs: 2 }, pof: { epochs: 1, weakBatchSize: 64 } };
+  const [single] = await run(t, scenario, 0);
+  const ranks = await run(t, scenario, 2);
+  t.deepEqual(ranks[0].weights, ranks[1].weights, 'both ranks hold identical weights');
+  t.deepEqual(Object.keys(single.weights).sort(), ['0.bias', '0.weight', '2.bias', '2.weight', '4.bias', '4.weight']);
+  const difference = largestDifference(ranks[0], single);
+  t.log(`largest relative weight difference, exported MLP world 2 vs one process: ${difference.toExponential(2)}`);
+  t.true(difference < 1e-5, `${difference}`);
+});
+
 distributedTest('SAM: the global ascent equals one process; samScope local ascends per rank, and the ranks still agree', async (t) => {
   const scenario: Scenario = { ...MLP, fit: { method: 'sam', epochs: 2 } };
   const [single] = await run(t, scenario, 0);

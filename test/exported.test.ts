@@ -17,6 +17,8 @@ const root = path.resolve(__dirname, '..', '..');
 const scripts = path.join(root, 'test', 'fixtures', 'python');
 const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 const maybe = hasTorch ? test : test.skip;
+// Dropout draws from LibTorch's one default generator: the step comparisons run alone (serial tests run first).
+const maybeAlone = hasTorch ? test.serial : test.skip;
 if (!hasTorch) console.warn('exported.test: python3 has no torch; the torch.export tests are skipped');
 
 function python(args: string[]): string {
@@ -87,7 +89,7 @@ const STEPS = [
 ];
 
 for (const name of NETWORKS) {
-  maybe(`${name}: one SGD, SAM and PoF step each equal eager PyTorch's (BatchNorm statistics bit for bit)`, async (t) => {
+  maybeAlone(`${name}: one SGD, SAM and PoF step each equal eager PyTorch's (BatchNorm statistics bit for bit)`, async (t) => {
     const f = fixture(name);
     const dir = tempDir(`exported-step-${name}`);
     const data = await examples(f, 16, 1, dir);
@@ -186,6 +188,8 @@ maybe('an exported CNN resumes bit-identically, runs the analyses (double backwa
   t.true(Number.isFinite(whole.values[0]) && whole.values[0] > 0, 'double backward runs through the exported graph');
   const xi = await analysis.xiStarDistribution(straight, data, { batches: 4, batchSize: 16 });
   t.is(xi.xi.length + xi.rejected, 4);
+  const reuse = await straight.postTrain(data, { ...options, epochs: 1, gammaMode: 'linear', featureReuse: true });
+  t.true(Number.isFinite(reuse.history[0].loss) && reuse.history[0].xi !== undefined, 'feature reuse and the linear γ schedule');
 
   const nhwc = new PoFTrainer({ model: specOf(f), device, seed: 3, performance: { channelsLast: true } });
   const plain = new PoFTrainer({ model: specOf(f), device, seed: 3 });
@@ -258,9 +262,18 @@ maybe('archives the runtime cannot train are refused, naming the node, its opera
 maybe('an exported model checks data against the program\'s own input, and refuses other exports', async (t) => {
   const f = fixture('cnn');
   const trainer = new PoFTrainer({ model: specOf(f), device });
+  const bn1d = new PoFTrainer({ model: models.exported({ file: failure(tempDir('exported-bn'), 'batchnorm1d'), classifier: 'fc' }), device });
   const wrong = datasets.fromArrays({ images: new Float32Array(4 * 3 * 4 * 4), labels: new Uint8Array(4), shape: [4, 3, 4, 4], numClasses: 10, name: 'small' });
   await t.throwsAsync(trainer.evaluate(wrong), { message: /'small' has examples of shape \[3, 4, 4\], but the model exported .*cnn\.pt2 .* takes \[3, 8, 8\]/ });
   await t.throwsAsync(trainer.exportTorchScript(path.join(tempDir('exported-x'), 'x.pt')), { instanceOf: OptionError, message: /only a model from models\.torchScript/ });
+  // The training graph runs at the phase's batch sizes before the first epoch: BatchNorm1d at a B of 1 is refused,
+  // and the probe leaves the model as it was.
+  const set = datasets.fromArrays({ images: Float32Array.from({ length: 16 * 6 }, (_, i) => Math.sin(i)), labels: new Uint8Array(16), shape: [16, 6], numClasses: 3, name: 'vectors' });
+  const before = await bn1d.stateDict();
+  await t.throwsAsync(bn1d.postTrain(set, { epochs: 1, batchSize: 8, weakBatchSize: 1 }),
+    { instanceOf: OptionError, message: /^postTrain: the exported model .*batchnorm1d\.pt2 fails in training mode at batch size 1: the exported model failed at node batch_norm .*Expected more than 1 value per channel/ });
+  const after = await bn1d.stateDict();
+  t.true(Object.keys(before).every((k) => bytes(before[k]).equals(bytes(after[k]))), 'the probe put the BatchNorm statistics back');
   await t.throwsAsync(new PoFTrainer({ model: models.mlp({ inputDim: 4, hidden: [4], numClasses: 2 }) }).exportProgram(path.join(tempDir('exported-y'), 'y.pt2')),
     { instanceOf: OptionError, message: /only a model from models\.exported can be written back as a \.pt2 program/ });
 });

@@ -64,13 +64,12 @@ TorchScriptNetwork::TorchScriptNetwork(const TorchScriptConfig& config)
 }
 
 std::string TorchScriptNetwork::Contents() const {
-  std::string methods, modules;
-  for (const auto& m : module_.get_methods()) methods += (methods.empty() ? "" : ", ") + m.name();
+  std::vector<std::string> methods, modules;
+  for (const auto& m : module_.get_methods()) methods.push_back(m.name());
   for (const auto& m : module_.named_modules()) {
-    if (!m.name.empty()) modules += (modules.empty() ? "" : ", ") + m.name;
+    if (!m.name.empty()) modules.push_back(m.name);
   }
-  return "the module has methods " + (methods.empty() ? std::string("(none)") : methods) + " and submodules " +
-         (modules.empty() ? std::string("(none)") : modules);
+  return "the module has methods " + CutList(methods, 16) + " and submodules " + CutList(modules, 16);
 }
 
 void TorchScriptNetwork::CheckProbe() {

@@ -6,7 +6,9 @@ import { launchedByTorchrun } from '../../lib/distributed';
 import { blobs, tinyImages } from './synthetic';
 
 export interface Scenario {
-  model: 'mlp' | 'wrn';
+  /** 'exported': the .pt2 in exportedFile (an MLP over the blobs' 6 values, 3 classes, its classifier '4'). */
+  model: 'mlp' | 'wrn' | 'exported';
+  exportedFile?: string;
   /** A phase of SGD or SAM, then (pof) one of PoF on the fitted network. */
   fit: { method: 'sgd' | 'sam'; epochs: number; samScope?: 'global' | 'local' };
   pof?: { epochs: number; weakBatchSize?: number; gammaMode?: 'fixed' | 'uniform' };
@@ -28,9 +30,10 @@ async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2]) as Scenario;
   const rank = Number(process.env.RANK ?? 0);
   const n = rank === 1 && s.examplesOnRank1 !== undefined ? s.examplesOnRank1 : s.examples;
-  const data = s.model === 'mlp' ? blobs(n, 6, 3, 11) : tinyImages(n, 11);
+  const data = s.model === 'wrn' ? tinyImages(n, 11) : blobs(n, 6, 3, 11);
   const model = s.model === 'mlp' ? models.mlp({ inputDim: 6, hidden: [16, 16], numClasses: 3 })
-    : models.wideResNet({ depth: 10, widen: 1, numClasses: 4 });
+    : s.model === 'exported' ? models.exported({ file: s.exportedFile!, classifier: '4' })
+      : models.wideResNet({ depth: 10, widen: 1, numClasses: 4 });
   const distributed = launchedByTorchrun()
     ? { rank, worldSize: Number(process.env.WORLD_SIZE), masterAddr: process.env.MASTER_ADDR, masterPort: Number(process.env.MASTER_PORT),
       timeoutMs: s.timeoutMs } : undefined;

@@ -12,7 +12,6 @@ namespace pof {
 namespace {
 
 constexpr const char* kLinear = "torch.ops.aten.linear.default";
-constexpr int64_t kSchemaMajor = 8;  // the torch.export schema this runtime reads (8.x: torch 2.13 to 2.15)
 
 bool Uses(const GraphNode& node, int slot) {
   for (const auto& a : node.arguments) {
@@ -31,14 +30,6 @@ std::vector<int64_t> Ints(const JsonView& list) {
     out.push_back(list.At(i)["as_int"].Int());
   }
   return out;
-}
-
-// At most `limit` items, then how many more: errors stay readable for networks with hundreds of layers.
-std::string ShortList(const std::vector<std::string>& items, size_t limit = 8) {
-  std::string out;
-  for (size_t i = 0; i < items.size() && i < limit; ++i) out += (i ? ", " : "") + items[i];
-  if (items.size() > limit) out += ", ... (" + std::to_string(items.size() - limit) + " more)";
-  return items.empty() ? "(none)" : out;
 }
 
 }  // namespace
@@ -67,10 +58,10 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env) : 
   for (const char* name : {"model", "train"}) {
     const auto json = document(std::string("models/") + name + ".json");
     const auto version = json["schema_version"];
-    if (version["major"].Int() != kSchemaMajor) {
+    if (version["major"].Int() != kExportSchemaMajor) {
       throw UserError(file_ + ": program '" + name + "' uses the torch.export schema " + std::to_string(version["major"].Int()) +
                           "." + std::to_string(version["minor"].Int()) + "; this runtime reads schema " +
-                          std::to_string(kSchemaMajor) + ".x (torch 2.13 to 2.15)",
+                          std::to_string(kExportSchemaMajor) + ".x (torch 2.13 to 2.15)",
                       ErrorKind::kCheckpoint);
     }
     (std::string(name) == "model" ? eval_ : train_) = Bind(std::make_unique<Program>(json["graph_module"]), name);
@@ -205,7 +196,7 @@ ExportedNetwork::BoundProgram ExportedNetwork::Bind(std::unique_ptr<Program> pro
       }
     }
     throw fail("has no parameter '" + classifier_ + ".weight': classifier must be the dotted path of the model's final " +
-               "nn.Linear; its Linear layers are " + ShortList(linears));
+               "nn.Linear; its Linear layers are " + CutList(linears));
   }
   std::vector<size_t> users;
   for (size_t i = 0; i < nodes.size(); ++i) {
@@ -214,7 +205,7 @@ ExportedNetwork::BoundProgram ExportedNetwork::Bind(std::unique_ptr<Program> pro
   if (users.size() != 1) {
     std::vector<std::string> named;
     for (size_t i : users) named.push_back(nodes[i].Describe());
-    throw fail("the classifier '" + classifier_ + "' is used by " + std::to_string(users.size()) + " nodes (" + ShortList(named, 3) +
+    throw fail("the classifier '" + classifier_ + "' is used by " + std::to_string(users.size()) + " nodes (" + CutList(named, 3) +
                "); PoF perturbs the classifier alone, so it must be one Linear whose weights nothing else uses");
   }
   const GraphNode& linear = nodes[users[0]];

@@ -15,6 +15,9 @@
 
 namespace pof {
 
+// The torch.export schema major version this runtime reads (8.x: the .pt2 of torch 2.13 to 2.15).
+constexpr int64_t kExportSchemaMajor = 8;
+
 struct ExportedConfig {
   std::string file;
   std::string classifier;  // the dotted path of the nn.Linear, e.g. "fc" or "head.fc"

@@ -124,6 +124,12 @@ std::optional<c10::IValue> Constant(const std::string& kind, const JsonView& v) 
   return std::nullopt;
 }
 
+void CheckBatchNormInput(const at::Tensor& x) {
+  if (x.dim() >= 2 && x.size(1) > 0 && x.numel() / x.size(1) == 1) {
+    throw std::runtime_error("Expected more than 1 value per channel when training, got input size " + c10::str(x.sizes()));
+  }
+}
+
 }  // namespace
 
 std::string GraphNode::Describe() const {
@@ -254,6 +260,9 @@ GraphNode Program::CompileNode(const JsonView& json) {
       }
     }
     if (!given.empty()) fail("the graph gives an argument '" + given.begin()->first + "' that " + c10::toString(schema) + " does not take");
+    const auto& training = node.arguments.size() > 5 ? node.arguments[5] : NodeArgument{};
+    node.batch_norm_training = node.target == "torch.ops.aten.batch_norm.default" && training.kind == NodeArgument::Kind::kConstant &&
+                               training.constant.isBool() && training.constant.toBool();
   } else {
     node.builtin = BuiltinOf(node.target);
     if (node.builtin == Builtin::kNone) fail("the Python function " + node.target + " in the graph is not one this runtime runs");
@@ -389,6 +398,7 @@ void Program::Run(std::vector<c10::IValue>& values, size_t begin, size_t end, co
           case NodeArgument::Kind::kDevice: stack.push_back(device); break;
         }
       }
+      if (node.batch_norm_training) CheckBatchNormInput(stack[0].toTensor());
       if (node.op) {
         node.op->callBoxed(stack);
       } else {

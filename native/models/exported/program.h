@@ -47,6 +47,9 @@ struct GraphNode {
   Builtin builtin = Builtin::kNone;
   std::vector<NodeArgument> arguments;
   std::vector<NodeOutput> outputs;
+  // A training-mode batch_norm: one value per channel is refused, as torch.nn.functional.batch_norm refuses it
+  // in Python (ATen itself would normalise it to zeros).
+  bool batch_norm_training = false;
   // "node conv2d_3 (aten.conv2d.default, from net.py:29 `x = self.conv(x)`)", for errors.
   std::string Describe() const;
 };
