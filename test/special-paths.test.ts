@@ -47,6 +47,14 @@ export(torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Line
   return spawnSync('python3', [`${file}.py`], { stdio: 'ignore', env }).status === 0 ? file : undefined;
 })();
 
+/** The same MLP exported with torch.export (the sweep leaves exportProgram out where python3 has no torch). */
+const exportedFile = ((): string | undefined => {
+  const file = path.join(root, 'mlp.pt2');
+  const made = spawnSync('python3', [path.resolve(__dirname, '..', '..', 'python', 'export_program.py'), '--model',
+    'nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))', '--input-shape', '6', '--classifier', '2', '--out', file], { stdio: 'ignore' });
+  return made.status === 0 ? file : undefined;
+})();
+
 const IDX = ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'];
 
 const READERS: EntryPoint[] = [
@@ -55,6 +63,7 @@ const READERS: EntryPoint[] = [
   { name: 'trainer.importPyTorch', call: (p) => new PoFTrainer({ model: mlp(), device }).importPyTorch(p) },
   { name: 'importPyTorch({ features, classifier })', call: (p) => new PoFTrainer({ model: mlp(), device }).importPyTorch({ features: p, classifier: p }) },
   { name: 'models.torchScript', call: async (p) => new PoFTrainer({ model: models.torchScript({ file: p, inputShape: [6] }), device }) },
+  { name: 'models.exported', call: async (p) => new PoFTrainer({ model: models.exported({ file: p, classifier: '2' }), device }) },
   { name: 'datasets.mnist', files: IDX, call: (dir) => datasets.mnist(dir) },
   { name: 'datasets.fashionMnist', files: IDX, call: (dir) => datasets.fashionMnist(dir) },
   { name: 'datasets.cifar10', files: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'], call: (dir) => datasets.cifar10(dir) },
@@ -66,6 +75,7 @@ const WRITERS: EntryPoint[] = [
   { name: 'trainer.save', call: (p) => new PoFTrainer({ model: mlp(), device }).save(p) },
   { name: 'trainer.save({ training })', call: (p) => new PoFTrainer({ model: mlp(), device }).save(p, { training: true }) },
   ...(torchScriptFile ? [{ name: 'trainer.exportTorchScript', call: (p: string) => new PoFTrainer({ model: models.torchScript({ file: torchScriptFile!, inputShape: [6] }), device }).exportTorchScript(p) }] : []),
+  ...(exportedFile ? [{ name: 'trainer.exportProgram', call: (p: string) => new PoFTrainer({ model: models.exported({ file: exportedFile!, classifier: '2' }), device }).exportProgram(p) }] : []),
   { name: 'fit({ checkpoint })', call: (p) => new PoFTrainer({ model: mlp(), device }).fit(blobs(16, 6, 3, 1), { epochs: 1, batchSize: 8, checkpoint: { path: p } }) },
 ];
 
