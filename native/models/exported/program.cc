@@ -1,5 +1,6 @@
 #include "models/exported/program.h"
 #include <ATen/ScalarOps.h>
+#include <torch/headeronly/version.h>
 #include <cmath>
 #include "errors.h"
 #include "models/exported/schema_enums.h"
