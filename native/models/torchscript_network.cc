@@ -110,15 +110,7 @@ std::string TorchScriptNetwork::TrainingFailure(int64_t batch) {
   // Fixed values rather than a draw: the probe must not move any generator.
   const auto options = torch::TensorOptions().dtype(torch::kFloat32).device(ClassifierWeight().device());
   const auto x = torch::arange(c10::multiply_integers(shape), options).reshape(shape).mul(0.37).sin();
-  try {
-    const std::string problem = FeaturesProblem(*this, batch, Features(x), features_method_ + "(x)");
-    return problem.empty() ? LogitsProblem(*this, batch, Forward(x)) : problem;
-  } catch (const c10::OutOfMemoryError&) {
-    throw;  // the device's limit, not the model's code: a DeviceError
-  } catch (const std::exception& e) {
-    if (IsAllocationFailure(e.what())) throw;
-    return ModelMessage(e.what());
-  }
+  return ProbeRunProblem(*this, x, features_method_ + "(x)");
 }
 
 torch::Tensor TorchScriptNetwork::Features(const torch::Tensor& x) {

@@ -47,6 +47,19 @@ void ProbeTraining(Network& network, const std::vector<int64_t>& batch_sizes, co
   }
 }
 
+std::string ProbeRunProblem(Network& network, const torch::Tensor& x, const std::string& features_call) {
+  const int64_t batch = x.size(0);
+  try {
+    const std::string problem = FeaturesProblem(network, batch, network.Features(x), features_call);
+    return problem.empty() ? LogitsProblem(network, batch, network.Forward(x)) : problem;
+  } catch (const c10::OutOfMemoryError&) {
+    throw;
+  } catch (const std::exception& e) {
+    if (IsAllocationFailure(e.what())) throw;
+    return ModelMessage(e.what());
+  }
+}
+
 std::string FeaturesProblem(const Network& network, int64_t batch, const torch::Tensor& features, const std::string& features_call) {
   const std::vector<int64_t> want{batch, network.feature_dim()};
   if (features.is_floating_point() && features.sizes().equals(want)) return "";

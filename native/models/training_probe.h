@@ -16,6 +16,11 @@ namespace pof {
 void ProbeTraining(Network& network, const std::vector<int64_t>& batch_sizes, const std::string& phase,
                    const std::string& subject, const std::function<std::string(int64_t)>& failure);
 
+// One probe run: `network` (in training mode) on the batch `x`; why its features or logits are not what the
+// classifier takes, or the model's own error, in words; "" when they are. The device running out of memory is
+// thrown, not returned: it is the device's limit, not the model's code.
+std::string ProbeRunProblem(Network& network, const torch::Tensor& x, const std::string& features_call);
+
 // What a probe's features must be, float [batch, D]: "" when they are; `features_call` names them ("features(x)").
 std::string FeaturesProblem(const Network& network, int64_t batch, const torch::Tensor& features, const std::string& features_call);
 // What a probe's logits must be, float [batch, C]: "" when they are.

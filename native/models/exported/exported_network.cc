@@ -232,6 +232,11 @@ ExportedNetwork::BoundProgram ExportedNetwork::Bind(std::unique_ptr<Program> pro
   bias_ = bias_slot >= 0 ? tensors_.at(classifier_ + ".bias") : torch::Tensor();
   if (weight_.dim() != 2) throw fail("the classifier's weight is " + c10::str(weight_.sizes()) + ", not [classes, features]");
   BoundProgram bound;
+  for (const auto& in : program->inputs()) {
+    const bool tensor = in.kind != GraphInput::Kind::kUserInput && in.kind != GraphInput::Kind::kConstant;
+    bound.inputs.push_back(tensor ? &tensors_.at(in.target) : nullptr);
+  }
+  for (const auto& [buffer, slot] : program->buffer_mutations()) bound.mutations.emplace_back(&tensors_.at(buffer), slot);
   bound.classifier_node = users[0];
   bound.features_slot = args[0].slot;
   bound.program = std::move(program);
@@ -255,7 +260,7 @@ void ExportedNetwork::CheckSampleInputs(const Pt2Archive& archive) {
   training_ = false;
   std::string problem;
   try {
-    problem = FeaturesProblem(*this, sample_.size(0), Features(sample_), "the features (" + classifier_ + "'s input)");
+    problem = FeaturesProblem(*this, sample_.size(0), Features(sample_), FeaturesCall());
   } catch (const UserError& e) {
     problem = e.what();
   }
@@ -268,17 +273,16 @@ void ExportedNetwork::CheckSampleInputs(const Pt2Archive& archive) {
 torch::Tensor ExportedNetwork::Run(const BoundProgram& bound, const torch::Tensor& x) {
   const Program& program = *bound.program;
   std::vector<c10::IValue> values(program.slot_count());
-  for (const auto& in : program.inputs()) {
-    switch (in.kind) {
-      case GraphInput::Kind::kUserInput: values[in.slot] = x.scalar_type() == input_dtype_ ? x : x.to(input_dtype_); break;
-      case GraphInput::Kind::kConstant: values[in.slot] = in.constant; break;
-      default: values[in.slot] = tensors_.at(in.target);
-    }
+  for (size_t i = 0; i < bound.inputs.size(); ++i) {
+    const GraphInput& in = program.inputs()[i];
+    if (bound.inputs[i]) values[in.slot] = *bound.inputs[i];
+    else if (in.kind == GraphInput::Kind::kConstant) values[in.slot] = in.constant;
+    else values[in.slot] = x.scalar_type() == input_dtype_ ? x : x.to(input_dtype_);
   }
   program.Run(values, 0, program.nodes().size(), device_, bound.classifier_node);
-  if (!program.buffer_mutations().empty()) {
+  if (!bound.mutations.empty()) {
     torch::NoGradGuard no_grad;
-    for (const auto& [buffer, slot] : program.buffer_mutations()) tensors_.at(buffer).copy_(values[slot].toTensor());
+    for (const auto& [buffer, slot] : bound.mutations) buffer->copy_(values[slot].toTensor());
   }
   return values[bound.features_slot].toTensor();
 }
@@ -309,16 +313,10 @@ std::string ExportedNetwork::TrainingFailure(int64_t batch) {
   // The archive's own sample inputs, repeated to the batch size: values the model takes (token ids in range).
   const auto rows = torch::arange(batch, torch::TensorOptions().dtype(torch::kLong).device(sample_.device())).remainder(sample_.size(0));
   const auto x = sample_.index_select(0, rows);
-  try {
-    const std::string problem = FeaturesProblem(*this, batch, Features(x), "the features (" + classifier_ + "'s input)");
-    return problem.empty() ? LogitsProblem(*this, batch, Forward(x)) : problem;
-  } catch (const c10::OutOfMemoryError&) {
-    throw;  // the device's limit, not the model's: a DeviceError
-  } catch (const std::exception& e) {
-    if (IsAllocationFailure(e.what())) throw;
-    return e.what();
-  }
+  return ProbeRunProblem(*this, x, FeaturesCall());
 }
+
+std::string ExportedNetwork::FeaturesCall() const { return "the features (" + classifier_ + "'s input)"; }
 
 std::optional<InputMismatch> ExportedNetwork::CheckInput(c10::IntArrayRef example_shape) const {
   bool same = example_shape.size() == example_sizes_.size();

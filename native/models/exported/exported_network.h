@@ -54,6 +54,10 @@ class ExportedNetwork : public Network {
     std::unique_ptr<Program> program;
     size_t classifier_node = 0;
     int features_slot = -1;
+    // Per input of the program, the tensor it takes (nullptr for the batch and constants), and per buffer the
+    // graph returns updated, the tensor it goes to: looked up once here, not by name at every step.
+    std::vector<const torch::Tensor*> inputs;
+    std::vector<std::pair<const torch::Tensor*, int>> mutations;
   };
   // A weight or constant as the archive stores it: a view of a storage record.
   struct StoredTensor {
@@ -71,6 +75,8 @@ class ExportedNetwork : public Network {
   void CheckSampleInputs(const Pt2Archive& archive);
   torch::Tensor Run(const BoundProgram& bound, const torch::Tensor& x);
   std::string TrainingFailure(int64_t batch);
+  // The features in messages: "the features (fc's input)".
+  std::string FeaturesCall() const;
 
   std::string file_, classifier_;
   BoundProgram eval_, train_;
