@@ -270,7 +270,8 @@ torch::Tensor ExportedNetwork::Run(const BoundProgram& bound, const torch::Tenso
   std::vector<c10::IValue> values(program.slot_count());
   for (const auto& in : program.inputs()) {
     switch (in.kind) {
-      case GraphInput::Kind::kUserInput: values[in.slot] = x.scalar_type() == input_dtype_ ? x : x.to(input_dtype_); break;
+      // The data checks give it inputs of its dtype's kind (int64 ids or floats): only one float width may need a cast.
+      case GraphInput::Kind::kUserInput: values[in.slot] = x.is_floating_point() && x.scalar_type() != input_dtype_ ? x.to(input_dtype_) : x; break;
       case GraphInput::Kind::kConstant: values[in.slot] = in.constant; break;
       default: values[in.slot] = tensors_.at(in.target);
     }
