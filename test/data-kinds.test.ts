@@ -107,6 +107,9 @@ test('token ids are held as int64, and a batch of them is int64 unchanged', (t) 
   const batch = ds.batch(Int32Array.from([1, 0]), { train: true, seed: 0 });
   t.is(batch.inputs.dtype, 'int64');
   t.deepEqual(Array.from(batch.inputs.toArray() as BigInt64Array, Number), [...IDS.slice(4), ...IDS.slice(0, 4)]);
+  const part = datasets.subset(datasets.fromArrays({ images: Int32Array.from(IDS), labels, shape: [2, LENGTH], numClasses: 2 }), 1, 3);
+  t.is(part.kind, 'tokens', 'a subset keeps its kind');
+  t.true(part.images instanceof Int32Array);
   t.is(BYTES_PER_VALUE.tokens, 8, 'the memory estimate counts 8 bytes per token id');
   t.is(datasetBytes(10, LENGTH, BYTES_PER_VALUE.tokens), 10 * (LENGTH * 8 + 4));
 });
