@@ -3,7 +3,7 @@
 // cannot be multiplied" or "Target 17 is out of bounds"). The native side checks the same again.
 import { checkImageSetFields } from './data/image-set-check';
 import { checkTypedArrayOf } from './typed-array';
-import type { ImageSet } from './data/types';
+import type { DataKind, ImageSet } from './data/types';
 import { DatasetError, OptionError } from './errors';
 import { show } from './options';
 import type { NativeModel } from './native';
@@ -22,28 +22,28 @@ function maxLabel(data: ImageSet): number {
 }
 
 /**
- * An ImageSet as the readers and fromArrays make it; `role` names it in errors ("training data", ...). Arrays
- * that no longer match its shape (fields changed after it was made) are a DatasetError.
+ * An ImageSet as the readers and fromArrays make it, and its kind (declared or by default); `role` names it in
+ * errors ("training data", ...). Arrays that no longer match its shape (fields changed after it was made) are a DatasetError.
  */
-export function checkImageSet(where: string, data: unknown, role: string): ImageSet {
+export function checkImageSet(where: string, data: unknown, role: string): { kind: DataKind } {
   if (typeof data !== 'object' || data === null) {
     throw new OptionError(`${where}: ${role} must be an ImageSet (from datasets.fromArrays or a dataset reader), got ${show(data)}`);
   }
   const d = data as ImageSet;
-  checkImageSetFields(where, `${role} '${d.name ?? 'unnamed'}'`, d,
+  return checkImageSetFields(where, `${role} '${d.name ?? 'unnamed'}'`, d,
     (message) => new DatasetError(`${message}; its fields were changed or its arrays resized after it was made`));
-  return d;
 }
 
 /**
- * The split fits the model: at least `minExamples` examples, and the example shape and labels the model
- * takes, as the model itself says (each network kind knows its input: native Network::CheckInput).
+ * The split fits the model: at least `minExamples` examples, and the kind (int64 token ids or float inputs),
+ * example shape and labels the model takes, as the model itself says (native Network::CheckInput, InputDtype).
  */
 export function checkDataFitsModel(where: string, data: ImageSet, model: NativeModel, role: string, minExamples = 1): void {
+  const { kind } = checkImageSet(where, data, role);
   const name = `${role} '${data.name ?? 'unnamed'}'`;
   const n = data.shape[0] ?? 0;
   if (n < minExamples) throw new DatasetError(`${where}: ${name} has ${n} examples; expected at least ${minExamples}`);
-  const mismatch = model.dataMismatch(data.shape.slice(1), maxLabel(data));
+  const mismatch = model.dataMismatch(data.shape.slice(1), maxLabel(data), kind);
   if (mismatch !== null) throw new DatasetError(`${where}: ${name} ${mismatch}`);
 }
 

@@ -16,7 +16,7 @@ export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint';
 export type { StateDictSource } from './checkpoint/state-dict';
-export type { ImageSet, DatasetSplits, Normalization, Augmentation } from './data/types';
+export type { ImageSet, DataKind, DatasetSplits, Normalization, Augmentation } from './data/types';
 export type { FromArraysOptions } from './data/from-arrays';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { DownloadOptions, DownloadProgress, DownloadedFile } from './download/download-dataset';

@@ -5,6 +5,7 @@
 // These are estimates (within a small factor), so that only sizes far beyond the machine are refused.
 import { native } from './addon';
 import { DeviceError } from './errors';
+import type { DataKind } from './data/types';
 import type { ModelSpec } from './models';
 
 const FLOAT = 4;
@@ -63,7 +64,10 @@ export function batchBytes(spec: ModelSpec, batchSize: number, example: number[]
   return perExample * batchSize * FLOAT;
 }
 
-/** A dataset held in memory: `examples` of `values` each, `bytesPerValue` bytes each, and an int32 label. */
+/** Bytes per input value as the native dataset holds each kind: uint8 pixels, float32 values, int64 token ids. */
+export const BYTES_PER_VALUE = { pixels: 1, values: 4, tokens: 8 } as const satisfies Record<DataKind, number>;
+
+/** A dataset held in memory: `examples` of `values` each, `bytesPerValue` bytes each (BYTES_PER_VALUE), and an int32 label. */
 export function datasetBytes(examples: number, values: number, bytesPerValue: number): number {
   return examples * (values * bytesPerValue + 4);
 }

@@ -1,6 +1,7 @@
 // The compiled addon's typed surface: importing this file loads nothing (lib/addon.ts loads the addon).
 import type { BuildInfo, LinkedLibTorch } from './build-info';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
+import type { DataKind } from './data/types';
 import type { ModelSpec } from './models';
 
 export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
@@ -82,13 +83,15 @@ export interface NativeModel {
    * the data's name ("has examples of shape [100] (100 values), but the model mlp (...) takes 784 values
    * per example"), or null when it can.
    */
-  dataMismatch(exampleShape: number[], maxLabel: number): string | null;
+  dataMismatch(exampleShape: number[], maxLabel: number, kind: DataKind): string | null;
   /** A TorchScript model runs in training mode at these batch sizes (else an OptionError); its state is left as it was. */
   probeTraining(options: { phase: string; batchSizes: number[] }): void;
 }
 
 export interface NativeDatasetOptions {
-  inputs: Uint8Array | Float32Array;
+  /** Held as uint8 (pixels), float32 (values) or int64 (tokens, each >= 0); see DataKind. */
+  kind: DataKind;
+  inputs: Uint8Array | Float32Array | Int32Array;
   shape: number[];
   labels: Uint8Array | Int32Array;
   numClasses: number;

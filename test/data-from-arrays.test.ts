@@ -7,7 +7,7 @@ import { smallMlp as mlp } from './helpers/small-models';
 import { testDevice as device } from './helpers/synthetic';
 
 const n = 8;
-const plain = () => ({ images: new Uint8Array(n * 6), labels: new Uint8Array(n), shape: [n, 6], numClasses: 3 });
+const plain = () => ({ images: new Uint8Array(n * 6), labels: new Uint8Array(n), shape: [n, 1, 2, 3], numClasses: 3 });
 const images = (values: Uint8Array | Float32Array) => ({ ...plain(), images: values });
 const detach = (array: ArrayBufferView) => structuredClone(array.buffer, { transfer: [array.buffer as ArrayBuffer] });
 
@@ -28,7 +28,7 @@ test('a typed array over a SharedArrayBuffer, a Proxy of one or a detached one i
   t.throws(() => datasets.fromArrays({ ...plain(), labels }), {
     instanceOf: OptionError, message: /^datasets\.fromArrays: labels has been detached \(its buffer was transferred/,
   });
-  t.throws(() => datasets.fromArrays(images(new Uint16Array(n * 6) as never)), { instanceOf: OptionError, message: /images must be a Uint8Array or a Float32Array, got a Uint16Array/ });
+  t.throws(() => datasets.fromArrays(images(new Uint16Array(n * 6) as never)), { instanceOf: OptionError, message: /images must be a Uint8Array or a Float32Array or an Int32Array, got a Uint16Array/ });
 });
 
 test('labels detached after fromArrays: subset and the trainer refuse the set, and a set already resident keeps its own copy', async (t) => {
@@ -48,8 +48,8 @@ test('labels detached after fromArrays: subset and the trainer refuse the set, a
 test('the trainer refuses an ImageSet whose shape no longer matches its arrays, or whose arrays became shared', async (t) => {
   const trainer = new PoFTrainer({ model: mlp(), device });
   const set = datasets.fromArrays({ ...plain(), name: 'set' });
-  await t.throwsAsync(trainer.evaluate({ ...set, shape: [2 * n, 6] }), {
-    instanceOf: DatasetError, message: /^evaluate: evaluation data 'set': shape \[16,6\] holds 96 values but images has 48; its fields were changed/,
+  await t.throwsAsync(trainer.evaluate({ ...set, shape: [2 * n, 1, 2, 3] }), {
+    instanceOf: DatasetError, message: /^evaluate: evaluation data 'set': shape \[16,1,2,3\] holds 96 values but images has 48; its fields were changed/,
   });
   await t.throwsAsync(trainer.fit({ ...set, images: new Uint8Array(new SharedArrayBuffer(n * 6)) }, { epochs: 1 }), {
     instanceOf: OptionError, message: /training data 'set': images is a view of a SharedArrayBuffer/,
@@ -86,7 +86,7 @@ test('a normalisation must fit float32: std a normal float32, mean finite in flo
   t.deepEqual(normalized(0.5, 1e-37).normalization, { mean: [0.5], std: [1e-37] });
 });
 
-test('a normalisation is checked whatever the data type, and refused on float data (it applies to uint8 images only)', (t) => {
+test('a normalisation is checked whatever the data type, and refused on float data (it applies to pixels only)', (t) => {
   const floats = { ...plain(), images: new Float32Array(n * 6) };
   for (const normalization of [null, 5, { mean: [0] }, { mean: [0], std: [1e-45] }, { mean: [0], std: [1], scale: 2 }]) {
     for (const data of [plain(), floats]) {
@@ -94,7 +94,7 @@ test('a normalisation is checked whatever the data type, and refused on float da
     }
   }
   t.throws(() => datasets.fromArrays({ ...floats, normalization: { mean: [0.5], std: [0.25] } }), {
-    instanceOf: OptionError, message: /normalization applies to Uint8Array images only .*Float32Array inputs are used as they are/,
+    instanceOf: OptionError, message: /normalization applies to pixels only .*values are used as they are/,
   });
 });
 

@@ -56,11 +56,15 @@ const cpu = 'cpu' as const;
 async function examples(f: Fixture, n: number, seed: number, dir: string) {
   const r = rng(seed);
   const per = f.inputShape.reduce((a, b) => a * b, 1);
-  const images = Float32Array.from({ length: n * per }, () => (f.inputDtype === 'int64' ? Math.floor(r() * f.vocab!) : r() * 2 - 1));
+  const tokens = f.inputDtype === 'int64';
+  const values = Float32Array.from({ length: n * per }, () => (tokens ? Math.floor(r() * f.vocab!) : r() * 2 - 1));
   const labels = Int32Array.from({ length: n }, (_, i) => (i * 7 + seed) % f.numClasses);
-  const set = datasets.fromArrays({ images, labels, shape: [n, ...f.inputShape], numClasses: f.numClasses, name: `examples-${seed}` });
+  // Token ids go in as an Int32Array of kind 'tokens' (int64 in the model); Python reads the same ids as float32 and casts.
+  const images = tokens ? Int32Array.from(values) : values;
+  const set = datasets.fromArrays({ kind: tokens ? 'tokens' : 'values', images, labels, shape: [n, ...f.inputShape], numClasses: f.numClasses,
+    name: `examples-${seed}` });
   const inputs = path.join(dir, `inputs-${seed}.f32`), labelFile = path.join(dir, `labels-${seed}.i32`);
-  await fs.writeFile(inputs, Buffer.from(images.buffer));
+  await fs.writeFile(inputs, Buffer.from(values.buffer));
   await fs.writeFile(labelFile, Buffer.from(labels.buffer));
   return { set, inputs, labels: labelFile, shape: [n, ...f.inputShape] };
 }

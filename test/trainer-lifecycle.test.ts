@@ -93,7 +93,7 @@ test("a throwing progress callback rejects the epoch under Node's strict uncaugh
       const a = await trainer.fit(data, { epochs: 1, batchSize: 8, reportEvery: 1, onStep: () => { throw new Error('boom'); } }).catch((e) => e.message);
       const engine = new native.Engine(new native.Model({ kind: 'mlp', inputDim: 6, hidden: [8], numClasses: 3 }, 0, 'cpu'), 0);
       engine.configureOptimizer({ featuresOnly: false, lr: 0.1, momentum: 0.9, weightDecay: 0, nesterov: true });
-      const ds = new native.Dataset({ inputs: x, shape: [64, 6], labels: new Uint8Array(64), numClasses: 3, mean: [0], std: [1],
+      const ds = new native.Dataset({ kind: 'values', inputs: x, shape: [64, 6], labels: new Uint8Array(64), numClasses: 3, mean: [0], std: [1],
         cropPadding: 0, flip: false, cutout: 0, device: 'cpu' });
       const options = { method: 'sgd', batchSize: 8, rho: 0.05, gamma: 2, gammaMode: 'fixed', weakBatchSize: 8, featureReuse: false,
         initialStep: 1, maxStep: 100, partitions: 16, epoch: 0, totalEpochs: 1, reportEvery: 1 };

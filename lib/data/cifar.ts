@@ -57,7 +57,7 @@ async function readRecords(name: string, files: string[], layout: RecordLayout):
       images.set(bytes.subarray(start + labelBytes, start + recordBytes), n * PIXELS);
     }
   });
-  return { name, images, labels, shape: [total, 3, 32, 32], numClasses };
+  return { name, kind: 'pixels', images, labels, shape: [total, 3, 32, 32], numClasses };
 }
 
 /**

@@ -1,11 +1,16 @@
 // In-memory data as an ImageSet, checked once at the boundary.
+import { types } from 'util';
 import { boolean, checkKeys, integer, OptionError, ownOptions } from '../options';
+import { checkTypedArray } from '../typed-array';
 import { checkImageSetFields } from './image-set-check';
-import type { Augmentation, ImageSet, Normalization } from './types';
+import type { Augmentation, DataKind, ImageSet, Normalization } from './types';
 
 export interface FromArraysOptions {
-  images: Uint8Array | Float32Array;
-  labels: Uint8Array | Int32Array;
+  /** What `images` holds (see DataKind); by default pixels for a Uint8Array [N, C, H, W], values for a Float32Array, tokens for an Int32Array. */
+  kind?: DataKind;
+  images: Uint8Array | Float32Array | Int32Array;
+  /** int64 labels (e.g. from NumPy) are taken as a BigInt64Array, each in 0..numClasses-1. */
+  labels: Uint8Array | Int32Array | BigInt64Array;
   shape: number[];
   numClasses: number;
   name?: string;
@@ -16,8 +21,9 @@ export interface FromArraysOptions {
 export function fromArrays(options: FromArraysOptions): ImageSet {
   const where = 'datasets.fromArrays';
   const o = ownOptions(where, options);
-  checkKeys(where, o, ['images', 'labels', 'shape', 'numClasses', 'name', 'normalization', 'augmentation']);
-  const fields = checkImageSetFields(where, '', o, (message) => new OptionError(message));
+  checkKeys(where, o, ['kind', 'images', 'labels', 'shape', 'numClasses', 'name', 'normalization', 'augmentation']);
+  const fields = checkImageSetFields(where, '', { ...o, labels: int64Labels(where, o.labels, o.numClasses) },
+    (message) => new OptionError(message));
   const { labels, numClasses } = fields;
   for (let i = 0; i < labels.length; i += 1) {
     const y = labels[i];
@@ -25,13 +31,37 @@ export function fromArrays(options: FromArraysOptions): ImageSet {
       throw new OptionError(`${where}: label ${y} at index ${i} is out of range: expected 0..${numClasses - 1}`);
     }
   }
-  const augmentation = o.augmentation === undefined ? undefined : checkAugmentation(where, o.augmentation, fields.shape);
+  if (fields.kind === 'tokens') checkTokenIds(where, fields.images);
+  const augmentation = o.augmentation === undefined ? undefined : checkAugmentation(where, o.augmentation, fields.shape, fields.kind);
   if (o.name !== undefined && typeof o.name !== 'string') throw new OptionError(`${where}: name must be a string`);
   return { name: o.name ?? 'arrays', ...fields, augmentation };
 }
 
-/** Crop, flip and cutout need images [N, C, H, W], and windows no larger than the image. */
-function checkAugmentation(where: string, a: Augmentation, shape: number[]): Augmentation {
+/** BigInt64Array labels as an Int32Array (each in range: they index the classes); other labels as they are. */
+function int64Labels(where: string, labels: unknown, numClasses: unknown): Uint8Array | Int32Array {
+  if (!types.isBigInt64Array(labels)) return labels as Uint8Array | Int32Array;
+  checkTypedArray(where, 'labels', labels);
+  // numClasses itself is checked after; until then the Int32Array's own bound.
+  const top = Number.isSafeInteger(numClasses) && (numClasses as number) > 0 ? BigInt(numClasses as number) : 2n ** 31n;
+  const out = new Int32Array(labels.length);
+  labels.forEach((y, i) => {
+    if (y < 0n || y >= top) {
+      throw new OptionError(`${where}: label ${y} at index ${i} is out of range: expected 0..${top - 1n}`);
+    }
+    out[i] = Number(y);
+  });
+  return out;
+}
+
+/** Token ids index an embedding: a negative one would read outside it. */
+function checkTokenIds(where: string, ids: ArrayLike<number>): void {
+  for (let i = 0; i < ids.length; i += 1) {
+    if (ids[i] < 0) throw new OptionError(`${where}: token id ${ids[i]} at index ${i} is negative; expected ids >= 0`);
+  }
+}
+
+/** Crop, flip and cutout need pixels [N, C, H, W], and windows no larger than the image. */
+function checkAugmentation(where: string, a: Augmentation, shape: number[], kind: DataKind): Augmentation {
   if (typeof a !== 'object' || a === null) throw new OptionError(`${where}: augmentation must be { cropPadding, flip, cutout }`);
   checkKeys(`${where}: augmentation`, a, ['cropPadding', 'flip', 'cutout']);
   const out = {
@@ -40,7 +70,10 @@ function checkAugmentation(where: string, a: Augmentation, shape: number[]): Aug
     cutout: integer(where, 'augmentation.cutout', a.cutout ?? 0, 0),
   };
   if (!out.flip && out.cropPadding === 0 && out.cutout === 0) return out;
-  if (shape.length !== 4) throw new OptionError(`${where}: augmentation needs images [N, C, H, W]; shape is [${shape.join(', ')}]`);
+  if (kind !== 'pixels') {
+    throw new OptionError(`${where}: augmentation (crop, flip, cutout) applies to pixels only; these inputs are ${kind}, ` +
+      'taken as they are: leave augmentation out');
+  }
   const side = Math.min(shape[2], shape[3]);
   for (const key of ['cropPadding', 'cutout'] as const) {
     if (out[key] > side) {

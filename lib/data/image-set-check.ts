@@ -1,17 +1,23 @@
 // What an ImageSet's fields must be: checked by fromArrays when one is made, and again wherever one is used
 // (subset, the trainer), since a caller may have changed its fields or detached its arrays since.
+import { types } from 'util';
 import { checkNumber, FLOAT32_MAX, RULES } from '../defaults';
 import { OptionError, PoFError } from '../errors';
-import { checkKeys, integer } from '../options';
+import { checkKeys, integer, oneOf } from '../options';
 import { checkTypedArrayOf } from '../typed-array';
-import type { ImageSet, Normalization } from './types';
+import { DATA_KINDS, type DataKind, type ImageSet, type Normalization } from './types';
 
 /** The smallest normal float32 (2^-126): dividing by a smaller std loses precision or overflows. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
 
 
 /** The fields checked here, as the caller gave them. */
-export type ImageSetFields = Pick<ImageSet, 'images' | 'labels' | 'shape' | 'numClasses' | 'normalization'>;
+export type ImageSetFields = Pick<ImageSet, 'kind' | 'images' | 'labels' | 'shape' | 'numClasses' | 'normalization'>;
+
+/** The typed arrays each kind may come in. */
+const KIND_ARRAYS = {
+  pixels: ['Uint8Array'], values: ['Float32Array', 'Uint8Array'], tokens: ['Int32Array', 'Uint8Array'],
+} as const satisfies Record<DataKind, readonly string[]>;
 
 /**
  * The fields of an ImageSet, checked: plain typed arrays of the right kinds, as many values as `shape` says
@@ -19,37 +25,67 @@ export type ImageSetFields = Pick<ImageSet, 'images' | 'labels' | 'shape' | 'num
  * float32. `of` names the set in messages ('' for fromArrays' own options).
  */
 export function checkImageSetFields(where: string, of: string, fields: ImageSetFields,
-  mismatch: (message: string) => PoFError): ImageSetFields {
+  mismatch: (message: string) => PoFError): ImageSetFields & { kind: DataKind } {
   const name = (field: string) => (of ? `${of}: ${field}` : field);
-  const images = checkTypedArrayOf<Uint8Array | Float32Array>(where, name('images'), fields.images, ['Uint8Array', 'Float32Array']);
+  const images = checkTypedArrayOf<Uint8Array | Float32Array | Int32Array>(where, name('images'), fields.images,
+    ['Uint8Array', 'Float32Array', 'Int32Array']);
   const labels = checkTypedArrayOf<Uint8Array | Int32Array>(where, name('labels'), fields.labels, ['Uint8Array', 'Int32Array']);
   const { shape } = fields;
-  if (!Array.isArray(shape) || (shape.length !== 2 && shape.length !== 4)) {
-    throw new OptionError(`${where}: ${name('shape')} must be [N, C, H, W] or [N, D], got ${JSON.stringify(shape)}`);
+  if (!Array.isArray(shape) || shape.length < 2) {
+    throw new OptionError(`${where}: ${name('shape')} must be [N, C, H, W] for pixels or [N, ...] for values and tokens, ` +
+      `got ${JSON.stringify(shape)}`);
   }
+  const kind = checkKind(where, name, fields.kind, images, shape);
   shape.forEach((d, i) => integer(where, name(`shape[${i}]`), d, i === 0 ? 0 : 1));
   const size = shape.reduce((a, b) => a * b, 1);
   if (images.length !== size) throw mismatch(`${where}: ${name('shape')} ${JSON.stringify(shape)} holds ${size} values but images has ${images.length}`);
   if (labels.length !== shape[0]) throw mismatch(`${where}: ${of ? `${of} has ` : ''}${shape[0]} examples but ${labels.length} labels`);
   const numClasses = checkNumber(where, name('numClasses'), fields.numClasses, RULES.numClasses);
-  const normalization = fields.normalization === undefined ? undefined : checkNormalization(where, name('normalization'), fields.normalization, images,
-    shape.length === 4 ? shape[1] : 1);
-  return { images, labels, shape: [...shape], numClasses, normalization };
+  const normalization = fields.normalization === undefined ? undefined : checkNormalization(where, name('normalization'), fields.normalization, kind,
+    shape[1]);
+  return { kind, images, labels, shape: [...shape], numClasses, normalization };
 }
 
 /**
- * x = (pixel / 255 - mean[c]) / std[c] is computed natively in float32, for uint8 images only: each std a normal
- * positive float32 and every x within float32. Float data is used as it is, so a normalisation there is refused.
+ * The declared kind, or the default for the array (Uint8Array [N, C, H, W] pixels, Float32Array values,
+ * Int32Array tokens): a Uint8Array of another rank could be ids or numbers, and guessing pixels would divide
+ * them by 255, so it must say. The array must be one the kind comes in, and pixels [N, C, H, W].
  */
-function checkNormalization(where: string, name: string, value: unknown, images: Uint8Array | Float32Array, channels: number): Normalization {
+function checkKind(where: string, name: (field: string) => string, declared: unknown, images: ArrayBufferView,
+  shape: unknown[]): DataKind {
+  const array = types.isUint8Array(images) ? 'Uint8Array' : types.isFloat32Array(images) ? 'Float32Array' : 'Int32Array';
+  let kind: DataKind;
+  if (declared !== undefined) {
+    kind = oneOf(where, name('kind'), declared, DATA_KINDS);
+  } else if (array === 'Uint8Array' && shape.length !== 4) {
+    throw new OptionError(`${where}: ${name('images')} is a Uint8Array of shape ${JSON.stringify(shape)}: declare its kind ` +
+      `('pixels' for images [N, C, H, W], 'tokens' for ids, 'values' for numbers taken as they are)`);
+  } else {
+    kind = array === 'Uint8Array' ? 'pixels' : array === 'Float32Array' ? 'values' : 'tokens';
+  }
+  const allowed: readonly string[] = KIND_ARRAYS[kind];
+  if (!allowed.includes(array)) {
+    throw new OptionError(`${where}: ${name('images')} is a ${array}, but kind '${kind}' takes ${allowed.join(' or ')}`);
+  }
+  if (kind === 'pixels' && shape.length !== 4) {
+    throw new OptionError(`${where}: ${name('shape')} must be [N, C, H, W] for pixels, got ${JSON.stringify(shape)}`);
+  }
+  return kind;
+}
+
+/**
+ * x = (pixel / 255 - mean[c]) / std[c] is computed natively in float32, for pixels only: each std a normal
+ * positive float32 and every x within float32. Values and tokens are used as they are, so a normalisation there is refused.
+ */
+function checkNormalization(where: string, name: string, value: unknown, kind: DataKind, channels: number): Normalization {
   const n = value as Normalization;
   if (typeof value !== 'object' || value === null || !Array.isArray(n.mean) || !Array.isArray(n.std)) {
     throw new OptionError(`${where}: ${name} must be { mean: number[], std: number[] }, got ${JSON.stringify(value)}`);
   }
   checkKeys(`${where}: ${name}`, n, ['mean', 'std']);
-  if (images instanceof Float32Array) {
-    throw new OptionError(`${where}: ${name} applies to Uint8Array images only ((pixel / 255 - mean) / std); Float32Array ` +
-      'inputs are used as they are: normalise them before, and leave normalization out');
+  if (kind !== 'pixels') {
+    throw new OptionError(`${where}: ${name} applies to pixels only ((pixel / 255 - mean) / std); ${kind} ` +
+      'are used as they are: normalise them before (or declare kind \'pixels\'), and leave normalization out');
   }
   if (n.mean.length !== channels || n.std.length !== channels) {
     throw new OptionError(`${where}: ${name} needs ${channels} mean and std values (one per channel), got ${n.mean.length} and ${n.std.length}`);

@@ -20,7 +20,7 @@ async function readSplit(name: string, imagesFile: string, labelsFile: string): 
   if (bad >= 0) {
     throw new DatasetError(`${labelsFile}: label ${labels.data[bad]} at index ${bad} is out of range: expected 0..${NUM_CLASSES - 1}`);
   }
-  return { name, images: images.data, labels: labels.data, shape: [n, 1, SIDE, SIDE], numClasses: NUM_CLASSES };
+  return { name, kind: 'pixels', images: images.data, labels: labels.data, shape: [n, 1, SIDE, SIDE], numClasses: NUM_CLASSES };
 }
 
 async function readMnistLike(dataset: string, preset: PresetName, dir: string, page: string): Promise<DatasetSplits> {

@@ -21,7 +21,7 @@ export function subset(data: ImageSet, size: number, seed = 0): ImageSet {
   }
   const chosen = order.subarray(0, size).sort();
   const perExample = data.images.length / total;
-  const images = new (data.images.constructor as Uint8ArrayConstructor | Float32ArrayConstructor)(size * perExample);
+  const images = new (data.images.constructor as Uint8ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor)(size * perExample);
   const labels = new (data.labels.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(size);
   chosen.forEach((from, k) => {
     images.set(data.images.subarray(from * perExample, (from + 1) * perExample), k * perExample);

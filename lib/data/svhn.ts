@@ -80,7 +80,7 @@ function concatenate(parts: SvhnPart[]): SvhnPart {
 }
 
 function imageSet(name: string, part: SvhnPart): ImageSet {
-  return { name, images: part.images, labels: part.labels, shape: [part.labels.length, CHANNELS, SIDE, SIDE], numClasses: NUM_CLASSES };
+  return { name, kind: 'pixels', images: part.images, labels: part.labels, shape: [part.labels.length, CHANNELS, SIDE, SIDE], numClasses: NUM_CLASSES };
 }
 
 export interface SvhnOptions {

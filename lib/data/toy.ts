@@ -1,7 +1,7 @@
 // A seeded synthetic classification problem for the paper's toy studies (a 5-layer MLP, Fig. 1-2).
 import { constants } from 'buffer';
 import { checkNumber, RULES } from '../defaults';
-import { checkFitsDevice, datasetBytes, formatBytes } from '../memory-budget';
+import { BYTES_PER_VALUE, checkFitsDevice, datasetBytes, formatBytes } from '../memory-budget';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { Random } from './random';
 import type { DatasetSplits, ImageSet } from './types';
@@ -86,7 +86,7 @@ function checkToyFits(where: string, trainSize: number, testSize: number, dim: n
     throw new OptionError(`${where}: dim ${dim} makes an array of ${formatBytes(largest)}, beyond the ${formatBytes(MAX_LENGTH)} ` +
       'a typed array can hold; lower dim, latentDim or the split sizes');
   }
-  checkFitsDevice(where, datasetBytes(trainSize + testSize, dim, 4) + dim * latentDim * 8, 'cpu',
+  checkFitsDevice(where, datasetBytes(trainSize + testSize, dim, BYTES_PER_VALUE.values) + dim * latentDim * 8, 'cpu',
     `the toy splits (${trainSize} + ${testSize} examples of ${dim} float32 values)`, 'lower trainSize, testSize or dim');
 }
 
@@ -158,7 +158,7 @@ export function toy(options: ToyOptions = {}): DatasetSplits {
       const replacement = random.below(numClasses);
       labels[i] = corrupt ? replacement : c;
     }
-    return { name: `toy-${seed}/${split}`, images, labels, shape: [n, dim], numClasses };
+    return { name: `toy-${seed}/${split}`, kind: 'values', images, labels, shape: [n, dim], numClasses };
   };
   return {
     train: sample(trainSize, new Random(seed, TRAIN_STREAM), 'train', labelNoise),

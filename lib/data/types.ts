@@ -16,20 +16,34 @@ export interface Augmentation {
   cutout: number;
 }
 
+/**
+ * What the inputs are, which decides how they reach the model: 'pixels' uint8 [N, C, H, W], normalised as
+ * (x / 255 - mean) / std and augmentable; 'values' taken as float32 as they are (a Uint8Array's 0..255 too);
+ * 'tokens' ids >= 0 given to the model as int64 unchanged. Nothing but pixels is divided by 255.
+ */
+export type DataKind = 'pixels' | 'values' | 'tokens';
+
+export const DATA_KINDS: readonly DataKind[] = ['pixels', 'values', 'tokens'];
+
 /** One split of a dataset, as one contiguous buffer plus labels. */
 export interface ImageSet {
   /** e.g. 'cifar10/train' */
   name: string;
-  /** N*C*H*W uint8 pixels (0..255) in NCHW order, or float32 values for [N, D] / [N, C, H, W] data. */
-  images: Uint8Array | Float32Array;
+  /**
+   * What `images` holds. When absent: a Uint8Array [N, C, H, W] is pixels, a Float32Array values, an
+   * Int32Array tokens (a Uint8Array of another rank must say).
+   */
+  kind?: DataKind;
+  /** N*C*H*W uint8 pixels in NCHW order, float32 (or uint8) values, or Int32Array (or uint8) token ids, per `kind`. */
+  images: Uint8Array | Float32Array | Int32Array;
   /** One label per example, each in 0..numClasses-1. */
   labels: Uint8Array | Int32Array;
-  /** [N, C, H, W] for images, [N, D] for feature vectors. */
+  /** [N, C, H, W] for pixels; [N, ...] (at least 2 dimensions) for values and tokens. */
   shape: number[];
   numClasses: number;
-  /** For uint8 images: how to normalise. Default: mean 0, std 1 (pixels / 255). */
+  /** For pixels: how to normalise. Default: mean 0, std 1 (pixels / 255). */
   normalization?: Normalization;
-  /** For training splits: the paper's augmentation for this dataset. */
+  /** For training splits of pixels: the paper's augmentation for this dataset. */
   augmentation?: Augmentation;
 }
 

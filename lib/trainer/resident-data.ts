@@ -14,13 +14,13 @@ export class ResidentData {
 
   /** The resident copy of a split (`role` names it in errors). */
   of(where: string, data: ImageSet, role: string): NativeDataset {
-    checkImageSet(where, data, role);
+    const { kind } = checkImageSet(where, data, role);
     let ds = this.copies.get(data);
     if (!ds) {
       checkDataFitsModel(where, data, this.model, role);
       const aug = data.augmentation;
       ds = new native.Dataset({
-        inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
+        kind, inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
         mean: data.normalization?.mean ?? [0], std: data.normalization?.std ?? [1],
         cropPadding: aug?.cropPadding ?? 0, flip: aug?.flip ?? false, cutout: aug?.cutout ?? 0, device: this.device,
       });

@@ -5,7 +5,7 @@
 namespace pof {
 
 struct Batch {
-  torch::Tensor inputs;  // float, normalised (and augmented for training)
+  torch::Tensor inputs;  // float32 (pixels normalised, and augmented for training) or int64 token ids
   torch::Tensor labels;  // int64
 };
 

@@ -1,13 +1,31 @@
 #include "data/dataset.h"
+#include "errors.h"
 
 namespace pof {
+
+InputKind ParseInputKind(const std::string& name) {
+  if (name == "pixels") return InputKind::kPixels;
+  if (name == "values") return InputKind::kValues;
+  if (name == "tokens") return InputKind::kTokens;
+  throw UserError("dataset kind must be 'pixels', 'values' or 'tokens', got '" + name + "'");
+}
+
+std::string InputKindName(InputKind kind) {
+  switch (kind) {
+    case InputKind::kPixels: return "pixels";
+    case InputKind::kValues: return "values";
+    default: return "tokens";
+  }
+}
+
+c10::ScalarType BatchDtype(InputKind kind) { return kind == InputKind::kTokens ? torch::kLong : torch::kFloat32; }
 
 Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Generator& generator, const Shard& shard) const {
   Batch batch;
   batch.labels = labels.index_select(0, indices);
   auto x = inputs.index_select(0, indices);
-  if (!is_image()) {
-    batch.inputs = x.to(torch::kFloat32);
+  if (kind != InputKind::kPixels) {
+    batch.inputs = x;  // values and token ids reach the model as they are
     return batch;
   }
   if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {

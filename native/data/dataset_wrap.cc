@@ -11,9 +11,9 @@ namespace {
 
 UserError DatasetProblem(const std::string& message) { return UserError(message, ErrorKind::kDataset); }
 
-// Refuses non-finite float inputs, naming the first bad example.
+// Refuses non-finite values, naming the first bad example.
 void CheckFinite(const torch::Tensor& inputs) {
-  if (!inputs.is_floating_point() || inputs.numel() == 0) return;
+  if (inputs.numel() == 0) return;
   auto bad = torch::isfinite(inputs).view({inputs.size(0), -1}).all(1).logical_not().nonzero();
   if (bad.size(0) > 0) {
     throw UserError("dataset inputs of example " + std::to_string(bad[0][0].item<int64_t>()) + " (of " +
@@ -22,13 +22,13 @@ void CheckFinite(const torch::Tensor& inputs) {
   }
 }
 
-// Augmentation needs images [N, C, H, W], and windows no larger than the image.
-void CheckAugmentation(const AugmentOptions& a, const std::vector<int64_t>& shape) {
+// Augmentation needs pixels [N, C, H, W], and windows no larger than the image.
+void CheckAugmentation(const AugmentOptions& a, InputKind kind, const std::vector<int64_t>& shape) {
   const bool any = a.crop_padding != 0 || a.flip || a.cutout != 0;
   if (!any) return;
-  if (shape.size() != 4) {
-    throw UserError("augmentation (cropPadding, flip, cutout) needs images [N, C, H, W]; the inputs have shape " +
-                    c10::str(c10::IntArrayRef(shape)));
+  if (kind != InputKind::kPixels) {
+    throw UserError("augmentation (cropPadding, flip, cutout) applies to pixels only; these inputs are " + InputKindName(kind) +
+                    ", taken as they are");
   }
   const int64_t side = std::min(shape[2], shape[3]);
   if (a.crop_padding < 0 || a.crop_padding > side) {
@@ -38,6 +38,36 @@ void CheckAugmentation(const AugmentOptions& a, const std::vector<int64_t>& shap
   if (a.cutout < 0 || a.cutout > side) {
     throw UserError("cutout must lie in 0.." + std::to_string(side) + " (the image's smaller side), got " + std::to_string(a.cutout));
   }
+}
+
+// The inputs held in the kind's dtype: pixels uint8 [N, C, H, W]; values float32 (a Uint8Array's 0..255 as they are,
+// never / 255); tokens int64 ids >= 0 (a negative one would index outside an embedding), from a Uint8Array or Int32Array.
+torch::Tensor InputsOf(const Napi::Value& value, InputKind kind, const std::vector<int64_t>& shape) {
+  const auto is = [&](napi_typedarray_type type) { return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type; };
+  const bool fits = is(napi_uint8_array) || (kind == InputKind::kValues && is(napi_float32_array)) ||
+                    (kind == InputKind::kTokens && is(napi_int32_array));
+  if (!fits) {
+    const char* takes = kind == InputKind::kPixels ? "a Uint8Array" : kind == InputKind::kValues ? "a Float32Array or a Uint8Array"
+                                                                                                 : "an Int32Array or a Uint8Array";
+    throw UserError("dataset inputs of kind '" + InputKindName(kind) + "' must be " + takes);
+  }
+  if (kind == InputKind::kPixels && shape.size() != 4) {
+    throw UserError("dataset pixels must have shape [N, C, H, W], got " + c10::str(c10::IntArrayRef(shape)));
+  }
+  auto inputs = TensorFromTypedArray(value.As<Napi::TypedArray>(), shape, "dataset inputs");
+  if (kind == InputKind::kPixels) return inputs;
+  inputs = inputs.to(BatchDtype(kind));
+  if (kind == InputKind::kValues) {
+    CheckFinite(inputs);
+    return inputs;
+  }
+  auto negative = (inputs.view({-1}) < 0).nonzero();
+  if (negative.size(0) > 0) {
+    const int64_t i = negative[0][0].item<int64_t>();
+    throw DatasetProblem("token id " + std::to_string(inputs.view({-1})[i].item<int64_t>()) + " at index " + std::to_string(i) +
+                         " is negative; expected ids >= 0");
+  }
+  return inputs;
 }
 
 torch::Tensor Normalisation(const Napi::Object& o, const char* key, int64_t channels, bool positive) {
@@ -87,15 +117,11 @@ const DeviceDataset& DatasetWrap::Get() const {
   return *data_;
 }
 
-// new Dataset({ inputs, shape, labels, numClasses, mean?, std?, cropPadding, flip, cutout, device })
+// new Dataset({ kind, inputs, shape, labels, numClasses, mean?, std?, cropPadding, flip, cutout, device })
 DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<DatasetWrap>(info) {
   Construct(info, [&] {
     auto o = ObjectArg(info, 0, "dataset options");
-    const Napi::Value inputs = o.Get("inputs"), labels_value = o.Get("labels");
-    if (!inputs.IsTypedArray() || (inputs.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array &&
-                                   inputs.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array)) {
-      throw UserError("dataset inputs must be a Uint8Array (images) or a Float32Array");
-    }
+    const Napi::Value labels_value = o.Get("labels");
     if (!labels_value.IsTypedArray() || (labels_value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array &&
                                          labels_value.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array)) {
       throw UserError("dataset labels must be a Uint8Array or an Int32Array");
@@ -103,7 +129,8 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
     auto shape = ShapeFromJs(o.Get("shape"), "shape");
     if (shape.size() < 2) throw UserError("dataset shape must be [N, ...] with at least 2 dimensions, got " + c10::str(c10::IntArrayRef(shape)));
     auto data = std::make_shared<DeviceDataset>();
-    data->inputs = TensorFromTypedArray(inputs.As<Napi::TypedArray>(), shape, "dataset inputs");
+    data->kind = ParseInputKind(StringField(o, "kind"));
+    data->inputs = InputsOf(o.Get("inputs"), data->kind, shape);
     auto labels = labels_value.As<Napi::TypedArray>();
     data->labels = TensorFromTypedArray(labels, {static_cast<int64_t>(labels.ElementLength())}, "dataset labels").to(torch::kLong);
     data->num_classes = IntField(o, "numClasses");
@@ -121,17 +148,14 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
       }
       data->max_label = data->labels.max().item<int64_t>();
     }
-    CheckFinite(data->inputs);
-    if (data->is_image()) {
-      const int64_t channels = shape.size() == 4 ? shape[1] : 1;
-      std::vector<int64_t> view = shape.size() == 4 ? std::vector<int64_t>{1, -1, 1, 1} : std::vector<int64_t>{-1};
-      data->mean = Normalisation(o, "mean", channels, false).view(view);
-      data->std = Normalisation(o, "std", channels, true).view(view);
+    if (data->kind == InputKind::kPixels) {
+      data->mean = Normalisation(o, "mean", shape[1], false).view({1, -1, 1, 1});
+      data->std = Normalisation(o, "std", shape[1], true).view({1, -1, 1, 1});
     }
     data->augment.crop_padding = IntField(o, "cropPadding");
     data->augment.flip = BoolField(o, "flip");
     data->augment.cutout = IntField(o, "cutout");
-    CheckAugmentation(data->augment, shape);
+    CheckAugmentation(data->augment, data->kind, shape);
     data_ = std::make_shared<const DeviceDataset>(data->To(ParseDevice(StringField(o, "device"))));
     external_bytes_ = data_->inputs.nbytes() + data_->labels.nbytes();
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);

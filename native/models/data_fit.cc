@@ -1,10 +1,21 @@
 #include "models/data_fit.h"
 #include "device.h"
 #include "errors.h"
+#include "tensor.h"
 
 namespace pof {
 
-std::string DataMismatch(const Network& network, c10::IntArrayRef example_shape, int64_t max_label) {
+std::string DataMismatch(const Network& network, InputKind kind, c10::IntArrayRef example_shape, int64_t max_label) {
+  // Token ids go in as int64 and everything else as float32: the model must take that dtype's kind.
+  const c10::ScalarType takes = network.InputDtype();
+  const bool tokens = kind == InputKind::kTokens;
+  if (tokens ? takes != torch::kLong : !c10::isFloatingType(takes)) {
+    const std::string holds = tokens ? "token ids (int64)" : InputKindName(kind) + " (float32)";
+    const std::string hint = takes == torch::kLong ? " (token ids); declare kind 'tokens' for ids"
+                             : tokens              ? "; declare kind 'values' (or 'pixels') for numbers"
+                                                   : "";
+    return "holds " + holds + ", but the model " + network.Description() + " takes " + DtypeName(takes) + " inputs" + hint;
+  }
   if (auto input = network.CheckInput(example_shape)) {
     return "has examples of shape " + input->example + ", but the model " + network.Description() + " takes " + input->takes;
   }
@@ -24,7 +35,7 @@ void CheckDataFits(const DeviceDataset& data, const ModelHandle& handle, const s
                     ErrorKind::kDevice);
   }
   if (data.size() == 0) throw UserError(what + " has no examples; expected at least one", ErrorKind::kDataset);
-  const std::string mismatch = DataMismatch(model, data.inputs.sizes().slice(1), data.max_label);
+  const std::string mismatch = DataMismatch(model, data.kind, data.inputs.sizes().slice(1), data.max_label);
   if (!mismatch.empty()) throw UserError(what + " " + mismatch, ErrorKind::kDataset);
 }
 

@@ -8,10 +8,10 @@
 
 namespace pof {
 
-// Why examples of this shape, labels up to max_label, cannot go through the network, worded to follow the
-// data's name ("has examples of shape [100] (100 values), but the model mlp (...) takes 784 values per
+// Why examples of this kind and shape, labels up to max_label, cannot go through the network, worded to follow
+// the data's name ("has examples of shape [100] (100 values), but the model mlp (...) takes 784 values per
 // example"), or "" when they can. Model.dataMismatch gives lib/data-fit.ts the same words.
-std::string DataMismatch(const Network& network, c10::IntArrayRef example_shape, int64_t max_label);
+std::string DataMismatch(const Network& network, InputKind kind, c10::IntArrayRef example_shape, int64_t max_label);
 
 // `what` names the data in the error ("training data", "evaluation data", ...).
 void CheckDataFits(const DeviceDataset& data, const ModelHandle& model, const std::string& what);

@@ -216,12 +216,13 @@ Napi::Value ModelWrap::ProgramBytes(const Napi::CallbackInfo& info) {
   return BytesToJs(info.Env(), network->Serialized());
 }
 
-// dataMismatch(exampleShape, maxLabel) -> string | null: why such data cannot go through the model, in the
+// dataMismatch(exampleShape, maxLabel, kind) -> string | null: why such data cannot go through the model, in the
 // words that follow the data's name, or null when it can (lib/data-fit.ts asks before any work).
 Napi::Value ModelWrap::DataMismatch(const Napi::CallbackInfo& info) {
   const auto shape = ShapeFromJs(info[0], "example shape");
   const int64_t max_label = IntArg(info, 1, "maxLabel");
-  const std::string mismatch = pof::DataMismatch(handle_->Get(), shape, max_label);
+  const InputKind kind = ParseInputKind(StringArg(info, 2, "kind"));
+  const std::string mismatch = pof::DataMismatch(handle_->Get(), kind, shape, max_label);
   if (mismatch.empty()) return info.Env().Null();
   return Napi::String::New(info.Env(), mismatch);
 }

@@ -52,6 +52,9 @@ class Network {
   // (models/training_probe.h); a UserError when it cannot. Built-in networks need no probe.
   virtual void ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase) {}
 
+  // The dtype of the inputs it takes: float32 for the built-in and TorchScript networks, the program's own for an
+  // exported one (int64 for token ids). The data checks (models/data_fit.h) refuse data of another kind.
+  virtual c10::ScalarType InputDtype() const { return torch::kFloat32; }
   // Why one example of this shape (without the batch dimension) cannot go in; nothing when it can.
   virtual std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const = 0;
   // The network in messages, its kind and configuration: "mlp (inputDim 784, hidden [16], 10 classes)".

@@ -277,7 +277,8 @@ torch::Tensor ExportedNetwork::Run(const BoundProgram& bound, const torch::Tenso
     const GraphInput& in = program.inputs()[i];
     if (bound.inputs[i]) values[in.slot] = *bound.inputs[i];
     else if (in.kind == GraphInput::Kind::kConstant) values[in.slot] = in.constant;
-    else values[in.slot] = x.scalar_type() == input_dtype_ ? x : x.to(input_dtype_);
+    // The data checks give it inputs of its dtype's kind (int64 ids or floats): only one float width may need a cast.
+    else values[in.slot] = x.is_floating_point() && x.scalar_type() != input_dtype_ ? x.to(input_dtype_) : x;
   }
   program.Run(values, 0, program.nodes().size(), device_, bound.classifier_node);
   if (!bound.mutations.empty()) {

@@ -40,6 +40,7 @@ class ExportedNetwork : public Network {
   bool IsTraining() const override { return training_; }
   void MoveTo(const torch::Device& device) override;
   void ProbeTraining(const std::vector<int64_t>& batch_sizes, const std::string& phase) override;
+  c10::ScalarType InputDtype() const override { return input_dtype_; }
   std::optional<InputMismatch> CheckInput(c10::IntArrayRef example_shape) const override;
   std::string Description() const override;
   int64_t feature_dim() const override { return weight_.size(1); }
