@@ -233,6 +233,11 @@ test('fromNpy options: inputs and labels, or a file; labels integers, non-negati
   const floatLabels = written('fy.npy', npyBytes({ shape: [3], data: f32Bytes([0, 1, 2]) }));
   await t.throwsAsync(datasets.fromNpy({ inputs: x, labels: floatLabels }), { instanceOf: DatasetError, message: /fy\.npy: labels must be integers \(uint8, int32 or int64\), got float32$/ });
   await t.throwsAsync(datasets.fromNpy({ inputs: x, labels: y([0, 1, 5]), numClasses: 3 }), { instanceOf: OptionError, message: /label 5 at index 2 is out of range: expected 0\.\.2/ });
+  await t.throwsAsync(datasets.fromNpy({ inputs: x, labels: y([0, 1, 2]), kind: 'images' as 'pixels' }),
+    { instanceOf: OptionError, message: /^datasets\.fromNpy: kind must be one of 'pixels', 'values', 'tokens', got 'images'$/ });
+  const flat = written('flat.npy', npyBytes({ shape: [3], data: f32Bytes([1, 2, 3]) }));
+  await t.throwsAsync(datasets.fromNpy({ inputs: flat, labels: y([0, 1, 2]) }),
+    { instanceOf: DatasetError, message: /flat\.npy: inputs of shape \(3\) with layout \(none\): expected \[N, D\] \(no layout\), \[N, H, W\]/ });
   const set = await datasets.fromNpy({ inputs: x, labels: y([0, 1, 5]) });
   t.is(set.numClasses, 6);
 });

@@ -43,6 +43,7 @@ export async function fromNpy(options: FromNpyOptions): Promise<ImageSet> {
   if (!['uint8', 'bool', 'int32', 'int64'].includes(labels.dtype)) {
     throw new DatasetError(`${source.labels}: labels must be integers (uint8, int32 or int64), got ${labels.dtype}`);
   }
+  const shape = inputShape(inputs.shape, layout, source.inputs);
   if (inputs.shape[0] !== labels.shape[0]) {
     throw new DatasetError(`${source.inputs} holds ${inputs.shape[0]} examples but ${source.labels} holds ${labels.shape[0]} labels`);
   }
@@ -50,7 +51,7 @@ export async function fromNpy(options: FromNpyOptions): Promise<ImageSet> {
   return fromArrays({
     images: images as Uint8Array | Float32Array,  // an Int32Array of token ids is refused by fromArrays until it takes them
     labels: labels.data as Uint8Array | Int32Array,
-    shape: inputShape(inputs.shape, layout, source.inputs),
+    shape,
     numClasses: o.numClasses ?? largest(labels.data, source.labels) + 1,
     name: o.name ?? path.basename(o.file ?? o.inputs ?? ''),
     // `kind` only when given: fromArrays refuses keys it does not know, and decides the kind of undeclared data.

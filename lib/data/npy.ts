@@ -102,7 +102,7 @@ export async function readNpy(source: ByteSource): Promise<NpyArray> {
       `the file is ${fileData < dataBytes ? 'truncated' : 'corrupt (a header that does not match its data)'}`);
   }
   let data = await readElements(source, dataStart, count, type.dtype, error);
-  if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape);
+  if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape, source.name);
   return { dtype: type.dtype, shape: header.shape, data };
 }
 
@@ -205,8 +205,8 @@ function convert(bytes: Buffer, n: number, dtype: 'float16' | 'float64' | 'int64
 }
 
 /** The same array in C (row-major) order: Fortran order is the reverse of its axes. */
-function fortranToC<T extends NpyArray['data']>(data: T, shape: number[]): T {
-  const out = allocate(() => new (data.constructor as new (n: number) => T)(data.length), data.length, 'fortran order');
+function fortranToC<T extends NpyArray['data']>(data: T, shape: number[], name: string): T {
+  const out = allocate(() => new (data.constructor as new (n: number) => T)(data.length), data.length, name);
   const strides: number[] = [];
   shape.reduce((stride, d, i) => { strides[i] = stride; return stride * d; }, 1);  // the first axis moves fastest
   gatherStrided(data, out, shape, strides);

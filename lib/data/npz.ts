@@ -27,7 +27,7 @@ export async function readNpz(file: string, pick: (members: string[]) => string[
     const arrays: NpyArray[] = [];
     for (const name of pick(members)) {
       const entry = archive.entries.get(`${name}.npy`);
-      if (!entry) throw new DatasetError(`${file}: no array '${name}' (members: ${members.join(', ') || 'none'})`);
+      if (!entry) throw new DatasetError(`${file}: no array '${name}' (members: ${listed(members)})`);
       arrays.push(await readNpy(await memberSource(handle, file, size, entry)));
     }
     return arrays;
@@ -36,6 +36,12 @@ export async function readNpz(file: string, pick: (members: string[]) => string[
   } finally {
     await handle.close();
   }
+}
+
+/** Names for a message: the first few of a long list. */
+function listed(names: string[]): string {
+  if (names.length === 0) return 'none';
+  return names.length <= 20 ? names.join(', ') : `${names.slice(0, 20).join(', ')} and ${names.length - 20} more`;
 }
 
 /** The zip reader's errors, which speak of checkpoints' archives, as this dataset's. */
