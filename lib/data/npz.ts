@@ -63,6 +63,9 @@ async function memberSource(handle: fs.FileHandle, file: string, fileSize: numbe
   if (start + entry.compressedSize > fileSize) {
     throw error(`its data (bytes ${start}..${start + entry.compressedSize}) runs past the end of the file (${fileSize} bytes); the file is truncated`);
   }
+  if (entry.method === 0 && entry.compressedSize !== entry.size) {
+    throw error(`stored with ${entry.compressedSize} bytes, but the directory says ${entry.size}; the archive is corrupt`);
+  }
   if (entry.method === 0) return crcChecked(handleSource(handle, name, start, entry.size), entry.crc32, error);
   if (entry.method !== 8) throw error(`compression method ${entry.method} is not supported (expected stored or deflated, as np.savez and np.savez_compressed write)`);
   const raw = Buffer.alloc(entry.compressedSize);
