@@ -2,6 +2,7 @@
 import { exported, mlp, parseModelName, torchScript, wideResNet } from './models';
 import { constant, cosine, multistep } from './schedules';
 import { fromArrays } from './data/from-arrays';
+import { fromNpy } from './data/from-npy';
 import { subset } from './data/subset';
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from './data/readers';
 import { toyBayesError } from './data/toy';
@@ -18,6 +19,7 @@ export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint
 export type { StateDictSource } from './checkpoint/state-dict';
 export type { ImageSet, DataKind, DatasetSplits, Normalization, Augmentation } from './data/types';
 export type { FromArraysOptions } from './data/from-arrays';
+export type { FromNpyOptions } from './data/from-npy';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { DownloadOptions, DownloadProgress, DownloadedFile } from './download/download-dataset';
 export type { Catalogue, RemoteFile, ArchiveMember, DownloadableDataset } from './download/catalogue';
@@ -36,7 +38,8 @@ export const models = { mlp, wideResNet, exported, torchScript, parseModelName }
 /** Learning-rate schedules for fit and postTrain (`schedule`). */
 export const schedules = { constant, multistep, cosine };
 /**
- * Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer;
+ * Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer (fromArrays and
+ * fromNpy: one split, from typed arrays or NumPy files);
  * `download(name, dir)` fetches a dataset's official files into `dir`, verified, for its reader.
  */
-export const datasets = { fromArrays, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist, download: downloadDataset };
+export const datasets = { fromArrays, fromNpy, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist, download: downloadDataset };

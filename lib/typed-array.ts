@@ -61,3 +61,24 @@ function isDetached(buffer: ArrayBuffer): boolean {
     return true;
   }
 }
+
+/**
+ * Copies a strided view into `target` in C order: target[i] is source[offset + Σ index[k]·stride[k]] for the i-th
+ * index over `shape` (the last dimension fastest), for a tensor's storage view or an array in Fortran order.
+ */
+export function gatherStrided(source: ArrayLike<unknown>, target: { [i: number]: unknown; length: number },
+  shape: readonly number[], stride: readonly number[], offset = 0): void {
+  const index = new Array<number>(shape.length).fill(0);
+  let at = offset;
+  for (let i = 0; i < target.length; i += 1) {
+    target[i] = source[at];
+    // Odometer over the index, innermost dimension fastest.
+    for (let k = shape.length - 1; k >= 0; k -= 1) {
+      index[k] += 1;
+      at += stride[k];
+      if (index[k] < shape[k]) break;
+      at -= stride[k] * shape[k];
+      index[k] = 0;
+    }
+  }
+}

@@ -69,6 +69,8 @@ const READERS: EntryPoint[] = [
   { name: 'datasets.cifar10', files: ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin', 'test_batch.bin'], call: (dir) => datasets.cifar10(dir) },
   { name: 'datasets.cifar100', files: ['train.bin', 'test.bin'], call: (dir) => datasets.cifar100(dir) },
   { name: 'datasets.svhn', files: ['train_32x32.mat', 'test_32x32.mat'], call: (dir) => datasets.svhn(dir) },
+  { name: 'datasets.fromNpy({ inputs, labels })', call: (p) => datasets.fromNpy({ inputs: p, labels: p }) },
+  { name: 'datasets.fromNpy({ file })', call: (p) => datasets.fromNpy({ file: p }) },
 ];
 
 const WRITERS: EntryPoint[] = [

@@ -7,6 +7,7 @@
 // against the storage's declared size but holding no data; its load() reads and copies the data,
 // after the caller has had the chance to compare names and shapes with what it expects.
 import { CheckpointError } from '../errors';
+import { gatherStrided } from '../typed-array';
 import { readCheckpointBytes } from './checkpoint-bytes';
 import { setOwn } from './own-property';
 import { pt2ArchiveOf, pt2Refusal } from './pt2-archive';
@@ -106,21 +107,9 @@ export class TorchTensorRef {
       new Uint8Array(out.data.buffer).set(bytes.subarray(offset * width, (offset + n) * width));
       return out;
     }
-    const source = tensorFromBytes(dtype, [storage.numel], bytes).data as unknown as { [i: number]: unknown };
-    const target = out.data as unknown as { [i: number]: unknown };
-    const index = new Array<number>(shape.length).fill(0);
-    let at = offset;
-    for (let i = 0; i < n; i += 1) {
-      target[i] = source[at];
-      // Odometer over the index, innermost dimension fastest.
-      for (let k = shape.length - 1; k >= 0; k -= 1) {
-        index[k] += 1;
-        at += stride[k];
-        if (index[k] < shape[k]) break;
-        at -= stride[k] * shape[k];
-        index[k] = 0;
-      }
-    }
+    const source = tensorFromBytes(dtype, [storage.numel], bytes).data as unknown as ArrayLike<unknown>;
+    const target = out.data as unknown as { [i: number]: unknown; length: number };
+    gatherStrided(source, target, shape, stride, offset);
     return out;
   }
 }

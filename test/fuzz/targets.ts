@@ -12,6 +12,7 @@ import type { TensorData } from '../../lib/checkpoint/tensor-data';
 import { newDict, unpickle, UnpickleHooks } from '../../lib/checkpoint/unpickle';
 import { ZipArchive } from '../../lib/checkpoint/zip';
 import { cifar10, cifar100 } from '../../lib/data/cifar';
+import { fromNpy } from '../../lib/data/from-npy';
 import { decodeIdx } from '../../lib/data/idx';
 import { svhn } from '../../lib/data/svhn';
 import { CheckpointError } from '../../lib/errors';
@@ -19,6 +20,7 @@ import { deflateRawBomb, gzipBomb, zlibBomb } from '../helpers/bombs';
 import { fixture } from '../helpers/checkpoint-expected';
 import { patternImages, tempDir } from '../helpers/fixtures';
 import { nchwToColumnMajor, writeMat } from '../helpers/matwriter';
+import { f32Bytes, npyBytes } from '../helpers/npy-writer';
 import { PickleWriter, stateDictPickle, TensorLayout, torchSaveFile } from '../helpers/pickle-writer';
 import { writeZip } from '../helpers/zip-writer';
 
@@ -120,6 +122,28 @@ function cifarTarget(): Target {
       { label: 'cifar100 coarse test', bytes: records(1, 2, 5), parse: cifar100Coarse },
     ],
     cases: [{ label: 'a batch of 0 images', bytes: () => new Uint8Array(0), parse: cifar10Batch, expected: 'DatasetError' }],
+  };
+}
+
+/** .npy inputs and labels, alone and in a stored and a deflated .npz (issue 22). */
+function npyTarget(): Target {
+  const x = npyBytes({ shape: [3, 2, 2], fortranOrder: true, data: f32Bytes([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]) });
+  const y = npyBytes({ descr: '<i8', shape: [3], data: new Uint8Array(new BigInt64Array([2n, 0n, 1n]).buffer) });
+  const pair = inScratch('npy', { 'y.npy': y }, 'x.npy', (dir) => fromNpy({ inputs: path.join(dir, 'x.npy'), labels: path.join(dir, 'y.npy') }));
+  const archive = inScratch('npz', {}, 'd.npz', (dir) => fromNpy({ file: path.join(dir, 'd.npz') }));
+  return {
+    seeds: [
+      { label: '.npy inputs (Fortran order)', bytes: x, parse: pair },
+      { label: '.npz stored', bytes: writeZip({ 'x.npy': x, 'y.npy': y }), parse: archive },
+      { label: '.npz deflated, edited inside', bytes: x, wrap: (edited) => writeZip({ 'x.npy': edited, 'y.npy': y }, { deflate: true }), parse: archive },
+    ],
+    cases: [
+      { label: 'a .npy declaring 2^32 + 1 elements', bytes: () => npyBytes({ descr: '|u1', shape: [2 ** 32 + 1] }), parse: pair, expected: 'DatasetError' },
+      {
+        label: 'zip bomb: x.npy declares 4 KiB, inflates to 2 GiB', parse: archive, expected: 'DatasetError',
+        bytes: () => writeZip({ 'x.npy': { deflated: deflateRawBomb(x.subarray(0, 128), 2 ** 31), size: 4096, crc32: 0 }, 'y.npy': y }),
+      },
+    ],
   };
 }
 
@@ -285,7 +309,7 @@ async function unpickleTarget(): Promise<Target> {
   };
 }
 
-export const TARGET_NAMES = ['idx', 'idx-gz', 'cifar', 'svhn', 'pt', 'safetensors', 'unpickle'] as const;
+export const TARGET_NAMES = ['idx', 'idx-gz', 'cifar', 'svhn', 'npy', 'pt', 'safetensors', 'unpickle'] as const;
 export type TargetName = typeof TARGET_NAMES[number];
 
 export async function buildTarget(name: TargetName): Promise<Target> {
@@ -294,6 +318,7 @@ export async function buildTarget(name: TargetName): Promise<Target> {
     case 'idx-gz': return idxTarget(true);
     case 'cifar': return cifarTarget();
     case 'svhn': return svhnTarget();
+    case 'npy': return npyTarget();
     case 'pt': return ptTarget();
     case 'safetensors': return safetensorsTarget();
     case 'unpickle': return unpickleTarget();

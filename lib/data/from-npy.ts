@@ -1,0 +1,113 @@
+// datasets.fromNpy: a split from NumPy arrays on disk, two .npy files or one .npz, made into an ImageSet
+// by fromArrays (which checks it as it checks arrays in memory).
+import * as path from 'path';
+import { DatasetError } from '../errors';
+import { checkKeys, oneOf, ownOptions, OptionError, show } from '../options';
+import { fromArrays } from './from-arrays';
+import { readNpyFile, type NpyArray } from './npy';
+import { readNpz } from './npz';
+import type { ImageSet } from './types';
+
+export const LAYOUTS = ['NCHW', 'NHWC', 'NHW'] as const;
+export const KINDS = ['pixels', 'values', 'tokens'] as const;
+
+export interface FromNpyOptions {
+  /** The inputs' .npy file; with `file`, the name of their array in the .npz (default 'x', or 'arr_0'). */
+  inputs?: string;
+  /** The labels' .npy file (integers, [N]); with `file`, their array's name (default 'y', or 'arr_1'). */
+  labels?: string;
+  /** A .npz holding both arrays. */
+  file?: string;
+  /** Default: the largest label + 1. */
+  numClasses?: number;
+  /** What the inputs are: given to fromArrays (which decides when it is left out). */
+  kind?: (typeof KINDS)[number];
+  /** How a 4-D array's axes are ordered (default 'NCHW'); 'NHW' for a 3-D array (its default), given a channel axis. */
+  layout?: (typeof LAYOUTS)[number];
+  /** Default: the file name of the inputs (or of the .npz). */
+  name?: string;
+}
+
+const WHERE = 'datasets.fromNpy';
+
+export async function fromNpy(options: FromNpyOptions): Promise<ImageSet> {
+  const o = ownOptions(WHERE, options);
+  checkKeys(WHERE, o, ['inputs', 'labels', 'file', 'numClasses', 'kind', 'layout', 'name']);
+  for (const key of ['inputs', 'labels', 'file', 'name'] as const) {
+    if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) throw new OptionError(`${WHERE}: ${key} must be a non-empty string, got ${show(o[key])}`);
+  }
+  const layout = o.layout === undefined ? undefined : oneOf(WHERE, 'layout', o.layout, LAYOUTS);
+  const kind = o.kind === undefined ? undefined : oneOf(WHERE, 'kind', o.kind, KINDS);
+  const { inputs, labels, source } = await readArrays(o);
+  if (labels.shape.length !== 1) throw new DatasetError(`${source.labels}: labels must be a 1-D array [N], got shape (${labels.shape.join(', ')})`);
+  if (!['uint8', 'bool', 'int32', 'int64'].includes(labels.dtype)) {
+    throw new DatasetError(`${source.labels}: labels must be integers (uint8, int32 or int64), got ${labels.dtype}`);
+  }
+  const shape = inputShape(inputs.shape, layout, source.inputs);
+  if (inputs.shape[0] !== labels.shape[0]) {
+    throw new DatasetError(`${source.inputs} holds ${inputs.shape[0]} examples but ${source.labels} holds ${labels.shape[0]} labels`);
+  }
+  const images = inputs.shape.length === 4 && layout === 'NHWC' ? nhwcToNchw(inputs.data, inputs.shape) : inputs.data;
+  return fromArrays({
+    images: images as Uint8Array | Float32Array,  // an Int32Array of token ids is refused by fromArrays until it takes them
+    labels: labels.data as Uint8Array | Int32Array,
+    shape,
+    numClasses: o.numClasses ?? largest(labels.data, source.labels) + 1,
+    name: o.name ?? path.basename(o.file ?? o.inputs ?? ''),
+    // `kind` only when given: fromArrays refuses keys it does not know, and decides the kind of undeclared data.
+    ...(kind === undefined ? {} : { kind }),
+  });
+}
+
+/** The two arrays and what names them in errors. */
+async function readArrays(o: FromNpyOptions): Promise<{ inputs: NpyArray; labels: NpyArray; source: { inputs: string; labels: string } }> {
+  if (o.file === undefined) {
+    if (o.inputs === undefined || o.labels === undefined) {
+      throw new OptionError(`${WHERE}: expected inputs and labels (two .npy files), or file (a .npz) with their array names`);
+    }
+    const [inputs, labels] = [await readNpyFile(o.inputs), await readNpyFile(o.labels)];
+    return { inputs, labels, source: { inputs: o.inputs, labels: o.labels } };
+  }
+  let names: string[] = [];
+  const [inputs, labels] = await readNpz(o.file, (members) => {
+    // 'x' and 'y' by default; np.savez(file, x, y) names positional arrays arr_0 and arr_1.
+    const positional = !members.includes('x') && !members.includes('y') && members.includes('arr_0') && members.includes('arr_1');
+    names = [o.inputs ?? (positional ? 'arr_0' : 'x'), o.labels ?? (positional ? 'arr_1' : 'y')];
+    return names;
+  });
+  return { inputs, labels, source: { inputs: `${o.file}: array '${names[0]}'`, labels: `${o.file}: array '${names[1]}'` } };
+}
+
+/** The shape fromArrays takes: [N, D] as it is, [N, C, H, W] from 3-D or 4-D arrays by the layout. */
+function inputShape(shape: number[], layout: FromNpyOptions['layout'], source: string): number[] {
+  const expected = `expected [N, D] (no layout), [N, H, W] (layout 'NHW') or [N, C, H, W] / [N, H, W, C] (layout 'NCHW' / 'NHWC')`;
+  const fits = (shape.length === 2 && layout === undefined) || (shape.length === 3 && (layout ?? 'NHW') === 'NHW') ||
+    (shape.length === 4 && layout !== 'NHW');
+  if (!fits) throw new DatasetError(`${source}: inputs of shape (${shape.join(', ')}) with layout ${layout ?? '(none)'}: ${expected}`);
+  if (shape.length === 3) return [shape[0], 1, shape[1], shape[2]];
+  if (layout === 'NHWC') return [shape[0], shape[3], shape[1], shape[2]];
+  return shape;
+}
+
+/** [N, H, W, C] as [N, C, H, W]. */
+function nhwcToNchw(data: NpyArray['data'], [n, h, w, c]: number[]): NpyArray['data'] {
+  const out = new (data.constructor as new (length: number) => NpyArray['data'])(data.length);
+  const plane = h * w;
+  for (let i = 0; i < n; i += 1) {
+    const base = i * plane * c;
+    for (let p = 0; p < plane; p += 1) {
+      for (let ch = 0; ch < c; ch += 1) out[base + ch * plane + p] = data[base + p * c + ch];
+    }
+  }
+  return out;
+}
+
+function largest(labels: NpyArray['data'], source: string): number {
+  if (labels.length === 0) throw new DatasetError(`${source}: holds no labels; expected at least one example`);
+  let max = 0;
+  for (let i = 0; i < labels.length; i += 1) {
+    if (labels[i] < 0) throw new DatasetError(`${source}: label ${labels[i]} at index ${i} is negative; expected class indices 0, 1, ...`);
+    if (labels[i] > max) max = labels[i];
+  }
+  return max;
+}
