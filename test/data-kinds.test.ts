@@ -147,3 +147,26 @@ test('int64 labels (a BigInt64Array) are taken, each checked against numClasses'
     instanceOf: OptionError, message: /^datasets\.fromArrays: label 1099511627776 at index 1 is out of range: expected 0\.\.1$/,
   });
 });
+
+maybe('from NumPy files: int64 ids [N, T] reach an exported model unchanged and it trains; uint8 [N, D] must say its kind', async (t) => {
+  const dir = tempDir('npy-kinds');
+  const written = spawnSync('python3', ['-c', [
+    'import numpy as np, sys', 'd = sys.argv[1]', `ids = np.array(${JSON.stringify(IDS)}, dtype=np.int64).reshape(2, ${LENGTH})`,
+    'np.save(f"{d}/ids.npy", ids); np.save(f"{d}/bytes.npy", ids.astype(np.uint8)); np.save(f"{d}/y.npy", np.array([0, 1]))',
+  ].join('\n'), dir], { encoding: 'utf8' });
+  t.is(written.status, 0, written.stderr);
+  const file = (name: string) => path.join(dir, name);
+  const ids = await datasets.fromNpy({ inputs: file('ids.npy'), labels: file('y.npy') });
+  t.is(ids.kind, 'tokens', 'int64 inputs are token ids by default');
+  t.true(ids.images instanceof Int32Array);
+  const trainer = new PoFTrainer({ model: idModel(), device, seed: 1 });
+  t.deepEqual(Array.from(await trainer.features(ids, range(2))), IDS, 'the ids reach the model as they are');
+  const result = await trainer.fit(ids, { epochs: 1, batchSize: 2, lr: 1e-3 });
+  t.true(Number.isFinite(result.history[0].loss));
+  await t.throwsAsync(datasets.fromNpy({ inputs: file('bytes.npy'), labels: file('y.npy') }), { instanceOf: OptionError, message: /kind/ });
+  const bytes = await datasets.fromNpy({ inputs: file('bytes.npy'), labels: file('y.npy'), kind: 'tokens' });
+  t.deepEqual(Array.from(await trainer.features(bytes, range(2))), IDS, 'uint8 ids declared tokens: unchanged, not / 255');
+  const values = await datasets.fromNpy({ inputs: file('bytes.npy'), labels: file('y.npy'), kind: 'values' });
+  t.deepEqual(Array.from(values.images), IDS, 'uint8 values are kept as 0..255');
+  await t.throwsAsync(trainer.evaluate(values), { instanceOf: DatasetError, message: /holds values .* takes int64 inputs/ });
+});

@@ -6,10 +6,9 @@ import { checkKeys, oneOf, ownOptions, OptionError, show } from '../options';
 import { fromArrays } from './from-arrays';
 import { readNpyFile, type NpyArray } from './npy';
 import { readNpz } from './npz';
-import type { ImageSet } from './types';
+import { DATA_KINDS, type DataKind, type ImageSet } from './types';
 
 export const LAYOUTS = ['NCHW', 'NHWC', 'NHW'] as const;
-export const KINDS = ['pixels', 'values', 'tokens'] as const;
 
 export interface FromNpyOptions {
   /** The inputs' .npy file; with `file`, the name of their array in the .npz (default 'x', or 'arr_0'). */
@@ -21,7 +20,7 @@ export interface FromNpyOptions {
   /** Default: the largest label + 1. */
   numClasses?: number;
   /** What the inputs are: given to fromArrays (which decides when it is left out). */
-  kind?: (typeof KINDS)[number];
+  kind?: DataKind;
   /** How a 4-D array's axes are ordered (default 'NCHW'); 'NHW' for a 3-D array (its default), given a channel axis. */
   layout?: (typeof LAYOUTS)[number];
   /** Default: the file name of the inputs (or of the .npz). */
@@ -37,7 +36,7 @@ export async function fromNpy(options: FromNpyOptions): Promise<ImageSet> {
     if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) throw new OptionError(`${WHERE}: ${key} must be a non-empty string, got ${show(o[key])}`);
   }
   const layout = o.layout === undefined ? undefined : oneOf(WHERE, 'layout', o.layout, LAYOUTS);
-  const kind = o.kind === undefined ? undefined : oneOf(WHERE, 'kind', o.kind, KINDS);
+  const kind = o.kind === undefined ? undefined : oneOf(WHERE, 'kind', o.kind, DATA_KINDS);
   const { inputs, labels, source } = await readArrays(o);
   if (labels.shape.length !== 1) throw new DatasetError(`${source.labels}: labels must be a 1-D array [N], got shape (${labels.shape.join(', ')})`);
   if (!['uint8', 'bool', 'int32', 'int64'].includes(labels.dtype)) {
@@ -49,7 +48,7 @@ export async function fromNpy(options: FromNpyOptions): Promise<ImageSet> {
   }
   const images = inputs.shape.length === 4 && layout === 'NHWC' ? nhwcToNchw(inputs.data, inputs.shape) : inputs.data;
   return fromArrays({
-    images: images as Uint8Array | Float32Array,  // an Int32Array of token ids is refused by fromArrays until it takes them
+    images,
     labels: labels.data as Uint8Array | Int32Array,
     shape,
     numClasses: o.numClasses ?? largest(labels.data, source.labels) + 1,
