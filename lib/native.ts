@@ -1,7 +1,7 @@
 // The compiled addon's typed surface: importing this file loads nothing (lib/addon.ts loads the addon).
 import type { BuildInfo, LinkedLibTorch } from './build-info';
 import type { LineSearchSettings, NativeEpochSettings } from './defaults';
-import type { DataKind } from './data/types';
+import type { DataKind, StoredInputs } from './data/types';
 import type { ModelSpec } from './models';
 
 export type Dtype = 'uint8' | 'int32' | 'int64' | 'float32';
@@ -91,7 +91,8 @@ export interface NativeModel {
 export interface NativeDatasetOptions {
   /** Held as uint8 (pixels), float32 (values) or int64 (tokens, each >= 0); see DataKind. */
   kind: DataKind;
-  inputs: Uint8Array | Float32Array | Int32Array;
+  /** Held on the device; or a C-order array in a file, read a batch at a time (a prepared store). */
+  inputs: Uint8Array | Float32Array | Int32Array | StoredInputs;
   shape: number[];
   labels: Uint8Array | Int32Array;
   numClasses: number;

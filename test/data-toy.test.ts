@@ -1,9 +1,9 @@
 import test from 'ava';
 import { OptionError } from '../lib/errors';
 import { toy, toyBayesError } from '../lib/data/toy';
-import type { ImageSet } from '../lib/data/types';
+import type { ArraySet } from '../lib/data/types';
 
-function squaredDistance(a: ImageSet, i: number, b: ImageSet, j: number): number {
+function squaredDistance(a: ArraySet, i: number, b: ArraySet, j: number): number {
   const d = a.shape[1];
   let s = 0;
   for (let k = 0; k < d; k += 1) s += (a.images[i * d + k] - b.images[j * d + k]) ** 2;
@@ -11,7 +11,7 @@ function squaredDistance(a: ImageSet, i: number, b: ImageSet, j: number): number
 }
 
 /** Test accuracy of 1-nearest-neighbour on the training set: a model that fits it perfectly. */
-function oneNearestNeighbourAccuracy(train: ImageSet, test: ImageSet): number {
+function oneNearestNeighbourAccuracy(train: ArraySet, test: ArraySet): number {
   let correct = 0;
   for (let i = 0; i < test.shape[0]; i += 1) {
     let best = 0;
@@ -26,7 +26,7 @@ function oneNearestNeighbourAccuracy(train: ImageSet, test: ImageSet): number {
 }
 
 /** Test accuracy of the nearest class mean: a linear rule. */
-function nearestMeanAccuracy(train: ImageSet, test: ImageSet): number {
+function nearestMeanAccuracy(train: ArraySet, test: ArraySet): number {
   const [n, d] = train.shape;
   const c = train.numClasses;
   const means = new Float64Array(c * d);

@@ -5,7 +5,7 @@ import test from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fs } from 'fs';
 import * as path from 'path';
-import { analysis, CheckpointError, datasets, DeviceError, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
+import { analysis, CheckpointError, datasets, DeviceError, ArraySet, models, OptionError, PoFTrainer, StateDict } from '../lib';
 import { tempDir } from './helpers/fixtures';
 import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device, tinyImages } from './helpers/synthetic';
@@ -36,7 +36,7 @@ export(SmallResNet(num_classes=10), classifier="fc", file=${JSON.stringify(file)
 }
 
 /** Float inputs [n, 3, 16, 16] (no normalisation, so PyTorch can be given exactly the same values). */
-function images(n: number, seed: number): ImageSet {
+function images(n: number, seed: number): ArraySet {
   const r = rng(seed);
   const x = new Float32Array(n * 3 * 16 * 16).map(() => r() * 2 - 1);
   const labels = Int32Array.from({ length: n }, (_, i) => i % 10);
@@ -244,7 +244,7 @@ function trainingFailure(dir: string, kind: string): string {
 }
 
 /** Float vectors [n, 4] in 3 classes, for the networks of training_failures.py. */
-function vectors(n: number): ImageSet {
+function vectors(n: number): ArraySet {
   const images = Float32Array.from({ length: n * 4 }, (_, i) => Math.sin(i * 1.7));
   return datasets.fromArrays({ images, labels: Int32Array.from({ length: n }, (_, i) => i % 3), shape: [n, 4], numClasses: 3, name: 'vectors' });
 }

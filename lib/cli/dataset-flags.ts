@@ -1,7 +1,7 @@
 // --dataset / --data-dir / --train-size / --test-size: the splits a command works on.
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from '../data/readers';
 import { subset } from '../data/subset';
-import type { DatasetSplits, ImageSet } from '../data/types';
+import type { ArraySet, DatasetSplits, ImageSet } from '../data/types';
 import { choiceFlag, Flag, Flags, optionalNumberFlag, stringFlag, UsageError } from './args';
 
 export const DATASET_NAMES = ['cifar10', 'cifar100', 'svhn', 'fashion-mnist', 'mnist', 'toy'] as const;
@@ -42,7 +42,7 @@ export async function loadDatasetFlags(flags: Flags, seed = 0, sizes: { train?: 
 }
 
 /** The split, or a seeded subset of it: a size asked for must fit; a default one is capped at the split. */
-function sized(split: ImageSet, flag: string, asked: number | undefined, fallback: number | undefined, seed: number, what: string): ImageSet {
+function sized(split: ArraySet, flag: string, asked: number | undefined, fallback: number | undefined, seed: number, what: string): ArraySet {
   const total = split.shape[0];
   if (asked !== undefined && asked > total) throw new UsageError(`--${flag} ${asked} exceeds the ${total} examples of ${what}`);
   const size = asked ?? (fallback === undefined ? undefined : Math.min(fallback, total));

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { checkKeys, oneOf, ownOptions } from '../options';
 import { checkDatasetDir, DatasetError, downloadHint, DOWNLOADS, findDatasetDir, readDatasetFile } from './dataset-files';
 import { augmentationOf, normalizationOf } from './presets';
-import type { DatasetSplits, ImageSet } from './types';
+import type { DatasetSplits, ArraySet } from './types';
 
 const PIXELS = 3 * 32 * 32;
 
@@ -21,7 +21,7 @@ const CIFAR100_FINE: RecordLayout = { labelClasses: [20, 100], labelIndex: 1 };
 const CIFAR100_COARSE: RecordLayout = { labelClasses: [20, 100], labelIndex: 0 };
 
 /** Concatenates the records of `files` into one NCHW image buffer and its labels. */
-async function readRecords(name: string, files: string[], layout: RecordLayout): Promise<ImageSet> {
+async function readRecords(name: string, files: string[], layout: RecordLayout): Promise<ArraySet> {
   const contents = await Promise.all(files.map(readDatasetFile));
   const labelBytes = layout.labelClasses.length;
   const numClasses = layout.labelClasses[layout.labelIndex];

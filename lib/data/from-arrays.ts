@@ -1,9 +1,9 @@
 // In-memory data as an ImageSet, checked once at the boundary.
 import { types } from 'util';
 import { boolean, checkKeys, integer, OptionError, ownOptions } from '../options';
-import { checkTypedArray } from '../typed-array';
+import { checkTypedArray, checkTypedArrayOf } from '../typed-array';
 import { checkImageSetFields } from './image-set-check';
-import type { Augmentation, DataKind, ImageSet, Normalization } from './types';
+import type { ArrayInputs, ArraySet, Augmentation, DataKind, Normalization } from './types';
 
 export interface FromArraysOptions {
   /** What `images` holds (see DataKind); by default pixels for a Uint8Array [N, C, H, W], values for a Float32Array, tokens for an Int32Array. */
@@ -18,12 +18,14 @@ export interface FromArraysOptions {
   augmentation?: Augmentation;
 }
 
-export function fromArrays(options: FromArraysOptions): ImageSet {
+export function fromArrays(options: FromArraysOptions): ArraySet {
   const where = 'datasets.fromArrays';
   const o = ownOptions(where, options);
   checkKeys(where, o, ['kind', 'images', 'labels', 'shape', 'numClasses', 'name', 'normalization', 'augmentation']);
-  const fields = checkImageSetFields(where, '', { ...o, labels: int64Labels(where, o.labels, o.numClasses) },
-    (message) => new OptionError(message));
+  // Arrays in memory only: a stored array comes from datasets.prepared, which checks its file.
+  const images = checkTypedArrayOf<ArrayInputs>(where, 'images', o.images, ['Uint8Array', 'Float32Array', 'Int32Array']);
+  const fields = { ...checkImageSetFields(where, '', { ...o, labels: int64Labels(where, o.labels, o.numClasses) },
+    (message) => new OptionError(message)), images };
   const { labels, numClasses } = fields;
   for (let i = 0; i < labels.length; i += 1) {
     const y = labels[i];

@@ -6,7 +6,7 @@ import { checkKeys, oneOf, ownOptions, OptionError, show } from '../options';
 import { fromArrays } from './from-arrays';
 import { readNpyFile, type NpyArray } from './npy';
 import { readNpz } from './npz';
-import { DATA_KINDS, type DataKind, type ImageSet } from './types';
+import { DATA_KINDS, type DataKind, type ArraySet } from './types';
 
 export const LAYOUTS = ['NCHW', 'NHWC', 'NHW'] as const;
 
@@ -29,7 +29,7 @@ export interface FromNpyOptions {
 
 const WHERE = 'datasets.fromNpy';
 
-export async function fromNpy(options: FromNpyOptions): Promise<ImageSet> {
+export async function fromNpy(options: FromNpyOptions): Promise<ArraySet> {
   const o = ownOptions(WHERE, options);
   checkKeys(WHERE, o, ['inputs', 'labels', 'file', 'numClasses', 'kind', 'layout', 'name']);
   for (const key of ['inputs', 'labels', 'file', 'name'] as const) {

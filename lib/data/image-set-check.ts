@@ -1,11 +1,12 @@
 // What an ImageSet's fields must be: checked by fromArrays when one is made, and again wherever one is used
 // (subset, the trainer), since a caller may have changed its fields or detached its arrays since.
+import * as path from 'path';
 import { types } from 'util';
 import { checkNumber, FLOAT32_MAX, RULES } from '../defaults';
 import { OptionError, PoFError } from '../errors';
-import { checkKeys, integer, oneOf } from '../options';
+import { checkKeys, integer, oneOf, show } from '../options';
 import { checkTypedArrayOf } from '../typed-array';
-import { DATA_KINDS, type DataKind, type ImageSet, type Normalization } from './types';
+import { DATA_KINDS, STORED_DTYPES, type ArrayInputs, type DataKind, type ImageSet, type Normalization, type StoredInputs } from './types';
 
 /** The smallest normal float32 (2^-126): dividing by a smaller std loses precision or overflows. */
 const FLOAT32_MIN_NORMAL = 2 ** -126;
@@ -27,8 +28,8 @@ const KIND_ARRAYS = {
 export function checkImageSetFields(where: string, of: string, fields: ImageSetFields,
   mismatch: (message: string) => PoFError): ImageSetFields & { kind: DataKind } {
   const name = (field: string) => (of ? `${of}: ${field}` : field);
-  const images = checkTypedArrayOf<Uint8Array | Float32Array | Int32Array>(where, name('images'), fields.images,
-    ['Uint8Array', 'Float32Array', 'Int32Array']);
+  const images = isStoredInputs(fields.images) ? checkStoredInputs(where, name('images'), fields.images)
+    : checkTypedArrayOf<ArrayInputs>(where, name('images'), fields.images, ['Uint8Array', 'Float32Array', 'Int32Array']);
   const labels = checkTypedArrayOf<Uint8Array | Int32Array>(where, name('labels'), fields.labels, ['Uint8Array', 'Int32Array']);
   const { shape } = fields;
   if (!Array.isArray(shape) || shape.length < 2) {
@@ -38,7 +39,8 @@ export function checkImageSetFields(where: string, of: string, fields: ImageSetF
   const kind = checkKind(where, name, fields.kind, images, shape);
   shape.forEach((d, i) => integer(where, name(`shape[${i}]`), d, i === 0 ? 0 : 1));
   const size = shape.reduce((a, b) => a * b, 1);
-  if (images.length !== size) throw mismatch(`${where}: ${name('shape')} ${JSON.stringify(shape)} holds ${size} values but images has ${images.length}`);
+  // A stored array's size is checked against its file when the native side opens it.
+  if (ArrayBuffer.isView(images) && images.length !== size) throw mismatch(`${where}: ${name('shape')} ${JSON.stringify(shape)} holds ${size} values but images has ${images.length}`);
   if (labels.length !== shape[0]) throw mismatch(`${where}: ${of ? `${of} has ` : ''}${shape[0]} examples but ${labels.length} labels`);
   const numClasses = checkNumber(where, name('numClasses'), fields.numClasses, RULES.numClasses);
   const normalization = fields.normalization === undefined ? undefined : checkNormalization(where, name('normalization'), fields.normalization, kind,
@@ -51,9 +53,9 @@ export function checkImageSetFields(where: string, of: string, fields: ImageSetF
  * Int32Array tokens): a Uint8Array of another rank could be ids or numbers, and guessing pixels would divide
  * them by 255, so it must say. The array must be one the kind comes in, and pixels [N, C, H, W].
  */
-function checkKind(where: string, name: (field: string) => string, declared: unknown, images: ArrayBufferView,
+function checkKind(where: string, name: (field: string) => string, declared: unknown, images: ArrayInputs | StoredInputs,
   shape: unknown[]): DataKind {
-  const array = types.isUint8Array(images) ? 'Uint8Array' : types.isFloat32Array(images) ? 'Float32Array' : 'Int32Array';
+  const array = arrayOf(images);
   let kind: DataKind;
   if (declared !== undefined) {
     kind = oneOf(where, name('kind'), declared, DATA_KINDS);
@@ -71,6 +73,24 @@ function checkKind(where: string, name: (field: string) => string, declared: unk
     throw new OptionError(`${where}: ${name('shape')} must be [N, C, H, W] for pixels, got ${JSON.stringify(shape)}`);
   }
   return kind;
+}
+
+/** The typed array an in-memory copy of `images` would be (a stored int64 array of ids reads as an Int32Array). */
+function arrayOf(images: ArrayInputs | StoredInputs): 'Uint8Array' | 'Float32Array' | 'Int32Array' {
+  if (ArrayBuffer.isView(images)) return types.isUint8Array(images) ? 'Uint8Array' : types.isFloat32Array(images) ? 'Float32Array' : 'Int32Array';
+  return images.dtype === 'uint8' ? 'Uint8Array' : images.dtype === 'float32' ? 'Float32Array' : 'Int32Array';
+}
+
+function isStoredInputs(value: unknown): value is StoredInputs {
+  return typeof value === 'object' && value !== null && !ArrayBuffer.isView(value) && 'file' in value;
+}
+
+function checkStoredInputs(where: string, name: string, value: StoredInputs): StoredInputs {
+  checkKeys(`${where}: ${name}`, value, ['file', 'offset', 'dtype']);
+  if (typeof value.file !== 'string' || !path.isAbsolute(value.file)) {
+    throw new OptionError(`${where}: ${name}.file must be an absolute path, got ${show(value.file)}`);
+  }
+  return { file: value.file, offset: integer(where, `${name}.offset`, value.offset, 0), dtype: oneOf(where, `${name}.dtype`, value.dtype, STORED_DTYPES) };
 }
 
 /**

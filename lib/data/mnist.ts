@@ -2,12 +2,12 @@
 import { checkDatasetDir, DatasetError, downloadHint, DOWNLOADS, findPlainOrGzipped } from './dataset-files';
 import { readIdx } from './idx';
 import { augmentationOf, normalizationOf, PresetName } from './presets';
-import type { DatasetSplits, ImageSet } from './types';
+import type { DatasetSplits, ArraySet } from './types';
 
 const NUM_CLASSES = 10;
 const SIDE = 28;
 
-async function readSplit(name: string, imagesFile: string, labelsFile: string): Promise<ImageSet> {
+async function readSplit(name: string, imagesFile: string, labelsFile: string): Promise<ArraySet> {
   const [images, labels] = await Promise.all([readIdx(imagesFile, 3, 'images'), readIdx(labelsFile, 1, 'labels')]);
   const [n, height, width] = images.dims;
   if (height !== SIDE || width !== SIDE) {

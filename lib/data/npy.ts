@@ -71,8 +71,30 @@ export function handleSource(handle: fs.FileHandle, name: string, start: number,
   };
 }
 
-/** The array stored in `source`, checked against its header and converted as NpyArray says. */
-export async function readNpy(source: ByteSource): Promise<NpyArray> {
+/** A .npy file's header, checked against the bytes that follow it (no typed-array limit: the data is not read). */
+export interface NpyLayout {
+  dtype: NpyDtype;
+  shape: number[];
+  fortranOrder: boolean;
+  /** Where the data starts. */
+  offset: number;
+}
+
+/** The layout of the .npy file `file`, its data left on disk (a regular file: a FIFO or a directory is a FileError). */
+export async function readNpyLayout(file: string): Promise<NpyLayout> {
+  const handle = await openRegularFile(file);
+  try {
+    const { header, type, dataStart } = await readNpyHeader(handleSource(handle, file, 0, (await handle.stat()).size));
+    return { dtype: type.dtype, shape: header.shape, fortranOrder: header.fortranOrder, offset: dataStart };
+  } catch (error) {
+    throw fileError('read', file, error);
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The header of `source`, checked against the size of the data after it. */
+async function readNpyHeader(source: ByteSource) {
   const error = (what: string) => new DatasetError(`${source.name}: ${what}`);
   const prefix = await readExactly(source, 0, Math.min(12, source.size));
   if (prefix.length < 10 || !prefix.subarray(0, 6).equals(MAGIC)) {
@@ -92,14 +114,21 @@ export async function readNpy(source: ByteSource): Promise<NpyArray> {
   const type = dtypeOf(header.descr, error);
   const count = header.shape.reduce((a, b) => a * b, 1);
   const shapeText = `(${header.shape.join(', ')}) of ${header.descr}`;
-  if (count > MAX_ELEMENTS) {
-    throw error(`the array ${shapeText} holds ${count} elements, more than one typed array can hold here (${MAX_ELEMENTS})`);
-  }
   const dataBytes = count * type.bytes;
   const fileData = source.size - dataStart;
   if (fileData !== dataBytes) {
     throw error(`the header declares ${shapeText} = ${dataBytes} bytes of data, but ${fileData} bytes follow the header; ` +
       `the file is ${fileData < dataBytes ? 'truncated' : 'corrupt (a header that does not match its data)'}`);
+  }
+  return { header, type, dataStart, count, error };
+}
+
+/** The array stored in `source`, checked against its header and converted as NpyArray says. */
+export async function readNpy(source: ByteSource): Promise<NpyArray> {
+  const { header, type, dataStart, count, error } = await readNpyHeader(source);
+  if (count > MAX_ELEMENTS) {
+    throw error(`the array (${header.shape.join(', ')}) of ${header.descr} holds ${count} elements, more than one typed array can hold here ` +
+      `(${MAX_ELEMENTS})`);
   }
   let data = await readElements(source, dataStart, count, type.dtype, error);
   if (header.fortranOrder && header.shape.length > 1) data = fortranToC(data, header.shape, source.name);

@@ -2,12 +2,16 @@
 import { checkImageSet } from '../data-fit';
 import { integer, OptionError } from '../options';
 import { Random } from './random';
-import type { ImageSet } from './types';
+import { isStored, type ArraySet, type ImageSet } from './types';
 
 /** `size` examples of `data` drawn without replacement (seeded), in their original order. */
-export function subset(data: ImageSet, size: number, seed = 0): ImageSet {
+export function subset(data: ArraySet, size: number, seed = 0): ArraySet {
   const where = 'datasets.subset';
   checkImageSet(where, data, 'data');
+  if (isStored(data as ImageSet)) {
+    throw new OptionError(`${where}: ${data.name} is a prepared store, read from disk; take a subset when preparing it (datasets.prepare's classes) ` +
+      'or train on all of it');
+  }
   const total = data.shape[0];
   integer(where, 'size', size, 1);
   if (size > total) throw new OptionError(`${where}: size ${size} exceeds the ${total} examples of ${data.name}`);

@@ -6,7 +6,7 @@ import { boolean, checkKeys, ownOptions } from '../options';
 import { checkDatasetDir, DatasetError, downloadHint, DOWNLOADS, findDatasetDir } from './dataset-files';
 import { readMatFile } from './matfile';
 import { augmentationOf, normalizationOf } from './presets';
-import type { DatasetSplits, ImageSet } from './types';
+import type { DatasetSplits, ArraySet } from './types';
 
 const SIDE = 32;
 const CHANNELS = 3;
@@ -79,7 +79,7 @@ function concatenate(parts: SvhnPart[]): SvhnPart {
   return { images, labels };
 }
 
-function imageSet(name: string, part: SvhnPart): ImageSet {
+function imageSet(name: string, part: SvhnPart): ArraySet {
   return { name, kind: 'pixels', images: part.images, labels: part.labels, shape: [part.labels.length, CHANNELS, SIDE, SIDE], numClasses: NUM_CLASSES };
 }
 

@@ -4,7 +4,7 @@ import { checkNumber, RULES } from '../defaults';
 import { BYTES_PER_VALUE, checkFitsDevice, datasetBytes, formatBytes } from '../memory-budget';
 import { checkKeys, integer, number, OptionError } from '../options';
 import { Random } from './random';
-import type { DatasetSplits, ImageSet } from './types';
+import type { DatasetSplits, ArraySet } from './types';
 
 export interface ToyOptions {
   /** Same seed, same data (any non-negative safe integer). Default 0. */
@@ -140,7 +140,7 @@ function distribution(options: ToyOptions, where: string): ToyDistribution {
 export function toy(options: ToyOptions = {}): DatasetSplits {
   const { seed, numClasses, dim, latentDim, clusters, noise, labelNoise, trainSize, testSize, basis, centres } =
     distribution(options, 'datasets.toy');
-  const sample = (n: number, random: Random, split: string, corruptShare: number): ImageSet => {
+  const sample = (n: number, random: Random, split: string, corruptShare: number): ArraySet => {
     const images = new Float32Array(n * dim);
     const labels = new Int32Array(n);
     const z = new Float64Array(latentDim);

@@ -25,8 +25,27 @@ export type DataKind = 'pixels' | 'values' | 'tokens';
 
 export const DATA_KINDS: readonly DataKind[] = ['pixels', 'values', 'tokens'];
 
-/** One split of a dataset, as one contiguous buffer plus labels. */
-export interface ImageSet {
+/** Inputs in memory: one contiguous typed array. */
+export type ArrayInputs = Uint8Array | Float32Array | Int32Array;
+
+/**
+ * Inputs left on disk: a C-order array in a file (a prepared store's inputs.npy, or a .npy), which the native
+ * side reads a batch at a time (a worker thread reading the next batch while one trains), so that a split
+ * larger than memory trains with memory bounded by its batches.
+ */
+export interface StoredInputs {
+  /** The file (absolute path). */
+  file: string;
+  /** The byte offset of the first value (the .npy header's length). */
+  offset: number;
+  /** As NumPy names it: uint8 for pixels; uint8 or float32 for values; uint8, int32 or int64 for tokens. */
+  dtype: (typeof STORED_DTYPES)[number];
+}
+
+export const STORED_DTYPES = ['uint8', 'float32', 'int32', 'int64'] as const;
+
+/** One split of a dataset: its inputs (in memory, or stored on disk) plus labels. */
+export interface ImageSet<Inputs extends ArrayInputs | StoredInputs = ArrayInputs | StoredInputs> {
   /** e.g. 'cifar10/train' */
   name: string;
   /**
@@ -35,7 +54,7 @@ export interface ImageSet {
    */
   kind?: DataKind;
   /** N*C*H*W uint8 pixels in NCHW order, float32 (or uint8) values, or Int32Array (or uint8) token ids, per `kind`. */
-  images: Uint8Array | Float32Array | Int32Array;
+  images: Inputs;
   /** One label per example, each in 0..numClasses-1. */
   labels: Uint8Array | Int32Array;
   /** [N, C, H, W] for pixels; [N, ...] (at least 2 dimensions) for values and tokens. */
@@ -47,7 +66,16 @@ export interface ImageSet {
   augmentation?: Augmentation;
 }
 
+/** A split held in memory (what the readers of arrays and files give). */
+export type ArraySet = ImageSet<ArrayInputs>;
+/** A split whose inputs stay on disk (datasets.prepared). */
+export type StoredSet = ImageSet<StoredInputs>;
+
+export function isStored(set: ImageSet): set is StoredSet {
+  return !ArrayBuffer.isView(set.images);
+}
+
 export interface DatasetSplits {
-  train: ImageSet;
-  test: ImageSet;
+  train: ArraySet;
+  test: ArraySet;
 }

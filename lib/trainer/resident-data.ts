@@ -1,5 +1,6 @@
-// The native, device-resident copy of each split a trainer uses: made once per ImageSet (after
-// checking that it fits the model) and freed with the trainer.
+// The native copy of each split a trainer uses: made once per ImageSet (after checking that it fits the
+// model) and freed with the trainer. Arrays in memory go to the device; a stored split's file is opened
+// and read a batch at a time.
 import { checkDataFitsModel, checkImageSet } from '../data-fit';
 import type { ImageSet } from '../data/types';
 import { native } from '../addon';

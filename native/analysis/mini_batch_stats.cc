@@ -12,7 +12,7 @@ MiniBatchStats MiniBatchStatistics(Network& model, const std::vector<std::string
                     std::to_string(indices.numel()) + " indices, batchSize " + std::to_string(batch_size) + ")");
   }
   const auto subset = SelectParameters(model, selectors);
-  const auto device = data.inputs.device();
+  const auto device = data.device();
   torch::Tensor directions;
   if (options.directions.defined()) {
     if (options.directions.dim() != 2 || options.directions.size(1) != subset.numel) {

@@ -10,7 +10,7 @@ SubsetLoss::SubsetLoss(Network& model, ParameterSubset subset, const DeviceDatas
     : eval_mode_(model), model_(model), subset_(std::move(subset)), data_(data),
       unused_generator_(MakeGenerator(torch::kCPU, 0)) {
   if (chunk_size < 1) throw UserError("chunkSize must be >= 1, got " + std::to_string(chunk_size));
-  const auto device = data.inputs.device();
+  const auto device = data.device();
   auto idx = indices.to(device, torch::kLong);
   examples_ = idx.numel();
   if (examples_ == 0) throw UserError("the loss needs at least one example");
@@ -40,13 +40,13 @@ torch::Tensor SubsetLoss::ChunkLoss(size_t chunk) {
 
 torch::Tensor SubsetLoss::Value() {
   torch::NoGradGuard no_grad;
-  auto total = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(data_.inputs.device()));
+  auto total = torch::zeros({}, torch::TensorOptions().dtype(torch::kFloat64).device(data_.device()));
   for (size_t c = 0; c < chunk_indices_.size(); ++c) total += ChunkLoss(c).to(torch::kFloat64);
   return total;
 }
 
 std::pair<torch::Tensor, torch::Tensor> SubsetLoss::ValueAndGradient() {
-  auto opts = torch::TensorOptions().dtype(torch::kFloat64).device(data_.inputs.device());
+  auto opts = torch::TensorOptions().dtype(torch::kFloat64).device(data_.device());
   auto total = torch::zeros({}, opts), gradient = torch::zeros({subset_.numel}, opts);
   for (size_t c = 0; c < chunk_indices_.size(); ++c) {
     auto loss = ChunkLoss(c);
@@ -63,8 +63,8 @@ torch::Tensor SubsetLoss::HessianVectorProduct(const torch::Tensor& v) {
     throw UserError("the vector has " + std::to_string(v.numel()) + " elements but the parameter subset " +
                     std::to_string(subset_.numel));
   }
-  const auto parts = subset_.Unflatten(v.to(data_.inputs.device()));
-  auto out = torch::zeros({subset_.numel}, torch::TensorOptions().dtype(torch::kFloat64).device(data_.inputs.device()));
+  const auto parts = subset_.Unflatten(v.to(data_.device()));
+  auto out = torch::zeros({subset_.numel}, torch::TensorOptions().dtype(torch::kFloat64).device(data_.device()));
   for (size_t c = 0; c < chunk_indices_.size(); ++c) {
     auto loss = ChunkLoss(c);
     auto grads = torch::autograd::grad({loss}, subset_.parameters, {}, /*retain_graph=*/true, /*create_graph=*/true,

@@ -22,10 +22,10 @@ c10::ScalarType BatchDtype(InputKind kind) { return kind == InputKind::kTokens ?
 
 Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Generator& generator, const Shard& shard) const {
   Batch batch;
-  batch.labels = labels.index_select(0, indices);
-  auto x = inputs.index_select(0, indices);
+  batch.labels = labels.index_select(0, indices.to(device()));
+  auto x = inputs->Take(indices, device());
   if (kind != InputKind::kPixels) {
-    batch.inputs = x;  // values and token ids reach the model as they are
+    batch.inputs = x.to(BatchDtype(kind));  // values and token ids reach the model as they are
     return batch;
   }
   if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {
@@ -35,14 +35,6 @@ Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Genera
   if (train && x.dim() == 4 && augment.cutout > 0) normalised = Cutout(normalised, augment.cutout, generator, shard);
   batch.inputs = normalised;
   return batch;
-}
-
-DeviceDataset DeviceDataset::To(const torch::Device& device) const {
-  DeviceDataset out = *this;
-  out.inputs = inputs.to(device);
-  out.labels = labels.to(device);
-  if (mean.defined()) out.mean = mean.to(device), out.std = std.to(device);
-  return out;
 }
 
 }  // namespace pof

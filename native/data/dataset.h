@@ -1,10 +1,12 @@
-// A whole split resident on the training device: one tensor of its declared kind plus labels.
-// Batches are gathered there; pixels are also converted, normalised and augmented there.
+// A split for training and evaluation: its inputs (resident on the device, or stored in a file and read a
+// batch at a time: ExampleRows) and its labels on the device. Batches are gathered, converted, normalised and
+// (pixels) augmented on the device, the same way wherever the inputs live.
 #pragma once
 #include <torch/torch.h>
 #include <string>
 #include "data/augment.h"
 #include "data/batch.h"
+#include "data/example_rows.h"
 
 namespace pof {
 
@@ -20,19 +22,22 @@ c10::ScalarType BatchDtype(InputKind kind);
 
 struct DeviceDataset {
   InputKind kind = InputKind::kPixels;
-  torch::Tensor inputs;  // uint8 [N, C, H, W] (pixels), float32 [N, ...] (values) or int64 [N, ...] (tokens)
-  torch::Tensor labels;  // int64 [N]
+  // uint8 [N, C, H, W] (pixels), float32 [N, ...] (values) or int64 [N, ...] (tokens) when resident; a store
+  // holds its file's dtype, converted per batch.
+  std::shared_ptr<const ExampleRows> inputs;
+  torch::Tensor labels;  // int64 [N], on the device
   torch::Tensor mean, std;  // float32 [1, C, 1, 1] on the device (pixels only)
   AugmentOptions augment;
   int64_t num_classes = 0;
   int64_t max_label = -1;  // the largest label present (-1 when empty): checked against the model's classes
 
-  int64_t size() const { return inputs.size(0); }
+  int64_t size() const { return labels.size(0); }
+  torch::Device device() const { return labels.device(); }
   // Examples at `indices` (int64 on the device); augmented when `train`, with the draws of `shard`'s
   // global batch (data parallel).
   Batch Gather(const torch::Tensor& indices, bool train, at::Generator& generator, const Shard& shard = {}) const;
-  // The same dataset on another device (no copy when already there).
-  DeviceDataset To(const torch::Device& device) const;
+  // A hint that the examples at `indices` are gathered next: a store starts reading them.
+  void ReadAhead(const torch::Tensor& indices) const { inputs->ReadAhead(indices); }
 };
 
 }  // namespace pof

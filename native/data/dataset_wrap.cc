@@ -1,5 +1,6 @@
 #include "data/dataset_wrap.h"
 #include "addon_data.h"
+#include "data/stored_rows.h"
 #include "device.h"
 #include "js_args.h"
 #include "random.h"
@@ -42,7 +43,7 @@ void CheckAugmentation(const AugmentOptions& a, InputKind kind, const std::vecto
 
 // The inputs held in the kind's dtype: pixels uint8 [N, C, H, W]; values float32 (a Uint8Array's 0..255 as they are,
 // never / 255); tokens int64 ids >= 0 (a negative one would index outside an embedding), from a Uint8Array or Int32Array.
-torch::Tensor InputsOf(const Napi::Value& value, InputKind kind, const std::vector<int64_t>& shape) {
+torch::Tensor ResidentInputs(const Napi::Value& value, InputKind kind, const std::vector<int64_t>& shape) {
   const auto is = [&](napi_typedarray_type type) { return value.IsTypedArray() && value.As<Napi::TypedArray>().TypedArrayType() == type; };
   const bool fits = is(napi_uint8_array) || (kind == InputKind::kValues && is(napi_float32_array)) ||
                     (kind == InputKind::kTokens && is(napi_int32_array));
@@ -68,6 +69,33 @@ torch::Tensor InputsOf(const Napi::Value& value, InputKind kind, const std::vect
                          " is negative; expected ids >= 0");
   }
   return inputs;
+}
+
+// A store's dtypes: what .npy files hold once read (lib/data/npy.ts names them as NumPy does).
+c10::ScalarType StoredDtype(const std::string& name, InputKind kind) {
+  const c10::ScalarType dtype = name == "uint8" ? torch::kByte : name == "float32" ? torch::kFloat32 : name == "int32" ? torch::kInt
+                                : name == "int64" ? torch::kLong : c10::ScalarType::Undefined;
+  const bool fits = kind == InputKind::kPixels ? dtype == torch::kByte
+                    : kind == InputKind::kValues ? dtype == torch::kByte || dtype == torch::kFloat32
+                                                 : dtype == torch::kByte || dtype == torch::kInt || dtype == torch::kLong;
+  if (!fits) {
+    throw UserError("stored inputs of kind '" + InputKindName(kind) + "' cannot be of dtype '" + name +
+                    "'; expected uint8 (pixels), uint8 or float32 (values), uint8, int32 or int64 (tokens)");
+  }
+  return dtype;
+}
+
+// inputs: a typed array (held on the device), or { file, offset, dtype } (a C-order array in a file, read per batch).
+std::shared_ptr<const ExampleRows> InputsOf(const Napi::Value& value, InputKind kind, const std::vector<int64_t>& shape,
+                                            const torch::Device& device) {
+  if (value.IsTypedArray()) return std::make_shared<ResidentRows>(ResidentInputs(value, kind, shape).to(device));
+  if (!value.IsObject()) throw UserError("dataset inputs must be a typed array or a stored array { file, offset, dtype }");
+  auto o = value.As<Napi::Object>();
+  if (kind == InputKind::kPixels && shape.size() != 4) {
+    throw UserError("dataset pixels must have shape [N, C, H, W], got " + c10::str(c10::IntArrayRef(shape)));
+  }
+  StoredArray array{StringField(o, "file"), IntField(o, "offset"), StoredDtype(StringField(o, "dtype"), kind), shape};
+  return std::make_shared<StoredRows>(std::move(array), device.is_cuda());
 }
 
 torch::Tensor Normalisation(const Napi::Object& o, const char* key, int64_t channels, bool positive) {
@@ -130,7 +158,8 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
     if (shape.size() < 2) throw UserError("dataset shape must be [N, ...] with at least 2 dimensions, got " + c10::str(c10::IntArrayRef(shape)));
     auto data = std::make_shared<DeviceDataset>();
     data->kind = ParseInputKind(StringField(o, "kind"));
-    data->inputs = InputsOf(o.Get("inputs"), data->kind, shape);
+    const auto device = ParseDevice(StringField(o, "device"));
+    data->inputs = InputsOf(o.Get("inputs"), data->kind, shape, device);
     auto labels = labels_value.As<Napi::TypedArray>();
     data->labels = TensorFromTypedArray(labels, {static_cast<int64_t>(labels.ElementLength())}, "dataset labels").to(torch::kLong);
     data->num_classes = IntField(o, "numClasses");
@@ -156,8 +185,10 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
     data->augment.flip = BoolField(o, "flip");
     data->augment.cutout = IntField(o, "cutout");
     CheckAugmentation(data->augment, data->kind, shape);
-    data_ = std::make_shared<const DeviceDataset>(data->To(ParseDevice(StringField(o, "device"))));
-    external_bytes_ = data_->inputs.nbytes() + data_->labels.nbytes();
+    data->labels = data->labels.to(device);
+    if (data->mean.defined()) data->mean = data->mean.to(device), data->std = data->std.to(device);
+    data_ = std::move(data);
+    external_bytes_ = data_->inputs->resident_bytes() + data_->labels.nbytes();
     Napi::MemoryManagement::AdjustExternalMemory(info.Env(), external_bytes_);
   });
 }
@@ -170,7 +201,7 @@ Napi::Value DatasetWrap::Size(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), static_cast<double>(Get().size()));
 }
 Napi::Value DatasetWrap::Device(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), DeviceName(Get().inputs.device()));
+  return Napi::String::New(info.Env(), DeviceName(Get().device()));
 }
 
 // batch(indices: Int32Array, { train, seed }): the examples as training (augmented) or evaluation sees them.
@@ -178,8 +209,8 @@ Napi::Value DatasetWrap::Batch(const Napi::CallbackInfo& info) {
   const auto& data = Get();
   auto indices = IndicesArg(info[0], "batch indices", data.size());
   auto o = ObjectArg(info, 1, "batch options");
-  auto generator = MakeGenerator(data.inputs.device(), static_cast<uint64_t>(IntField(o, "seed")));
-  auto batch = data.Gather(indices.to(data.inputs.device()), BoolField(o, "train"), generator);
+  auto generator = MakeGenerator(data.device(), static_cast<uint64_t>(IntField(o, "seed")));
+  auto batch = data.Gather(indices.to(data.device()), BoolField(o, "train"), generator);
   auto out = Napi::Object::New(info.Env());
   out.Set("inputs", TensorWrap::New(info.Env(), batch.inputs));
   out.Set("labels", TensorWrap::New(info.Env(), batch.labels));

@@ -301,17 +301,26 @@ EpochStats Engine::RunEpoch(const DeviceDataset& data, const EpochOptions& optio
     for (int64_t have = 0; have < steps * weak_batch; have += n) parts.push_back(torch::randperm(n, generator_, long_opts));
     weak_order = torch::cat(parts);
   }
+  if (data.inputs->reads_on_host()) {
+    // A store reads on the host: the epoch's order goes there once, not at every batch. The same draws as a
+    // resident copy's, so a store and the resident copy of the same data train bit-identically.
+    order = order.to(torch::kCPU);
+    if (weak_order.defined()) weak_order = weak_order.to(torch::kCPU);
+  }
+  const auto regular_at = [&](int64_t step) { return order.slice(0, step * batch + shard.index * local, step * batch + (shard.index + 1) * local); };
+  const auto weak_at = [&](int64_t step) {
+    return weak_order.slice(0, step * weak_batch + shard.index * weak_local, step * weak_batch + (shard.index + 1) * weak_local);
+  };
   method_.reset();  // no state carries into an epoch: its first PoF iteration computes B's features afresh
   Accumulator acc(device);
   // The ranks agree on a stop (Ctrl-C reaches them at different steps): all stop at the same step.
   bool stop = false;
   for (int64_t step = 0; step < steps && !(stop = ranks_.Any(cancel_)); ++step) {
-    const int64_t first = step * batch + shard.index * local;
-    Batch regular = data.Gather(order.slice(0, first, first + local), true, generator_, shard);
-    auto draw_weak = [&] {
-      const int64_t weak_first = step * weak_batch + shard.index * weak_local;
-      return data.Gather(weak_order.slice(0, weak_first, weak_first + weak_local), true, generator_, shard);
-    };
+    Batch regular = data.Gather(regular_at(step), true, generator_, shard);
+    // While this step computes, a store reads its B~ and the next step's batch.
+    if (weak_batch > 0) data.ReadAhead(weak_at(step));
+    if (step + 1 < steps) data.ReadAhead(regular_at(step + 1));
+    auto draw_weak = [&] { return data.Gather(weak_at(step), true, generator_, shard); };
     const double fraction = static_cast<double>(options.epoch * steps + step + 1) / (options.total_epochs * steps);
     acc.Add(Step(regular, draw_weak, options, fraction), local);
     if (report && options.report_every > 0 && (step + 1) % options.report_every == 0 && step + 1 < steps) {
@@ -386,11 +395,13 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   auto loss = torch::zeros({}, f), errors = torch::zeros({}, f);
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(model_->device);
   ranks_.CheckSame({{"the evaluation data's size", data.size()}});
+  const bool on_host = data.inputs->reads_on_host();  // a store: indices on the host, the next batch read ahead
   // Data parallel: rank r evaluates the r-th of world_size contiguous parts of the set.
   const int64_t part = (data.size() + ranks_.world_size() - 1) / ranks_.world_size();
   const int64_t begin = std::min(data.size(), ranks_.rank() * part), end = std::min(data.size(), begin + part);
   for (int64_t start = begin; start < end; start += batch_size) {
-    auto indices = torch::arange(start, std::min(start + batch_size, end), long_opts);
+    auto indices = torch::arange(start, std::min(start + batch_size, end), on_host ? torch::TensorOptions(torch::kLong) : long_opts);
+    if (on_host && start + batch_size < end) data.ReadAhead(torch::arange(start + batch_size, std::min(start + 2 * batch_size, end)));
     Batch b = data.Gather(indices, false, generator_);
     auto logits = model.Forward(b.inputs);
     loss += torch::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum).to(torch::kFloat64);

@@ -29,13 +29,13 @@ std::string DataMismatch(const Network& network, InputKind kind, c10::IntArrayRe
 
 void CheckDataFits(const DeviceDataset& data, const ModelHandle& handle, const std::string& what) {
   const auto& model = handle.Get();
-  if (data.inputs.device() != handle.device) {
-    throw UserError(what + " is on " + DeviceName(data.inputs.device()) + " but the model on " + DeviceName(handle.device) +
+  if (data.device() != handle.device) {
+    throw UserError(what + " is on " + DeviceName(data.device()) + " but the model on " + DeviceName(handle.device) +
                         "; create the dataset on the model's device",
                     ErrorKind::kDevice);
   }
   if (data.size() == 0) throw UserError(what + " has no examples; expected at least one", ErrorKind::kDataset);
-  const std::string mismatch = DataMismatch(model, data.kind, data.inputs.sizes().slice(1), data.max_label);
+  const std::string mismatch = DataMismatch(model, data.kind, data.inputs->example_shape(), data.max_label);
   if (!mismatch.empty()) throw UserError(what + " " + mismatch, ErrorKind::kDataset);
 }
 

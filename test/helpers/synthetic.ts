@@ -1,5 +1,5 @@
 // Small deterministic data sets for tests (independent of the library's own generators).
-import { datasets, DeviceName, ImageSet } from '../../lib';
+import { datasets, DeviceName, ArraySet } from '../../lib';
 
 export const testDevice = (process.env.POF_TEST_DEVICE ?? 'cpu') as DeviceName;
 
@@ -14,7 +14,7 @@ export function rng(seed: number): () => number {
 }
 
 /** Gaussian-ish blobs: class c has mean `separation` on coordinate c, uniform noise of width `noise`. */
-export function blobs(n: number, dim: number, classes: number, seed: number, separation = 2, noise = 1): ImageSet {
+export function blobs(n: number, dim: number, classes: number, seed: number, separation = 2, noise = 1): ArraySet {
   const r = rng(seed);
   const x = new Float32Array(n * dim);
   const y = new Int32Array(n);
@@ -27,7 +27,7 @@ export function blobs(n: number, dim: number, classes: number, seed: number, sep
 }
 
 /** Tiny uint8 images with class-dependent brightness, with the paper's augmentation. */
-export function tinyImages(n: number, seed: number, size = 8, channels = 3): ImageSet {
+export function tinyImages(n: number, seed: number, size = 8, channels = 3): ArraySet {
   const r = rng(seed);
   const images = new Uint8Array(n * channels * size * size);
   const labels = new Int32Array(n);
