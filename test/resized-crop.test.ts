@@ -57,6 +57,41 @@ test('scale [1, 1] and ratio [1, 1] on a square image is the identity: pixels eq
   t.true(values.every((v, i) => Math.abs(v * 255 - images[i]) < 1e-3));
 });
 
+test('the flip mirrors about half the crops: each is the image or its mirror (scale 1, ratio 1 on a square)', (t) => {
+  const [N, C, S] = [32, 2, 10];
+  const images = patternImages(N, C, S, S, 3);
+  const out = crop(images, [N, C, S, S], { resizedCrop: [S, 1, 1, 1, 1], flip: true, seed: 2 }).images;
+  let mirrored = 0;
+  for (let b = 0; b < N; b += 1) {
+    const same = (flip: boolean) => {
+      for (let i = 0; i < C * S * S; i += 1) {
+        const x = i % S, row = i - x;
+        if (Math.abs(out[b * C * S * S + i] - images[b * C * S * S + row + (flip ? S - 1 - x : x)]) > 1e-3) return false;
+      }
+      return true;
+    };
+    const plain = same(false), flipped = same(true);
+    t.true(plain !== flipped, `image ${b} is exactly one of the image and its mirror`);
+    if (flipped) mirrored += 1;
+  }
+  t.true(mirrored > 4 && mirrored < N - 4, `${mirrored} of ${N} mirrored`);
+});
+
+test('a set with only a centre crop trains and evaluates on it; cutout applies within the resized crop', (t) => {
+  const [N, C, H, W] = [6, 3, 30, 34];
+  const images = patternImages(N, C, H, W).map((v) => Math.max(v, 1));  // no zero pixel but cutout's
+  const idx = Int32Array.from({ length: N }, (_, i) => i);
+  const centred = nativeDataset({ inputs: images, shape: [N, C, H, W], labels: new Int32Array(N), numClasses: 2, centerCrop: 16,
+    flip: true, device: testDevice });
+  for (const train of [true, false]) t.deepEqual(centred.batch(idx, { train, seed: 1 }).inputs.shape, [N, C, 16, 16]);
+  const cut = nativeDataset({ inputs: images, shape: [N, C, H, W], labels: new Int32Array(N), numClasses: 2,
+    resizedCrop: [20, ...DEFAULTS], cutout: 8, device: testDevice });
+  const x = cut.batch(idx, { train: true, seed: 4 }).inputs;
+  t.deepEqual(x.shape, [N, C, 20, 20]);
+  const zeros = (x.to('cpu').toArray() as Float32Array).filter((v) => v === 0).length;
+  t.true(zeros >= N * C * 4 * 4 && zeros <= N * C * 8 * 8, `${zeros} zeroed values`);
+});
+
 test('the same seed gives the same batch, another seed another; train crops to size, evaluation centre-crops to it', (t) => {
   const [N, C, H, W] = [8, 3, 40, 36];
   const images = patternImages(N, C, H, W);
