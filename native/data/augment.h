@@ -17,7 +17,8 @@ struct AugmentOptions {
   bool flip = false;         // mirror horizontally with probability 1/2
   int64_t cutout = 0;        // side of the square window zeroed after normalisation
   ResizedCrop resized_crop;  // training: a random resized crop instead of the padded crop (then flip, cutout)
-  int64_t center_crop = 0;   // evaluation: the centre crop of this side (0: resized_crop.size; both 0: none)
+  int64_t center_crop = 0;   // the centre crop of this side, for evaluation and for training without a resized crop
+                             // (0: resized_crop.size for evaluation; both 0: none)
 
   // The side of every batch's images when cropped (training and evaluation alike), 0 when not cropped.
   int64_t CropSide() const { return center_crop > 0 ? center_crop : resized_crop.size; }
