@@ -2,6 +2,7 @@
 // message naming the dataset, the model and what was expected (never LibTorch's "mat1 and mat2 shapes
 // cannot be multiplied" or "Target 17 is out of bounds"). The native side checks the same again.
 import { checkImageSetFields } from './data/image-set-check';
+import { exampleShape } from './data/resized-crop';
 import { checkTypedArrayOf } from './typed-array';
 import type { DataKind, ImageSet } from './data/types';
 import { DatasetError, OptionError } from './errors';
@@ -43,7 +44,7 @@ export function checkDataFitsModel(where: string, data: ImageSet, model: NativeM
   const name = `${role} '${data.name ?? 'unnamed'}'`;
   const n = data.shape[0] ?? 0;
   if (n < minExamples) throw new DatasetError(`${where}: ${name} has ${n} examples; expected at least ${minExamples}`);
-  const mismatch = model.dataMismatch(data.shape.slice(1), maxLabel(data), kind);
+  const mismatch = model.dataMismatch(exampleShape(data), maxLabel(data), kind);
   if (mismatch !== null) throw new DatasetError(`${where}: ${name} ${mismatch}`);
 }
 

@@ -4,6 +4,7 @@ import { constant, cosine, multistep } from './schedules';
 import { fromArrays } from './data/from-arrays';
 import { fromNpy } from './data/from-npy';
 import { prepared } from './data/prepared';
+import { imagenetAugmentation } from './data/resized-crop';
 import { subset } from './data/subset';
 import { cifar10, cifar100, fashionMnist, mnist, svhn, toy } from './data/readers';
 import { toyBayesError } from './data/toy';
@@ -18,7 +19,7 @@ export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint';
 export type { StateDictSource } from './checkpoint/state-dict';
-export type { ArraySet, ArrayInputs, DataKind, DatasetSplits, ImageSet, Normalization, StoredInputs, StoredSet, Augmentation } from './data/types';
+export type { ArraySet, ArrayInputs, Augmentation, DataKind, DatasetSplits, ImageSet, Normalization, ResizedCrop, StoredInputs, StoredSet } from './data/types';
 export type { FromArraysOptions } from './data/from-arrays';
 export type { FromNpyOptions } from './data/from-npy';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
@@ -40,7 +41,8 @@ export const models = { mlp, wideResNet, exported, torchScript, parseModelName }
 export const schedules = { constant, multistep, cosine };
 /**
  * Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer (fromArrays and
- * fromNpy: one split, from typed arrays or NumPy files; prepared: a split left on disk, read a batch at a time);
+ * fromNpy: one split, from typed arrays or NumPy files; prepared: a split left on disk, read a batch at a time;
+ * imagenetAugmentation: torchvision's crop and flip for large images);
  * `download(name, dir)` fetches a dataset's official files into `dir`, verified, for its reader.
  */
-export const datasets = { fromArrays, fromNpy, prepared, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist, download: downloadDataset };
+export const datasets = { fromArrays, fromNpy, prepared, imagenetAugmentation, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist, download: downloadDataset };

@@ -1,6 +1,7 @@
 // Model descriptions: what to build. The trainer builds them on its device with its seed.
 import { pt2ArchiveFile, pt2Refusal } from './checkpoint/pt2-archive';
 import { CheckpointError } from './errors';
+import { type Cropped, exampleShape } from './data/resized-crop';
 import { assertNotSpecialFile } from './file-access';
 import { checkKeys, integer, integerList, OptionError, show } from './options';
 
@@ -55,7 +56,7 @@ export function wideResNet(options: { depth?: number; widen?: number; numClasses
  * A model by name for the CLI and configs, sized for the data: 'wrn-28-10' -> wideResNet({ depth: 28, widen: 10 }),
  * 'mlp-64-64' -> mlp({ hidden: [64, 64] }) over the flattened input.
  */
-export function parseModelName(name: string, data: { numClasses: number; shape: number[] },
+export function parseModelName(name: string, data: { numClasses: number } & Cropped,
   torchScriptNames: { features?: string; classifier?: string } = {}): ModelSpec {
   if (typeof name !== 'string') throw new OptionError(`models.parseModelName: name must be a string such as 'wrn-28-10', got ${show(name)}`);
   if (typeof data !== 'object' || data === null || !Array.isArray(data.shape) || typeof data.numClasses !== 'number') {
@@ -67,7 +68,7 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
   }
   if (name.startsWith('torchscript:')) {
     // 'torchscript:FILE': the user's own network, sized by the data (one example's shape).
-    return torchScript({ file: name.slice('torchscript:'.length), ...torchScriptNames, inputShape: data.shape.slice(1) });
+    return torchScript({ file: name.slice('torchscript:'.length), ...torchScriptNames, inputShape: exampleShape(data) });
   }
   const wrn = /^wrn-(\d+)-(\d+)$/.exec(name);
   if (wrn) {
@@ -76,7 +77,7 @@ export function parseModelName(name: string, data: { numClasses: number; shape: 
   }
   if (/^mlp(-\d+)+$/.test(name)) {
     const hidden = name.split('-').slice(1).map(Number);
-    return mlp({ inputDim: data.shape.slice(1).reduce((a, b) => a * b, 1), hidden, numClasses: data.numClasses });
+    return mlp({ inputDim: exampleShape(data).reduce((a, b) => a * b, 1), hidden, numClasses: data.numClasses });
   }
   throw new OptionError(`model '${name}' is unknown; expected wrn-<depth>-<widen> (e.g. wrn-28-10, wrn-16-4) mlp-<width>-<width>... (e.g. mlp-64-64) export:FILE (your own network exported with python/export_program.py) or torchscript:FILE (legacy: python/export_torchscript.py)`);
 }

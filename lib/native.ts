@@ -102,6 +102,10 @@ export interface NativeDatasetOptions {
   cropPadding: number;
   flip: boolean;
   cutout: number;
+  /** [size, scaleLo, scaleHi, ratioLo, ratioHi]: torchvision's RandomResizedCrop for training (absent: none). */
+  resizedCrop?: number[];
+  /** Evaluation batches centre-cropped to this side (absent or 0: the resizedCrop size, or none). */
+  centerCrop?: number;
   device: string;
 }
 
@@ -237,6 +241,10 @@ export interface NativeAddon {
   /** Counts host synchronisations (value reads, data-dependent shapes, host/device copies) while on. */
   watchHostSyncs(on: boolean): void;
   hostSyncCount(): number;
+  /** Test hook of the training crop: the boxes drawn (top, left, height, width) and the resized float32 0..255 images. */
+  resizedCrop(images: NativeTensor, options: { resizedCrop: number[]; flip?: boolean; seed: number; shardIndex?: number;
+    shardCount?: number }): { images: NativeTensor; boxes: NativeTensor };
+  centerCrop(images: NativeTensor, size: number): NativeTensor;
   startOpProfile(): void;
   stopOpProfile(): { wallMs: number; ops: OpProfileRow[] };
   /** Peak bytes allocated on a CUDA device (null elsewhere); `reset` starts a new peak. */

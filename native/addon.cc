@@ -4,6 +4,7 @@
 #include "analysis/hessian_wrap.h"
 #include "analysis/line_search_wrap.h"
 #include "data/dataset_wrap.h"
+#include "data/resized_crop_wrap.h"
 #include "distributed/process_group_wrap.h"
 #include "engine/engine_wrap.h"
 #include "errors.h"
@@ -35,6 +36,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   InitHessian(env, exports);
   InitInstruments(env, exports);
   InitDistributed(env, exports);
+  InitResizedCrop(env, exports);
   return exports;
 }
 

@@ -3,6 +3,7 @@ import { types } from 'util';
 import { boolean, checkKeys, integer, OptionError, ownOptions } from '../options';
 import { checkTypedArray, checkTypedArrayOf } from '../typed-array';
 import { checkImageSetFields } from './image-set-check';
+import { checkCenterCrop, checkResizedCrop } from './resized-crop';
 import type { ArrayInputs, ArraySet, Augmentation, DataKind, Normalization } from './types';
 
 export interface FromArraysOptions {
@@ -16,12 +17,14 @@ export interface FromArraysOptions {
   name?: string;
   normalization?: Normalization;
   augmentation?: Augmentation;
+  /** For pixels: evaluation batches centre-cropped to this side (a set with augmentation.resizedCrop: its size by default). */
+  centerCrop?: number;
 }
 
 export function fromArrays(options: FromArraysOptions): ArraySet {
   const where = 'datasets.fromArrays';
   const o = ownOptions(where, options);
-  checkKeys(where, o, ['kind', 'images', 'labels', 'shape', 'numClasses', 'name', 'normalization', 'augmentation']);
+  checkKeys(where, o, ['kind', 'images', 'labels', 'shape', 'numClasses', 'name', 'normalization', 'augmentation', 'centerCrop']);
   // Arrays in memory only: a stored array comes from datasets.prepared, which checks its file.
   const images = checkTypedArrayOf<ArrayInputs>(where, 'images', o.images, ['Uint8Array', 'Float32Array', 'Int32Array']);
   const fields = { ...checkImageSetFields(where, '', { ...o, labels: int64Labels(where, o.labels, o.numClasses) },
@@ -35,8 +38,10 @@ export function fromArrays(options: FromArraysOptions): ArraySet {
   }
   if (fields.kind === 'tokens') checkTokenIds(where, fields.images);
   const augmentation = o.augmentation === undefined ? undefined : checkAugmentation(where, o.augmentation, fields.shape, fields.kind);
+  const centerCrop = o.centerCrop === undefined ? undefined : checkPixelsCenterCrop(where, o.centerCrop, fields.shape, fields.kind,
+    augmentation?.resizedCrop?.size);
   if (o.name !== undefined && typeof o.name !== 'string') throw new OptionError(`${where}: name must be a string`);
-  return { name: o.name ?? 'arrays', ...fields, augmentation };
+  return { name: o.name ?? 'arrays', ...fields, augmentation, ...(centerCrop === undefined ? {} : { centerCrop }) };
 }
 
 /** BigInt64Array labels as an Int32Array (each in range: they index the classes); other labels as they are. */
@@ -62,25 +67,39 @@ function checkTokenIds(where: string, ids: ArrayLike<number>): void {
   }
 }
 
-/** Crop, flip and cutout need pixels [N, C, H, W], and windows no larger than the image. */
+/** Crop, flip and cutout need pixels [N, C, H, W], and windows no larger than the image (or the resized crop). */
 function checkAugmentation(where: string, a: Augmentation, shape: number[], kind: DataKind): Augmentation {
-  if (typeof a !== 'object' || a === null) throw new OptionError(`${where}: augmentation must be { cropPadding, flip, cutout }`);
-  checkKeys(`${where}: augmentation`, a, ['cropPadding', 'flip', 'cutout']);
-  const out = {
+  if (typeof a !== 'object' || a === null) throw new OptionError(`${where}: augmentation must be { cropPadding, flip, cutout, resizedCrop? }`);
+  checkKeys(`${where}: augmentation`, a, ['cropPadding', 'flip', 'cutout', 'resizedCrop']);
+  const out: Augmentation = {
     cropPadding: integer(where, 'augmentation.cropPadding', a.cropPadding ?? 0, 0),
     flip: boolean(where, 'augmentation.flip', a.flip ?? false),
     cutout: integer(where, 'augmentation.cutout', a.cutout ?? 0, 0),
   };
-  if (!out.flip && out.cropPadding === 0 && out.cutout === 0) return out;
+  if (!out.flip && out.cropPadding === 0 && out.cutout === 0 && a.resizedCrop === undefined) return out;
   if (kind !== 'pixels') {
     throw new OptionError(`${where}: augmentation (crop, flip, cutout) applies to pixels only; these inputs are ${kind}, ` +
       'taken as they are: leave augmentation out');
   }
   const side = Math.min(shape[2], shape[3]);
+  if (a.resizedCrop !== undefined) {
+    out.resizedCrop = checkResizedCrop(where, a.resizedCrop, side);
+    if (out.cropPadding > 0) {
+      throw new OptionError(`${where}: augmentation.resizedCrop replaces the padded crop: leave augmentation.cropPadding 0 beside it`);
+    }
+  }
+  const window = out.resizedCrop?.size ?? side;
   for (const key of ['cropPadding', 'cutout'] as const) {
-    if (out[key] > side) {
-      throw new OptionError(`${where}: augmentation.${key} (${out[key]}) must not exceed the image's smaller side (${side} pixels)`);
+    if (out[key] > window) {
+      throw new OptionError(`${where}: augmentation.${key} (${out[key]}) must not exceed ${out.resizedCrop ? 'the resized crop\'s side' :
+        'the image\'s smaller side'} (${window} pixels)`);
     }
   }
   return out;
+}
+
+/** A centre crop of pixels, no larger than the image. */
+function checkPixelsCenterCrop(where: string, value: unknown, shape: number[], kind: DataKind, resizedSize: number | undefined): number {
+  if (kind !== 'pixels') throw new OptionError(`${where}: centerCrop applies to pixels only; these inputs are ${kind}: leave it out`);
+  return checkCenterCrop(where, value, Math.min(shape[2], shape[3]), resizedSize);
 }

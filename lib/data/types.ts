@@ -14,6 +14,20 @@ export interface Augmentation {
   flip: boolean;
   /** Side of the square cutout window, zeroed after normalisation (0: none). */
   cutout: number;
+  /**
+   * For large images: torchvision's RandomResizedCrop instead of the padded crop (cropPadding 0), then the flip
+   * and cutout. Evaluation batches of the set are centre-cropped to `size`. See datasets.imagenetAugmentation.
+   */
+  resizedCrop?: ResizedCrop;
+}
+
+/** A random box of `scale` times the image's area and aspect ratio (width / height) in `ratio`, resized to size x size. */
+export interface ResizedCrop {
+  size: number;
+  /** Default [0.08, 1] (torchvision's). */
+  scale?: [number, number];
+  /** Default [3/4, 4/3] (torchvision's). */
+  ratio?: [number, number];
 }
 
 /**
@@ -64,6 +78,8 @@ export interface ImageSet<Inputs extends ArrayInputs | StoredInputs = ArrayInput
   normalization?: Normalization;
   /** For training splits of pixels: the paper's augmentation for this dataset. */
   augmentation?: Augmentation;
+  /** For pixels: evaluation batches are the centre centerCrop x centerCrop window (torchvision's CenterCrop). */
+  centerCrop?: number;
 }
 
 /** A split held in memory (what the readers of arrays and files give). */

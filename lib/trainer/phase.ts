@@ -4,6 +4,7 @@
 import { assertSameSettings, readResumePoint, ResumePoint, withSavedSettings } from '../checkpoint/resume';
 import { PhaseName, resolveCheckpointTarget } from '../checkpoint/training-checkpoint';
 import { checkBatchFits } from '../data-fit';
+import { exampleShape } from '../data/resized-crop';
 import type { ImageSet } from '../data/types';
 import { DEFAULTS, FLOAT32_MAX } from '../defaults';
 import { OptionError } from '../errors';
@@ -45,7 +46,7 @@ export function preparePhase(core: TrainerCore, name: PhaseName, train: ImageSet
     name, train: { data: train, resident }, evalData, tensorboard, resume,
     callbacks: { onEpoch: options.onEpoch, onStep: options.onStep, signal: options.signal },
   }).then((phase) => {
-    checkTrainingFits(where, core.spec, core.device, Math.max(...Object.values(phase.batchSizes)), train.shape.slice(1));
+    checkTrainingFits(where, core.spec, core.device, Math.max(...Object.values(phase.batchSizes)), exampleShape(train));
     return probeTraining(core, phase);
   });
   if (options.resume === undefined) return ready(resolvePhase[name](where, options));

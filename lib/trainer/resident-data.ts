@@ -3,6 +3,7 @@
 // and read a batch at a time.
 import { checkDataFitsModel, checkImageSet } from '../data-fit';
 import type { ImageSet } from '../data/types';
+import { nativeCrops } from '../data/resized-crop';
 import { native } from '../addon';
 import type { NativeDataset, NativeModel } from '../native';
 
@@ -23,7 +24,7 @@ export class ResidentData {
       ds = new native.Dataset({
         kind, inputs: data.images, shape: data.shape, labels: data.labels, numClasses: data.numClasses,
         mean: data.normalization?.mean ?? [0], std: data.normalization?.std ?? [1],
-        cropPadding: aug?.cropPadding ?? 0, flip: aug?.flip ?? false, cutout: aug?.cutout ?? 0, device: this.device,
+        cropPadding: aug?.cropPadding ?? 0, flip: aug?.flip ?? false, cutout: aug?.cutout ?? 0, ...nativeCrops(data), device: this.device,
       });
       this.copies.set(data, ds);
       this.all.push(new WeakRef(ds));

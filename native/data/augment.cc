@@ -2,14 +2,9 @@
 
 namespace pof {
 
-namespace {
-
-// [batch, rest...] of the shard's rows of one draw for the global batch.
 torch::Tensor ShardRows(const torch::Tensor& global, const Shard& shard, int64_t batch) {
   return shard.count == 1 ? global : global.narrow(0, shard.index * batch, batch);
 }
-
-}  // namespace
 
 torch::Tensor CropAndFlip(const torch::Tensor& images, int64_t padding, bool flip, at::Generator& generator,
                           const Shard& shard) {

@@ -1,4 +1,5 @@
 #include "data/dataset.h"
+#include "data/resized_crop.h"
 #include "errors.h"
 
 namespace pof {
@@ -28,8 +29,14 @@ Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Genera
     batch.inputs = x.to(BatchDtype(kind));  // values and token ids reach the model as they are
     return batch;
   }
-  if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {
-    x = CropAndFlip(x, augment.crop_padding, augment.flip, generator, shard);
+  if (train && x.dim() == 4 && augment.resized_crop.size > 0) {
+    x = RandomResizedCrop(x, augment.resized_crop, augment.flip, generator, shard);  // float32, 0..255
+  } else {
+    if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {
+      x = CropAndFlip(x, augment.crop_padding, augment.flip, generator, shard);
+    }
+    // Evaluation of a set with a resized crop, or any batch of a set with a centre crop: the model's input size.
+    if (x.dim() == 4 && augment.CropSide() > 0) x = CenterCrop(x, augment.CropSide());
   }
   auto normalised = (x.to(torch::kFloat32).div_(255.0) - mean).div_(std);
   if (train && x.dim() == 4 && augment.cutout > 0) normalised = Cutout(normalised, augment.cutout, generator, shard);

@@ -1,4 +1,6 @@
 #include "data/dataset_wrap.h"
+#include "data/resized_crop.h"
+#include "data/resized_crop_wrap.h"
 #include "addon_data.h"
 #include "data/stored_rows.h"
 #include "device.h"
@@ -25,7 +27,7 @@ void CheckFinite(const torch::Tensor& inputs) {
 
 // Augmentation needs pixels [N, C, H, W], and windows no larger than the image.
 void CheckAugmentation(const AugmentOptions& a, InputKind kind, const std::vector<int64_t>& shape) {
-  const bool any = a.crop_padding != 0 || a.flip || a.cutout != 0;
+  const bool any = a.crop_padding != 0 || a.flip || a.cutout != 0 || a.CropSide() != 0;
   if (!any) return;
   if (kind != InputKind::kPixels) {
     throw UserError("augmentation (cropPadding, flip, cutout) applies to pixels only; these inputs are " + InputKindName(kind) +
@@ -39,6 +41,7 @@ void CheckAugmentation(const AugmentOptions& a, InputKind kind, const std::vecto
   if (a.cutout < 0 || a.cutout > side) {
     throw UserError("cutout must lie in 0.." + std::to_string(side) + " (the image's smaller side), got " + std::to_string(a.cutout));
   }
+  CheckCrops(a, shape[2], shape[3]);
 }
 
 // The inputs held in the kind's dtype: pixels uint8 [N, C, H, W]; values float32 (a Uint8Array's 0..255 as they are,
@@ -145,7 +148,8 @@ const DeviceDataset& DatasetWrap::Get() const {
   return *data_;
 }
 
-// new Dataset({ kind, inputs, shape, labels, numClasses, mean?, std?, cropPadding, flip, cutout, device })
+// new Dataset({ kind, inputs, shape, labels, numClasses, mean?, std?, cropPadding, flip, cutout, resizedCrop?, centerCrop?,
+// device })
 DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<DatasetWrap>(info) {
   Construct(info, [&] {
     auto o = ObjectArg(info, 0, "dataset options");
@@ -184,6 +188,7 @@ DatasetWrap::DatasetWrap(const Napi::CallbackInfo& info) : GuardedObjectWrap<Dat
     data->augment.crop_padding = IntField(o, "cropPadding");
     data->augment.flip = BoolField(o, "flip");
     data->augment.cutout = IntField(o, "cutout");
+    ReadCrops(o, data->augment);
     CheckAugmentation(data->augment, data->kind, shape);
     data->labels = data->labels.to(device);
     if (data->mean.defined()) data->mean = data->mean.to(device), data->std = data->std.to(device);

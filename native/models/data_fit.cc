@@ -35,7 +35,10 @@ void CheckDataFits(const DeviceDataset& data, const ModelHandle& handle, const s
                     ErrorKind::kDevice);
   }
   if (data.size() == 0) throw UserError(what + " has no examples; expected at least one", ErrorKind::kDataset);
-  const std::string mismatch = DataMismatch(model, data.kind, data.inputs->example_shape(), data.max_label);
+  // Cropped pixels reach the model at the crop's side.
+  auto example = data.inputs->example_shape();
+  if (data.kind == InputKind::kPixels && data.augment.CropSide() > 0) example[1] = example[2] = data.augment.CropSide();
+  const std::string mismatch = DataMismatch(model, data.kind, example, data.max_label);
   if (!mismatch.empty()) throw UserError(what + " " + mismatch, ErrorKind::kDataset);
 }
 
