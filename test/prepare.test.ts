@@ -10,6 +10,7 @@ import type { ImageFolderProgress, PreparedManifest } from '../lib';
 import { readNpyFile } from '../lib/data/npy';
 import { CHUNK_IMAGES } from '../lib/data/image-folder';
 import { tempDir } from './helpers/fixtures';
+import { pof } from './helpers/pof-cli';
 import { planar, writeImage } from './helpers/image-files';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
@@ -151,4 +152,41 @@ test('an existing store is refused unless overwrite; overwrite starts a partial 
   t.deepEqual(manifestOf(other).shape, [3, S - 1, S - 1]);
   await t.throwsAsync(datasets.prepare({ source, out: path.join(tempDir('prepare-opt'), 'o'), imageSize: S, overwrite: 'yes' } as never),
     { instanceOf: OptionError, message: /overwrite must be true or false, got 'yes'/ });
+});
+
+test('pof prepare SRC OUT writes the store, prints progress on stderr and a summary on stdout; mistakes exit 2', async (t) => {
+  const source = await folder(1);
+  writeFileSync(path.join(source, 'c', 'bad.png'), 'not a png');
+  const out = path.join(tempDir('prepare-cli'), 'store');
+  const refused = await pof(['prepare', source, out, '--image-size', '4x3', '--channels', '1']);
+  t.is(refused.code, 2, refused.stderr);
+  t.regex(refused.stderr, /c\/bad\.png: cannot decode the image/);
+  // The same command with --skip-bad-images continues the partial store.
+  const r = await pof(['prepare', source, out, '--image-size', '4x3', '--channels', '1', '--skip-bad-images']);
+  t.is(r.code, 0, r.stderr);
+  t.regex(r.stderr, /prepare: 7 of 7 images, 1 skipped, \d+ images\/s\n/);
+  t.regex(r.stderr, /prepare: skipped c\/bad\.png: cannot decode the image/);
+  const summary = JSON.parse(r.stdout);
+  t.like(summary, { out, examples: 6, shape: [1, 4, 3], numClasses: 3, classes: ['a', 'b', 'c'], skipped: 1 });
+  t.deepEqual(manifestOf(out).shape, [1, 4, 3]);
+  const cases: [string[], RegExp][] = [
+    [['prepare', source], /^pof: prepare needs <out> /],
+    [['prepare', source, out, 'x', '--image-size', '4'], /Unexpected argument 'x'/],
+    [['prepare', source, `${out}2`, '--image-size', '4x3x2'], /--image-size must be S or HxW/],
+    [['prepare', source, `${out}2`, '--image-size', '0'], /--image-size must be an integer >= 1/],
+    [['prepare', source, `${out}2`, '--image-size', '4', '--channels', '2'], /--channels must be one of 1, 3, got '2'/],
+    [['prepare', source, out, '--image-size', '4'], /store already exists/],
+  ];
+  for (const [args, message] of cases) {
+    const e = await pof(args);
+    t.is(e.code, 2, args.join(' '));
+    t.regex(e.stderr, message);
+  }
+});
+
+test('pof info says whether sharp is there and what it enables', async (t) => {
+  const r = await pof(['info']);
+  t.is(r.code, 0, r.stderr);
+  t.like(JSON.parse(r.stdout).sharp, { available: true, version: '0.35.6' });
+  t.regex(JSON.parse(r.stdout).sharp.note, /^image folders \(datasets\.imageFolder, datasets\.prepare, pof prepare\) with libvips \d/);
 });
