@@ -190,3 +190,9 @@ test('pof info says whether sharp is there and what it enables', async (t) => {
   t.like(JSON.parse(r.stdout).sharp, { available: true, version: '0.35.6' });
   t.regex(JSON.parse(r.stdout).sharp.note, /^image folders \(datasets\.imageFolder, datasets\.prepare, pof prepare\) with libvips \d/);
 });
+
+test('out inside the source folder is refused (its partial folder would become a class)', async (t) => {
+  const source = await folder(1);
+  await t.throwsAsync(datasets.prepare({ source, out: path.join(source, 'store'), imageSize: S }),
+    { instanceOf: OptionError, message: /out \(.*\/store\) must not be inside the source folder/ });
+});

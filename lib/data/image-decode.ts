@@ -19,11 +19,15 @@ export interface SkippedImage {
   reason: string;
 }
 
+/** No image file is larger (a 16k x 16k uncompressed TIFF is 0.8 GB): a bigger one is reported, not read. */
+const MAX_IMAGE_BYTES = 1 << 30;
+
 /** The pixels of `file` in C, H, W order, or why it cannot be had. */
 export async function decodeImage(sharp: Sharp, file: string, spec: DecodeSpec): Promise<Uint8Array | string> {
   let bytes: Buffer;
   try {
-    bytes = await readRegularFile(file);  // never sharp(path): a FIFO named x.png would block a libvips thread
+    // Never sharp(path): a FIFO named x.png would block a libvips thread.
+    bytes = await readRegularFile(file, { maxBytes: MAX_IMAGE_BYTES });
   } catch (error) {
     if (error instanceof PoFError) return error.message;
     throw error;

@@ -63,6 +63,9 @@ export async function prepare(options: PrepareOptions): Promise<PreparedManifest
   const partial = out + PARTIAL_SUFFIX;
   if (!overwrite && await exists(out)) throw new OptionError(`${where}: ${out} already exists; choose another out, or pass overwrite: true to replace it`);
   const listing = await listImageFolder(where, source, d.classes);
+  if (out.startsWith(`${listing.root}/`)) {  // its .partial folder would be listed as a class on the next run
+    throw new OptionError(`${where}: out (${out}) must not be inside the source folder ${listing.root}`);
+  }
   const { height, width, channels } = d.spec;
   const fingerprint = fingerprintOf(listing, height, width, channels);
   const total = listing.files.length;
