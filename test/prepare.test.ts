@@ -3,7 +3,7 @@
 // same bytes; an existing store, or a partial one of other options, is refused.
 import test from 'ava';
 import { execFileSync, spawnSync } from 'child_process';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { datasets, DatasetError, OptionError } from '../lib';
 import type { ImageFolderProgress, PreparedManifest } from '../lib';
@@ -195,4 +195,15 @@ test('out inside the source folder is refused (its partial folder would become a
   const source = await folder(1);
   await t.throwsAsync(datasets.prepare({ source, out: path.join(source, 'store'), imageSize: S }),
     { instanceOf: OptionError, message: /out \(.*\/store\) must not be inside the source folder/ });
+});
+
+test('a .partial folder that holds no progress of a prepare is left alone unless overwrite', async (t) => {
+  const source = await folder(1);
+  const out = path.join(tempDir('prepare-foreign'), 'store');
+  mkdirSync(`${out}.partial`);
+  writeFileSync(path.join(`${out}.partial`, 'mine.txt'), 'keep');
+  await t.throwsAsync(datasets.prepare({ source, out, imageSize: S }),
+    { instanceOf: OptionError, message: /store\.partial exists but holds no progress of a prepare; remove it, or pass overwrite: true/ });
+  t.is(readFileSync(path.join(`${out}.partial`, 'mine.txt'), 'utf8'), 'keep');
+  t.is((await datasets.prepare({ source, out, imageSize: S, overwrite: true })).examples, 6);
 });
