@@ -124,7 +124,7 @@ test('an interrupted prepare resumes where it stopped and ends with the bytes of
   t.is(JSON.parse(readFileSync(path.join(`${out}.partial`, 'progress.json'), 'utf8')).done, CHUNK_IMAGES);
   // Other options: refused, naming the difference, and the partial store kept.
   await t.throwsAsync(datasets.prepare({ source, out, imageSize: S, channels: 1 }),
-    { instanceOf: OptionError, message: /\.partial is an interrupted prepare with another channels \(channels: 3 there, 1 now\).*overwrite: true to start over/ });
+    { instanceOf: OptionError, message: /\.partial is an interrupted prepare with another channels \(channels: 3 there, 1 now\).*overwrite: true \(pof prepare: --overwrite\) to start over/ });
   const resumed: number[] = [];
   await datasets.prepare({ source, out, imageSize: S, onProgress: (p) => resumed.push(p.done) });
   t.deepEqual(resumed, [303], 'only the second chunk was decoded');
@@ -206,4 +206,18 @@ test('a .partial folder that holds no progress of a prepare is left alone unless
     { instanceOf: OptionError, message: /store\.partial exists but holds no progress of a prepare; remove it, or pass overwrite: true/ });
   t.is(readFileSync(path.join(`${out}.partial`, 'mine.txt'), 'utf8'), 'keep');
   t.is((await datasets.prepare({ source, out, imageSize: S, overwrite: true })).examples, 6);
+});
+
+test('a prepare stopped after its last chunk is finished by the next run without decoding anything', async (t) => {
+  const source = await folder(1);
+  const out = path.join(tempDir('prepare-last'), 'store');
+  await t.throwsAsync(datasets.prepare({ source, out, imageSize: S, onProgress: () => { throw new Error('stop'); } }), { message: 'stop' });
+  t.is(JSON.parse(readFileSync(path.join(`${out}.partial`, 'progress.json'), 'utf8')).done, 6);
+  const calls: number[] = [];
+  const manifest = await datasets.prepare({ source, out, imageSize: S, onProgress: (p) => calls.push(p.done) });
+  t.deepEqual(calls, []);
+  t.is(manifest.examples, 6);
+  t.deepEqual(readdirSync(out).sort(), ['inputs.npy', 'labels.npy', 'manifest.json']);
+  const set = await datasets.imageFolder({ dir: source, imageSize: S });
+  t.true(readFileSync(path.join(out, 'inputs.npy')).subarray(-set.images.length).equals(bytes(set.images)));
 });

@@ -14,7 +14,7 @@ import { badImageError } from './image-decode';
 import { CHUNK_IMAGES, checkDecoding, decodeFolder, folderOption, ImageFolderDecoding, SkippedImage } from './image-folder';
 import { listImageFolder } from './image-folder-list';
 import { npyHeader } from './npy-write';
-import { fingerprintDifferences, fingerprintOf, meanStd, PrepareProgress, readProgress, writeProgress } from './prepare-progress';
+import { fingerprintDifferences, fingerprintOf, meanStd, PrepareProgress, PROGRESS_FILE, readProgress, writeProgress } from './prepare-progress';
 import { loadSharp } from './sharp';
 
 export interface PrepareOptions extends ImageFolderDecoding {
@@ -61,7 +61,7 @@ export async function prepare(options: PrepareOptions): Promise<PreparedManifest
   const d = checkDecoding(where, o);
   const sharp = loadSharp(where);
   const partial = out + PARTIAL_SUFFIX;
-  if (!overwrite && await exists(out)) throw new OptionError(`${where}: ${out} already exists; choose another out, or pass overwrite: true to replace it`);
+  if (!overwrite && await exists(out)) throw new OptionError(`${where}: ${out} already exists; choose another out, or pass overwrite: true (pof prepare: --overwrite) to replace it`);
   const listing = await listImageFolder(where, source, d.classes);
   if (out.startsWith(`${listing.root}/`)) {  // its .partial folder would be listed as a class on the next run
     throw new OptionError(`${where}: out (${out}) must not be inside the source folder ${listing.root}`);
@@ -76,11 +76,11 @@ export async function prepare(options: PrepareOptions): Promise<PreparedManifest
     if (differences.length > 0 && !overwrite) {
       throw new OptionError(`${where}: ${partial} is an interrupted prepare with another ${differences.join(', ')} ` +
         `(${differences.map((k) => `${k}: ${JSON.stringify(progress!.fingerprint[k])} there, ${JSON.stringify(fingerprint[k])} now`).join('; ')}); ` +
-        'run it with the same options to continue it, or pass overwrite: true to start over');
+        'run it with the same options to continue it, or pass overwrite: true (pof prepare: --overwrite) to start over');
     }
     if (differences.length > 0) progress = undefined;
   } else if (await exists(partial) && !overwrite) {
-    throw new OptionError(`${where}: ${partial} exists but holds no progress of a prepare; remove it, or pass overwrite: true`);
+    throw new OptionError(`${where}: ${partial} exists but holds no progress of a prepare; remove it, or pass overwrite: true (pof prepare: --overwrite)`);
   }
   const exampleBytes = channels * height * width;
   const inputsHeader = npyHeader('|u1', [total, channels, height, width]);
@@ -158,10 +158,11 @@ export async function prepare(options: PrepareOptions): Promise<PreparedManifest
     source: listing.root, ...meanStd(p, BigInt(p.examples) * BigInt(height * width)), skipped: p.skipped, created: new Date().toISOString(),
   };
   await writeFileAtomic(path.join(partial, 'manifest.json'), Buffer.from(`${JSON.stringify(manifest, null, 1)}\n`));
-  await fs.rm(path.join(partial, 'progress.json'));
   try {
     if (overwrite) await fs.rm(out, { recursive: true, force: true });
     await fs.rename(partial, out);
+    // Only now: a crash before the rename leaves a partial store whose progress says it is done, and the next run renames it.
+    await fs.rm(path.join(out, PROGRESS_FILE), { force: true });
   } catch (error) {
     throw fileError('create', out, error);
   }
