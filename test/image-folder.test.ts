@@ -4,10 +4,11 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'child_process';
 import { mkdirSync, symlinkSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { datasets, DatasetError, FileError, OptionError } from '../lib';
+import { datasets, DatasetError, FileError, models, OptionError, PoFTrainer } from '../lib';
 import { tempDir } from './helpers/fixtures';
 import { planar, writeImage } from './helpers/image-files';
 import { settlesWithin } from './helpers/settles-within';
+import { testDevice as device } from './helpers/synthetic';
 
 const S = 6;
 const rgb = planar(3, S, S, 1);
@@ -167,4 +168,16 @@ test('without sharp, an image folder is an OptionError saying how to get it', (t
       .then(() => console.log('loaded'), (e) => console.log(e.code, e.message));`;
   const out = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
   t.regex(out.stdout, /^ERR_POF_OPTION datasets\.imageFolder: image folders need the optional dependency sharp: npm install sharp \(it could not be loaded: Cannot find module 'sharp'\)/);
+});
+
+test('an image folder trains as it is (its extra fields are ignored by the trainer)', async (t) => {
+  const set = await datasets.imageFolder({ dir: await folder(), imageSize: S });
+  const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 3 * S * S, hidden: [8], numClasses: 2 }), device });
+  try {
+    const result = await trainer.fit(set, { epochs: 1, batchSize: 2, lr: 0.05 });
+    t.is(result.history[0].steps, 2);
+    t.true(Number.isFinite(result.history[0].loss));
+  } finally {
+    trainer.dispose();
+  }
 });
