@@ -8,6 +8,7 @@ import { downloadCommand } from './cli/commands/download';
 import { evalCommand } from './cli/commands/eval';
 import { infoCommand } from './cli/commands/info';
 import { postTrainCommand } from './cli/commands/post-train';
+import { prepareCommand } from './cli/commands/prepare';
 import { reproduceFig5Command, reproduceFig6Command } from './cli/commands/reproduce-figures';
 import { reproduceTable1Command } from './cli/commands/reproduce-table1';
 import { reproduceTable2Command } from './cli/commands/reproduce-table2';
@@ -18,7 +19,7 @@ import { cliJob } from './cli/job';
 
 const COMMANDS: Command[] = [
   trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
-  reproduceToyCommand, reproduceTable1Command, reproduceTable2Command, reproduceFig5Command, reproduceFig6Command, downloadCommand,
+  reproduceToyCommand, reproduceTable1Command, reproduceTable2Command, reproduceFig5Command, reproduceFig6Command, downloadCommand, prepareCommand,
 ];
 
 function overview(): string {

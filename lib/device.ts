@@ -2,6 +2,7 @@
 import { loadedAddon, native } from './addon';
 import { LoadedAddon, NativeVersions } from './native';
 import { OptionError } from './errors';
+import { sharpStatus } from './data/sharp';
 
 export type Versions = NativeVersions;
 
@@ -33,6 +34,7 @@ export function manualSeed(seed: number): void {
 export function info(): {
   libtorch: string; cuda: boolean; cudaVersion: string | null; cudnn: string | null; cudaInstrumentation: boolean; devices: string[];
   distributed: { gloo: boolean; nccl: boolean; note: string }; exportedPrograms: string; addon: LoadedAddon;
+  sharp: { available: boolean; version: string | null; note: string };
 } {
   const v = versions();
   const d = v.distributed;
@@ -44,5 +46,6 @@ export function info(): {
     devices: devices(), distributed: { ...d, note },
     exportedPrograms: `models.exported reads torch.export programs (.pt2) of schema ${v.exportSchema} (torch 2.13 to 2.15), made by python/export_program.py`,
     addon: loadedAddon(),
+    sharp: sharpStatus(),  // the optional dependency that decodes image folders
   };
 }

@@ -3,6 +3,8 @@ import { exported, mlp, parseModelName, torchScript, wideResNet } from './models
 import { constant, cosine, multistep } from './schedules';
 import { fromArrays } from './data/from-arrays';
 import { fromNpy } from './data/from-npy';
+import { imageFolder } from './data/image-folder';
+import { prepare } from './data/prepare';
 import { prepared } from './data/prepared';
 import { imagenetAugmentation } from './data/resized-crop';
 import { subset } from './data/subset';
@@ -22,6 +24,9 @@ export type { StateDictSource } from './checkpoint/state-dict';
 export type { ArraySet, ArrayInputs, Augmentation, DataKind, DatasetSplits, ImageSet, Normalization, ResizedCrop, StoredInputs, StoredSet } from './data/types';
 export type { FromArraysOptions } from './data/from-arrays';
 export type { FromNpyOptions } from './data/from-npy';
+export type { ImageFolderOptions, ImageFolderSet, ImageFolderProgress, SkippedImage } from './data/image-folder';
+export type { PrepareOptions } from './data/prepare';
+export type { PreparedManifest } from './data/store-format';
 export type { Cifar100Options, SvhnOptions, ToyOptions } from './data/readers';
 export type { DownloadOptions, DownloadProgress, DownloadedFile } from './download/download-dataset';
 export type { Catalogue, RemoteFile, ArchiveMember, DownloadableDataset } from './download/catalogue';
@@ -41,8 +46,12 @@ export const models = { mlp, wideResNet, exported, torchScript, parseModelName }
 export const schedules = { constant, multistep, cosine };
 /**
  * Readers of the standard downloads and generators: each returns `{ train, test }` for PoFTrainer (fromArrays and
- * fromNpy: one split, from typed arrays or NumPy files; prepared: a split left on disk, read a batch at a time;
- * imagenetAugmentation: torchvision's crop and flip for large images);
+ * fromNpy: one split, from typed arrays or NumPy files; imageFolder: one split, from a folder of images, one subfolder
+ * per class; prepare: the same decoded once into a prepared store on disk; prepared: a store opened as a split left on
+ * disk, read a batch at a time; imagenetAugmentation: torchvision's crop and flip for large images);
  * `download(name, dir)` fetches a dataset's official files into `dir`, verified, for its reader.
  */
-export const datasets = { fromArrays, fromNpy, prepared, imagenetAugmentation, subset, toy, toyBayesError, cifar10, cifar100, svhn, fashionMnist, mnist, download: downloadDataset };
+export const datasets = {
+  fromArrays, fromNpy, imageFolder, prepare, prepared, imagenetAugmentation, subset, toy, toyBayesError, cifar10, cifar100, svhn,
+  fashionMnist, mnist, download: downloadDataset,
+};

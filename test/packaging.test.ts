@@ -194,7 +194,7 @@ test('pof --version and -v print the package version, and --help works, without 
     t.is(r.code, 0, r.stderr);
     t.is(r.stdout, `${PACKAGE.version}\n`);
   }
-  const commands = ['train', 'post-train', 'eval', 'analyze', 'info', 'download', 'reproduce toy', 'reproduce table1', 'reproduce table2',
+  const commands = ['train', 'post-train', 'eval', 'analyze', 'info', 'download', 'prepare', 'reproduce toy', 'reproduce table1', 'reproduce table2',
     'reproduce fig5', 'reproduce fig6'];
   for (const args of [['--help'], ...commands.map((c) => [...c.split(' '), '--help'])]) {
     const r = await pof(args, 60_000, NO_ADDON);

@@ -34,8 +34,8 @@ export interface Command {
   /** The paragraph of `pof <name> --help`. */
   summary: string;
   flags: Record<string, Flag>;
-  /** A required argument without a flag; commands without one refuse any. */
-  positional?: Positional;
+  /** Required arguments without a flag, in order; commands without one refuse any. */
+  positional?: Positional | Positional[];
   /** Runs as one rank of a data-parallel job under torchrun (cli/job.ts); other commands refuse to. */
   dataParallel?: boolean;
   run(flags: Flags): Promise<void>;
@@ -49,9 +49,9 @@ export function helpText(command: Command): string {
     const extra = f.required ? ' (required)' : f.default !== undefined ? ` (default ${f.default})` : '';
     return `${left.padEnd(28)} ${f.help}${extra}`;
   });
-  const positional = command.positional;
-  const argument = positional ? ['arguments:', `${`  <${positional.name}>`.padEnd(28)} ${positional.help}`, ''] : [];
-  return [`usage: pof ${command.name}${positional ? ` <${positional.name}>` : ''} [options]`, '', command.summary, '',
+  const positionals = [command.positional ?? []].flat();
+  const argument = positionals.length > 0 ? ['arguments:', ...positionals.map((p) => `${`  <${p.name}>`.padEnd(28)} ${p.help}`), ''] : [];
+  return [`usage: pof ${command.name}${positionals.map((p) => ` <${p.name}>`).join('')} [options]`, '', command.summary, '',
     ...argument, 'options:', ...lines, '  --help                     this text'].join('\n');
 }
 
@@ -67,11 +67,14 @@ export function parseFlags(command: Command, args: string[]): Flags | 'help' {
   }
   const values: Flags = {};
   const positionals = tokens.filter((token) => token.kind === 'positional').map((token) => token.value!);
-  if (command.positional) {
-    const { name } = command.positional;
-    if (positionals.length === 0) throw new UsageError(`${command.name} needs <${name}> (see pof ${command.name} --help)`);
-    if (positionals.length > 1) throw new UsageError(`${command.name}: Unexpected argument '${positionals[1]}' (see pof ${command.name} --help)`);
-    values[name] = positionals[0];
+  const wanted = [command.positional ?? []].flat();
+  if (wanted.length > 0) {
+    const missing = wanted.slice(positionals.length).map((p) => `<${p.name}>`);
+    if (missing.length > 0) throw new UsageError(`${command.name} needs ${missing.join(' and ')} (see pof ${command.name} --help)`);
+    if (positionals.length > wanted.length) {
+      throw new UsageError(`${command.name}: Unexpected argument '${positionals[wanted.length]}' (see pof ${command.name} --help)`);
+    }
+    wanted.forEach((p, i) => { values[p.name] = positionals[i]; });
   }
   for (const token of tokens) {
     if (token.kind !== 'option' || token.name === undefined) continue;

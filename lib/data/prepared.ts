@@ -6,31 +6,8 @@ import { DatasetError } from '../errors';
 import { checkKeys, ownOptions, OptionError, show } from '../options';
 import { readRegularFile } from '../file-access';
 import { readNpyFile, readNpyLayout } from './npy';
+import { STORE_INPUTS, STORE_LABELS, STORE_MANIFEST, type PreparedManifest } from './store-format';
 import type { StoredSet } from './types';
-
-/** The store's manifest.json, as datasets.prepare writes it. */
-export interface PreparedManifest {
-  format: 'pof-prepared';
-  version: 1;
-  kind: 'pixels';
-  dtype: 'uint8';
-  examples: number;
-  /** One example's [C, H, W]. */
-  shape: number[];
-  numClasses: number;
-  /** Class names, by label. */
-  classes: string[];
-  /** Each example's source file, relative to `source`. */
-  files: string[];
-  source: string;
-  /** Per channel on the 0..1 scale, measured over the stored pixels at prepare time. */
-  mean: number[];
-  std: number[];
-}
-
-export const MANIFEST = 'manifest.json';
-export const INPUTS = 'inputs.npy';
-export const LABELS = 'labels.npy';
 
 // A manifest lists every example's file: 64 MiB holds a million long paths.
 const MAX_MANIFEST_BYTES = 64 << 20;
@@ -48,24 +25,24 @@ export async function prepared(dir: string, options: PreparedOptions = {}): Prom
   checkKeys(where, o, ['name']);
   if (o.name !== undefined && typeof o.name !== 'string') throw new OptionError(`${where}: name must be a string, got ${show(o.name)}`);
   const root = path.resolve(dir);
-  const manifest = await readManifest(path.join(root, MANIFEST));
-  const inputsFile = path.join(root, INPUTS), labelsFile = path.join(root, LABELS);
+  const manifest = await readManifest(path.join(root, STORE_MANIFEST));
+  const inputsFile = path.join(root, STORE_INPUTS), labelsFile = path.join(root, STORE_LABELS);
   const [c, h, w] = manifest.shape;
   const n = manifest.examples;
   const inputs = await readNpyLayout(inputsFile);
-  const expected = `uint8 (${[n, c, h, w].join(', ')}) in C order, as ${MANIFEST} says`;
+  const expected = `uint8 (${[n, c, h, w].join(', ')}) in C order, as ${STORE_MANIFEST} says`;
   if (inputs.dtype !== 'uint8' || inputs.fortranOrder || inputs.shape.join() !== [n, c, h, w].join()) {
     throw new DatasetError(`${inputsFile}: holds ${inputs.dtype} (${inputs.shape.join(', ')})${inputs.fortranOrder ? ' in Fortran order' : ''}; ` +
       `expected ${expected}`);
   }
   const labels = await readNpyFile(labelsFile);
   if (labels.shape.length !== 1 || labels.shape[0] !== n || !(labels.data instanceof Int32Array)) {
-    throw new DatasetError(`${labelsFile}: holds ${labels.dtype} (${labels.shape.join(', ')}); expected int32 or int64 (${n}), as ${MANIFEST} says`);
+    throw new DatasetError(`${labelsFile}: holds ${labels.dtype} (${labels.shape.join(', ')}); expected int32 or int64 (${n}), as ${STORE_MANIFEST} says`);
   }
   const bad = labels.data.findIndex((y) => y < 0 || y >= manifest.numClasses);
   if (bad >= 0) {
     throw new DatasetError(`${labelsFile}: label ${labels.data[bad]} at index ${bad} is out of range: expected 0..${manifest.numClasses - 1} ` +
-      `(${manifest.numClasses} classes in ${MANIFEST})`);
+      `(${manifest.numClasses} classes in ${STORE_MANIFEST})`);
   }
   return {
     name: o.name ?? path.basename(root), kind: 'pixels',
