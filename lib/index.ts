@@ -18,7 +18,7 @@ export type { AnyTypedArray, Dtype, LoadedAddon } from './native';
 export type { BuildInfo, LinkedLibTorch } from './build-info';
 export { PoFTrainer } from './trainer';
 export type { DeviceName } from './defaults';
-export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
+export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EvaluateOptions, Evaluation, ClassEvaluation, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint';
 export type { StateDictSource } from './checkpoint/state-dict';
 export type { ArraySet, ArrayInputs, Augmentation, DataKind, DatasetSplits, ImageSet, Normalization, ResizedCrop, StoredInputs, StoredSet } from './data/types';

@@ -157,7 +157,8 @@ export interface NativeEngine {
   configurePerformance(options: NativePerformanceOptions): void;
   trainEpoch(data: NativeDataset, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochStats>;
   trainStep(data: NativeDataset, indices: Int32Array, weakIndices: Int32Array | null, options: NativeEpochOptions): Promise<NativeEpochStats>;
-  evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number }>;
+  /** classExamples / classErrors: per label, the examples and the misclassified ones. */
+  evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number; classExamples: number[]; classErrors: number[] }>;
   samAscend(data: NativeDataset, indices: Int32Array, rho: number): void;
   features(data: NativeDataset, indices: Int32Array): Promise<NativeTensor>;
   cancel(): void;

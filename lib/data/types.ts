@@ -80,6 +80,8 @@ export interface ImageSet<Inputs extends ArrayInputs | StoredInputs = ArrayInput
   augmentation?: Augmentation;
   /** For pixels: evaluation batches are the centre centerCrop x centerCrop window (torchvision's CenterCrop). */
   centerCrop?: number;
+  /** The class names by label, where the data says them (image folders, prepared stores): per-class results name them. */
+  classes?: string[];
 }
 
 /** A split held in memory (what the readers of arrays and files give). */

@@ -12,7 +12,7 @@ import { checkModelFits } from '../memory-budget';
 import { ModelSpec, validateModelSpec } from '../models';
 import { native } from '../addon';
 import type { NativeDataset, NativeEpochStats, NativeModel } from '../native';
-import { checkKeys, integer, oneOf, OptionError, ownOptions } from '../options';
+import { boolean, checkKeys, integer, oneOf, OptionError, ownOptions } from '../options';
 import { TrainerCore } from './core';
 import { runPhase } from './epoch-loop';
 import * as persistence from './persistence';
@@ -20,7 +20,7 @@ import { preparePhase } from './phase';
 import { checkPhaseOptions, resolvePerformance, resolveStep, STEP_KEYS } from './phase-options';
 import { jobRanks } from './ranks';
 import type {
-  CommonOptions, FitOptions, PostTrainOptions, SaveOptions, StateDict, StepOptions, TrainerOptions, TrainingResult,
+  CommonOptions, Evaluation, EvaluateOptions, FitOptions, PostTrainOptions, SaveOptions, StateDict, StepOptions, TrainerOptions, TrainingResult,
 } from './types';
 
 export type * from './types';
@@ -91,15 +91,24 @@ export class PoFTrainer {
     return this.runPhase('postTrain', train, options);
   }
 
-  /** Loss (mean cross entropy) and error (percent) in evaluation mode. May be called from onEpoch. */
-  evaluate(data: ImageSet, given: { batchSize?: number } = {}): Promise<{ loss: number; error: number; examples: number }> {
-    return this.core.lock.afterJoin(() => {
+  /**
+   * Loss (mean cross entropy) and error (percent) in evaluation mode; with `perClass`, each label's examples
+   * and error too (named when the data has class names). May be called from onEpoch.
+   */
+  evaluate(data: ImageSet, given: EvaluateOptions = {}): Promise<Evaluation> {
+    return this.core.lock.afterJoin(async () => {
       const where = 'evaluate';
       const options = ownOptions(where, given);
-      checkKeys(where, options, ['batchSize']);
+      checkKeys(where, options, ['batchSize', 'perClass']);
       const batchSize = resolveBatchSize(where, options.batchSize, DEFAULTS.evalBatchSize);
+      const perClass = boolean(where, 'perClass', options.perClass ?? false);
       const resident = this.core.resident(where, data, 'evaluation data');
-      return this.core.lock.reading(where, () => this.core.engine.evaluate(resident, batchSize));
+      const { classExamples, classErrors, ...overall } = await this.core.lock.reading(where, () => this.core.engine.evaluate(resident, batchSize));
+      if (!perClass) return overall;
+      return { ...overall, perClass: classExamples.map((examples, label) => ({
+        label, ...(data.classes?.[label] === undefined ? {} : { name: data.classes[label] }),
+        examples, error: examples > 0 ? (100 * classErrors[label]) / examples : NaN,
+      })) };
     });
   }
 

@@ -148,3 +148,27 @@ export type StateDict = Record<string, TensorEntry>;
 export type StepOptions = { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
   Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
     'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope'>;
+
+export interface EvaluateOptions {
+  /** Default DEFAULTS.evalBatchSize. */
+  batchSize?: number;
+  /** Also each label's examples and error (default false). */
+  perClass?: boolean;
+}
+
+/** One label's share of an evaluation; `name` from the data's class names, when it has them. */
+export interface ClassEvaluation {
+  label: number;
+  name?: string;
+  examples: number;
+  /** Percent of this label's examples misclassified (NaN for a label with none). */
+  error: number;
+}
+
+export interface Evaluation {
+  loss: number;
+  /** Percent. */
+  error: number;
+  examples: number;
+  perClass?: ClassEvaluation[];
+}

@@ -393,6 +393,8 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   torch::NoGradGuard no_grad;
   auto f = torch::TensorOptions().dtype(torch::kFloat64).device(model_->device);
   auto loss = torch::zeros({}, f), errors = torch::zeros({}, f);
+  const int64_t classes = model.num_classes();
+  auto class_examples = torch::zeros({classes}, f), class_errors = torch::zeros({classes}, f);
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(model_->device);
   ranks_.CheckSame({{"the evaluation data's size", data.size()}});
   const bool on_host = data.inputs->reads_on_host();  // a store: indices on the host, the next batch read ahead
@@ -405,18 +407,25 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
     Batch b = data.Gather(indices, false, generator_);
     auto logits = model.Forward(b.inputs);
     loss += torch::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum).to(torch::kFloat64);
-    errors += logits.argmax(1).ne(b.labels).sum().to(torch::kFloat64);
+    const auto wrong = logits.argmax(1).ne(b.labels);
+    errors += wrong.sum().to(torch::kFloat64);
+    // Per class on the device with index_add_ (bincount sizes its output from the largest label: a host sync).
+    class_examples.index_add_(0, b.labels, torch::ones({b.labels.size(0)}, f));
+    class_errors.index_add_(0, b.labels, wrong.to(torch::kFloat64));
   }
   model.SetTraining(true);
   EvalStats out;
   out.examples = data.size();
   IntendedHostSync intended;
-  auto sums = torch::stack({loss, errors}).to(torch::kCPU);
+  auto sums = torch::cat({torch::stack({loss, errors}), class_examples, class_errors}).to(torch::kCPU);
   ranks_.Sum({sums});
   if (out.examples > 0) {
     out.loss = sums[0].item<double>() / out.examples;
     out.error = 100.0 * sums[1].item<double>() / out.examples;
   }
+  const double* per = sums.data_ptr<double>() + 2;
+  out.class_examples.assign(per, per + classes);
+  out.class_errors.assign(per + classes, per + 2 * classes);
   return out;
 }
 

@@ -50,6 +50,7 @@ struct PerformanceOptions {
 struct EvalStats {
   int64_t examples = 0;
   double loss = 0, error = 0;  // error in percent
+  std::vector<double> class_examples, class_errors;  // per label 0..K-1: examples, misclassified ones
 };
 
 class Engine {

@@ -218,7 +218,7 @@ Napi::Value EngineWrap::TrainStep(const Napi::CallbackInfo& info) {
       [](Napi::Env env, EpochStats& s) -> Napi::Value { return EpochStatsToJs(env, s); });
 }
 
-// evaluate(dataset, batchSize) -> Promise<{ examples, loss, error }>
+// evaluate(dataset, batchSize) -> Promise<{ examples, loss, error, classExamples, classErrors }> (per label: examples, misclassified)
 Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
   auto data = DatasetWrap::FromJs(info[0], "evaluation data");
   const int64_t batch = IntArg(info, 1, "evaluation batch size");
@@ -232,6 +232,10 @@ Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
         out.Set("examples", static_cast<double>(s.examples));
         out.Set("loss", s.loss);
         out.Set("error", s.error);
+        auto examples = Napi::Array::New(env, s.class_examples.size()), errors = Napi::Array::New(env, s.class_errors.size());
+        for (size_t k = 0; k < s.class_examples.size(); ++k) examples.Set(k, s.class_examples[k]), errors.Set(k, s.class_errors[k]);
+        out.Set("classExamples", examples);
+        out.Set("classErrors", errors);
         return out;
       });
 }
