@@ -159,8 +159,11 @@ test('the crops equal torchvision\'s F.resized_crop(antialias=True) on the drawn
   const expected = new Float32Array(readFileSync(file('resized.f32')).buffer.slice(0));
   t.is(expected.length, drawn.images.length);
   const largest = drawn.images.reduce((m, v, i) => Math.max(m, Math.abs(v - expected[i])), 0);
-  t.log(`largest difference from torchvision: ${largest} (0..255 scale)`);
-  t.true(largest < 1e-3);
+  const mean = drawn.images.reduce((m, v, i) => m + Math.abs(v - expected[i]), 0) / expected.length;
+  t.log(`difference from torchvision's float result: largest ${largest}, mean ${mean.toFixed(4)} (0..255 scale)`);
+  // The CPU resizes uint8 (LibTorch's vectorised path), rounding to whole levels: within one level of the float result.
+  t.true(largest <= (testDevice === 'cpu' ? 1 : 1e-3));
+  t.true(mean < (testDevice === 'cpu' ? 0.5 : 1e-4));
   const centered = native.centerCrop(new native.Tensor(images, [N, C, H, W], testDevice), center);
   t.deepEqual(Array.from(centered.to('cpu').toArray() as Uint8Array), Array.from(new Float32Array(readFileSync(file('centered.f32')).buffer.slice(0))));
 });

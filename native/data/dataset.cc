@@ -30,7 +30,7 @@ Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Genera
     return batch;
   }
   if (train && x.dim() == 4 && augment.resized_crop.size > 0) {
-    x = RandomResizedCrop(x, augment.resized_crop, augment.flip, generator, shard);  // float32, 0..255
+    x = RandomResizedCrop(x, augment.resized_crop, augment.flip, generator, shard);  // 0..255 (uint8 on the CPU)
   } else {
     if (train && x.dim() == 4 && (augment.crop_padding > 0 || augment.flip)) {
       x = CropAndFlip(x, augment.crop_padding, augment.flip, generator, shard);

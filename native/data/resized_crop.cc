@@ -58,14 +58,16 @@ torch::Tensor ResizedCropWithBoxes(const torch::Tensor& images, const torch::Ten
                           .mode(torch::kBilinear)
                           .align_corners(false)
                           .antialias(true);
+  const bool bytes = !images.is_cuda();
   auto box = boxes.accessor<int64_t, 2>();
   std::vector<torch::Tensor> out;
   out.reserve(images.size(0));
   for (int64_t b = 0; b < images.size(0); ++b) {
-    auto crop = images[b].narrow(1, box[b][0], box[b][2]).narrow(2, box[b][1], box[b][3]);
-    out.push_back(F::interpolate(crop.unsqueeze(0).to(torch::kFloat32), resize));
+    auto crop = images[b].narrow(1, box[b][0], box[b][2]).narrow(2, box[b][1], box[b][3]).unsqueeze(0);
+    out.push_back(bytes ? F::interpolate(crop.contiguous(at::MemoryFormat::ChannelsLast), resize)
+                        : F::interpolate(crop.to(torch::kFloat32), resize));
   }
-  return torch::cat(out, 0);
+  return torch::cat(out, 0).contiguous();
 }
 
 torch::Tensor FlipHalf(const torch::Tensor& images, at::Generator& generator, const Shard& shard) {
