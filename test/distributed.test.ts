@@ -7,6 +7,8 @@ import * as path from 'path';
 import { models, PoFTrainer } from '../lib';
 import { native } from '../lib/addon';
 import type { Scenario } from './helpers/distributed-worker';
+import { writeStore } from './helpers/store-writer';
+import { tinyImages } from './helpers/synthetic';
 
 const WORKER = path.join(__dirname, 'helpers', 'distributed-worker.js');
 const CLI = path.join(__dirname, '..', 'lib', 'cli.js');
@@ -92,6 +94,16 @@ distributedTest('SGD and PoF on 2 ranks equal one process on the global batch; e
   }
   t.is(ranks[0].evaluation.examples, 256);
   t.true(Math.abs(ranks[0].evaluation.loss - single.evaluation.loss) < 1e-5);
+});
+
+distributedTest('2 ranks reading a prepared store train bit-identically to 2 ranks holding the same images in memory', async (t) => {
+  const scenario: Scenario = { model: 'wrn', fit: { method: 'sgd', epochs: 1 }, pof: { epochs: 1 }, batchSize: 16, examples: 64, seed: 3 };
+  const store = writeStore(path.join(mkdtempSync(path.join(os.tmpdir(), 'pof-ddp-store-')), 'store'), tinyImages(64, 11));
+  const resident = await run(t, scenario, 2);
+  const stored = await run(t, { ...scenario, store }, 2);
+  t.deepEqual(stored[0].weights, resident[0].weights);
+  t.deepEqual(stored[1].weights, resident[1].weights);
+  t.deepEqual(stored[0].history, resident[0].history);
 });
 
 const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;

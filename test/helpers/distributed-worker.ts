@@ -1,7 +1,7 @@
 // One rank of a data-parallel test job (test/distributed.test.ts starts it with RANK, WORLD_SIZE, MASTER_ADDR and
 // MASTER_PORT set, or without them for the single-process reference). The scenario comes as JSON in argv[2];
 // the rank's results go to stdout as one JSON line: its epoch figures and its final weights.
-import { models, PoFTrainer } from '../../lib';
+import { datasets, models, PoFTrainer } from '../../lib';
 import { launchedByTorchrun } from '../../lib/distributed';
 import { blobs, tinyImages } from './synthetic';
 
@@ -24,13 +24,16 @@ export interface Scenario {
   reportSteps?: boolean;
   /** This rank's training set differs in size (a job whose ranks disagree). */
   examplesOnRank1?: number;
+  /** Train on this prepared store (the wrn scenario's images, written by the test) instead of the arrays in memory. */
+  store?: string;
 }
 
 async function main(): Promise<void> {
   const s = JSON.parse(process.argv[2]) as Scenario;
   const rank = Number(process.env.RANK ?? 0);
   const n = rank === 1 && s.examplesOnRank1 !== undefined ? s.examplesOnRank1 : s.examples;
-  const data = s.model === 'wrn' ? tinyImages(n, 11) : blobs(n, 6, 3, 11);
+  const images = s.model === 'wrn' ? tinyImages(n, 11) : blobs(n, 6, 3, 11);
+  const data = s.store ? { ...(await datasets.prepared(s.store)), augmentation: images.augmentation } : images;
   const model = s.model === 'mlp' ? models.mlp({ inputDim: 6, hidden: [16, 16], numClasses: 3 })
     : s.model === 'exported' ? models.exported({ file: s.exportedFile!, classifier: '4' })
       : models.wideResNet({ depth: 10, widen: 1, numClasses: 4 });
