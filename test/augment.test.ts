@@ -2,6 +2,7 @@
 // Images hold pixel values 1..255 that identify their position, so every output pixel can be traced back to
 // the source pixel it came from (0 marks padding or cutout).
 import test from 'ava';
+import { spawnSync } from 'child_process';
 import { native } from '../lib/addon';
 import { NativeDataset } from '../lib/native';
 import { testDevice } from './helpers/synthetic';
@@ -141,4 +142,21 @@ test('the same seed gives the same batch; another seed another; evaluation only 
 test('batch indices outside the split are a clear error', (t) => {
   const ds = dataset({});
   t.throws(() => ds.batch(Int32Array.from([0, N]), { train: true, seed: 0 }), { message: /batch indices must lie in 0\.\.47/ });
+});
+
+const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
+// The CPU normalises uint8 through a per-channel table made by the same ops: the bits must be PyTorch's own
+// (x.float().div(255) - mean) / std on the whole batch.
+(hasTorch ? test : test.skip)('normalisation gives PyTorch\'s (x / 255 - mean) / std bit for bit, for every byte value in every channel', (t) => {
+  const [mean, std] = [[0.4914, 0.4822, 0.4465], [0.2470, 0.2435, 0.2616]];
+  const inputs = Uint8Array.from({ length: 2 * 3 * 16 * 16 }, (_, i) => i % 256);  // each channel plane sees all 256 values
+  const ds = nativeDataset({ inputs, shape: [2, 3, 16, 16], labels: new Uint8Array(2), numClasses: 2, mean, std });
+  const out = ds.batch(Int32Array.from([0, 1]), { train: false, seed: 0 }).inputs.toArray() as Float32Array;
+  const script = ['import json, torch', 'x = (torch.arange(2 * 3 * 16 * 16) % 256).to(torch.uint8).view(2, 3, 16, 16)',
+    `m = torch.tensor(${JSON.stringify(mean)}).view(1, 3, 1, 1); s = torch.tensor(${JSON.stringify(std)}).view(1, 3, 1, 1)`,
+    'print(json.dumps(((x.float().div(255) - m) / s).flatten().tolist()))'].join('\n');
+  const expected = JSON.parse(spawnSync('python3', ['-c', script], { encoding: 'utf8' }).stdout) as number[];
+  t.is(expected.length, out.length);
+  t.deepEqual(Array.from(out), expected);
+  ds.dispose();
 });

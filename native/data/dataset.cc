@@ -1,4 +1,5 @@
 #include "data/dataset.h"
+#include "data/normalise.h"
 #include "data/resized_crop.h"
 #include "errors.h"
 
@@ -38,7 +39,7 @@ Batch DeviceDataset::Gather(const torch::Tensor& indices, bool train, at::Genera
     // Evaluation of a set with a resized crop, or any batch of a set with a centre crop: the model's input size.
     if (x.dim() == 4 && augment.CropSide() > 0) x = CenterCrop(x, augment.CropSide());
   }
-  auto normalised = (x.to(torch::kFloat32).div_(255.0) - mean).div_(std);
+  auto normalised = Normalise(x, mean, std);
   if (train && x.dim() == 4 && augment.cutout > 0) normalised = Cutout(normalised, augment.cutout, generator, shard);
   batch.inputs = normalised;
   return batch;
