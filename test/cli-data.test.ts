@@ -85,6 +85,37 @@ test('prepared stores: --data with --test-data trains from disk, with the store\
     /^pof: --train-size does not apply to prepared:.*: a prepared store is read from disk/);
 });
 
+test('in memory, the training split\'s normalisation is the one prepare measures; --augment imagenet --crop centre-crops the test split', async (t) => {
+  const [train, val] = [await imageFolder(4), await imageFolder(1)];
+  const store = path.join(tempDir('cli-data-measured'), 'store');
+  const prepared = await pof(['prepare', train, store, '--image-size', String(SIDE)]);
+  t.is(prepared.code, 0, prepared.stderr);
+  const manifest = json(path.join(store, 'manifest.json'));
+  const data = ['--data', `imagefolder:${train}`, '--test-data', `imagefolder:${val}`, '--image-size', String(SIDE), '--augment', 'imagenet', '--crop', '6'];
+  const out = tempDir('cli-data-crop');
+  const r = await pof(['train', ...data, ...TINY, '--out', out, '--force']);
+  t.is(r.code, 0, r.stderr);
+  const config = json(path.join(out, 'config.json'));
+  t.deepEqual(config.data.normalization, { mean: manifest.mean, std: manifest.std });
+  t.is(config.data.augmentation.resizedCrop.size, 6);
+  t.is(config.data.centerCrop, 6);
+  t.is(config.model.inputDim, 3 * 6 * 6);  // the model takes the crop
+  t.is(config.testExamples, 3);
+  const model = path.join(out, 'model.safetensors');
+  const evaluated = await pof(['eval', ...data, '--from', model]);
+  t.is(evaluated.code, 0, evaluated.stderr);
+  t.is(JSON.parse(evaluated.stdout).error, json(path.join(out, 'final.json')).error);
+  // Without the crop, the test split's 8x8 examples do not fit the model, and eval says so.
+  const uncropped = await pof(['eval', '--data', `imagefolder:${train}`, '--test-data', `imagefolder:${val}`, '--image-size', String(SIDE), '--from', model]);
+  t.is(uncropped.code, 2);
+  t.regex(uncropped.stderr, /has examples of shape \[3, 8, 8\] \(192 values\), but the model mlp .* takes 108 values per example/);
+  const plain = tempDir('cli-data-plain');
+  const none = await pof(['train', ...data.slice(0, 6), '--normalize', 'none', '--augment', 'none', ...TINY, '--out', plain, '--force']);
+  t.is(none.code, 0, none.stderr);
+  t.is(json(path.join(plain, 'config.json')).data.normalization, null);
+  t.is(json(path.join(plain, 'config.json')).data.augmentation, null);
+});
+
 test('an .npz of values trains with the model sized from its shape; pixels-only augmentation is refused for values', async (t) => {
   const n = 40;
   const values = Array.from({ length: n * 4 }, (_, i) => ((i * 7) % 11) / 11);
@@ -103,6 +134,9 @@ test('an .npz of values trains with the model sized from its shape; pixels-only 
   t.is(config.data.kind, 'values');
   t.is(config.data.augmentation, null);
   t.is(config.classes, undefined);
+  const analysed = await pof(['analyze', '--data', `npz:${file}`, '--val-fraction', '0.25', '--from', path.join(out, 'model.safetensors'),
+    '--analyses', 'hessian', '--k', '2', '--hessian-examples', '16', '--out', tempDir('cli-data-analysis')]);
+  t.is(analysed.code, 0, analysed.stderr);
   await refused(t, ['train', '--data', `npz:${file}`, '--augment', 'flip', ...TINY, '--out', out, '--force'],
     /^pof: --augment flip applies to pixels only; npz:.* holds values/);
 });
