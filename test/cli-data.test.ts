@@ -49,8 +49,9 @@ test('an image folder: train, post-train, eval --per-class naming the classes; c
   t.true(config.data.normalization.std.every((s: number) => s > 0 && s < 1));
   const model = path.join(trained, 'model.safetensors');
   const { info } = await readCheckpoint(model, 'pof');
-  t.deepEqual(JSON.parse(info.metadata.classes), CLASSES);
+  t.deepEqual(info.classes, CLASSES);
   t.is(info.dataset, `imagefolder:${dir}`);
+  t.deepEqual((await readCheckpoint(path.join(trained, 'checkpoint.safetensors'), 'pof')).info.classes, CLASSES);
 
   const post = tempDir('cli-data-post');
   const posted = await pof(['post-train', ...data, '--from', model, '--epochs', '1', '--batch-size', '8', '--out', post, '--force']);

@@ -141,8 +141,7 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: CliD
     return;
   }
   const model = run.dir.file('model.safetensors');
-  // Every rank takes part; rank 0 writes. The data's class names go with the model (its 'dataset' is the split's name).
-  await run.trainer.save(model, data.classes ? { metadata: { classes: JSON.stringify(data.classes) } } : {});
+  await run.trainer.save(model);  // every rank takes part; rank 0 writes
   // The last epoch was evaluated on the test split already (evalData); a run resumed at its end was not.
   const final = result.history[result.history.length - 1]?.eval ?? await run.trainer.evaluate(data.test);
   if (!leader) return;
