@@ -138,6 +138,13 @@ test('an .npz of values trains with the model sized from its shape; pixels-only 
   const analysed = await pof(['analyze', '--data', `npz:${file}`, '--val-fraction', '0.25', '--from', path.join(out, 'model.safetensors'),
     '--analyses', 'hessian', '--k', '2', '--hessian-examples', '16', '--out', tempDir('cli-data-analysis')]);
   t.is(analysed.code, 0, analysed.stderr);
+  const other = path.join(path.dirname(file), 'wide.npz');
+  writeFileSync(other, writeZip({
+    'x.npy': npyBytes({ descr: '<f4', shape: [2, 5], data: f32Bytes(values.slice(0, 10)) }),
+    'y.npy': npyBytes({ descr: '|u1', shape: [2], data: labels.subarray(0, 2) }),
+  }));
+  await refused(t, ['train', '--data', `npz:${file}`, '--test-data', `npz:${other}`, ...TINY, '--out', out, '--force'],
+    /^pof: npz:.*wide.npz holds values \(5\) examples; expected values \(4\) as in npz:/);
   await refused(t, ['train', '--data', `npz:${file}`, '--augment', 'flip', ...TINY, '--out', out, '--force'],
     /^pof: --augment flip applies to pixels only; npz:.* holds values/);
 });

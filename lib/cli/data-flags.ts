@@ -1,5 +1,6 @@
 // --data SPEC (the user's own data) as the alternative to --dataset NAME (the paper's datasets): the splits,
 // their normalisation and augmentation. Every flag is checked before any data is read.
+import { checkImageSet } from '../data-fit';
 import { DatasetError } from '../errors';
 import { fromNpy, LAYOUTS } from '../data/from-npy';
 import { holdOut } from '../data/hold-out';
@@ -203,8 +204,7 @@ async function readOwnData(plan: OwnDataPlan): Promise<CliData> {
 /** The test split must be the training split's kind of example, with its classes. */
 function assertSameData(train: ImageSet, test: ImageSet, plan: OwnDataPlan): void {
   const where = `${plan.test?.text ?? 'the held-out split'}`;
-  const kind = (s: ImageSet) => s.kind ?? (s.images instanceof Float32Array ? 'values' : s.images instanceof Int32Array ? 'tokens' : 'pixels');
-  const shape = (s: ImageSet) => `${kind(s)} (${s.shape.slice(1).join(', ')})`;
+  const shape = (s: ImageSet) => `${checkImageSet(s.name, s, 'data').kind} (${s.shape.slice(1).join(', ')})`;
   if (shape(train) !== shape(test)) throw new DatasetError(`${where} holds ${shape(test)} examples; expected ${shape(train)} as in ${plan.train.text}`);
   if (test.numClasses !== train.numClasses) {
     throw new DatasetError(`${where} has ${test.numClasses} classes; expected ${train.numClasses} as in ${plan.train.text}`);
