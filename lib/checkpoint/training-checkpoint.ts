@@ -29,7 +29,8 @@ export interface PhaseProgress {
   /** Epochs of the phase completed. */
   epoch: number;
   settings: PhaseSettings;
-  dataset: { name: string; size: number };
+  /** The training split: its name, size and, when it names them, its class names by label. */
+  dataset: { name: string; size: number; classes?: string[] };
 }
 
 /** What a checkpoint file says about itself. */
@@ -45,6 +46,8 @@ export interface CheckpointInfo {
   epoch?: number;
   epochs?: number;
   dataset?: string;
+  /** The class names by label, when the training data named them. */
+  classes?: string[];
   /** The device it was written from ('cpu', 'cuda:0', ...). */
   device?: string;
   /** LibTorch's intra-op thread count when it was written: results are bit-identical per thread count only. */
@@ -75,7 +78,7 @@ const RNG_TENSOR = 'rng.engine_generator';
 const KEYS = {
   format: 'format', version: 'pof_torch_version', kind: 'kind', model: 'model', phase: 'phase', method: 'method',
   epoch: 'epoch', epochs: 'epochs', dataset: 'dataset', datasetSize: 'dataset_size', settings: 'training_options', device: 'device',
-  threads: 'threads',
+  threads: 'threads', classes: 'classes',
 } as const;
 export const RESERVED_METADATA_KEYS: readonly string[] = Object.values(KEYS);
 
@@ -145,6 +148,7 @@ export function encodeCheckpoint(c: CheckpointToWrite): Buffer[] {
       [KEYS.phase]: p.phase, [KEYS.method]: p.settings.method, [KEYS.epoch]: String(p.epoch), [KEYS.epochs]: String(p.settings.epochs),
       [KEYS.dataset]: p.dataset.name, [KEYS.datasetSize]: String(p.dataset.size),
     });
+    if (p.dataset.classes) metadata[KEYS.classes] = JSON.stringify(p.dataset.classes);
   }
   if (c.training) {
     if (!p) throw new PoFError('a training checkpoint needs the phase progress');
@@ -166,6 +170,15 @@ function parseJson(file: string, key: string, text: string): unknown {
   } catch (error) {
     throw new CheckpointError(`${file}: metadata '${key}' is not valid JSON (${(error as Error).message})`);
   }
+}
+
+/** The 'classes' metadata: a JSON list of names. */
+function parseClasses(file: string, text: string): string[] {
+  const classes = parseJson(file, KEYS.classes, text);
+  if (!Array.isArray(classes) || !classes.every((c) => typeof c === 'string')) {
+    throw new CheckpointError(`${file}: metadata 'classes' must be a JSON list of class names, got ${text.slice(0, 100)}`);
+  }
+  return classes;
 }
 
 function parseCount(file: string, key: string, text: string | undefined, min = 0): number | undefined {
@@ -227,6 +240,7 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
     phase: phase as PhaseName | undefined, method: parseMethod(file, phase as PhaseName | undefined, metadata[KEYS.method]),
     epoch: parseCount(file, KEYS.epoch, metadata[KEYS.epoch]), epochs: parseCount(file, KEYS.epochs, metadata[KEYS.epochs]),
     dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], threads: parseCount(file, KEYS.threads, metadata[KEYS.threads], 1),
+    ...(metadata[KEYS.classes] === undefined ? {} : { classes: parseClasses(file, metadata[KEYS.classes]) }),
     metadata: extra,
   };
   // A phase's progress: an epoch past its length would resume as a finished run.

@@ -42,7 +42,7 @@ export async function loadDatasetFlags(flags: Flags, seed = 0, sizes: { train?: 
 }
 
 /** The split, or a seeded subset of it: a size asked for must fit; a default one is capped at the split. */
-function sized(split: ArraySet, flag: string, asked: number | undefined, fallback: number | undefined, seed: number, what: string): ArraySet {
+export function sized(split: ArraySet, flag: string, asked: number | undefined, fallback: number | undefined, seed: number, what: string): ArraySet {
   const total = split.shape[0];
   if (asked !== undefined && asked > total) throw new UsageError(`--${flag} ${asked} exceeds the ${total} examples of ${what}`);
   const size = asked ?? (fallback === undefined ? undefined : Math.min(fallback, total));

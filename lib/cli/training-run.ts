@@ -4,7 +4,7 @@ import { DeviceName, DEFAULTS, RULES } from '../defaults';
 import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
-import type { LoadedData } from './dataset-flags';
+import type { CliData } from './data-flags';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
 import { EventWriter, pngImage, tagOf } from '../tensorboard';
@@ -41,7 +41,7 @@ export interface TrainingRun {
   dir: RunDir;
   trainer: PoFTrainer;
   /** Options for fit / postTrain: reporting, evaluation, checkpoints, resume, Ctrl-C. */
-  hooks: ReturnType<typeof epochLog> & { evalData: LoadedData['test']; checkpoint: { path: string; every: number }; resume?: string;
+  hooks: ReturnType<typeof epochLog> & { evalData: CliData['test']; checkpoint: { path: string; every: number }; resume?: string;
     signal: AbortSignal; tensorboard: string };
   stop(): void;
   /** Records the resumed run once the trainer has accepted its checkpoint (idempotent). */
@@ -73,7 +73,7 @@ export function runFlags(flags: Flags): RunFlags {
  * The run directory and trainer of `train` / `post-train`. --resume is checked against the run before anything
  * is written; a resumed run changes its directory only once the trainer accepts the checkpoint.
  */
-export async function startRun(flags: RunFlags, command: string, data: LoadedData, spec: ModelSpec, options: object,
+export async function startRun(flags: RunFlags, command: string, data: CliData, spec: ModelSpec, options: object,
   device: DeviceName, extra: Record<string, unknown> = {}): Promise<TrainingRun> {
   const out = flags.out;
   // --resume auto: the same command starts a run and, restarted after a failure, continues it.
@@ -88,7 +88,7 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   const dir = new RunDir(out, { overwrite: flags.force || auto || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
   const config = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
-    model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
+    ...(data.classes ? { classes: data.classes } : {}), ...(data.record ? { data: data.record } : {}), model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
     ...(trainer.job ? { worldSize: trainer.job.worldSize } : {}),
   };
   if (!resume) dir.writeJson('config.json', config);
@@ -123,7 +123,7 @@ export async function startRun(flags: RunFlags, command: string, data: LoadedDat
   };
 }
 
-export async function finishRun(run: TrainingRun, result: TrainingResult, data: LoadedData): Promise<void> {
+export async function finishRun(run: TrainingRun, result: TrainingResult, data: CliData): Promise<void> {
   try {
     await run.commitResume(); // a run resumed at its last epoch reports none
     await writeResults(run, result, data);
@@ -132,7 +132,7 @@ export async function finishRun(run: TrainingRun, result: TrainingResult, data: 
   }
 }
 
-async function writeResults(run: TrainingRun, result: TrainingResult, data: LoadedData): Promise<void> {
+async function writeResults(run: TrainingRun, result: TrainingResult, data: CliData): Promise<void> {
   const leader = run.dir.writes;
   if (leader) await writeTrainingCurves(run.dir);
   if (result.aborted) {

@@ -57,7 +57,7 @@ export async function readProgress(dir: string): Promise<PrepareProgress | undef
 }
 
 /** Per-channel mean and (population) standard deviation on the 0..1 scale, from the exact sums over `count` values each. */
-export function meanStd(p: PrepareProgress, count: bigint): { mean: number[]; std: number[] } {
+export function meanStd(p: Pick<PrepareProgress, 'sums' | 'squares'>, count: bigint): { mean: number[]; std: number[] } {
   const mean = p.sums.map((s) => Number(s) / Number(count) / 255);
   // n·Σx² − (Σx)² is exact in integers: no cancellation however many pixels there are.
   const std = p.sums.map((s, c) => Math.sqrt(Number(count * p.squares[c] - s * s)) / Number(count) / 255);

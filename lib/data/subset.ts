@@ -23,13 +23,19 @@ export function subset(data: ArraySet, size: number, seed = 0): ArraySet {
     const j = i + random.below(total - i);
     [order[i], order[j]] = [order[j], order[i]];
   }
-  const chosen = order.subarray(0, size).sort();
+  return pickExamples(data, order.subarray(0, size).sort(), `${data.name}[${size}]`);
+}
+
+/** The examples at `indices` (in that order) copied into a set of their own, named `name`. */
+export function pickExamples(data: ArraySet, indices: Int32Array, name: string): ArraySet {
+  const total = data.shape[0];
+  const size = indices.length;
   const perExample = data.images.length / total;
   const images = new (data.images.constructor as Uint8ArrayConstructor | Float32ArrayConstructor | Int32ArrayConstructor)(size * perExample);
   const labels = new (data.labels.constructor as Uint8ArrayConstructor | Int32ArrayConstructor)(size);
-  chosen.forEach((from, k) => {
+  indices.forEach((from, k) => {
     images.set(data.images.subarray(from * perExample, (from + 1) * perExample), k * perExample);
     labels[k] = data.labels[from];
   });
-  return { ...data, name: `${data.name}[${size}]`, images, labels, shape: [size, ...data.shape.slice(1)] };
+  return { ...data, name, images, labels, shape: [size, ...data.shape.slice(1)] };
 }

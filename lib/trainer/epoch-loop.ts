@@ -48,7 +48,7 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
 /** The phase at an epoch boundary: what a training checkpoint saves. */
 function boundary(phase: Phase, epoch: number) {
   const { data } = phase.train;
-  return { phase: phase.name, epoch, settings: phase.settings, dataset: { name: data.name, size: data.labels.length } };
+  return { phase: phase.name, epoch, settings: phase.settings, dataset: { name: data.name, size: data.labels.length, ...(data.classes ? { classes: data.classes } : {}) } };
 }
 
 function stepsPerEpoch(phase: Phase): number {

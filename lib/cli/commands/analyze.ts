@@ -7,7 +7,8 @@ import { runAnalyses } from '../../reproduce/analyses';
 import { PoFTrainer } from '../../trainer';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
-import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
+import { isStored, type DatasetSplits } from '../../data/types';
 import { prepareOutputDir } from '../output-dir';
 
 const ANALYSES = ['hessian', 'curvature', 'xi', 'perturbation', 'correlation', 'loss-1d', 'delta-l'] as const;
@@ -22,7 +23,7 @@ export const analyzeCommand: Command = {
     'delta-l (ΔL per layer: Fig. 1c; one Lanczos run per layer, slow on big models). Prints a JSON summary.',
   flags: {
     ...FROM_FLAGS,
-    ...DATASET_FLAGS,
+    ...DATA_FLAGS,
     analyses: { type: 'string', help: `comma-separated, from ${ANALYSES.join(', ')}`, default: 'hessian,curvature,xi,perturbation' },
     out: { type: 'string', help: 'the output directory', required: true },
     k: { type: 'string', help: 'eigenpairs for hessian and correlation', default: String(A.k) },
@@ -33,6 +34,7 @@ export const analyzeCommand: Command = {
     ...DEVICE_FLAG,
   },
   async run(flags) {
+    dataChoice(flags, 'analyze');
     const chosen = stringFlag(flags, 'analyses', 'hessian,curvature,xi,perturbation').split(',').map((s) => s.trim());
     const unknown = chosen.filter((a) => !ANALYSES.includes(a as Analysis));
     if (unknown.length) throw new UsageError(`--analyses: unknown ${unknown.map((a) => `'${a}'`).join(', ')}; expected some of ${ANALYSES.join(', ')}`);
@@ -50,11 +52,15 @@ export const analyzeCommand: Command = {
     const device = deviceFlag(flags);
     checkFromFlags(flags);
     prepareOutputDir(out);
-    const data = await loadDatasetFlags(flags);
+    const data = await loadDataFlags(flags, 'analyze');
+    // The analyses draw their subsets and mini-batches in memory.
+    if (isStored(data.train) || isStored(data.test)) {
+      throw new UsageError('analyze reads the data in memory: a prepared store is read from disk; give the image folder (imagefolder:DIR) instead');
+    }
     const start = await startingModel(flags, data.train);
     const trainer = new PoFTrainer({ model: start.spec, device });
     await start.load(trainer);
-    const result = await runAnalyses(trainer, data, chosen as Analysis[], options);
+    const result = await runAnalyses(trainer, data as DatasetSplits, chosen as Analysis[], options);
     const file = path.join(out, 'analysis.json');
     try {
       fs.writeFileSync(file, JSON.stringify({ from: start.source, dataset: data.dataset, ...result.full }, null, 2) + '\n');

@@ -5,7 +5,7 @@ import { assertWritablePath } from '../../checkpoint/training-checkpoint';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
 import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, FLAG_NAMES, OUT_FLAGS } from '../common-flags';
-import { DATASET_FLAGS, loadDatasetFlags } from '../dataset-flags';
+import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
 /** The post-trained network written back in the user's own format, for PyTorch to load. */
@@ -23,7 +23,7 @@ export const postTrainCommand: Command = {
     'the classifier fixed). Writes the same run directory as train.',
   flags: {
     ...FROM_FLAGS,
-    ...DATASET_FLAGS,
+    ...DATA_FLAGS,
     epochs: { type: 'string', help: 'PoF epochs', default: String(DEFAULTS.postTrain.epochs) },
     lr: { type: 'string', help: 'learning rate of the feature extractor (constant)', default: String(DEFAULTS.postTrain.lr) },
     gamma: { type: 'string', help: 'expansion factor γ of the line-search step ξ*', default: String(DEFAULTS.postTrain.gamma) },
@@ -40,6 +40,7 @@ export const postTrainCommand: Command = {
   dataParallel: true,
   async run(flags) {
     // Every flag is checked before the data is read or anything is trained.
+    dataChoice(flags, 'post-train');
     const common = trainingFlags(flags);
     const epochs = numberFlag(flags, 'epochs', DEFAULTS.postTrain.epochs, RULES.epochs);
     const lr = numberFlag(flags, 'lr', DEFAULTS.postTrain.lr, RULES.lr);
@@ -57,7 +58,7 @@ export const postTrainCommand: Command = {
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
     checkFromFlags(flags);
-    const data = await loadDatasetFlags(flags);
+    const data = await loadDataFlags(flags, 'post-train');
     const start = await startingModel(flags, data.train);
     const exports = EXPORTS.filter((e) => stringFlag(flags, e.flag) !== undefined);
     for (const e of exports) {

@@ -1,19 +1,11 @@
 import { ImageFolderProgress } from '../../data/image-folder';
 import { prepare } from '../../data/prepare';
-import { choiceFlag, Command, Flags, parseNumber, stringFlag, UsageError } from '../args';
+import { choiceFlag, Command, stringFlag } from '../args';
+import { imageSizeFlag } from '../data-flags';
 import { progress } from '../progress';
 
 // Off a terminal, a progress line at most this often (ms), so that logs stay short.
 const PLAIN_LINE_EVERY = 5000;
-
-/** --image-size S (square) or HxW. */
-function imageSizeFlag(flags: Flags): number | [number, number] {
-  const raw = stringFlag(flags, 'image-size')!;
-  const parts = raw.split('x');
-  if (parts.length > 2) throw new UsageError(`--image-size must be S or HxW (e.g. 224 or 224x160), got '${raw}'`);
-  const sides = parts.map((p) => parseNumber('image-size', p, { integer: true, min: 1, max: 65535 }));
-  return sides.length === 1 ? sides[0] : [sides[0], sides[1]];
-}
 
 export const prepareCommand: Command = {
   name: 'prepare',

@@ -1,10 +1,11 @@
 import { DEFAULTS, FIT_METHODS, paperProtocol, RULES, SAM_SCOPES } from '../../defaults';
 import { parseModelName } from '../../models';
 import { multistep } from '../../schedules';
-import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag } from '../args';
+import { choiceFlag, Command, increasingIntegersFlag, numberFlag, stringFlag, UsageError } from '../args';
 import { TORCHSCRIPT_FLAGS, torchScriptNames } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, OUT_FLAGS } from '../common-flags';
-import { DATASET_FLAGS, datasetFlag, loadDatasetFlags } from '../dataset-flags';
+import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
+import { datasetFlag } from '../dataset-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
 
 const SVHN = paperProtocol('svhn');
@@ -19,9 +20,9 @@ export const trainCommand: Command = {
     'OUT/tensorboard/ (tensorboard --logdir OUT) and as OUT/scalars.csv. Ctrl-C stops at the next step; the last ' +
     'checkpoint stays.',
   flags: {
-    ...DATASET_FLAGS,
+    ...DATA_FLAGS,
     model: { type: 'string', help: 'wrn-<depth>-<widen>, mlp-<width>-..., or your own network: export:FILE (a .pt2 from python/export_program.py, with --classifier) or torchscript:FILE (legacy)',
-      default: `${paperProtocol('cifar10').model} (toy: ${paperProtocol('toy').model})` },
+      default: `${paperProtocol('cifar10').model} (toy: ${paperProtocol('toy').model}; with --data: required)` },
     ...TORCHSCRIPT_FLAGS,
     method: { type: 'string', help: FIT_METHODS.join(' or '), default: DEFAULTS.fit.method },
     epochs: { type: 'string', help: 'training epochs', default: String(DEFAULTS.fit.epochs) },
@@ -38,8 +39,12 @@ export const trainCommand: Command = {
   dataParallel: true,
   async run(flags) {
     // Every flag is checked before the data is read or anything is trained.
-    const dataset = datasetFlag(flags);
-    const protocol = paperProtocol(dataset);
+    const own = dataChoice(flags, 'train') === 'data';
+    // The user's data takes the paper's CIFAR settings, but no default model: none fits every dataset.
+    const protocol = paperProtocol(own ? 'cifar10' : datasetFlag(flags));
+    if (own && flags.model === undefined) {
+      throw new UsageError('--data needs --model: wrn-<depth>-<widen>, mlp-<width>-..., export:FILE or torchscript:FILE');
+    }
     const options = {
       method: choiceFlag(flags, 'method', DEFAULTS.fit.method, FIT_METHODS),
       epochs: numberFlag(flags, 'epochs', protocol.fit.epochs, RULES.epochs),
@@ -51,7 +56,7 @@ export const trainCommand: Command = {
     };
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
-    const data = await loadDatasetFlags(flags);
+    const data = await loadDataFlags(flags, 'train');
     const spec = parseModelName(stringFlag(flags, 'model', protocol.model), data.train, torchScriptNames(flags));
     const run = await startRun(runOptions, 'train', data, spec, options, device);
     const result = await run.trainer.fit(data.train, { ...options, ...run.hooks });
