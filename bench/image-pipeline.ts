@@ -1,5 +1,5 @@
 // Images from a folder to the training step at 3x224x224 (issue 22), measured side by side on the same JPEGs:
-//   node dist/bench/image-pipeline.js [--images 640] [--rounds 3] [--batch 64] [--json out.json]
+//   node dist/bench/image-pipeline.js [--images 640] [--rounds 3] [--batch 64] [--device cpu|cuda] [--json out.json]
 // 1. prepare: `datasets.prepare` (sharp, decode + resize to 256 once) against a PIL decode-and-resize loop.
 // 2. delivery: batches from the prepared store with the on-device random-resized-crop (224) + flip + normalise,
 //    against PyTorch's DataLoader (2 workers) decoding each JPEG with PIL and applying the same transform.
@@ -10,23 +10,24 @@ import { spawnSync } from 'child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { datasets, models, PoFTrainer } from '../lib';
+import { datasets, DeviceName, models, PoFTrainer } from '../lib';
 import { native } from '../lib/addon';
 import { nativeCrops } from '../lib/data/resized-crop';
 import { loadSharp } from '../lib/data/sharp';
 
-interface Args { images: number; rounds: number; batch: number; json?: string }
+interface Args { images: number; rounds: number; batch: number; device: DeviceName; json?: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { images: 640, rounds: 3, batch: 64 };
+  const args: Args = { images: 640, rounds: 3, batch: 64, device: 'cpu' };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${key} needs a value`);
     if (key === '--images') args.images = Number(value);
     else if (key === '--rounds') args.rounds = Number(value);
     else if (key === '--batch') args.batch = Number(value);
+    else if (key === '--device') args.device = value as DeviceName;  // the Dataset and the trainer check it
     else if (key === '--json') args.json = value;
-    else throw new Error(`unknown option ${key}: expected --images, --rounds, --batch or --json`);
+    else throw new Error(`unknown option ${key}: expected --images, --rounds, --batch, --device or --json`);
   }
   return args;
 }
@@ -95,7 +96,7 @@ async function main(): Promise<void> {
     const set = { ...(await datasets.prepared(store)), augmentation: datasets.imagenetAugmentation(224) };
     const ds = new native.Dataset({
       kind: 'pixels', inputs: set.images, shape: set.shape, labels: set.labels, numClasses: 4, mean: set.normalization!.mean,
-      std: set.normalization!.std, cropPadding: 0, flip: true, cutout: 0, device: 'cpu', ...nativeCrops(set),
+      std: set.normalization!.std, cropPadding: 0, flip: true, cutout: 0, device: args.device, ...nativeCrops(set),
     });
     const epochOurs = () => {
       const order = Int32Array.from({ length: args.images }, (_, i) => i).sort(() => Math.random() - 0.5);
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
       gather.push(seconds(t));
     }
     const small = { ...set, labels: set.labels.subarray(0, 96), shape: [96, ...set.shape.slice(1)] };
-    const trainer = new PoFTrainer({ model: models.exported({ file: pt2, classifier: 'fc' }), device: 'cpu', seed: 1 });
+    const trainer = new PoFTrainer({ model: models.exported({ file: pt2, classifier: 'fc' }), device: args.device, seed: 1 });
     const stepSeconds: number[] = [];
     await trainer.postTrain(small, { epochs: 2, batchSize: 32, weakBatchSize: 32, lr: 1e-4,
       onEpoch: (report) => { stepSeconds.push(report.seconds / 3); } });
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     ds.dispose();
     trainer.dispose();
     if (args.json) {
-      writeFileSync(args.json, JSON.stringify({ machine: `${os.cpus().length} cores`, date: new Date().toISOString(), images: args.images,
+      writeFileSync(args.json, JSON.stringify({ machine: `${os.cpus().length} cores`, device: args.device, date: new Date().toISOString(), images: args.images,
         rounds: args.rounds, batch: args.batch, prepare, delivery, share }, null, 2) + '\n');
     }
   } finally {

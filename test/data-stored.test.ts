@@ -11,9 +11,8 @@ import { tempDir } from './helpers/fixtures';
 import { npyBytes } from './helpers/npy-writer';
 import { differingTensors } from './helpers/state-compare';
 import { writeStore } from './helpers/store-writer';
-import { tinyImages } from './helpers/synthetic';
+import { testDevice as device, tinyImages } from './helpers/synthetic';
 
-const device = 'cpu';
 const imageMlp = () => models.mlp({ inputDim: 3 * 8 * 8, hidden: [24, 16], numClasses: 4 });
 
 test('datasets.prepared gives the store as a split: labels in memory, pixels on disk, normalisation from the manifest', async (t) => {
