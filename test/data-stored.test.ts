@@ -3,9 +3,10 @@
 // with the paper's augmentation. A store changed, truncated or lying about itself is a DatasetError naming
 // the file; a store larger than the old 2^32-element ceiling opens and reads (a sparse file).
 import test from 'ava';
-import { closeSync, ftruncateSync, openSync, writeFileSync, writeSync } from 'fs';
+import { execFileSync } from 'child_process';
+import { closeSync, ftruncateSync, mkdirSync, openSync, rmSync, writeFileSync, writeSync } from 'fs';
 import * as path from 'path';
-import { DatasetError, datasets, models, OptionError, PoFTrainer } from '../lib';
+import { DatasetError, datasets, FileError, models, OptionError, PoFTrainer } from '../lib';
 import { native } from '../lib/addon';
 import { tempDir } from './helpers/fixtures';
 import { npyBytes } from './helpers/npy-writer';
@@ -117,4 +118,15 @@ test('a store past the old ceiling (> 2^32 values, 4.8 GB, sparse) opens and rea
   t.is(values[c * side * side + 5], 0);
   t.is(ds.size, n);
   ds.dispose();
+});
+
+test('a store whose inputs.npy is a FIFO or a directory is a FileError naming it, at once', async (t) => {
+  for (const make of [(p: string) => execFileSync('mkfifo', [p]), (p: string) => mkdirSync(p)]) {
+    const dir = writeStore(path.join(tempDir('store'), 'special'), tinyImages(4, 2));
+    const inputs = path.join(dir, 'inputs.npy');
+    rmSync(inputs);
+    make(inputs);
+    const error = await t.throwsAsync(datasets.prepared(dir), { instanceOf: FileError });
+    t.true(error!.message.includes(inputs), error!.message);
+  }
 });
