@@ -42,29 +42,53 @@ function addonCopy(build?: Partial<BuildInfo>, libDir = TORCH_LIB): string {
   return file;
 }
 
+const OWN_VARIANT = addon.linked!.variant;
+const OWN_ROOT = path.dirname(TORCH_LIB);
+
 /**
- * A LibTorch root that says it is `version` (and a CUDA build when `cuda` is given), whose libraries are this
- * machine's: what the addon sees when another torch is installed where its own was.
+ * A fake LibTorch root that says it is `version`, of this addon's own variant or (`otherVariant`) the other kind
+ * (CPU <-> CUDA 13.0): what the addon sees when another torch is installed where its own was. Built only from
+ * fresh files and copies of the small files the load check reads (version.h, version.py, lib/libtorch_cuda.so
+ * present or not), never links into the real LibTorch, so no test can write into it. Returns its lib/ and
+ * the variant it reads as.
  */
-function swappedLibTorch(version: string, cuda?: string): string {
+function swappedLibTorch(version: string, otherVariant = false): { lib: string; variant: string } {
   const root = tempDir('swapped-torch');
   const [major, minor, patch] = version.split('.');
   fs.mkdirSync(path.join(root, 'include', 'torch', 'headeronly'), { recursive: true });
   fs.writeFileSync(path.join(root, 'include', 'torch', 'headeronly', 'version.h'),
     `#define TORCH_VERSION_MAJOR ${major}\n#define TORCH_VERSION_MINOR ${minor}\n#define TORCH_VERSION_PATCH ${patch}\n`);
   fs.mkdirSync(path.join(root, 'lib'));
-  for (const name of fs.readdirSync(TORCH_LIB)) fs.symlinkSync(path.join(TORCH_LIB, name), path.join(root, 'lib', name));
-  if (cuda) {
-    fs.writeFileSync(path.join(root, 'lib', 'libtorch_cuda.so'), '');
-    fs.writeFileSync(path.join(root, 'version.py'), `__version__ = '${version}+cu${cuda.replace('.', '')}'\ncuda = '${cuda}'\n`);
+  const ownIsCuda = OWN_VARIANT !== 'cpu';
+  if (!otherVariant && fs.existsSync(path.join(OWN_ROOT, 'version.py'))) {
+    fs.copyFileSync(path.join(OWN_ROOT, 'version.py'), path.join(root, 'version.py'));
+  } else if (otherVariant && !ownIsCuda) {
+    fs.writeFileSync(path.join(root, 'version.py'), `__version__ = '${version}+cu130'\ncuda = '13.0'\n`);
   }
-  return path.join(root, 'lib');
+  // An empty stand-in: the check only asks whether it exists.
+  if (ownIsCuda !== otherVariant) fs.writeFileSync(path.join(root, 'lib', 'libtorch_cuda.so'), '');
+  return { lib: path.join(root, 'lib'), variant: otherVariant ? (ownIsCuda ? 'cpu' : 'cu130') : OWN_VARIANT };
 }
 
+/** Size and mtime of each library of the real LibTorch: no test may change them. */
+function realLibraries(): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const name of fs.readdirSync(TORCH_LIB).filter((n) => /\.so(\.|$)/.test(n))) {
+    const s = fs.statSync(path.join(TORCH_LIB, name));
+    out[name] = `${s.size} ${s.mtimeMs}`;
+  }
+  return out;
+}
+const REAL_LIBRARIES = realLibraries();
+
+test.after('the real LibTorch\'s libraries are unchanged (size and mtime)', (t) => {
+  t.deepEqual(realLibraries(), REAL_LIBRARIES);
+});
+
 /** Loads the addon (lib/addon.js) in a child process with POF_TORCH_ADDON=file. */
-function loadIn(file: string) {
+function loadIn(file: string, env: NodeJS.ProcessEnv = {}) {
   return spawnSync(process.execPath, ['-e', `require(${JSON.stringify(ADDON)}).loadedAddon()`],
-    { env: { ...process.env, POF_TORCH_ADDON: file }, encoding: 'utf8' });
+    { env: { ...process.env, ...env, POF_TORCH_ADDON: file }, encoding: 'utf8' });
 }
 
 test('write-build-info records the LibTorch the addon loads, its variant, ABI, defines and Node-API version', (t) => {
@@ -95,7 +119,7 @@ test('the variant comes from version.py (cuXYZ), the ABI from TorchConfig\'s fla
 test('an addon whose build info names another LibTorch fails to load with the rebuild message', (t) => {
   const r = loadIn(addonCopy({ libtorch: '1.99.0', variant: 'cpu', root: '/opt/old-libtorch' }));
   t.not(r.status, 0);
-  t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch 1.99.0 (cpu) but finds LibTorch ${versions().libtorch} (cpu) at ` +
+  t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch 1.99.0 (cpu) but finds LibTorch ${versions().libtorch} (${OWN_VARIANT}) at ` +
     `${path.dirname(TORCH_LIB)}, through `), r.stderr);
   t.true(r.stderr.includes('; rebuild it: npm rebuild pof-torch'), r.stderr);
 });
@@ -110,17 +134,20 @@ test('a malformed build-info file is one message naming it and how to rebuild', 
 });
 
 test('a LibTorch swapped under the addon after install (another minor version or variant) is refused before loading', (t) => {
-  const build = { ...addon.build!, libtorch: '2.13.0', variant: 'cpu' };
-  for (const [version, cuda, found] of [['2.14.1', undefined, '2.14.1 (cpu)'], ['2.13.0', '13.0', '2.13.0 (cu130)']] as const) {
-    const lib = swappedLibTorch(version, cuda);
-    const r = loadIn(addonCopy(build, lib));
+  const own = versions().libtorch;
+  const [major, minor] = own.split('.').map(Number);
+  const build = { ...addon.build!, libtorch: own, variant: OWN_VARIANT };
+  for (const [version, otherVariant] of [[`${major}.${minor + 1}.0`, false], [own, true]] as const) {
+    const swapped = swappedLibTorch(version, otherVariant);
+    const r = loadIn(addonCopy(build, swapped.lib));
     t.not(r.status, 0);
-    t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch 2.13.0 (cpu) but finds LibTorch ${found} at ${path.dirname(lib)}`),
-      r.stderr);
+    t.true(r.stderr.includes(`pof-torch: the addon was built for LibTorch ${own} (${OWN_VARIANT}) but finds LibTorch ${version} ` +
+      `(${swapped.variant}) at ${path.dirname(swapped.lib)}`), r.stderr);
     t.notRegex(r.stderr, /undefined symbol/);
   }
-  // Another patch release of the same minor version and variant keeps the ABI: the prebuild key says torch2.13.
-  const patch = loadIn(addonCopy(build, swappedLibTorch('2.13.7')));
+  // Another patch release of the same minor version and variant keeps the ABI: the prebuild key says torchX.Y.
+  // The fake tree has no libraries: the loader takes the real ones from LD_LIBRARY_PATH (read only).
+  const patch = loadIn(addonCopy(build, swappedLibTorch(`${major}.${minor}.97`).lib), { LD_LIBRARY_PATH: TORCH_LIB });
   t.is(patch.status, 0, patch.stderr);
 });
 
