@@ -4,23 +4,10 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as path from 'path';
+import { fakeLibTorch } from './helpers/fake-libtorch';
 import { tempDir } from './helpers/fixtures';
 
 const SCRIPT = path.resolve(__dirname, '../../scripts/find-libtorch.js');
-
-/** A directory that passes as a LibTorch root; `cuda` adds lib/libtorch_cuda.so, `cxx20` the 2.14+ header guard. */
-function fakeLibTorch(options: { cuda?: boolean; cxx20?: boolean } = {}): string {
-  const root = path.join(tempDir('fake-torch'), 'torch');
-  const write = (file: string, text = '') => {
-    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
-    fs.writeFileSync(path.join(root, file), text);
-  };
-  write('include/torch/csrc/api/include/torch/torch.h');
-  write('lib/libtorch_cpu.so');
-  write('include/ATen/ATen.h', options.cxx20 ? '#if !defined(_MSC_VER) && __cplusplus < 202002L\n#error C++20\n#endif\n' : '#pragma once\n');
-  if (options.cuda) write('lib/libtorch_cuda.so');
-  return root;
-}
 
 function cudaHeaders(dir: string, complete: boolean, version = 13000): string {
   fs.mkdirSync(path.join(dir, 'crt'), { recursive: true });
