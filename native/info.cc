@@ -14,9 +14,16 @@ namespace pof {
 namespace {
 
 std::string VersionString(long v, long major_div, long minor_div) {
-  // CUDA 12040 -> 12.4 ; cuDNN 90100 -> 9.1.0
-  return std::to_string(v / major_div) + "." + std::to_string((v % major_div) / minor_div) +
-         (minor_div > 1 && major_div == 10000 ? "." + std::to_string(v % minor_div) : "");
+  // CUDA 12040 -> 12.4 ; cuDNN 90100 -> 9.1.0. Built by appending: a chain of operator+ on temporaries draws
+  // gcc 12's false -Wstringop-overflow from libstdc++ under C++20.
+  std::string out = std::to_string(v / major_div);
+  out += '.';
+  out += std::to_string((v % major_div) / minor_div);
+  if (minor_div > 1 && major_div == 10000) {
+    out += '.';
+    out += std::to_string(v % minor_div);
+  }
+  return out;
 }
 
 Napi::Value Versions(const Napi::CallbackInfo& info) {
