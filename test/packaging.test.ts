@@ -20,14 +20,17 @@ const WRITE_BUILD_INFO = path.join(ROOT, 'scripts', 'write-build-info.js');
 const { buildInfo } = require(WRITE_BUILD_INFO) as { buildInfo: (torch: object) => BuildInfo };
 const NO_ADDON = { ...process.env, POF_TORCH_ADDON: path.join(ROOT, 'no-such-dir', 'pof_torch.node') };
 
-/** The build-info file write-build-info.js writes for this machine's LibTorch, into `dir`. */
+/** The build-info file write-build-info.js writes for the LibTorch the addon loads, into `dir`. */
 function writeBuildInfo(dir: string): BuildInfo {
-  execFileSync(process.execPath, [WRITE_BUILD_INFO, dir], { encoding: 'utf8' });
+  execFileSync(process.execPath, [WRITE_BUILD_INFO, dir], { encoding: 'utf8', env: LOADED_LIBTORCH });
   return JSON.parse(fs.readFileSync(path.join(dir, 'pof_torch.build-info.json'), 'utf8')) as BuildInfo;
 }
 
 const addon = loadedAddon();
 const TORCH_LIB = fs.realpathSync(addon.linked!.link);
+// The scripts told which LibTorch the addon loads: left to find one, they take the first they find (the system
+// python3's torch, say), which need not be the one this checkout was built for with LIBTORCH at install.
+const LOADED_LIBTORCH = { ...process.env, LIBTORCH: path.dirname(TORCH_LIB) };
 
 /**
  * A copy of the loaded addon in a fresh directory, with `build` (if given) as its build-info file, and its
@@ -93,7 +96,7 @@ function loadIn(file: string, env: NodeJS.ProcessEnv = {}) {
 
 test('write-build-info records the LibTorch the addon loads, its variant, ABI, defines and Node-API version', (t) => {
   const info = writeBuildInfo(tempDir('build-info'));
-  const torch = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'find-libtorch.js')], { encoding: 'utf8' }));
+  const torch = JSON.parse(execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'find-libtorch.js')], { encoding: 'utf8', env: LOADED_LIBTORCH }));
   t.is(info.libtorch, versions().libtorch);
   t.is(info.root, torch.root);
   t.regex(info.variant, torch.cuda ? /^cu(da|\d+)$/ : /^cpu$/);

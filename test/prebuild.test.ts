@@ -10,6 +10,9 @@ import { loadedAddon } from '../lib/addon';
 import { tempDir } from './helpers/fixtures';
 
 const addon = loadedAddon();
+// The scripts and the installs below look for the LibTorch this addon loads: left to search, they would take
+// the first they find (the system python3's torch, say), not the one this checkout was built for with LIBTORCH.
+process.env.LIBTORCH = path.dirname(fs.realpathSync(addon.linked!.link));
 const ROOT = path.resolve(__dirname, '../..');
 const PACKAGE = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8'));
 const INSTALL = path.join(ROOT, 'scripts', 'install.js');
