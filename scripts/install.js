@@ -31,6 +31,14 @@ function existingAddon() {
 }
 
 function main() {
+  // `npx pof` in a checkout links the checkout into npx's cache and runs this script there again
+  // (npm_command=exec), without the LIBTORCH given at install: an addon built here stays as it is.
+  const existing = existingAddon();
+  if (process.env.npm_command === 'exec' && existing?.build) {
+    const b = existing.build;
+    return console.log(`pof-torch: npx ran the install script again: the addon in build/Release stays as built, for LibTorch ` +
+      `${b.libtorch} (${b.variant}) at ${b.root} (npm install, with LIBTORCH, to change it)`);
+  }
   let torch;
   try {
     torch = findLibTorch();
@@ -42,7 +50,7 @@ function main() {
   console.log(`pof-torch: LibTorch ${torch.version} at ${torch.root} [${torch.source}]: addon key ${key}`);
 
   const dirs = prebuildDirs(root);
-  const decided = installPlan({ torch, key, existing: existingAddon(), dirs, found: findPrebuild(dirs, key),
+  const decided = installPlan({ torch, key, existing, dirs, found: findPrebuild(dirs, key),
     fromSource: yes(process.env.POF_TORCH_BUILD_FROM_SOURCE) || yes(process.env.npm_config_build_from_source) });
   let why = decided.why;
   if (decided.action === 'prebuild') {

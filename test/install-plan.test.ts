@@ -55,3 +55,12 @@ test('install.js --plan with LIBTORCH at another LibTorch says it would compile,
     `${build.libtorch} (${build.variant}) at ${build.root}, not for the LibTorch 2.99.0 (cpu) found at ${other} [LIBTORCH]`), out);
   t.deepEqual(bound(), before, 'the addon keeps its link and build-info file');
 });
+
+test('under npx (npm_command=exec) the install script leaves a built addon as it is, whatever LibTorch it would find', (t) => {
+  const build = loadedAddon().build!;
+  const other = fakeLibTorch({ version: '2.99.0' });
+  const out = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'install.js'), '--plan'],
+    { env: { ...process.env, LIBTORCH: other, npm_command: 'exec' }, encoding: 'utf8' });
+  t.is(out, `pof-torch: npx ran the install script again: the addon in build/Release stays as built, for LibTorch ${build.libtorch} ` +
+    `(${build.variant}) at ${build.root} (npm install, with LIBTORCH, to change it)\n`);
+});
