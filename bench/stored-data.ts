@@ -1,5 +1,6 @@
-// Streamed data (issue 22): a prepared store read a batch at a time (pread, the next batch read ahead on a
-// worker thread) against the resident copy of the same bytes, and a store past the old 2^32-value ceiling.
+// Streamed data (issue 22): a prepared store, or a user's float32 .npy (fromNpy's stream, each batch checked for
+// non-finite values as it is read), read a batch at a time (pread, the next batch read ahead on a worker thread)
+// against the resident copy of the same bytes, and a store past the old 2^32-value ceiling.
 //   node dist/bench/stored-data.js [--pairs 5] [--large-gb 4.5] [--json out.json]
 // Part 1 times one SGD epoch of an MLP on each, in interleaved pairs (resident/store, then store/resident),
 // and reports the median of the per-pair ratios store/resident with its range. Part 2 writes a store larger
@@ -44,8 +45,19 @@ function images(n: number, side: number, seed: number): ArraySet {
     normalization: { mean: [0.5, 0.5, 0.5], std: [0.25, 0.25, 0.25] }, augmentation: { cropPadding: 0, flip: true, cutout: 0 } });
 }
 
-async function epochSeconds(data: Parameters<PoFTrainer['fit']>[0], side: number, batchSize: number): Promise<number> {
-  const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 3 * side * side, hidden: [64], numClasses: 4 }), device: 'cpu', seed: 1 });
+/** Float32 values [n, dim] whose mean depends on the label, as a .npy file in `dir`, with int64 labels. */
+function valuesNpy(dir: string, n: number, dim: number): { inputs: string; labels: string } {
+  const values = new Float32Array(n * dim);
+  const labels = BigInt64Array.from({ length: n }, (_, i) => BigInt(i % 4));
+  for (let i = 0; i < values.length; i += 1) values[i] = Math.sin(i * 0.37) + Number(labels[Math.floor(i / dim)]) * 0.5;
+  const [inputs, labelsFile] = [path.join(dir, 'values-x.npy'), path.join(dir, 'values-y.npy')];
+  writeFileSync(inputs, npyBytes({ descr: '<f4', shape: [n, dim], data: new Uint8Array(values.buffer) }));
+  writeFileSync(labelsFile, npyBytes({ descr: '<i8', shape: [n], data: new Uint8Array(labels.buffer) }));
+  return { inputs, labels: labelsFile };
+}
+
+async function epochSeconds(data: Parameters<PoFTrainer['fit']>[0], inputDim: number, batchSize: number): Promise<number> {
+  const trainer = new PoFTrainer({ model: models.mlp({ inputDim, hidden: [64], numClasses: 4 }), device: 'cpu', seed: 1 });
   const start = process.hrtime.bigint();
   await trainer.fit(data, { epochs: 1, batchSize, lr: 0.01 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -65,23 +77,32 @@ function rssAnonBytes(): number {
 
 async function storeVsResident(dir: string, pairs: number) {
   const rows = [];
-  for (const [side, n, batch] of [[32, 16384, 128], [224, 768, 64]] as const) {
+  const pixels = async (side: number, n: number) => {
     const resident = images(n, side, side);
     const stored = { ...(await datasets.prepared(writeStore(path.join(dir, `s${side}`), resident))), augmentation: resident.augmentation };
-    await epochSeconds(resident, side, batch);  // warm-up: page cache, allocator
-    await epochSeconds(stored, side, batch);
+    return { size: `3x${side}x${side}`, resident, stored, inputDim: 3 * side * side };
+  };
+  const values = async (dim: number, n: number) => {
+    const files = valuesNpy(dir, n, dim);
+    return { size: `float32 .npy [N, ${dim}] (stream)`, resident: await datasets.fromNpy(files), stored: await datasets.fromNpy({ ...files, stream: true }),
+      inputDim: dim };
+  };
+  for (const [make, n, batch] of [[() => pixels(32, 16384), 16384, 128], [() => pixels(224, 768), 768, 64], [() => values(768, 16384), 16384, 128]] as const) {
+    const { size, resident, stored, inputDim } = await make();
+    await epochSeconds(resident, inputDim, batch);  // warm-up: page cache, allocator
+    await epochSeconds(stored, inputDim, batch);
     const ratios: number[] = [], storeTimes: number[] = [], residentTimes: number[] = [];
     for (let p = 0; p < pairs; p += 1) {
       // Alternate which goes first, so that drift within a pair does not land on one side.
       const order = p % 2 === 0 ? ['resident', 'store'] : ['store', 'resident'];
       const t: Record<string, number> = {};
-      for (const which of order) t[which] = await epochSeconds(which === 'store' ? stored : resident, side, batch);
+      for (const which of order) t[which] = await epochSeconds(which === 'store' ? stored : resident, inputDim, batch);
       ratios.push(t.store / t.resident);
       storeTimes.push(t.store);
       residentTimes.push(t.resident);
     }
     const row = {
-      size: `3x${side}x${side}`, examples: n, batch, pairs,
+      size, examples: n, batch, pairs,
       residentSeconds: median(residentTimes), storeSeconds: median(storeTimes),
       storeImagesPerSecond: n / median(storeTimes),
       ratio: median(ratios), ratioRange: [Math.min(...ratios), Math.max(...ratios)],

@@ -149,6 +149,37 @@ test('an .npz of values trains with the model sized from its shape; pixels-only 
     /^pof: --augment flip applies to pixels only; npz:.* holds values/);
 });
 
+test('npy: pixels with --stream train from their files exactly as read into memory, normalised with the same measured mean/std', async (t) => {
+  const dir = tempDir('cli-data-stream');
+  const write = (name: string, n: number, salt: number) => {
+    const labels = Uint8Array.from({ length: n }, (_, i) => i % 3);
+    const pixels = Uint8Array.from({ length: n * 3 * SIDE * SIDE }, (_, i) => (i * 37 + salt + labels[Math.floor(i / (3 * SIDE * SIDE))] * 60) % 256);
+    const x = path.join(dir, `${name}-x.npy`), y = path.join(dir, `${name}-y.npy`);
+    writeFileSync(x, npyBytes({ descr: '|u1', shape: [n, 3, SIDE, SIDE], data: pixels }));
+    writeFileSync(y, npyBytes({ descr: '|u1', shape: [n], data: labels }));
+    return `npy:${x},${y}`;
+  };
+  const data = ['--data', write('train', 30, 1), '--test-data', write('test', 9, 2)];
+  const runs = [];
+  for (const flags of [[], ['--stream']]) {
+    const out = tempDir('cli-data-stream-run');
+    const r = await pof(['train', ...data, ...flags, ...TINY, '--out', out, '--force']);
+    t.is(r.code, 0, r.stderr);
+    runs.push({ config: json(path.join(out, 'config.json')), final: json(path.join(out, 'final.json')), model: path.join(out, 'model.safetensors') });
+  }
+  const [memory, streamed] = runs;
+  t.is(streamed.config.data.stream, true);
+  t.is(memory.config.data.stream, false);
+  t.deepEqual(streamed.config.data.normalization, memory.config.data.normalization, 'the mean/std measured from the file, as in memory');
+  t.deepEqual(streamed.config.data.augmentation, { cropPadding: 4, flip: true, cutout: 0 });
+  t.deepEqual(streamed.final, memory.final);
+  const evaluated = await pof(['eval', ...data, '--stream', '--from', streamed.model]);
+  t.is(evaluated.code, 0, evaluated.stderr);
+  t.is(JSON.parse(evaluated.stdout).error, streamed.final.error);
+  await refused(t, ['analyze', ...data, '--stream', '--from', streamed.model, '--analyses', 'hessian', '--out', tempDir('cli-data-stream-analysis')],
+    /^pof: analyze reads the data in memory, and this data is read from disk: .* or leave --stream out/);
+});
+
 test('the refusals: both or neither of --dataset and --data, a bad spec, missing --image-size, --model or --test-data', async (t) => {
   const out = tempDir('cli-data-refused');
   const cases: [string[], RegExp][] = [
@@ -167,6 +198,11 @@ test('the refusals: both or neither of --dataset and --data, a bad spec, missing
     [['train', '--data', 'npz:x.npz', '--val-fraction', '1', '--model', 'mlp-4', '--out', out], /^pof: --val-fraction must be a number > 0 and < 1, got 1/],
     [['train', '--data', 'npz:x.npz', '--image-size', '8', '--model', 'mlp-4', '--out', out], /^pof: --image-size applies to imagefolder: data only/],
     [['train', '--data', 'npz:x.npz', '--crop', '8', '--model', 'mlp-4', '--out', out], /^pof: --crop applies with --augment imagenet only/],
+    [['train', '--data', 'npz:x.npz', '--stream', '--model', 'mlp-4', '--out', out], /^pof: --stream applies to npy: data only/],
+    [['train', '--data', 'npy:x.npy,y.npy', '--stream', '--model', 'mlp-4', '--out', out],
+      /^pof: --data npy:x\.npy,y\.npy is read from disk a batch at a time .* --test-data npy:INPUTS\.npy,LABELS\.npy \(or leave --stream out\)/],
+    [['train', '--data', 'npy:x.npy,y.npy', '--test-data', 'npy:a.npy,b.npy', '--stream', '--train-size', '4', '--model', 'mlp-4', '--out', out],
+      /^pof: --train-size does not apply to npy:x\.npy,y\.npy: it is streamed from disk \(--stream\)/],
   ];
   for (const [args, message] of cases) await refused(t, args, message);
 });

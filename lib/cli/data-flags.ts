@@ -5,7 +5,7 @@ import { DatasetError } from '../errors';
 import { fromNpy, LAYOUTS } from '../data/from-npy';
 import { holdOut } from '../data/hold-out';
 import { imageFolder } from '../data/image-folder';
-import { measuredNormalization } from '../data/measured-normalization';
+import { measuredNormalization, measuredStoredNormalization } from '../data/measured-normalization';
 import { prepared } from '../data/prepared';
 import { imagenetAugmentation } from '../data/resized-crop';
 import { DATA_KINDS, isStored, type ArraySet, type Augmentation, type DataKind, type ImageSet, type Normalization } from '../data/types';
@@ -32,6 +32,7 @@ export const DATA_FLAGS: Record<string, Flag> = {
   'image-size': { type: 'string', help: 'with imagefolder:DIR: the images\' size, S (square) or HxW' },
   kind: { type: 'string', help: `with npz: or npy: data: ${DATA_KINDS.join(', ')} (default: by dtype)` },
   layout: { type: 'string', help: `with npz: or npy: data: ${LAYOUTS.join(', ')} (how image axes are ordered)` },
+  stream: { type: 'boolean', help: 'with npy: data: leave the inputs in their .npy and read them a batch at a time (for arrays larger than memory; needs --test-data)' },
   augment: { type: 'string', help: `with --data: ${AUGMENTS.join(', ')} (paper: 4-pixel padded crop + flip)`,
     default: `imagenet for pixels of side >= ${LARGE_SIDE}, paper below, none for values and tokens` },
   crop: { type: 'string', help: 'with --augment imagenet: the crop\'s side (the test split is centre-cropped to it)', default: '0.875 x the image side' },
@@ -41,7 +42,7 @@ export const DATA_FLAGS: Record<string, Flag> = {
 
 // Flags of one of the two sources only.
 const PAPER_ONLY = ['data-dir', 'svhn-extra'];
-const OWN_ONLY = ['test-data', 'val-fraction', 'image-size', 'kind', 'layout', 'augment', 'crop', 'normalize'];
+const OWN_ONLY = ['test-data', 'val-fraction', 'image-size', 'kind', 'layout', 'stream', 'augment', 'crop', 'normalize'];
 
 /** The splits a command works on, and what the run records about them. */
 export interface CliData {
@@ -108,6 +109,8 @@ interface OwnDataPlan {
   imageSize?: number | [number, number];
   kind?: DataKind;
   layout?: (typeof LAYOUTS)[number];
+  /** npy: inputs left in their files (fromNpy's stream). */
+  stream: boolean;
   augment?: (typeof AUGMENTS)[number];
   crop?: number;
   normalize: (typeof NORMALIZE)[number];
@@ -119,9 +122,14 @@ function ownDataPlan(flags: Flags): OwnDataPlan {
   const test = testText === undefined ? undefined : parseSpec('test-data', testText);
   const specs = test ? [train, test] : [train];
   const has = (form: Form) => specs.some((s) => s.form === form);
-  if (train.form === 'prepared' && !test) {
+  const stream = flags.stream === true;
+  if (stream && !has('npy')) throw new UsageError('--stream applies to npy: data only');
+  // Read from disk a batch at a time: a prepared store, or npy: data with --stream.
+  const onDisk = (spec: Spec) => spec.form === 'prepared' || (stream && spec.form === 'npy');
+  if (onDisk(train) && !test) {
     throw new UsageError(`--data ${train.text} is read from disk a batch at a time and cannot be split in memory: give the test split as ` +
-      '--test-data SPEC (prepare the train/ and val/ folders as two stores: pof prepare DIR/train STORE/train, pof prepare DIR/val STORE/val)');
+      (train.form === 'prepared' ? '--test-data SPEC (prepare the train/ and val/ folders as two stores: pof prepare DIR/train STORE/train, ' +
+        'pof prepare DIR/val STORE/val)' : '--test-data npy:INPUTS.npy,LABELS.npy (or leave --stream out)'));
   }
   if (test && flags['val-fraction'] !== undefined) throw new UsageError('--val-fraction applies without --test-data only (the test split is given)');
   const valFraction = optionalNumberFlag(flags, 'val-fraction', { above: 0 }) ?? DEFAULT_VAL_FRACTION;
@@ -136,15 +144,16 @@ function ownDataPlan(flags: Flags): OwnDataPlan {
   const trainSize = optionalNumberFlag(flags, 'train-size', { integer: true, min: 1 });
   const testSize = optionalNumberFlag(flags, 'test-size', { integer: true, min: 1 });
   for (const [name, spec, size] of [['train-size', train, trainSize], ['test-size', test, testSize]] as const) {
-    if (size !== undefined && spec?.form === 'prepared') {
-      throw new UsageError(`--${name} does not apply to ${spec.text}: a prepared store is read from disk; prepare a smaller one instead`);
+    if (size !== undefined && spec !== undefined && onDisk(spec)) {
+      throw new UsageError(`--${name} does not apply to ${spec.text}: ` + (spec.form === 'prepared'
+        ? 'a prepared store is read from disk; prepare a smaller one instead' : 'it is streamed from disk (--stream); leave --stream out, or save a smaller array'));
     }
   }
   const augment = flags.augment === undefined ? undefined : choiceFlag(flags, 'augment', 'none', AUGMENTS);
   const crop = optionalNumberFlag(flags, 'crop', { integer: true, min: 1 });
   if (crop !== undefined && augment !== 'imagenet') throw new UsageError('--crop applies with --augment imagenet only');
   return {
-    train, test, valFraction, trainSize, testSize, augment, crop,
+    train, test, valFraction, trainSize, testSize, augment, crop, stream,
     imageSize: flags['image-size'] === undefined ? undefined : imageSizeFlag(flags),
     kind: flags.kind === undefined ? undefined : choiceFlag(flags, 'kind', 'values', DATA_KINDS),
     layout: flags.layout === undefined ? undefined : choiceFlag(flags, 'layout', 'NCHW', LAYOUTS),
@@ -169,7 +178,7 @@ function readSpec(spec: Spec, plan: OwnDataPlan, like?: ImageSet): Promise<Image
     case 'imagefolder': return imageFolder({ dir: spec.paths[0], imageSize: plan.imageSize!, name, classes: like?.classes });
     case 'prepared': return prepared(spec.paths[0], { name });
     case 'npz': return fromNpy({ file: spec.paths[0], ...arrays });
-    case 'npy': return fromNpy({ inputs: spec.paths[0], labels: spec.paths[1], ...arrays });
+    case 'npy': return fromNpy({ inputs: spec.paths[0], labels: spec.paths[1], ...arrays, stream: plan.stream });
   }
 }
 
@@ -190,11 +199,11 @@ async function readOwnData(plan: OwnDataPlan): Promise<CliData> {
   assertSameData(train, test, plan);
   if (!isStored(train)) train = sized(train as ArraySet, 'train-size', plan.trainSize, undefined, VAL_SEED, `${plan.train.text}'s training split`);
   if (!isStored(test)) test = sized(test as ArraySet, 'test-size', plan.testSize, undefined, VAL_SEED + 1, 'the test split');
-  const settings = trainingSettings(train, plan);
+  const settings = await trainingSettings(train, plan);
   // The test split: the training split's normalisation and, with the ImageNet augmentation, its centre crop.
   const { augmentation: _training, ...evaluation } = settings;
   const record = {
-    testData: plan.test?.text ?? null, valFraction: plan.test ? null : plan.valFraction, kind: train.kind,
+    testData: plan.test?.text ?? null, stream: plan.stream, valFraction: plan.test ? null : plan.valFraction, kind: train.kind,
     normalization: settings.normalization ?? null, augmentation: settings.augmentation ?? null, centerCrop: settings.centerCrop ?? null,
   };
   return { dataset: plan.train.text, train: { ...train, ...settings }, test: { ...test, augmentation: undefined, ...evaluation },
@@ -214,14 +223,18 @@ function assertSameData(train: ImageSet, test: ImageSet, plan: OwnDataPlan): voi
   }
 }
 
-/** Pixels' normalisation (the same for both splits): a store's own or measured on the training split, unless --normalize none. */
-function normalizationOf(train: ImageSet, plan: OwnDataPlan): Normalization | undefined {
+/**
+ * Pixels' normalisation (the same for both splits): a store's own, or measured on the training split (a streamed
+ * one read once for it), unless --normalize none.
+ */
+async function normalizationOf(train: ImageSet, plan: OwnDataPlan): Promise<Normalization | undefined> {
   if (train.kind !== 'pixels' || plan.normalize === 'none') return undefined;
-  return isStored(train) ? train.normalization : measuredNormalization(train as ArraySet);
+  if (!isStored(train)) return measuredNormalization(train as ArraySet);
+  return train.normalization ?? measuredStoredNormalization(train);
 }
 
 /** The training split's augmentation (--augment, or the default for its kind and size) and normalisation. */
-function trainingSettings(train: ImageSet, plan: OwnDataPlan): Partial<ImageSet> {
+async function trainingSettings(train: ImageSet, plan: OwnDataPlan): Promise<Partial<ImageSet>> {
   const pixels = train.kind === 'pixels';
   const side = Math.min(train.shape[2] ?? 0, train.shape[3] ?? 0);
   const augment = plan.augment ?? (!pixels ? 'none' : side >= LARGE_SIDE ? 'imagenet' : 'paper');
@@ -233,7 +246,7 @@ function trainingSettings(train: ImageSet, plan: OwnDataPlan): Partial<ImageSet>
     paper: { cropPadding: 4, flip: true, cutout: 0 },
     imagenet: crop === undefined ? undefined : imagenetAugmentation(crop),
   };
-  return { normalization: normalizationOf(train, plan), augmentation: augmentation[augment], centerCrop: crop };
+  return { normalization: await normalizationOf(train, plan), augmentation: augmentation[augment], centerCrop: crop };
 }
 
 /** --crop, or 0.875 of the side (torchvision's 224 of 256); at most the side. */

@@ -1,12 +1,14 @@
 // datasets.fromNpy: a split from NumPy arrays on disk, two .npy files or one .npz, made into an ImageSet
-// by fromArrays (which checks it as it checks arrays in memory).
+// by fromArrays (which checks it as it checks arrays in memory); or, with `stream`, the inputs' .npy left
+// on disk and read a batch at a time (as a prepared store's are), for arrays larger than memory.
 import * as path from 'path';
 import { DatasetError } from '../errors';
 import { checkKeys, oneOf, ownOptions, OptionError, show } from '../options';
+import { checkImageSetFields } from './image-set-check';
 import { fromArrays } from './from-arrays';
-import { readNpyFile, type NpyArray } from './npy';
+import { readNpyFile, readNpyLayout, type NpyArray } from './npy';
 import { readNpz } from './npz';
-import { DATA_KINDS, type DataKind, type ArraySet } from './types';
+import { DATA_KINDS, STORED_DTYPES, type DataKind, type ArraySet, type StoredSet } from './types';
 
 export const LAYOUTS = ['NCHW', 'NHWC', 'NHW'] as const;
 
@@ -25,37 +27,97 @@ export interface FromNpyOptions {
   layout?: (typeof LAYOUTS)[number];
   /** Default: the file name of the inputs (or of the .npz). */
   name?: string;
+  /**
+   * Leave the inputs' .npy on disk and read it a batch at a time while training (a C-order uint8, float32,
+   * int32 or int64 array, laid out NCHW, NHW or [N, D]): for arrays larger than memory. Labels are read into memory.
+   */
+  stream?: boolean;
 }
 
 const WHERE = 'datasets.fromNpy';
 
-export async function fromNpy(options: FromNpyOptions): Promise<ArraySet> {
+/** The split in memory; with `stream: true`, its inputs left in their .npy file. */
+export async function fromNpy(options: FromNpyOptions & { stream: true }): Promise<StoredSet>;
+export async function fromNpy(options: FromNpyOptions & { stream?: false }): Promise<ArraySet>;
+export async function fromNpy(options: FromNpyOptions): Promise<ArraySet | StoredSet>;
+export async function fromNpy(options: FromNpyOptions): Promise<ArraySet | StoredSet> {
   const o = ownOptions(WHERE, options);
-  checkKeys(WHERE, o, ['inputs', 'labels', 'file', 'numClasses', 'kind', 'layout', 'name']);
+  checkKeys(WHERE, o, ['inputs', 'labels', 'file', 'numClasses', 'kind', 'layout', 'name', 'stream']);
   for (const key of ['inputs', 'labels', 'file', 'name'] as const) {
     if (o[key] !== undefined && (typeof o[key] !== 'string' || o[key] === '')) throw new OptionError(`${WHERE}: ${key} must be a non-empty string, got ${show(o[key])}`);
   }
+  if (o.stream !== undefined && typeof o.stream !== 'boolean') throw new OptionError(`${WHERE}: stream must be true or false, got ${show(o.stream)}`);
   const layout = o.layout === undefined ? undefined : oneOf(WHERE, 'layout', o.layout, LAYOUTS);
   const kind = o.kind === undefined ? undefined : oneOf(WHERE, 'kind', o.kind, DATA_KINDS);
+  if (o.stream) return streamed(o, layout, kind);
   const { inputs, labels, source } = await readArrays(o);
-  if (labels.shape.length !== 1) throw new DatasetError(`${source.labels}: labels must be a 1-D array [N], got shape (${labels.shape.join(', ')})`);
-  if (!['uint8', 'bool', 'int32', 'int64'].includes(labels.dtype)) {
-    throw new DatasetError(`${source.labels}: labels must be integers (uint8, int32 or int64), got ${labels.dtype}`);
-  }
+  const labelData = checkLabels(labels, source.labels);
   const shape = inputShape(inputs.shape, layout, source.inputs);
-  if (inputs.shape[0] !== labels.shape[0]) {
-    throw new DatasetError(`${source.inputs} holds ${inputs.shape[0]} examples but ${source.labels} holds ${labels.shape[0]} labels`);
-  }
+  checkCount(shape[0], labelData, source);
   const images = inputs.shape.length === 4 && layout === 'NHWC' ? nhwcToNchw(inputs.data, inputs.shape) : inputs.data;
   return fromArrays({
     images,
-    labels: labels.data as Uint8Array | Int32Array,
+    labels: labelData,
     shape,
-    numClasses: o.numClasses ?? largest(labels.data, source.labels) + 1,
+    numClasses: o.numClasses ?? largest(labelData, source.labels) + 1,
     name: o.name ?? path.basename(o.file ?? o.inputs ?? ''),
     // `kind` only when given: fromArrays refuses keys it does not know, and decides the kind of undeclared data.
     ...(kind === undefined ? {} : { kind }),
   });
+}
+
+/**
+ * The inputs' .npy as a StoredSet, read by the native side a batch at a time (which refuses negative ids and
+ * non-finite values as it reads them). Only what lies in the file as a model takes it can stay there: C order,
+ * NCHW, and a dtype read as it is; anything else is read into memory without `stream`.
+ */
+async function streamed(o: FromNpyOptions, layout: FromNpyOptions['layout'], kind: DataKind | undefined): Promise<StoredSet> {
+  const inMemory = 'or leave stream out (the array is then read into memory and converted)';
+  if (o.file !== undefined) {
+    throw new OptionError(`${WHERE}: stream reads the inputs in place from a .npy file, and a .npz's members cannot be read in place: ` +
+      `save its inputs and labels with np.save and give them as inputs and labels, ${inMemory}`);
+  }
+  if (o.inputs === undefined || o.labels === undefined) {
+    throw new OptionError(`${WHERE}: stream reads the inputs in place from a .npy file: expected inputs and labels (two .npy files)`);
+  }
+  const file = path.resolve(o.inputs);
+  const array = await readNpyLayout(file);
+  const dtype = (STORED_DTYPES as readonly string[]).includes(array.dtype) ? array.dtype as StoredSet['images']['dtype'] : undefined;
+  if (dtype === undefined) {
+    throw new DatasetError(`${o.inputs}: holds ${array.dtype}, which stream cannot read as it lies (it reads ${STORED_DTYPES.join(', ')}): ` +
+      `save it as one of those (e.g. x.astype(np.float32)), ${inMemory}`);
+  }
+  if (array.fortranOrder) {
+    throw new DatasetError(`${o.inputs}: is in Fortran order, which stream cannot read a batch at a time: save it with ` +
+      `np.ascontiguousarray(x), ${inMemory}`);
+  }
+  if (layout === 'NHWC') {
+    throw new OptionError(`${WHERE}: stream reads the array as it lies, and layout 'NHWC' would need its axes reordered: save it as ` +
+      `x.transpose(0, 3, 1, 2) in C order (NCHW), prepare it as a store, ${inMemory}`);
+  }
+  const labels = checkLabels(await readNpyFile(o.labels), o.labels);
+  const shape = inputShape(array.shape, layout, o.inputs);
+  checkCount(shape[0], labels, { inputs: o.inputs, labels: o.labels });
+  const fields = checkImageSetFields(WHERE, '', {
+    kind, images: { file, offset: array.offset, dtype }, labels, shape, numClasses: o.numClasses ?? largest(labels, o.labels) + 1,
+  }, (message) => new DatasetError(message));
+  const bad = labels.findIndex((y) => y >= fields.numClasses);
+  if (bad >= 0) throw new OptionError(`${WHERE}: label ${labels[bad]} at index ${bad} is out of range: expected 0..${fields.numClasses - 1}`);
+  return { name: o.name ?? path.basename(o.inputs), ...fields, images: fields.images as StoredSet['images'] };
+}
+
+/** The labels' array, checked: integers [N]. */
+function checkLabels(labels: NpyArray, source: string): Uint8Array | Int32Array {
+  if (labels.shape.length !== 1) throw new DatasetError(`${source}: labels must be a 1-D array [N], got shape (${labels.shape.join(', ')})`);
+  if (!['uint8', 'bool', 'int32', 'int64'].includes(labels.dtype)) {
+    throw new DatasetError(`${source}: labels must be integers (uint8, int32 or int64), got ${labels.dtype}`);
+  }
+  return labels.data as Uint8Array | Int32Array;
+}
+
+/** One label per example. */
+function checkCount(examples: number, labels: Uint8Array | Int32Array, source: { inputs: string; labels: string }): void {
+  if (examples !== labels.length) throw new DatasetError(`${source.inputs} holds ${examples} examples but ${source.labels} holds ${labels.length} labels`);
 }
 
 /** The two arrays and what names them in errors. */
@@ -101,7 +163,7 @@ function nhwcToNchw(data: NpyArray['data'], [n, h, w, c]: number[]): NpyArray['d
   return out;
 }
 
-function largest(labels: NpyArray['data'], source: string): number {
+function largest(labels: Uint8Array | Int32Array, source: string): number {
   if (labels.length === 0) throw new DatasetError(`${source}: holds no labels; expected at least one example`);
   let max = 0;
   for (let i = 0; i < labels.length; i += 1) {

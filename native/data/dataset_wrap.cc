@@ -97,7 +97,12 @@ std::shared_ptr<const ExampleRows> InputsOf(const Napi::Value& value, InputKind 
   if (kind == InputKind::kPixels && shape.size() != 4) {
     throw UserError("dataset pixels must have shape [N, C, H, W], got " + c10::str(c10::IntArrayRef(shape)));
   }
-  StoredArray array{StringField(o, "file"), IntField(o, "offset"), StoredDtype(StringField(o, "dtype"), kind), shape};
+  const auto dtype = StoredDtype(StringField(o, "dtype"), kind);
+  // As ResidentInputs refuses them: ids below 0, values that are not finite (uint8 ones always are).
+  const auto values = kind == InputKind::kTokens && dtype != torch::kByte  ? StoredValues::kNonNegativeIds
+                      : kind == InputKind::kValues && dtype != torch::kByte ? StoredValues::kFinite
+                                                                            : StoredValues::kAny;
+  StoredArray array{StringField(o, "file"), IntField(o, "offset"), dtype, shape, values};
   return std::make_shared<StoredRows>(std::move(array), device.is_cuda());
 }
 

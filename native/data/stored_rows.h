@@ -12,11 +12,16 @@
 
 namespace pof {
 
+// What every value read must be. A resident split is checked whole when it is made; a stored one is checked a
+// batch at a time on the host as it is read (no device sync), since reading it whole up front would cost an epoch.
+enum class StoredValues { kAny, kFinite, kNonNegativeIds };
+
 struct StoredArray {
   std::string file;
   int64_t offset = 0;  // where the data starts (after the .npy header)
   c10::ScalarType dtype = torch::kByte;
   std::vector<int64_t> shape;  // [N, ...]
+  StoredValues values = StoredValues::kAny;
 };
 
 class StoredRows final : public ExampleRows {
@@ -43,6 +48,8 @@ class StoredRows final : public ExampleRows {
   torch::Tensor Read(const torch::Tensor& indices) const;
   // A DatasetError when the file's size or modification time differ from when it was opened.
   void CheckUnchanged() const;
+  // A DatasetError naming the first example among `rows` (read at host `indices`) whose values break array_.values.
+  void CheckValues(const torch::Tensor& rows, const int64_t* indices) const;
 
   StoredArray array_;
   bool pinned_;

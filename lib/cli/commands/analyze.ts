@@ -55,7 +55,8 @@ export const analyzeCommand: Command = {
     const data = await loadDataFlags(flags, 'analyze');
     // The analyses draw their subsets and mini-batches in memory.
     if (isStored(data.train) || isStored(data.test)) {
-      throw new UsageError('analyze reads the data in memory: a prepared store is read from disk; give the image folder (imagefolder:DIR) instead');
+      throw new UsageError('analyze reads the data in memory, and this data is read from disk: give a prepared store\'s image folder ' +
+        '(imagefolder:DIR) instead, or leave --stream out');
     }
     const start = await startingModel(flags, data.train);
     const trainer = new PoFTrainer({ model: start.spec, device });
