@@ -39,6 +39,7 @@ test('stream: true gives the .npy as a stored split: labels in memory, inputs re
   t.is(set.numClasses, 3);
   t.is(set.name, 'x.npy');
   t.deepEqual([...set.labels], [0, 1, 2, 0, 1, 2, 0, 1, 2, 0]);
+  t.throws(() => datasets.subset(set as never, 4), { instanceOf: OptionError, message: /x\.npy is read from disk a batch at a time .*read it into memory \(fromNpy without stream\)/ });
   await t.throwsAsync(datasets.fromNpy({ inputs: npyFile('ids.npy', '<i4', [2, 3], Int32Array.from([1, 2, 3, 4, 5, 6])), labels, stream: true }),
     { instanceOf: DatasetError, message: /ids\.npy holds 2 examples but .*y\.npy holds 10 labels/ });
   const pixels = await datasets.fromNpy({ inputs: npyFile('p.npy', '|u1', [10, 8, 8], new Uint8Array(640)), labels, stream: true });

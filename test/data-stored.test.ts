@@ -27,7 +27,7 @@ test('datasets.prepared gives the store as a split: labels in memory, pixels on 
   t.deepEqual([...set.labels], [...data.labels]);
   t.deepEqual(set.normalization, data.normalization);
   t.deepEqual(set.classes, ['class-0', 'class-1', 'class-2', 'class-3']);
-  t.throws(() => datasets.subset(set as never, 4), { instanceOf: OptionError, message: /tiny is a prepared store, read from disk/ });
+  t.throws(() => datasets.subset(set as never, 4), { instanceOf: OptionError, message: /tiny is read from disk a batch at a time \(a prepared store, or fromNpy's stream\)/ });
   const { classes: _, ...fields } = set;
   t.throws(() => datasets.fromArrays({ ...fields, images: fields.images as never }), { instanceOf: OptionError, message: /images must be a Uint8Array/ });
 });

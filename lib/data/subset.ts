@@ -9,8 +9,8 @@ export function subset(data: ArraySet, size: number, seed = 0): ArraySet {
   const where = 'datasets.subset';
   checkImageSet(where, data, 'data');
   if (isStored(data as ImageSet)) {
-    throw new OptionError(`${where}: ${data.name} is a prepared store, read from disk; take a subset when preparing it (datasets.prepare's classes) ` +
-      'or train on all of it');
+    throw new OptionError(`${where}: ${data.name} is read from disk a batch at a time (a prepared store, or fromNpy's stream); take a ` +
+      'subset when preparing or saving it (datasets.prepare\'s classes), read it into memory (fromNpy without stream), or train on all of it');
   }
   const total = data.shape[0];
   integer(where, 'size', size, 1);
