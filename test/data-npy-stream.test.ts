@@ -94,6 +94,8 @@ test('what cannot be read as it lies is refused naming the file and the way out'
       /images is a Uint8Array of shape \[4,6\]: declare its kind/],
     [() => datasets.fromNpy({ inputs: npyFile('v.npy', '<f4', [4, 6], new Float32Array(24)), labels, stream: true, numClasses: 2 }), OptionError,
       /label 2 at index 2 is out of range: expected 0\.\.1/],
+    [() => datasets.fromNpy({ inputs: npyFile('v.npy', '<f4', [4, 6], new Float32Array(24)), labels: npyFile('n.npy', '<i4', [4], Int32Array.from([0, -1, 0, 1])),
+      stream: true, numClasses: 2 }), OptionError, /label -1 at index 1 is out of range: expected 0\.\.1/],
     [() => datasets.fromNpy({ inputs: npyFile('v.npy', '<f4', [4, 6], new Float32Array(24)), labels, stream: 'yes' as never }), OptionError,
       /stream must be true or false, got 'yes'/],
   ];

@@ -101,7 +101,7 @@ async function streamed(o: FromNpyOptions, layout: FromNpyOptions['layout'], kin
   const fields = checkImageSetFields(WHERE, '', {
     kind, images: { file, offset: array.offset, dtype }, labels, shape, numClasses: o.numClasses ?? largest(labels, o.labels) + 1,
   }, (message) => new DatasetError(message));
-  const bad = labels.findIndex((y) => y >= fields.numClasses);
+  const bad = labels.findIndex((y) => y < 0 || y >= fields.numClasses);
   if (bad >= 0) throw new OptionError(`${WHERE}: label ${labels[bad]} at index ${bad} is out of range: expected 0..${fields.numClasses - 1}`);
   return { name: o.name ?? path.basename(o.inputs), ...fields, images: fields.images as StoredSet['images'] };
 }
