@@ -71,6 +71,7 @@ const READERS: EntryPoint[] = [
   { name: 'datasets.svhn', files: ['train_32x32.mat', 'test_32x32.mat'], call: (dir) => datasets.svhn(dir) },
   { name: 'datasets.fromNpy({ inputs, labels })', call: (p) => datasets.fromNpy({ inputs: p, labels: p }) },
   { name: 'datasets.fromNpy({ file })', call: (p) => datasets.fromNpy({ file: p }) },
+  { name: 'datasets.fromNpy({ inputs, labels, stream })', call: (p) => datasets.fromNpy({ inputs: p, labels: p, stream: true }) },
   { name: 'datasets.prepared', files: ['manifest.json', 'inputs.npy', 'labels.npy'], call: (dir) => datasets.prepared(dir) },
 ];
 
