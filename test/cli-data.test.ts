@@ -198,9 +198,10 @@ test('the refusals: both or neither of --dataset and --data, a bad spec, missing
     [['train', '--data', 'npz:x.npz', '--val-fraction', '1', '--model', 'mlp-4', '--out', out], /^pof: --val-fraction must be a number > 0 and < 1, got 1/],
     [['train', '--data', 'npz:x.npz', '--image-size', '8', '--model', 'mlp-4', '--out', out], /^pof: --image-size applies to imagefolder: data only/],
     [['train', '--data', 'npz:x.npz', '--crop', '8', '--model', 'mlp-4', '--out', out], /^pof: --crop applies with --augment imagenet only/],
-    [['train', '--data', 'npz:x.npz', '--stream', '--model', 'mlp-4', '--out', out], /^pof: --stream applies to npy: data only/],
+    [['train', '--data', 'imagefolder:/tmp', '--image-size', '8', '--stream', '--model', 'mlp-4', '--out', out], /^pof: --stream applies to npy: and npz: data only/],
     [['train', '--data', 'npy:x.npy,y.npy', '--stream', '--model', 'mlp-4', '--out', out],
-      /^pof: --data npy:x\.npy,y\.npy is read from disk a batch at a time .* --test-data npy:INPUTS\.npy,LABELS\.npy \(or leave --stream out\)/],
+      /^pof: --data npy:x\.npy,y\.npy is read from disk a batch at a time .* --test-data SPEC \(or leave --stream out\)/],
+    [['train', '--data', 'npz:x.npz', '--stream', '--model', 'mlp-4', '--out', out], /^pof: --data npz:x\.npz is read from disk a batch at a time/],
     [['train', '--data', 'npy:x.npy,y.npy', '--test-data', 'npy:a.npy,b.npy', '--stream', '--train-size', '4', '--model', 'mlp-4', '--out', out],
       /^pof: --train-size does not apply to npy:x\.npy,y\.npy: it is streamed from disk \(--stream\)/],
   ];

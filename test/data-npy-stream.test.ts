@@ -1,8 +1,10 @@
-// datasets.fromNpy({ stream: true }): the user's own .npy left on disk and read a batch at a time, as a prepared
-// store's inputs are. It trains bit-identically to the same file read into memory; what cannot be read as it
-// lies (other dtypes, Fortran order, NHWC, a .npz) is refused naming the file and the way out; ids below 0 and
-// non-finite values are refused as the batch holding them is read, naming the file and the example.
+// datasets.fromNpy({ stream: true }): the user's own .npy (or a .npz's stored member, as np.savez writes it) left
+// on disk and read a batch at a time, as a prepared store's inputs are. It trains bit-identically to the same file
+// read into memory; what cannot be read as it lies (other dtypes, Fortran order, NHWC, a compressed member) is
+// refused naming the file and the way out; ids below 0 and non-finite values are refused as the batch holding them
+// is read, naming the file and the example.
 import test from 'ava';
+import { execFileSync, spawnSync } from 'child_process';
 import { writeFileSync } from 'fs';
 import * as path from 'path';
 import { DatasetError, datasets, models, NonFiniteError, OptionError, PoFTrainer } from '../lib';
@@ -12,11 +14,21 @@ import { nativeDataset } from './helpers/native-dataset';
 import { npyBytes } from './helpers/npy-writer';
 import { differingTensors } from './helpers/state-compare';
 import { testDevice as device, tinyImages } from './helpers/synthetic';
+import { writeZip } from './helpers/zip-writer';
+
+const withNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0 ? test : test.skip;
+
+const bytesOf = (data: ArrayBufferView) => new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
 
 /** Writes `data` as a .npy of `descr` and `shape` in a fresh directory; returns its path. */
 function npyFile(name: string, descr: string, shape: number[], data: ArrayBufferView, options: { fortranOrder?: boolean } = {}): string {
+  return plainFile(name, npyBytes({ descr, shape, data: bytesOf(data), ...options }));
+}
+
+/** Writes `bytes` as `name` in a fresh directory; returns its path. */
+function plainFile(name: string, bytes: Uint8Array): string {
   const file = path.join(tempDir('npy-stream'), name);
-  writeFileSync(file, npyBytes({ descr, shape, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength), ...options }));
+  writeFileSync(file, bytes);
   return file;
 }
 
@@ -53,6 +65,15 @@ const runs = {
     return { model: () => models.mlp({ inputDim: 12, hidden: [16], numClasses: 3 }), memory: await datasets.fromNpy({ inputs, labels }),
       stream: await datasets.fromNpy({ inputs, labels, stream: true }) as ImageSet };
   },
+  'values in a stored .npz member': async () => {
+    const { values, classes } = valueFiles(48, 12);
+    const file = path.join(tempDir('npz-stream'), 'data.npz');
+    // A member before the inputs, so that their data lies well inside the archive.
+    writeFileSync(file, writeZip({ 'y.npy': npyBytes({ descr: '<i4', shape: [48], data: bytesOf(classes) }),
+      'x.npy': npyBytes({ descr: '<f4', shape: [48, 12], data: bytesOf(values) }) }));
+    return { model: () => models.mlp({ inputDim: 12, hidden: [16], numClasses: 3 }), memory: await datasets.fromNpy({ file }),
+      stream: await datasets.fromNpy({ file, stream: true }) as ImageSet };
+  },
   pixels: async () => {
     const data = tinyImages(48, 3);
     const inputs = npyFile('x.npy', '|u1', data.shape, data.images), labels = npyFile('y.npy', '<i4', [48], data.labels);
@@ -64,7 +85,7 @@ const runs = {
 };
 
 for (const [kind, make] of Object.entries(runs)) {
-  test(`${kind}: a streamed .npy trains (SGD then PoF) and evaluates bit-identically to the same file read into memory`, async (t) => {
+  test(`${kind}: streamed in place, it trains (SGD then PoF) and evaluates bit-identically to the same file read into memory`, async (t) => {
     const { model, memory, stream } = await make();
     const run = async (data: ImageSet) => {
       const trainer = new PoFTrainer({ model: model(), device, seed: 3 });
@@ -88,8 +109,10 @@ test('what cannot be read as it lies is refused naming the file and the way out'
       /f\.npy: is in Fortran order, .*np\.ascontiguousarray\(x\), or leave stream out/],
     [() => datasets.fromNpy({ inputs: npyFile('h.npy', '|u1', [4, 8, 8, 3], new Uint8Array(768)), labels, layout: 'NHWC', stream: true }), OptionError,
       /layout 'NHWC' would need its axes reordered: save it as x\.transpose\(0, 3, 1, 2\)/],
-    [() => datasets.fromNpy({ file: 'x.npz', stream: true }), OptionError, /stream reads the inputs in place from a \.npy file, and a \.npz's members cannot be read in place: save its inputs and labels with np\.save/],
-    [() => datasets.fromNpy({ inputs: 'x.npy', stream: true }), OptionError, /expected inputs and labels \(two \.npy files\)$/],
+    [() => datasets.fromNpy({ file: plainFile('c.npz', writeZip({ 'x.npy': npyBytes({ descr: '<f4', shape: [4, 6], data: new Uint8Array(96) }),
+      'y.npy': npyBytes({ descr: '|u1', shape: [4], data: new Uint8Array(4) }) }, { deflate: true })), stream: true }), DatasetError,
+      /c\.npz: member x\.npy is compressed \(np\.savez_compressed\), so it cannot be read in place: save the arrays with np\.savez \(stored\), or read them into memory/],
+    [() => datasets.fromNpy({ inputs: 'x.npy', stream: true }), OptionError, /expected inputs and labels \(two \.npy files\), or file \(a \.npz\)/],
     [() => datasets.fromNpy({ inputs: npyFile('u.npy', '|u1', [4, 6], new Uint8Array(24)), labels, stream: true }), OptionError,
       /images is a Uint8Array of shape \[4,6\]: declare its kind/],
     [() => datasets.fromNpy({ inputs: npyFile('v.npy', '<f4', [4, 6], new Float32Array(24)), labels, stream: true, numClasses: 2 }), OptionError,
@@ -124,4 +147,26 @@ test('a negative token id or a non-finite value in a streamed file is refused as
   // Through the trainer: a clean error before any step runs on the bad batch.
   const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 5, hidden: [4], numClasses: 2 }), device, seed: 1 });
   await t.throwsAsync(trainer.fit(floats, { epochs: 1, batchSize: 4, lr: 0.1 }), { instanceOf: NonFiniteError, message: /v\.npy: example 3 holds nan/ });
+});
+
+withNumpy('an .npz from np.savez streams its inputs in place; one from np.savez_compressed is refused', async (t) => {
+  const dir = tempDir('npz-numpy');
+  execFileSync('python3', ['-c', [
+    'import numpy as np, sys', 'd = sys.argv[1]',
+    'x = (np.arange(40 * 6) % 17 / 4).astype(np.float32).reshape(40, 6); y = np.arange(40) % 3',
+    'np.savez(f"{d}/xy.npz", x=x, y=y); np.savez_compressed(f"{d}/xyc.npz", x=x, y=y); np.savez(f"{d}/pos.npz", x, y)',
+  ].join('\n'), dir]);
+  for (const name of ['xy.npz', 'pos.npz']) {
+    const file = path.join(dir, name);
+    const stream = await datasets.fromNpy({ file, stream: true });
+    t.is(stream.images.file, file);
+    const memory = await datasets.fromNpy({ file });
+    // The streamed rows are the ones read into memory, byte for byte.
+    const ds = nativeDataset({ kind: 'values', inputs: stream.images, shape: stream.shape, labels: stream.labels, numClasses: 3 });
+    const rows = ds.batch(Int32Array.from({ length: 40 }, (_, i) => 39 - i), { train: false, seed: 0 }).inputs.toArray() as Float32Array;
+    const expected = Array.from({ length: 40 }, (_, i) => Array.from((memory.images as Float32Array).subarray((39 - i) * 6, (40 - i) * 6))).flat();
+    t.deepEqual(Array.from(rows), expected, name);
+    ds.dispose();
+  }
+  await t.throwsAsync(datasets.fromNpy({ file: path.join(dir, 'xyc.npz'), stream: true }), { instanceOf: DatasetError, message: /member x\.npy is compressed/ });
 });

@@ -32,7 +32,8 @@ export const DATA_FLAGS: Record<string, Flag> = {
   'image-size': { type: 'string', help: 'with imagefolder:DIR: the images\' size, S (square) or HxW' },
   kind: { type: 'string', help: `with npz: or npy: data: ${DATA_KINDS.join(', ')} (default: by dtype)` },
   layout: { type: 'string', help: `with npz: or npy: data: ${LAYOUTS.join(', ')} (how image axes are ordered)` },
-  stream: { type: 'boolean', help: 'with npy: data: leave the inputs in their .npy and read them a batch at a time (for arrays larger than memory; needs --test-data)' },
+  stream: { type: 'boolean', help: 'with npy: or npz: data: leave the inputs in their file and read them a batch at a time (for arrays larger than ' +
+    'memory; needs --test-data; an .npz from np.savez, not np.savez_compressed)' },
   augment: { type: 'string', help: `with --data: ${AUGMENTS.join(', ')} (paper: 4-pixel padded crop + flip)`,
     default: `imagenet for pixels of side >= ${LARGE_SIDE}, paper below, none for values and tokens` },
   crop: { type: 'string', help: 'with --augment imagenet: the crop\'s side (the test split is centre-cropped to it)', default: '0.875 x the image side' },
@@ -109,7 +110,7 @@ interface OwnDataPlan {
   imageSize?: number | [number, number];
   kind?: DataKind;
   layout?: (typeof LAYOUTS)[number];
-  /** npy: inputs left in their files (fromNpy's stream). */
+  /** npy: and npz: inputs left in their files (fromNpy's stream). */
   stream: boolean;
   augment?: (typeof AUGMENTS)[number];
   crop?: number;
@@ -123,13 +124,13 @@ function ownDataPlan(flags: Flags): OwnDataPlan {
   const specs = test ? [train, test] : [train];
   const has = (form: Form) => specs.some((s) => s.form === form);
   const stream = flags.stream === true;
-  if (stream && !has('npy')) throw new UsageError('--stream applies to npy: data only');
-  // Read from disk a batch at a time: a prepared store, or npy: data with --stream.
-  const onDisk = (spec: Spec) => spec.form === 'prepared' || (stream && spec.form === 'npy');
+  if (stream && !has('npy') && !has('npz')) throw new UsageError('--stream applies to npy: and npz: data only');
+  // Read from disk a batch at a time: a prepared store, or npy: and npz: data with --stream.
+  const onDisk = (spec: Spec) => spec.form === 'prepared' || (stream && (spec.form === 'npy' || spec.form === 'npz'));
   if (onDisk(train) && !test) {
     throw new UsageError(`--data ${train.text} is read from disk a batch at a time and cannot be split in memory: give the test split as ` +
       (train.form === 'prepared' ? '--test-data SPEC (prepare the train/ and val/ folders as two stores: pof prepare DIR/train STORE/train, ' +
-        'pof prepare DIR/val STORE/val)' : '--test-data npy:INPUTS.npy,LABELS.npy (or leave --stream out)'));
+        'pof prepare DIR/val STORE/val)' : '--test-data SPEC (or leave --stream out)'));
   }
   if (test && flags['val-fraction'] !== undefined) throw new UsageError('--val-fraction applies without --test-data only (the test split is given)');
   const valFraction = optionalNumberFlag(flags, 'val-fraction', { above: 0 }) ?? DEFAULT_VAL_FRACTION;
@@ -177,7 +178,7 @@ function readSpec(spec: Spec, plan: OwnDataPlan, like?: ImageSet): Promise<Image
   switch (spec.form) {
     case 'imagefolder': return imageFolder({ dir: spec.paths[0], imageSize: plan.imageSize!, name, classes: like?.classes });
     case 'prepared': return prepared(spec.paths[0], { name });
-    case 'npz': return fromNpy({ file: spec.paths[0], ...arrays });
+    case 'npz': return fromNpy({ file: spec.paths[0], ...arrays, stream: plan.stream });
     case 'npy': return fromNpy({ inputs: spec.paths[0], labels: spec.paths[1], ...arrays, stream: plan.stream });
   }
 }

@@ -6,8 +6,8 @@ import { DatasetError } from '../errors';
 import { checkKeys, oneOf, ownOptions, OptionError, show } from '../options';
 import { checkImageSetFields } from './image-set-check';
 import { fromArrays } from './from-arrays';
-import { readNpyFile, readNpyLayout, type NpyArray } from './npy';
-import { readNpz } from './npz';
+import { readNpyFile, readNpyLayout, type NpyArray, type NpyLayout } from './npy';
+import { readNpz, readNpzLayouts } from './npz';
 import { DATA_KINDS, STORED_DTYPES, type DataKind, type ArraySet, type StoredSet } from './types';
 
 export const LAYOUTS = ['NCHW', 'NHWC', 'NHW'] as const;
@@ -67,43 +67,37 @@ export async function fromNpy(options: FromNpyOptions): Promise<ArraySet | Store
 }
 
 /**
- * The inputs' .npy as a StoredSet, read by the native side a batch at a time (which refuses negative ids and
- * non-finite values as it reads them). Only what lies in the file as a model takes it can stay there: C order,
- * NCHW, and a dtype read as it is; anything else is read into memory without `stream`.
+ * The inputs as a StoredSet, left where they lie (a .npy file, or a stored member of a .npz) and read by the native
+ * side a batch at a time (which refuses negative ids and non-finite values as it reads them). Only what lies there
+ * as a model takes it can stay: C order, NCHW, and a dtype read as it is; anything else is read into memory
+ * without `stream`.
  */
 async function streamed(o: FromNpyOptions, layout: FromNpyOptions['layout'], kind: DataKind | undefined): Promise<StoredSet> {
   const inMemory = 'or leave stream out (the array is then read into memory and converted)';
-  if (o.file !== undefined) {
-    throw new OptionError(`${WHERE}: stream reads the inputs in place from a .npy file, and a .npz's members cannot be read in place: ` +
-      `save its inputs and labels with np.save and give them as inputs and labels, ${inMemory}`);
-  }
-  if (o.inputs === undefined || o.labels === undefined) {
-    throw new OptionError(`${WHERE}: stream reads the inputs in place from a .npy file: expected inputs and labels (two .npy files)`);
-  }
-  const file = path.resolve(o.inputs);
-  const array = await readNpyLayout(file);
+  const { inputs: array, labels: labelArray, source } = await locateArrays(o);
+  const file = path.resolve(o.file ?? o.inputs!);
   const dtype = (STORED_DTYPES as readonly string[]).includes(array.dtype) ? array.dtype as StoredSet['images']['dtype'] : undefined;
   if (dtype === undefined) {
-    throw new DatasetError(`${o.inputs}: holds ${array.dtype}, which stream cannot read as it lies (it reads ${STORED_DTYPES.join(', ')}): ` +
+    throw new DatasetError(`${source.inputs}: holds ${array.dtype}, which stream cannot read as it lies (it reads ${STORED_DTYPES.join(', ')}): ` +
       `save it as one of those (e.g. x.astype(np.float32)), ${inMemory}`);
   }
   if (array.fortranOrder) {
-    throw new DatasetError(`${o.inputs}: is in Fortran order, which stream cannot read a batch at a time: save it with ` +
+    throw new DatasetError(`${source.inputs}: is in Fortran order, which stream cannot read a batch at a time: save it with ` +
       `np.ascontiguousarray(x), ${inMemory}`);
   }
   if (layout === 'NHWC') {
     throw new OptionError(`${WHERE}: stream reads the array as it lies, and layout 'NHWC' would need its axes reordered: save it as ` +
       `x.transpose(0, 3, 1, 2) in C order (NCHW), prepare it as a store, ${inMemory}`);
   }
-  const labels = checkLabels(await readNpyFile(o.labels), o.labels);
-  const shape = inputShape(array.shape, layout, o.inputs);
-  checkCount(shape[0], labels, { inputs: o.inputs, labels: o.labels });
+  const labels = checkLabels(labelArray, source.labels);
+  const shape = inputShape(array.shape, layout, source.inputs);
+  checkCount(shape[0], labels, source);
   const fields = checkImageSetFields(WHERE, '', {
-    kind, images: { file, offset: array.offset, dtype }, labels, shape, numClasses: o.numClasses ?? largest(labels, o.labels) + 1,
+    kind, images: { file, offset: array.offset, dtype }, labels, shape, numClasses: o.numClasses ?? largest(labels, source.labels) + 1,
   }, (message) => new DatasetError(message));
   const bad = labels.findIndex((y) => y < 0 || y >= fields.numClasses);
   if (bad >= 0) throw new OptionError(`${WHERE}: label ${labels[bad]} at index ${bad} is out of range: expected 0..${fields.numClasses - 1}`);
-  return { name: o.name ?? path.basename(o.inputs), ...fields, images: fields.images as StoredSet['images'] };
+  return { name: o.name ?? path.basename(file), ...fields, images: fields.images as StoredSet['images'] };
 }
 
 /** The labels' array, checked: integers [N]. */
@@ -120,17 +114,32 @@ function checkCount(examples: number, labels: Uint8Array | Int32Array, source: {
   if (examples !== labels.length) throw new DatasetError(`${source.inputs} holds ${examples} examples but ${source.labels} holds ${labels.length} labels`);
 }
 
-/** The two arrays and what names them in errors. */
-async function readArrays(o: FromNpyOptions): Promise<{ inputs: NpyArray; labels: NpyArray; source: { inputs: string; labels: string } }> {
+/** The two arrays read into memory, and what names them in errors. */
+function readArrays(o: FromNpyOptions): Promise<Arrays<NpyArray>> {
+  return arraysOf(o, async (inputs, labels) => [await readNpyFile(inputs), await readNpyFile(labels)],
+    async (file, pick) => (await readNpz(file, pick)) as [NpyArray, NpyArray]);
+}
+
+/** The inputs' layout (their data left in the file) and the labels read into memory, and what names them in errors. */
+async function locateArrays(o: FromNpyOptions): Promise<Arrays<NpyLayout, NpyArray>> {
+  return arraysOf(o, async (inputs, labels) => [await readNpyLayout(path.resolve(inputs)), await readNpyFile(labels)],
+    async (file, pick) => [(await readNpzLayouts(file, (members) => pick(members).slice(0, 1)))[0], (await readNpz(file, (members) => pick(members).slice(1)))[0]]);
+}
+
+interface Arrays<I, L = I> { inputs: I; labels: L; source: { inputs: string; labels: string } }
+
+/** The two arrays of two .npy files (`files`) or of a .npz (`archive`, given which members to take). */
+async function arraysOf<I, L>(o: FromNpyOptions, files: (inputs: string, labels: string) => Promise<[I, L]>,
+  archive: (file: string, pick: (members: string[]) => string[]) => Promise<[I, L]>): Promise<Arrays<I, L>> {
   if (o.file === undefined) {
     if (o.inputs === undefined || o.labels === undefined) {
       throw new OptionError(`${WHERE}: expected inputs and labels (two .npy files), or file (a .npz) with their array names`);
     }
-    const [inputs, labels] = [await readNpyFile(o.inputs), await readNpyFile(o.labels)];
+    const [inputs, labels] = await files(o.inputs, o.labels);
     return { inputs, labels, source: { inputs: o.inputs, labels: o.labels } };
   }
   let names: string[] = [];
-  const [inputs, labels] = await readNpz(o.file, (members) => {
+  const [inputs, labels] = await archive(o.file, (members) => {
     // 'x' and 'y' by default; np.savez(file, x, y) names positional arrays arr_0 and arr_1.
     const positional = !members.includes('x') && !members.includes('y') && members.includes('arr_0') && members.includes('arr_1');
     names = [o.inputs ?? (positional ? 'arr_0' : 'x'), o.labels ?? (positional ? 'arr_1' : 'y')];

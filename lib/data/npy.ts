@@ -84,13 +84,18 @@ export interface NpyLayout {
 export async function readNpyLayout(file: string): Promise<NpyLayout> {
   const handle = await openRegularFile(file);
   try {
-    const { header, type, dataStart } = await readNpyHeader(handleSource(handle, file, 0, (await handle.stat()).size));
-    return { dtype: type.dtype, shape: header.shape, fortranOrder: header.fortranOrder, offset: dataStart };
+    return await npyLayoutOf(handleSource(handle, file, 0, (await handle.stat()).size));
   } catch (error) {
     throw fileError('read', file, error);
   } finally {
     await handle.close();
   }
+}
+
+/** The layout of the .npy in `source` (the offset counted from the source's start). */
+export async function npyLayoutOf(source: ByteSource): Promise<NpyLayout> {
+  const { header, type, dataStart } = await readNpyHeader(source);
+  return { dtype: type.dtype, shape: header.shape, fortranOrder: header.fortranOrder, offset: dataStart };
 }
 
 /** The header of `source`, checked against the size of the data after it. */

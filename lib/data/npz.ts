@@ -7,7 +7,7 @@ import { inflateBounded } from '../bounded-inflate';
 import { ZipArchive, type ZipEntry } from '../checkpoint/zip';
 import { CheckpointError, DatasetError, fileError } from '../errors';
 import { openRegularFile } from '../file-access';
-import { handleSource, readNpy, type ByteSource, type NpyArray } from './npy';
+import { handleSource, npyLayoutOf, readNpy, type ByteSource, type NpyArray, type NpyLayout } from './npy';
 
 // The directory of an archive of a few arrays is tiny; this bounds what a hostile one makes us read.
 const MAX_DIRECTORY_BYTES = 16 << 20;
@@ -16,7 +16,29 @@ const LOCAL_HEADER = 0x04034b50;
 const MAX_INFLATED_BYTES = 2 ** 32 - 1;
 
 /** Reads the arrays `names` (without '.npy') of the .npz `file`; `pick` chooses them from the members there. */
-export async function readNpz(file: string, pick: (members: string[]) => string[]): Promise<NpyArray[]> {
+export function readNpz(file: string, pick: (members: string[]) => string[]): Promise<NpyArray[]> {
+  return withMembers(file, pick, async (source) => readNpy(await source()));
+}
+
+/**
+ * The layout of the arrays `pick` chooses, their data left in `file` (offsets from the file's start), for reading
+ * in place: only a stored member (np.savez) lies there as it is; a deflated one (np.savez_compressed) is refused.
+ * Its CRC is not checked: that would read it whole.
+ */
+export function readNpzLayouts(file: string, pick: (members: string[]) => string[]): Promise<NpyLayout[]> {
+  return withMembers(file, pick, async (source, entry, start) => {
+    if (entry.method !== 0) {
+      throw new DatasetError(`${file}: member ${entry.name} is compressed (np.savez_compressed), so it cannot be read in place: save the ` +
+        'arrays with np.savez (stored), or read them into memory');
+    }
+    const layout = await npyLayoutOf(await source());
+    return { ...layout, offset: start + layout.offset };
+  });
+}
+
+/** `each` of the members `pick` chooses: a source of its bytes (checked, inflated), its entry and where its bytes start. */
+async function withMembers<T>(file: string, pick: (members: string[]) => string[],
+  each: (source: () => Promise<ByteSource>, entry: ZipEntry, start: number) => Promise<T>): Promise<T[]> {
   const handle = await openRegularFile(file);
   try {
     const size = (await handle.stat()).size;
@@ -24,13 +46,14 @@ export async function readNpz(file: string, pick: (members: string[]) => string[
     await handle.read(tail, 0, tail.length, size - tail.length);
     const archive = zipError(() => new ZipArchive(tail, file, size - tail.length));
     const members = archive.names().filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
-    const arrays: NpyArray[] = [];
+    const results: T[] = [];
     for (const name of pick(members)) {
       const entry = archive.entries.get(`${name}.npy`);
       if (!entry) throw new DatasetError(`${file}: no array '${name}' (members: ${listed(members)})`);
-      arrays.push(await readNpy(await memberSource(handle, file, size, entry)));
+      const start = await memberStart(handle, file, size, entry);
+      results.push(await each(() => memberSource(handle, file, entry, start), entry, start));
     }
-    return arrays;
+    return results;
   } catch (error) {
     throw fileError('read', file, error);
   } finally {
@@ -53,9 +76,9 @@ function zipError<T>(f: () => T): T {
   }
 }
 
-async function memberSource(handle: fs.FileHandle, file: string, fileSize: number, entry: ZipEntry): Promise<ByteSource> {
-  const name = `${file}: member ${entry.name}`;
-  const error = (what: string) => new DatasetError(`${name}: ${what}`);
+/** Where `entry`'s bytes start in the file, after its local header, checked to lie within the file. */
+async function memberStart(handle: fs.FileHandle, file: string, fileSize: number, entry: ZipEntry): Promise<number> {
+  const error = (what: string) => new DatasetError(`${file}: member ${entry.name}: ${what}`);
   const local = Buffer.alloc(30);
   const { bytesRead } = await handle.read(local, 0, 30, entry.localHeaderOffset);
   if (bytesRead < 30 || local.readUInt32LE(0) !== LOCAL_HEADER) throw error(`no local header at offset ${entry.localHeaderOffset}; the archive is corrupt`);
@@ -63,6 +86,12 @@ async function memberSource(handle: fs.FileHandle, file: string, fileSize: numbe
   if (start + entry.compressedSize > fileSize) {
     throw error(`its data (bytes ${start}..${start + entry.compressedSize}) runs past the end of the file (${fileSize} bytes); the file is truncated`);
   }
+  return start;
+}
+
+async function memberSource(handle: fs.FileHandle, file: string, entry: ZipEntry, start: number): Promise<ByteSource> {
+  const name = `${file}: member ${entry.name}`;
+  const error = (what: string) => new DatasetError(`${name}: ${what}`);
   if (entry.method === 0 && entry.compressedSize !== entry.size) {
     throw error(`stored with ${entry.compressedSize} bytes, but the directory says ${entry.size}; the archive is corrupt`);
   }
