@@ -4,7 +4,7 @@
 // file's end. The doors' cases need python3 with torch, to write a real .pt2 (skipped otherwise).
 import test from 'ava';
 import { execFileSync, spawnSync } from 'child_process';
-import { readFileSync, writeFileSync } from 'fs';
+import { closeSync, openSync, readFileSync, statSync, writeFileSync, writeSync } from 'fs';
 import * as path from 'path';
 import { CheckpointError, models, PoFTrainer } from '../lib';
 import { pt2ArchiveFile, pt2ArchiveIn } from '../lib/checkpoint/pt2-archive';
@@ -12,6 +12,7 @@ import { ZipArchive } from '../lib/checkpoint/zip';
 import { readTailSync } from '../lib/file-access';
 import { tempDir } from './helpers/fixtures';
 import { pof } from './helpers/pof-cli';
+import { blobs } from './helpers/synthetic';
 import { writeZip } from './helpers/zip-writer';
 
 const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
@@ -89,6 +90,34 @@ test('only the end of a large archive is read, and a FIFO or a device is not rea
   execFileSync('mkfifo', [fifo]);
   t.is(pt2ArchiveFile(fifo), undefined, 'a FIFO no one writes to does not block');
   t.is(pt2ArchiveFile('/dev/zero'), undefined, 'an endless device is not read');
+});
+
+test('a .pt2 too large to read whole (4.5 GB, sparse) is still named as one by load, resume and importPyTorch, not called too large', async (t) => {
+  // The archive written after a 4.5 GB hole, its ZIP64 records' offsets moved by the hole: only its end is real.
+  const hole = 4_500_000_000;
+  const archive = writeZip({ 'big/models/model.json': text('{}'), 'big/models/train.json': text('{}') }, { zip64: true });
+  const end = archive.length;
+  archive.writeBigUInt64LE(archive.readBigUInt64LE(end - 50) + BigInt(hole), end - 50);  // the ZIP64 end record: the directory's offset
+  archive.writeBigUInt64LE(archive.readBigUInt64LE(end - 34) + BigInt(hole), end - 34);  // the locator: the ZIP64 end record's offset
+  const file = path.join(dir, 'big.pt2');
+  const fd = openSync(file, 'w');
+  writeSync(fd, archive, 0, archive.length, hole);
+  closeSync(fd);
+  t.true(statSync(file).size > 2 ** 32);
+  t.deepEqual(pt2ArchiveFile(file), { programs: ['model', 'train'], trainable: true });
+  const named = (expected: string) => new RegExp(`\\S*big\\.pt2 is a torch\\.export program \\(\\.pt2\\): a network with its weights, not ${expected}; ` +
+    'build the trainer with models\\.exported');
+  const checkpoint = { instanceOf: CheckpointError, code: 'ERR_POF_CHECKPOINT' as const };
+  await t.throwsAsync(mlp().load(file), { ...checkpoint, message: new RegExp(`^load: ${named('a pof-torch checkpoint').source}`) });
+  await t.throwsAsync(mlp().fit(blobs(16, 4, 3, 1), { epochs: 1, batchSize: 8, resume: file }), { ...checkpoint, message: named('a pof-torch checkpoint') });
+  await t.throwsAsync(mlp().importPyTorch(file), { ...checkpoint, message: named('a torch\\.save or safetensors state dict') });
+  await t.throwsAsync(mlp().importPyTorch({ features: file, classifier: file }), { ...checkpoint, message: named('a torch\\.save or safetensors state dict') });
+  // A file as large that is not a .pt2 is still called too large, with its size and the limit.
+  const plain = path.join(dir, 'big.bin');
+  const other = openSync(plain, 'w');
+  writeSync(other, text('x'), 0, 1, hole);
+  closeSync(other);
+  await t.throwsAsync(mlp().load(plain), { ...checkpoint, message: /big\.bin: the file is too large to read into memory \(4500000001 bytes; at most \d+ here\)/ });
 });
 
 withTorch('API: models.torchScript, load and importPyTorch name a .pt2 and the option that takes it', async (t) => {

@@ -303,5 +303,5 @@ export async function decodeTorchCheckpoint(buffer: Uint8Array, fileName = '<buf
 
 /** Reads a torch.save checkpoint: the whole unpickled object, with tensors as TensorData. */
 export async function loadTorchCheckpoint(path: string, options: TorchLoadOptions = {}): Promise<unknown> {
-  return decodeTorchCheckpoint(await readCheckpointBytes(path), path, options);
+  return decodeTorchCheckpoint(await readCheckpointBytes(path, 'a torch.save checkpoint'), path, options);
 }

@@ -78,7 +78,7 @@ export function stripPrefix<T>(state: Record<string, T>, prefix: string, fileNam
 
 /** One checkpoint file (torch.save zip or safetensors, told apart by content) as a state dict of tensors not read yet. */
 async function readOne(path: string, options: LoadStateDictOptions): Promise<Record<string, TensorSource>> {
-  const bytes = await readCheckpointBytes(path);
+  const bytes = await readCheckpointBytes(path, 'a torch.save or safetensors state dict');
   if (isZipFile(bytes) || isLegacyTorchFile(bytes)) return extractStateDict<TensorSource>(await readTorchArchive(bytes, path), path);
   const { tensors, metadata } = decodeSafetensors(bytes, path);
   options.checkMetadata?.(metadata, path);

@@ -7,7 +7,8 @@ import type { ModelSpec } from '../models';
 import { FIT_METHODS, Method, METHODS } from '../defaults';
 import type { NativeStateEntry } from '../native';
 import { CheckpointError, FileError, fileError, OptionError, PoFError } from '../errors';
-import { readRegularFile, writableTarget } from '../file-access';
+import { writableTarget } from '../file-access';
+import { readCheckpointBytes } from './checkpoint-bytes';
 import { assertDtypesMatch, matchStateDict } from './match-state-dict';
 import { isLegacyTorchFile, isZipFile } from './pytorch';
 import { pt2ArchiveIn, pt2Refusal } from './pt2-archive';
@@ -214,9 +215,9 @@ export function recordedModel(file: string, metadata: SafetensorsMetadata): Mode
 export async function readCheckpoint(file: string, where: string): Promise<CheckpointContents> {
   let bytes: Buffer;
   try {
-    bytes = await readRegularFile(file, { tooLarge: (message) => new CheckpointError(`${where}: ${message}`) });
+    bytes = await readCheckpointBytes(file, 'a pof-torch checkpoint', where);
   } catch (error) {
-    // readRegularFile's failures are FileErrors already: two of them get the checkpoint's own words.
+    // Its read's failures are FileErrors already: two of them get the checkpoint's own words.
     const code = error instanceof FileError ? error.syscallCode : undefined;
     if (code === 'ENOENT') throw new CheckpointError(`${where}: checkpoint file ${file} does not exist`);
     if (code === 'EISDIR') throw new CheckpointError(`${where}: ${file} is a directory, expected a checkpoint file`);
