@@ -7,7 +7,8 @@
 #    tests then also run under CUDA's sync-debug mode), 3. benchmarks SGD / SAM / PoF / PoF with feature
 #    reuse and PyTorch eager at the paper's WRN-28-10, batch 256, plain and with channels_last + cuDNN
 #    benchmark + bf16 autocast, 4. times images from a prepared store to the step (on-device crop) against
-#    PyTorch's DataLoader. JSON and logs go to $OUT (default runs/device).
+#    PyTorch's DataLoader, 5. times epochs from a store and a streamed .npy against resident copies. JSON and
+#    logs go to $OUT (default runs/device).
 # Settings: DEVICE (cuda), MODEL (wrn-28-10), BATCH (256), STEPS (bench default), SKIP_BUILD=1, SKIP_TESTS=1.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -49,5 +50,7 @@ step bench-fast node dist/bench/run.js --device "$device" --model "$model" --bat
   --no-pytorch --no-profile --json "$out/bench-$model-b$batch-fast.json"
 # Issue 22: images from a prepared store to the step (crop on the device) against PyTorch's DataLoader.
 step image-pipeline node dist/bench/image-pipeline.js --device "$device" --images 1280 --json "$out/image-pipeline.json"
+# A store and a streamed .npy (pinned host batches, asynchronous copies) against resident copies, and a 4.5 GB store.
+step stored-data node dist/bench/stored-data.js --device "$device" --pairs 3 --large-gb 4.5 --json "$out/stored-data.json"
 echo "device checks: $([ $status = 0 ] && echo all passed || echo SOME FAILED); results in $out"
 exit $status

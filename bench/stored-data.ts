@@ -1,7 +1,7 @@
 // Streamed data (issue 22): a prepared store, or a user's float32 .npy (fromNpy's stream, each batch checked for
 // non-finite values as it is read), read a batch at a time (pread, the next batch read ahead on a worker thread)
 // against the resident copy of the same bytes, and a store past the old 2^32-value ceiling.
-//   node dist/bench/stored-data.js [--pairs 5] [--large-gb 4.5] [--json out.json]
+//   node dist/bench/stored-data.js [--pairs 5] [--large-gb 4.5] [--device cpu|cuda] [--json out.json]
 // Part 1 times one SGD epoch of an MLP on each, in interleaved pairs (resident/store, then store/resident),
 // and reports the median of the per-pair ratios store/resident with its range. Part 2 writes a store larger
 // than the old ceiling, trains one epoch on it and samples the process's anonymous RSS (not the page cache)
@@ -10,20 +10,22 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync, 
 import * as os from 'os';
 import * as path from 'path';
 import { ArraySet, datasets, models, PoFTrainer } from '../lib';
+import type { DeviceName } from '../lib/defaults';
 import { npyBytes } from '../test/helpers/npy-writer';
 import { writeStore } from '../test/helpers/store-writer';
 
-interface Args { pairs: number; largeGb: number; json?: string }
+interface Args { pairs: number; largeGb: number; device: DeviceName; json?: string }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { pairs: 5, largeGb: 4.5 };
+  const args: Args = { pairs: 5, largeGb: 4.5, device: 'cpu' };
   for (let i = 0; i < argv.length; i += 2) {
     const [key, value] = [argv[i], argv[i + 1]];
     if (value === undefined) throw new Error(`${key} needs a value`);
     if (key === '--pairs') args.pairs = Number(value);
     else if (key === '--large-gb') args.largeGb = Number(value);
+    else if (key === '--device') args.device = value as DeviceName;  // the trainer checks it
     else if (key === '--json') args.json = value;
-    else throw new Error(`unknown option ${key}: expected --pairs, --large-gb or --json`);
+    else throw new Error(`unknown option ${key}: expected --pairs, --large-gb, --device or --json`);
   }
   return args;
 }
@@ -56,8 +58,8 @@ function valuesNpy(dir: string, n: number, dim: number): { inputs: string; label
   return { inputs, labels: labelsFile };
 }
 
-async function epochSeconds(data: Parameters<PoFTrainer['fit']>[0], inputDim: number, batchSize: number): Promise<number> {
-  const trainer = new PoFTrainer({ model: models.mlp({ inputDim, hidden: [64], numClasses: 4 }), device: 'cpu', seed: 1 });
+async function epochSeconds(data: Parameters<PoFTrainer['fit']>[0], inputDim: number, batchSize: number, device: DeviceName): Promise<number> {
+  const trainer = new PoFTrainer({ model: models.mlp({ inputDim, hidden: [64], numClasses: 4 }), device, seed: 1 });
   const start = process.hrtime.bigint();
   await trainer.fit(data, { epochs: 1, batchSize, lr: 0.01 });
   const seconds = Number(process.hrtime.bigint() - start) / 1e9;
@@ -75,7 +77,7 @@ function rssAnonBytes(): number {
   return line ? Number(line.split(/\s+/)[1]) * 1024 : NaN;
 }
 
-async function storeVsResident(dir: string, pairs: number) {
+async function storeVsResident(dir: string, pairs: number, device: DeviceName) {
   const rows = [];
   const pixels = async (side: number, n: number) => {
     const resident = images(n, side, side);
@@ -89,14 +91,14 @@ async function storeVsResident(dir: string, pairs: number) {
   };
   for (const [make, n, batch] of [[() => pixels(32, 16384), 16384, 128], [() => pixels(224, 768), 768, 64], [() => values(768, 16384), 16384, 128]] as const) {
     const { size, resident, stored, inputDim } = await make();
-    await epochSeconds(resident, inputDim, batch);  // warm-up: page cache, allocator
-    await epochSeconds(stored, inputDim, batch);
+    await epochSeconds(resident, inputDim, batch, device);  // warm-up: page cache, allocator
+    await epochSeconds(stored, inputDim, batch, device);
     const ratios: number[] = [], storeTimes: number[] = [], residentTimes: number[] = [];
     for (let p = 0; p < pairs; p += 1) {
       // Alternate which goes first, so that drift within a pair does not land on one side.
       const order = p % 2 === 0 ? ['resident', 'store'] : ['store', 'resident'];
       const t: Record<string, number> = {};
-      for (const which of order) t[which] = await epochSeconds(which === 'store' ? stored : resident, inputDim, batch);
+      for (const which of order) t[which] = await epochSeconds(which === 'store' ? stored : resident, inputDim, batch, device);
       ratios.push(t.store / t.resident);
       storeTimes.push(t.store);
       residentTimes.push(t.resident);
@@ -114,7 +116,7 @@ async function storeVsResident(dir: string, pairs: number) {
   return rows;
 }
 
-async function largeStore(dir: string, gigabytes: number) {
+async function largeStore(dir: string, gigabytes: number, device: DeviceName) {
   const side = 224, per = 3 * side * side;
   const n = Math.ceil((gigabytes * 1e9) / per);
   const store = writeStore(path.join(dir, 'large'), images(4, side, 1), { examples: n, shape: [3, side, side] });
@@ -130,7 +132,7 @@ async function largeStore(dir: string, gigabytes: number) {
   console.log(`large store: ${n} examples of 3x${side}x${side} = ${((n * per) / 1e9).toFixed(2)} GB (${n * per} values > 2^32 = ${2 ** 32}), ` +
     `written in ${((Date.now() - started) / 1000).toFixed(1)} s`);
   const set = await datasets.prepared(store);
-  const trainer = new PoFTrainer({ model: models.mlp({ inputDim: per, hidden: [8], numClasses: 4 }), device: 'cpu', seed: 1 });
+  const trainer = new PoFTrainer({ model: models.mlp({ inputDim: per, hidden: [8], numClasses: 4 }), device, seed: 1 });
   await trainer.evaluate(datasets.fromArrays({ ...images(8, side, 3), augmentation: undefined }));  // the model's own memory, allocated
   const baseline = rssAnonBytes();
   let peak = baseline;
@@ -154,9 +156,10 @@ async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   const dir = mkdtempSync(path.join(os.tmpdir(), 'pof-bench-stored-'));
   try {
-    const pairs = await storeVsResident(dir, args.pairs);
-    const large = args.largeGb > 0 ? await largeStore(dir, args.largeGb) : null;
-    const out = { machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`, date: new Date().toISOString(), pairs, large };
+    const pairs = await storeVsResident(dir, args.pairs, args.device);
+    const large = args.largeGb > 0 ? await largeStore(dir, args.largeGb, args.device) : null;
+    const out = { machine: `${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB`, device: args.device, date: new Date().toISOString(),
+      pairs, large };
     if (args.json) writeFileSync(args.json, JSON.stringify(out, null, 2) + '\n');
   } finally {
     rmSync(dir, { recursive: true, force: true });
