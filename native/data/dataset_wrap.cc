@@ -14,15 +14,9 @@ namespace {
 
 UserError DatasetProblem(const std::string& message) { return UserError(message, ErrorKind::kDataset); }
 
-// Refuses non-finite values, naming the first bad example.
-void CheckFinite(const torch::Tensor& inputs) {
-  if (inputs.numel() == 0) return;
-  auto bad = torch::isfinite(inputs).view({inputs.size(0), -1}).all(1).logical_not().nonzero();
-  if (bad.size(0) > 0) {
-    throw UserError("dataset inputs of example " + std::to_string(bad[0][0].item<int64_t>()) + " (of " +
-                        std::to_string(bad.size(0)) + " such examples) are NaN or infinite; expected finite values",
-                    ErrorKind::kNonFinite);
-  }
+// What a kind's values must be (ValueRule): ids >= 0 (a negative one would index outside an embedding), values finite.
+ValueRule RuleOf(InputKind kind) {
+  return kind == InputKind::kTokens ? ValueRule::kNonNegative : kind == InputKind::kValues ? ValueRule::kFinite : ValueRule::kAny;
 }
 
 // Augmentation needs pixels [N, C, H, W], and windows no larger than the image.
@@ -61,17 +55,17 @@ torch::Tensor ResidentInputs(const Napi::Value& value, InputKind kind, const std
   auto inputs = TensorFromTypedArray(value.As<Napi::TypedArray>(), shape, "dataset inputs");
   if (kind == InputKind::kPixels) return inputs;
   inputs = inputs.to(BatchDtype(kind));
-  if (kind == InputKind::kValues) {
-    CheckFinite(inputs);
-    return inputs;
-  }
-  auto negative = (inputs.view({-1}) < 0).nonzero();
-  if (negative.size(0) > 0) {
-    const int64_t i = negative[0][0].item<int64_t>();
-    throw DatasetProblem("token id " + std::to_string(inputs.view({-1})[i].item<int64_t>()) + " at index " + std::to_string(i) +
+  const auto breach = FirstBreach(inputs, RuleOf(kind));
+  if (!breach) return inputs;
+  const int64_t at = breach->example * (inputs.numel() / inputs.size(0)) + breach->position;
+  if (kind == InputKind::kTokens) {
+    throw DatasetProblem("token id " + std::to_string(inputs.view({-1})[at].item<int64_t>()) + " at index " + std::to_string(at) +
                          " is negative; expected ids >= 0");
   }
-  return inputs;
+  const int64_t examples = torch::isfinite(inputs).view({inputs.size(0), -1}).all(1).logical_not().sum().item<int64_t>();
+  throw UserError("dataset inputs of example " + std::to_string(breach->example) + " (of " + std::to_string(examples) +
+                      " such examples) are NaN or infinite; expected finite values",
+                  ErrorKind::kNonFinite);
 }
 
 // A store's dtypes: what .npy files hold once read (lib/data/npy.ts names them as NumPy does).
@@ -99,9 +93,7 @@ std::shared_ptr<const ExampleRows> InputsOf(const Napi::Value& value, InputKind 
   }
   const auto dtype = StoredDtype(StringField(o, "dtype"), kind);
   // As ResidentInputs refuses them: ids below 0, values that are not finite (uint8 ones always are).
-  const auto values = kind == InputKind::kTokens && dtype != torch::kByte  ? StoredValues::kNonNegativeIds
-                      : kind == InputKind::kValues && dtype != torch::kByte ? StoredValues::kFinite
-                                                                            : StoredValues::kAny;
+  const auto values = dtype == torch::kByte ? ValueRule::kAny : RuleOf(kind);
   StoredArray array{StringField(o, "file"), IntField(o, "offset"), dtype, shape, values};
   return std::make_shared<StoredRows>(std::move(array), device.is_cuda());
 }

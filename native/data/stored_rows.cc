@@ -80,20 +80,14 @@ torch::Tensor StoredRows::Read(const torch::Tensor& indices) const {
 }
 
 void StoredRows::CheckValues(const torch::Tensor& rows, const int64_t* indices) const {
-  if (array_.values == StoredValues::kAny || rows.numel() == 0) return;
-  const auto flat = rows.view({rows.size(0), -1});
-  const bool ids = array_.values == StoredValues::kNonNegativeIds;
-  const auto bad = ids ? flat.lt(0) : torch::isfinite(flat).logical_not();
-  if (!bad.any().item<bool>()) return;  // a host tensor: no device sync
-  const auto at = bad.flatten().nonzero()[0][0].item<int64_t>();
-  const int64_t row = at / flat.size(1), column = at % flat.size(1);
-  const std::string where = array_.file + ": example " + std::to_string(indices[row]) + " holds ";
-  if (ids) {
-    throw StoreProblem(where + "token id " + std::to_string(flat[row][column].item<int64_t>()) + " at position " + std::to_string(column) +
-                       "; expected ids >= 0");
-  }
-  throw UserError(where + c10::str(flat[row][column].item<float>()) + " at position " + std::to_string(column) + "; expected finite values",
-                  ErrorKind::kNonFinite);
+  // A host tensor: no device sync.
+  const auto breach = FirstBreach(rows, array_.values);
+  if (!breach) return;
+  const auto value = rows[breach->example].flatten()[breach->position];
+  const std::string where = array_.file + ": example " + std::to_string(indices[breach->example]) + " holds ";
+  const std::string at = " at position " + std::to_string(breach->position);
+  if (array_.values == ValueRule::kNonNegative) throw StoreProblem(where + "token id " + std::to_string(value.item<int64_t>()) + at + "; expected ids >= 0");
+  throw UserError(where + c10::str(value.item<float>()) + at + "; expected finite values", ErrorKind::kNonFinite);
 }
 
 torch::Tensor StoredRows::Take(const torch::Tensor& indices, const torch::Device& device) const {

@@ -9,19 +9,17 @@
 #include <mutex>
 #include <string>
 #include "data/example_rows.h"
+#include "data/value_rule.h"
 
 namespace pof {
-
-// What every value read must be. A resident split is checked whole when it is made; a stored one is checked a
-// batch at a time on the host as it is read (no device sync), since reading it whole up front would cost an epoch.
-enum class StoredValues { kAny, kFinite, kNonNegativeIds };
 
 struct StoredArray {
   std::string file;
   int64_t offset = 0;  // where the data starts (after the .npy header)
   c10::ScalarType dtype = torch::kByte;
   std::vector<int64_t> shape;  // [N, ...]
-  StoredValues values = StoredValues::kAny;
+  // What every value read must be, checked as each batch is read (reading the file up front would cost an epoch).
+  ValueRule values = ValueRule::kAny;
 };
 
 class StoredRows final : public ExampleRows {
