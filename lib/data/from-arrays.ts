@@ -2,7 +2,7 @@
 import { types } from 'util';
 import { boolean, checkKeys, integer, OptionError, ownOptions } from '../options';
 import { checkTypedArray, checkTypedArrayOf } from '../typed-array';
-import { checkImageSetFields } from './image-set-check';
+import { checkImageSetFields, checkLabelRange } from './image-set-check';
 import { checkCenterCrop, checkResizedCrop } from './resized-crop';
 import type { ArrayInputs, ArraySet, Augmentation, DataKind, Normalization } from './types';
 
@@ -29,13 +29,7 @@ export function fromArrays(options: FromArraysOptions): ArraySet {
   const images = checkTypedArrayOf<ArrayInputs>(where, 'images', o.images, ['Uint8Array', 'Float32Array', 'Int32Array']);
   const fields = { ...checkImageSetFields(where, '', { ...o, labels: int64Labels(where, o.labels, o.numClasses) },
     (message) => new OptionError(message)), images };
-  const { labels, numClasses } = fields;
-  for (let i = 0; i < labels.length; i += 1) {
-    const y = labels[i];
-    if (y < 0 || y >= numClasses) {
-      throw new OptionError(`${where}: label ${y} at index ${i} is out of range: expected 0..${numClasses - 1}`);
-    }
-  }
+  checkLabelRange(where, fields.labels, fields.numClasses);
   if (fields.kind === 'tokens') checkTokenIds(where, fields.images);
   const augmentation = o.augmentation === undefined ? undefined : checkAugmentation(where, o.augmentation, fields.shape, fields.kind);
   const centerCrop = o.centerCrop === undefined ? undefined : checkPixelsCenterCrop(where, o.centerCrop, fields.shape, fields.kind,

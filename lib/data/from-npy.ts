@@ -4,10 +4,10 @@
 import * as path from 'path';
 import { DatasetError } from '../errors';
 import { checkKeys, oneOf, ownOptions, OptionError, show } from '../options';
-import { checkImageSetFields } from './image-set-check';
+import { checkImageSetFields, checkLabelRange } from './image-set-check';
 import { fromArrays } from './from-arrays';
 import { readNpyFile, readNpyLayout, type NpyArray, type NpyLayout } from './npy';
-import { readNpz, readNpzLayouts } from './npz';
+import { npzArray, npzLayout, readNpz, readNpzMembers } from './npz';
 import { DATA_KINDS, STORED_DTYPES, type DataKind, type ArraySet, type StoredSet } from './types';
 
 export const LAYOUTS = ['NCHW', 'NHWC', 'NHW'] as const;
@@ -95,8 +95,7 @@ async function streamed(o: FromNpyOptions, layout: FromNpyOptions['layout'], kin
   const fields = checkImageSetFields(WHERE, '', {
     kind, images: { file, offset: array.offset, dtype }, labels, shape, numClasses: o.numClasses ?? largest(labels, source.labels) + 1,
   }, (message) => new DatasetError(message));
-  const bad = labels.findIndex((y) => y < 0 || y >= fields.numClasses);
-  if (bad >= 0) throw new OptionError(`${WHERE}: label ${labels[bad]} at index ${bad} is out of range: expected 0..${fields.numClasses - 1}`);
+  checkLabelRange(WHERE, labels, fields.numClasses);
   return { name: o.name ?? path.basename(file), ...fields, images: fields.images as StoredSet['images'] };
 }
 
@@ -122,8 +121,9 @@ function readArrays(o: FromNpyOptions): Promise<Arrays<NpyArray>> {
 
 /** The inputs' layout (their data left in the file) and the labels read into memory, and what names them in errors. */
 async function locateArrays(o: FromNpyOptions): Promise<Arrays<NpyLayout, NpyArray>> {
-  return arraysOf(o, async (inputs, labels) => [await readNpyLayout(path.resolve(inputs)), await readNpyFile(labels)],
-    async (file, pick) => [(await readNpzLayouts(file, (members) => pick(members).slice(0, 1)))[0], (await readNpz(file, (members) => pick(members).slice(1)))[0]]);
+  return arraysOf(o, async (inputs, labels) => [await readNpyLayout(inputs), await readNpyFile(labels)],
+    async (file, pick) => (await readNpzMembers<NpyLayout | NpyArray>(file, pick,
+      (member, index) => (index === 0 ? npzLayout(file, member) : npzArray(member)))) as [NpyLayout, NpyArray]);
 }
 
 interface Arrays<I, L = I> { inputs: I; labels: L; source: { inputs: string; labels: string } }

@@ -48,6 +48,12 @@ export function checkImageSetFields(where: string, of: string, fields: ImageSetF
   return { kind, images, labels, shape: [...shape], numClasses, normalization };
 }
 
+/** Every label a class index: 0..numClasses-1 (an OptionError naming the first that is not). */
+export function checkLabelRange(where: string, labels: Uint8Array | Int32Array, numClasses: number): void {
+  const bad = labels.findIndex((y) => y < 0 || y >= numClasses);
+  if (bad >= 0) throw new OptionError(`${where}: label ${labels[bad]} at index ${bad} is out of range: expected 0..${numClasses - 1}`);
+}
+
 /**
  * The declared kind, or the default for the array (Uint8Array [N, C, H, W] pixels, Float32Array values,
  * Int32Array tokens): a Uint8Array of another rank could be ids or numbers, and guessing pixels would divide

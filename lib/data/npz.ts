@@ -17,28 +17,38 @@ const MAX_INFLATED_BYTES = 2 ** 32 - 1;
 
 /** Reads the arrays `names` (without '.npy') of the .npz `file`; `pick` chooses them from the members there. */
 export function readNpz(file: string, pick: (members: string[]) => string[]): Promise<NpyArray[]> {
-  return withMembers(file, pick, async (source) => readNpy(await source()));
+  return readNpzMembers(file, pick, npzArray);
+}
+
+/** A member of an open .npz: its directory entry, where its bytes start in the file, and a source of them (checked, inflated). */
+export interface NpzMember {
+  entry: ZipEntry;
+  start: number;
+  source(): Promise<ByteSource>;
+}
+
+/** A member's array, read into memory. */
+export async function npzArray(member: NpzMember): Promise<NpyArray> {
+  return readNpy(await member.source());
 }
 
 /**
- * The layout of the arrays `pick` chooses, their data left in `file` (offsets from the file's start), for reading
- * in place: only a stored member (np.savez) lies there as it is; a deflated one (np.savez_compressed) is refused.
- * Its CRC is not checked: that would read it whole.
+ * A member's layout, its data left in the file (the offset from the file's start), for reading in place: only a
+ * stored member (np.savez) lies there as it is; a deflated one (np.savez_compressed) is refused. Its CRC is not
+ * checked: that would read it whole.
  */
-export function readNpzLayouts(file: string, pick: (members: string[]) => string[]): Promise<NpyLayout[]> {
-  return withMembers(file, pick, async (source, entry, start) => {
-    if (entry.method !== 0) {
-      throw new DatasetError(`${file}: member ${entry.name} is compressed (np.savez_compressed), so it cannot be read in place: save the ` +
-        'arrays with np.savez (stored), or read them into memory');
-    }
-    const layout = await npyLayoutOf(await source());
-    return { ...layout, offset: start + layout.offset };
-  });
+export async function npzLayout(file: string, member: NpzMember): Promise<NpyLayout> {
+  if (member.entry.method !== 0) {
+    throw new DatasetError(`${file}: member ${member.entry.name} is compressed (np.savez_compressed), so it cannot be read in place: save the ` +
+      'arrays with np.savez (stored), or read them into memory');
+  }
+  const layout = await npyLayoutOf(await member.source());
+  return { ...layout, offset: member.start + layout.offset };
 }
 
-/** `each` of the members `pick` chooses: a source of its bytes (checked, inflated), its entry and where its bytes start. */
-async function withMembers<T>(file: string, pick: (members: string[]) => string[],
-  each: (source: () => Promise<ByteSource>, entry: ZipEntry, start: number) => Promise<T>): Promise<T[]> {
+/** `read` of each member `pick` chooses (by name, without '.npy'), in that order, the archive opened and its directory read once. */
+export async function readNpzMembers<T>(file: string, pick: (members: string[]) => string[],
+  read: (member: NpzMember, index: number) => Promise<T>): Promise<T[]> {
   const handle = await openRegularFile(file);
   try {
     const size = (await handle.stat()).size;
@@ -47,11 +57,11 @@ async function withMembers<T>(file: string, pick: (members: string[]) => string[
     const archive = zipError(() => new ZipArchive(tail, file, size - tail.length));
     const members = archive.names().filter((n) => n.endsWith('.npy')).map((n) => n.slice(0, -4));
     const results: T[] = [];
-    for (const name of pick(members)) {
+    for (const [index, name] of pick(members).entries()) {
       const entry = archive.entries.get(`${name}.npy`);
       if (!entry) throw new DatasetError(`${file}: no array '${name}' (members: ${listed(members)})`);
       const start = await memberStart(handle, file, size, entry);
-      results.push(await each(() => memberSource(handle, file, entry, start), entry, start));
+      results.push(await read({ entry, start, source: () => memberSource(handle, file, entry, start) }, index));
     }
     return results;
   } catch (error) {
