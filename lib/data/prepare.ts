@@ -10,6 +10,7 @@ import * as path from 'path';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { DatasetError, fileError, OptionError } from '../errors';
 import { boolean, checkKeys, ownOptions } from '../options';
+import { ChannelSums } from './channel-sums';
 import { badImageError } from './image-decode';
 import { CHUNK_IMAGES, checkDecoding, decodeFolder, folderOption, ImageFolderDecoding, SkippedImage } from './image-folder';
 import { listImageFolder } from './image-folder-list';
@@ -82,36 +83,26 @@ export async function prepare(options: PrepareOptions): Promise<PreparedManifest
     const pixels = new Uint8Array(CHUNK_IMAGES * exampleBytes);
     const ids = new BigInt64Array(CHUNK_IMAGES);
     let held = 0;
-    let sums: number[] = [];
-    let squares: number[] = [];
-    const plane = height * width;
+    const chunkSums = () => new ChannelSums([0, channels, height, width]);
+    let sums = chunkSums();
     await decodeFolder(where, sharp, listing, d, p.done, p.skipped, (index, image) => {
-      if (held === 0) [sums, squares] = [Array(channels).fill(0), Array(channels).fill(0)];
       pixels.set(image, held * exampleBytes);
       ids[held] = BigInt(listing.labels[index]);
-      for (let c = 0; c < channels; c += 1) {
-        let s = 0;
-        let q = 0;
-        for (let i = c * plane; i < (c + 1) * plane; i += 1) {
-          s += image[i];
-          q += image[i] * image[i];
-        }
-        sums[c] += s;  // at most 256 images x 65025 x the pixels of a plane: exact in a double for planes under 2^38 pixels
-        squares[c] += q;
-      }
+      sums.add(image);
       held += 1;
     }, async (next) => {
       await writeAt(inputs, pixels.subarray(0, held * exampleBytes), inputsHeader.length + p.examples * exampleBytes);
       await writeAt(labels, new Uint8Array(ids.buffer, 0, held * 8), labelsHeader.length + p.examples * 8);
       await inputs.datasync();
       await labels.datasync();
-      for (let c = 0; c < channels && held > 0; c += 1) {
-        p.sums[c] += BigInt(sums[c]);
-        p.squares[c] += BigInt(squares[c]);
+      for (let c = 0; c < channels; c += 1) {
+        p.sums[c] += sums.sums[c];
+        p.squares[c] += sums.squares[c];
       }
       p.examples += held;
       p.done = next;
       held = 0;
+      sums = chunkSums();
       await writeProgress(partial, p);
     });
     const n = p.examples;
