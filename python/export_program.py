@@ -22,6 +22,7 @@ import ast
 import builtins
 import contextlib
 import importlib
+import inspect
 import os
 import sys
 import tempfile
@@ -186,24 +187,137 @@ def _relative_difference(got: torch.Tensor, expected: torch.Tensor) -> float:
     return float((got - expected).abs().max() / expected.abs().max().clamp_min(1e-12)) if expected.numel() else 0.0
 
 
+def _unwrapped(out):
+    """The logits in a model's output: the tensor itself, or the `.logits` of a Hugging Face ModelOutput."""
+    if isinstance(out, torch.Tensor):
+        return out
+    logits = getattr(out, "logits", None)
+    if isinstance(logits, torch.Tensor):
+        return logits
+    raise ExportError(f"the model returns a {type(out).__name__}; pof-torch needs the logits tensor (or an output with "
+                      "a .logits tensor, as Hugging Face models return): pass features=... (--features) to say where "
+                      "the classifier's input is")
+
+
 def _logits(module, inputs) -> torch.Tensor:
-    out = module(*inputs)
-    if not isinstance(out, torch.Tensor):
-        raise ExportError(f"the model returns a {type(out).__name__}; pof-torch needs it to return the logits tensor")
-    return out
+    return _unwrapped(module(*inputs))
 
 
-def _check_applied_last(model: nn.Module, classifier: nn.Linear, path: str, inputs) -> None:
-    """PoF perturbs the classifier's weights to move the logits: its output must be the model's output."""
-    outputs = []
-    handle = classifier.register_forward_hook(lambda module, args, out: outputs.append(out))
+def timm_pre_logits(model: nn.Module, x: torch.Tensor) -> torch.Tensor:
+    """features='pre_logits': timm's own split of a model into features and head."""
+    return model.forward_head(model.forward_features(x), pre_logits=True)
+
+
+def _features_function(model: nn.Module, features):
+    if features is None or callable(features):
+        return features
+    if features == "pre_logits":
+        if not (callable(getattr(model, "forward_features", None)) and callable(getattr(model, "forward_head", None))):
+            raise ExportError(f"features='pre_logits' needs a model with forward_features and forward_head(x, pre_logits=True) "
+                              f"(timm's models); {type(model).__name__} has not both: pass a function "
+                              "features(model, x) that returns the classifier's input")
+        return timm_pre_logits
+    raise ExportError(f"features must be None, 'pre_logits' or a function features(model, x), got {features!r}")
+
+
+def _head_for(model: nn.Module, classifier: nn.Linear) -> nn.Module:
+    """What is applied to the features: timm's head module when it holds the classifier (LeViT's NormLinear is
+    BatchNorm + Linear), else the classifier itself."""
+    get = getattr(model, "get_classifier", None)
+    heads = get() if callable(get) else None
+    for head in heads if isinstance(heads, (tuple, list)) else [heads]:
+        if isinstance(head, nn.Module) and any(m is classifier for m in head.modules()):
+            return head
+    return classifier
+
+
+@contextlib.contextmanager
+def pof_forward(model: nn.Module, classifier: str, features=None, pad_id=None):
+    """For the block, `model` computes what pof-torch trains (set_pof_forward); its own class is back after."""
+    original = set_pof_forward(model, classifier, features, pad_id)
+    try:
+        yield model
+    finally:
+        model.__class__ = original
+
+
+def set_pof_forward(model: nn.Module, classifier: str, features=None, pad_id=None) -> type:
+    """Makes `model` compute what pof-torch trains: its logits as a tensor (a ModelOutput's .logits), with
+    `attention_mask = (ids != pad_id)` when `pad_id` is given, and, with `features`, the head applied to
+    features(model, x). The model's class becomes a subclass with that forward, so its parameter names stay its
+    own and its state dict loads back strictly. Returns the class it had (assign it to model.__class__ to undo)."""
+    original = type(model)
+    if pad_id is not None and "attention_mask" not in inspect.signature(original.forward).parameters:
+        raise ExportError(f"pad_id: {original.__name__}.forward takes no attention_mask")
+    extract = _features_function(model, features)
+    head = _head_for(model, check_classifier(model, classifier)) if extract else None
+
+    def forward(self, x):
+        if extract is not None:
+            return head(extract(self, x))
+        mask = {"attention_mask": (x != pad_id).long()} if pad_id is not None else {}
+        return _unwrapped(original.forward(self, x, **mask))
+
+    model.__class__ = type(original.__name__, (original,), {"forward": forward, "__module__": original.__module__})
+    return original
+
+
+def _linear_outputs(model: nn.Module, inputs):
+    """Every nn.Linear's outputs in one evaluation-mode pass, by path, and the logits."""
+    outputs = {}
+    handles = [m.register_forward_hook(lambda module, args, out, name=name: outputs.setdefault(name, []).append(out))
+               for name, m in model.named_modules() if isinstance(m, nn.Linear)]
     try:
         logits = _logits(model.eval(), inputs)
     finally:
-        handle.remove()
-    if len(outputs) != 1 or not torch.equal(outputs[0], logits):
-        raise ExportError(f"classifier '{path}' must be applied once, last, to the features: it ran {len(outputs)} times "
-                          "in one forward pass, and the model's output is not its output")
+        for h in handles:
+            h.remove()
+    return outputs, logits
+
+
+def _head_case(outputs: dict, path: str, logits: torch.Tensor) -> str:
+    """Which shape of head the model has, in words, when `path` is not applied once, last."""
+    own = outputs.get(path, [])
+    if not own:
+        return f"classifier '{path}' does not run in forward"
+    if len(own) > 1:
+        return f"classifier '{path}' runs {len(own)} times in one forward pass"
+    out = own[0]
+    if out.shape != logits.shape:
+        return (f"classifier '{path}' is a Linear followed by pooling or other ops: its output {list(out.shape)} becomes "
+                f"the model's {list(logits.shape)} after it (a per-token head pooled afterwards, as GPT-2's score)")
+    for other, theirs in outputs.items():
+        if other != path and len(theirs) == 1 and theirs[0].shape == out.shape and torch.allclose((out + theirs[0]) / 2, logits,
+                                                                                                    rtol=1e-5, atol=1e-6):
+            return (f"the model averages two Linear heads, '{path}' and '{other}' (a distillation head, as timm's LeViT, "
+                    "EfficientFormer and RepViT)")
+    return f"classifier '{path}' is followed by other ops: the model's output is not its output"
+
+
+def _way_out(model: nn.Module, path: str) -> str:
+    if callable(getattr(model, "forward_head", None)) and callable(getattr(model, "forward_features", None)):
+        return ("the model says where its features are (forward_head(x, pre_logits=True)): export with features="
+                "'pre_logits' (CLI --features pre-logits), which trains and perturbs the head holding "
+                f"'{path}' alone (a second head stays in the weights, unused); in PyTorch afterwards, compute the "
+                "logits the same way: inside export_program.pof_forward(model, classifier, features='pre_logits')")
+    top = path.split(".")[0]
+    body = next((name for name, _ in model.named_children() if name != top), "backbone")
+    return ("say where the features are with a function from the model and its input to the classifier's input "
+            "([N, features]), e.g. for a head pooled at the last token:\n"
+            f"    features = lambda model, x: model.{body}(x)[:, -1]   # your model's own modules, then its pooling\n"
+            f"    export(model, inputs, classifier='{path}', file='net.pt2', features=features)\n"
+            f"  (CLI: --features 'lambda model, x: model.{body}(x)[:, -1]'; a transformers backbone returns an output "
+            "object: take its .last_hidden_state); the exported model is then "
+            f"'{path}'(features(model, x)), under the model's own parameter names")
+
+
+def _check_applied_last(model: nn.Module, path: str, inputs) -> None:
+    """PoF perturbs the classifier's weights to move the logits: its output must be the model's output."""
+    outputs, logits = _linear_outputs(model, inputs)
+    own = outputs.get(path, [])
+    if len(own) != 1 or not torch.equal(own[0], logits):
+        raise ExportError(f"{_head_case(outputs, path, logits)}; PoF needs the logits to be one Linear applied once, last, "
+                          f"to the features.\nway out: {_way_out(model, path)}")
 
 
 def _check(file: str, model: nn.Module, inputs, seed: int, dynamic_batch: bool) -> dict:
@@ -233,21 +347,31 @@ def _check(file: str, model: nn.Module, inputs, seed: int, dynamic_batch: bool) 
 
 
 def export(model: nn.Module, example_inputs, classifier: str, file: str, dynamic_batch: bool = True,
-           check: bool = True) -> dict:
+           check: bool = True, features=None, pad_id=None) -> dict:
     """Exports `model` (eval and train programs, one set of weights) to the .pt2 `file`. Returns the figures: the
     archive's "weight files" and "weight storages" (equal), "differences" (relative, against eager PyTorch, by check;
-    with `check`) and "seconds"."""
+    with `check`) and "seconds".
+
+    A model as zoos ship it: an output with `.logits` (Hugging Face) is unwrapped; `pad_id` derives the attention
+    mask of token ids in the graph (ids != pad_id; without it every token is attended); `features` says where the
+    classifier's input is when the classifier is not one Linear applied last ('pre_logits' for timm's models, or a
+    function features(model, x)): see pof_forward."""
     started = time.perf_counter()
     _archive_internals()
     inputs = example_inputs if isinstance(example_inputs, (tuple, list)) else (example_inputs,)
     if not inputs or not all(isinstance(t, torch.Tensor) and t.dim() >= 1 for t in inputs):
         raise ExportError("example_inputs must be a tuple of tensors, each with a batch dimension")
     inputs = _with_batch_of_two(tuple(inputs)) if dynamic_batch else tuple(inputs)
-    linear = check_classifier(model, classifier)
+    check_classifier(model, classifier)
     check_plain_tensors(model)
+    with pof_forward(model, classifier, features, pad_id):
+        return _export_checked(model, inputs, classifier, file, dynamic_batch, check, started)
+
+
+def _export_checked(model: nn.Module, inputs, classifier: str, file: str, dynamic_batch: bool, check: bool, started: float) -> dict:
     with untouched(model):
         with torch.no_grad():
-            _check_applied_last(model, linear, classifier, inputs)
+            _check_applied_last(model, classifier, inputs)
         programs = {name: _export_program(model, inputs, training, dynamic_batch) for name, training in PROGRAMS.items()}
     # Written next to `file` and renamed over it: no half-written archive under the name. The archive's top folder
     # is named after the file, so the temporary file has the same name in its own directory.
@@ -271,6 +395,14 @@ def export(model: nn.Module, example_inputs, classifier: str, file: str, dynamic
 
 
 def build_model(expression: str) -> nn.Module:
+    """Evaluates the user's expression (evaluate_expression) and checks that it built an nn.Module."""
+    model = evaluate_expression(expression, "--model")
+    if not isinstance(model, nn.Module):
+        raise ExportError(f"--model must build an nn.Module, got {type(model).__name__}")
+    return model
+
+
+def evaluate_expression(expression: str, flag: str):
     """Evaluates the user's expression with the current directory importable, every top-level name in it that is a
     module imported, and `torch` and `nn` (torch.nn) defined."""
     sys.path.insert(0, os.getcwd())
@@ -284,12 +416,9 @@ def build_model(expression: str) -> nn.Module:
                 if error.name != node.id:  # the module exists but one of its own imports is missing
                     raise
     try:
-        model = eval(compile(tree, "--model", "eval"), names)  # the user's own expression, run as they wrote it
+        return eval(compile(tree, flag, "eval"), names)  # the user's own expression, run as they wrote it
     except NameError as error:
-        raise ExportError(f"--model: {error} (neither a module importable from {os.getcwd()} nor defined)") from error
-    if not isinstance(model, nn.Module):
-        raise ExportError(f"--model must build an nn.Module, got {type(model).__name__}")
-    return model
+        raise ExportError(f"{flag}: {error} (neither a module importable from {os.getcwd()} nor defined)") from error
 
 
 def example_inputs(shape, dtype: str, vocab, batch: int = 2):
@@ -311,6 +440,11 @@ def main() -> None:
     parser.add_argument("--vocab", type=int, help="with --input-dtype int64: the sample ids are drawn from 0..vocab-1")
     parser.add_argument("--state-dict", help="a torch.save state_dict to load into the model first (strict)")
     parser.add_argument("--classifier", required=True, help="the dotted path of the model's final nn.Linear, e.g. fc or head.fc")
+    parser.add_argument("--features", help="where the classifier's input is, when the classifier is not one Linear "
+                        "applied last: 'pre-logits' (timm's forward_head(x, pre_logits=True)) or a Python function of the "
+                        "model and its input, e.g. 'lambda model, x: model.transformer(x).last_hidden_state[:, -1]'")
+    parser.add_argument("--pad-id", type=int, help="token ids: the padding id; the model's attention_mask is computed in "
+                        "the graph as ids != PAD_ID (without it every token is attended)")
     parser.add_argument("--static-batch", action="store_true", help="export with the example's batch size fixed")
     parser.add_argument("--out", required=True, help="the .pt2 archive to write")
     args = parser.parse_args()
@@ -322,8 +456,10 @@ def main() -> None:
         model = build_model(args.model)
         if args.state_dict:
             model.load_state_dict(torch.load(args.state_dict, map_location="cpu", weights_only=True), strict=True)
+        features = None if args.features is None else "pre_logits" if args.features == "pre-logits" else \
+            evaluate_expression(args.features, "--features")
         figures = export(model, example_inputs(shape, args.input_dtype, args.vocab), args.classifier, args.out,
-                         dynamic_batch=not args.static_batch)
+                         dynamic_batch=not args.static_batch, features=features, pad_id=args.pad_id)
     except ExportError as error:
         sys.exit(f"export_program: {error}")
     print(f"wrote {args.out}: programs 'model' (evaluation) and 'train' (training), {figures['weight files']} weight files, "

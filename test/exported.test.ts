@@ -1,6 +1,9 @@
 // A user's own network through torch.export (models.exported): the five networks of
 // test/fixtures/python/exported_networks.py (a BatchNorm CNN with residuals, a small ViT with dropout, a text
-// classifier over int64 token ids, a bias-free classifier, tied weights), exported by python/export_program.py.
+// classifier over int64 token ids, a bias-free classifier, tied weights; and as model zoos ship them: a
+// transformers-style encoder with a non-persistent buffer, a lifted constant, an attention mask and a .logits
+// output, Swin's int64 index table, timm's two averaged heads, GPT-2's per-token head), exported by
+// python/export_program.py.
 // One SGD, SAM and PoF step equals eager PyTorch's (test/fixtures/python/eager_steps.py, written from the
 // definitions); the weights go back to PyTorch under the model's own names; bad archives get clear errors.
 // Needs python3 with torch (skipped otherwise).
@@ -31,11 +34,11 @@ interface Fixture {
   file: string; state: string; classifier: string; inputShape: number[]; inputDtype: string; numClasses: number; vocab?: number;
 }
 
-const NETWORKS = ['cnn', 'vit', 'text', 'nobias', 'tied'] as const;
+const NETWORKS = ['cnn', 'vit', 'text', 'nobias', 'tied', 'encoder', 'windows', 'distilled', 'pertoken'] as const;
 type Network = typeof NETWORKS[number];
 let exported: Record<Network, Fixture> | undefined;
 
-/** The five networks exported once (about 10 s): NAME.pt2, its torch.save state dict and its description. */
+/** The networks exported once (about 30 s): NAME.pt2, its torch.save state dict and its description. */
 function fixture(name: Network): Fixture {
   if (!exported) {
     const dir = tempDir('exported-networks');
@@ -106,6 +109,9 @@ for (const name of NETWORKS) {
     await imported.importPyTorch(f.state);
     const start = await archive.stateDict(), fromFile = await imported.stateDict();
     t.deepEqual(Object.keys(fromFile).sort(), Object.keys(start).sort());
+    // Exactly what model.state_dict() holds: non-persistent buffers and lifted constants stay in the program.
+    const stock = JSON.parse(python(['-c', `import json, torch; print(json.dumps(sorted(torch.load(${JSON.stringify(f.state)}, weights_only=True))))`]));
+    t.deepEqual(Object.keys(start).sort(), stock);
     t.true(Object.keys(start).every((k) => bytes(start[k]).equals(bytes(fromFile[k]))), 'the archive holds the state dict');
     for (const step of STEPS) {
       const trainer = new PoFTrainer({ model: specOf(f), device: cpu, seed: 7 });
@@ -138,7 +144,7 @@ async function pytorchLogits(dir: string, mode: 'logits' | 'program-logits', nam
   return JSON.parse(python([path.join(scripts, 'eager_steps.py'), mode, spec]).trim().split('\n').pop()!).logits.flat(Infinity) as number[];
 }
 
-for (const name of ['cnn', 'text', 'nobias', 'tied'] as const) {
+for (const name of ['cnn', 'text', 'nobias', 'tied', 'encoder', 'windows', 'distilled', 'pertoken'] as const) {
   maybe(`${name}: trained and post-trained weights go back to PyTorch: load_state_dict(strict=True) and torch.export.load give the same logits`, async (t) => {
     const f = fixture(name);
     const dir = tempDir(`exported-back-${name}`);
@@ -238,6 +244,28 @@ maybe('the CLI exports a network with python/export_program.py, trains, post-tra
   t.regex(notExported.stderr, /^pof: --export-torchscript needs a TorchScript network \(--model torchscript:FILE\); .* holds a exported/);
 });
 
+maybe('the helper names a head that is not one Linear applied last, and its --features way out exports it', async (t) => {
+  const dir = tempDir('exported-heads');
+  const exportCli = (model: string, extra: string[]) => spawnSync('python3', [path.join(root, 'python', 'export_program.py'), '--model', model,
+    '--input-shape', model.includes('PerToken') ? '9' : '12', ...(model.includes('PerToken') ? ['--input-dtype', 'int64', '--vocab', '40'] : []),
+    '--classifier', model.includes('PerToken') ? 'score' : 'head', '--out', path.join(dir, 'net.pt2'), ...extra], { encoding: 'utf8', cwd: scripts });
+  const averaged = exportCli('exported_networks.Distilled()', []);
+  t.is(averaged.status, 1);
+  t.regex(averaged.stderr, /the model averages two Linear heads, 'head' and 'head_dist'.*\nway out: .*export with features='pre_logits' \(CLI --features pre-logits\)/s);
+  const perToken = exportCli('exported_networks.PerToken()', []);
+  t.is(perToken.status, 1);
+  t.regex(perToken.stderr, /classifier 'score' is a Linear followed by pooling or other ops: its output \[2, 9, 3\] becomes the model's \[2, 3\]/);
+  t.regex(perToken.stderr, /features = lambda model, x: model\.wte\(x\)\[:, -1\]/, 'the lines to write, with one of the model\'s own modules');
+  for (const [model, features] of [['exported_networks.Distilled()', 'pre-logits'], ['exported_networks.PerToken()', 'lambda model, x: model.hidden(x)[:, -1]']]) {
+    const made = exportCli(model, ['--features', features]);
+    t.is(made.status, 0, made.stderr);
+    const trainer = new PoFTrainer({ model: models.exported({ file: path.join(dir, 'net.pt2'), classifier: model.includes('PerToken') ? 'score' : 'head' }), device: cpu });
+    t.is(trainer.model.featureDim, 16, model);
+  }
+  const padded = exportCli('exported_networks.Distilled()', ['--pad-id', '0']);
+  t.regex(padded.stderr, /pad_id: Distilled\.forward takes no attention_mask/);
+});
+
 /** A bad archive of test/fixtures/python/exported_failures.py. */
 function failure(dir: string, kind: string): string {
   const file = path.join(dir, `${kind}.pt2`);
@@ -257,6 +285,7 @@ maybe('archives the runtime cannot train are refused, naming the node, its opera
     ['static', 'fc', /its input was exported with a fixed batch size \(4\).*export with a dynamic batch dimension/, OptionError],
     ['single', 'fc', /holds one program, exported in one mode.*python\/export_program\.py/, CheckpointError],
     ['pickled', 'fc', /'body\.weight' is pickled: a tensor subclass/, CheckpointError],
+    ['custom_object', 'fc', /'scale' \(record 'custom_obj_0'\) is a custom object \(a TorchBind class or an opaque Python value\), not a tensor: this runtime does not support custom objects/, CheckpointError],
     ['wide', 'head', /has no parameter 'head\.weight'.*its Linear layers are 0, 1, 2, 3, 4, 5, 6, 7, \.\.\. \(23 more\)$/, OptionError],
   ];
   for (const [kind, classifier, message, instanceOf] of cases) {

@@ -66,11 +66,11 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env) : 
     }
     (std::string(name) == "model" ? eval_ : train_) = Bind(std::make_unique<Program>(json["graph_module"]), name);
   }
+  // Every other record is kept as it is; the storages of weights and constants are written from the tensors.
+  std::set<std::string> storages;
+  for (const auto& s : stored_) storages.insert(s.record);
   for (const auto& record : archive.Records()) {
-    if (record.rfind("data/weights/weight", 0) == 0 || record.rfind("data/constants/tensor_constant", 0) == 0 ||
-        record.rfind(".data/", 0) == 0) {
-      continue;
-    }
+    if (storages.count(record) || record.rfind(".data/", 0) == 0) continue;
     records_.emplace_back(record, archive.Text(record));
   }
   // The optimizer's parameters: each tensor once, under the name the graph gives it (a tied weight has one).
@@ -99,13 +99,18 @@ void ExportedNetwork::LoadTensors(const Pt2Archive& archive, const std::string& 
   std::map<std::string, torch::Tensor> storages;
   for (const auto& name : config.Keys()) {
     const auto entry = config[name.c_str()];
+    // What a constant is comes from its entry, not its record's name (torch 2.13 writes tensor_0, tensor_1, ...;
+    // older releases tensor_constant0): a custom object has no tensor metadata (custom_obj_N, opaque_obj_N).
+    const std::string path = entry["path_name"].String();
+    if (constants && (!entry.Has("tensor_meta") || entry["tensor_meta"].IsNull())) {
+      throw UserError(file_ + ": " + config_record + ": '" + name + "' (record '" + path + "') is a custom object " +
+                          "(a TorchBind class or an opaque Python value), not a tensor: this runtime does not support custom " +
+                          "objects; export a model whose forward computes with tensors alone",
+                      ErrorKind::kCheckpoint);
+    }
     if (entry["use_pickle"].Bool()) {
       entry.Fail("'" + name + "' is pickled: a tensor subclass (a quantized, sparse or distributed tensor); this runtime " +
                  "reads plain tensors: make it a plain tensor (or a plain nn.Parameter) before exporting");
-    }
-    const std::string path = entry["path_name"].String();
-    if (constants && path.rfind("tensor_constant", 0) != 0) {
-      entry.Fail("'" + name + "' is a custom object, not a tensor; this runtime runs graphs of tensors");
     }
     const auto meta = entry["tensor_meta"];
     if (meta.Has("layout") && LayoutFromSchema(meta["layout"].Int(), meta.path()) != c10::kStrided) {
