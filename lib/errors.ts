@@ -74,6 +74,14 @@ export class DistributedError extends PoFError {
 }
 
 /**
+ * The input is valid PyTorch but uses a feature this runtime does not support (a TorchBind custom object in an
+ * archive, control-flow operators, tensor subclasses): not the caller's mistake; the message says what to change.
+ */
+export class UnsupportedError extends PoFError {
+  constructor(message: string) { super(message); }
+}
+
+/**
  * A dataset download failed: the server answered with an error, the connection broke or stalled, or the file
  * does not have its published checksum. The message names the URL or file; running the download again resumes it.
  */
@@ -124,6 +132,7 @@ const KINDS = [
   { code: 'ERR_POF_DISPOSED', class: DisposedError, user: true, native: true },
   { code: 'ERR_POF_DISTRIBUTED', class: DistributedError, user: false, native: true },
   { code: 'ERR_POF_DOWNLOAD', class: DownloadError, user: false, native: false },
+  { code: 'ERR_POF_UNSUPPORTED', class: UnsupportedError, user: false, native: true },
   { code: 'ERR_POF_INTERNAL', class: PoFError, user: false, native: true },
 ] as const;
 

@@ -35,7 +35,7 @@ export type { ModelSpec } from './models';
 export type { DistributedSetting, DistributedOptions, JobPlace } from './distributed';
 export type { Schedule } from './schedules';
 export { PoFError, OptionError, DatasetError, CheckpointError, DeviceError, BusyError, NonFiniteError, FileError, DisposedError,
-  DistributedError, DownloadError } from './errors';
+  DistributedError, DownloadError, UnsupportedError } from './errors';
 export type { PoFErrorCode } from './errors';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';

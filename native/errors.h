@@ -19,6 +19,7 @@ namespace pof {
   X(kNonFinite, "ERR_POF_NON_FINITE")    \
   X(kDisposed, "ERR_POF_DISPOSED")       \
   X(kDistributed, "ERR_POF_DISTRIBUTED") \
+  X(kUnsupported, "ERR_POF_UNSUPPORTED") \
   X(kInternal, "ERR_POF_INTERNAL")
 
 // What went wrong.

@@ -220,15 +220,19 @@ def _features_function(model: nn.Module, features):
     raise ExportError(f"features must be None, 'pre_logits' or a function features(model, x), got {features!r}")
 
 
-def _head_for(model: nn.Module, classifier: nn.Linear) -> nn.Module:
-    """What is applied to the features: timm's head module when it holds the classifier (LeViT's NormLinear is
-    BatchNorm + Linear), else the classifier itself."""
+def _head_for(model: nn.Module, path: str) -> nn.Module:
+    """What is applied to the pre-logits: inside the head timm's get_classifier() returns, the largest module on the
+    way down to the classifier that holds no other Linear (LeViT's NormLinear, BatchNorm + Linear; RepViT's
+    classifier holds two such heads: one of them), else the classifier itself."""
     get = getattr(model, "get_classifier", None)
     heads = get() if callable(get) else None
-    for head in heads if isinstance(heads, (tuple, list)) else [heads]:
-        if isinstance(head, nn.Module) and any(m is classifier for m in head.modules()):
-            return head
-    return classifier
+    tops = {id(h) for h in (heads if isinstance(heads, (tuple, list)) else [heads]) if isinstance(h, nn.Module)}
+    parts = path.split(".")
+    chain = [model.get_submodule(".".join(parts[:k])) for k in range(1, len(parts) + 1)]  # outermost first
+    inside = next((k for k, m in enumerate(chain) if id(m) in tops), None)
+    if inside is None:
+        return chain[-1]
+    return next(m for m in chain[inside:] if sum(isinstance(x, nn.Linear) for x in m.modules()) == 1)
 
 
 @contextlib.contextmanager
@@ -250,7 +254,8 @@ def set_pof_forward(model: nn.Module, classifier: str, features=None, pad_id=Non
     if pad_id is not None and "attention_mask" not in inspect.signature(original.forward).parameters:
         raise ExportError(f"pad_id: {original.__name__}.forward takes no attention_mask")
     extract = _features_function(model, features)
-    head = _head_for(model, check_classifier(model, classifier)) if extract else None
+    check_classifier(model, classifier)
+    head = _head_for(model, classifier) if extract else None
 
     def forward(self, x):
         if extract is not None:
@@ -342,7 +347,7 @@ def _check(file: str, model: nn.Module, inputs, seed: int, dynamic_batch: bool) 
         loaded = dict(program.named_buffers())
         moved = [_relative_difference(loaded[n].double(), b.double()) for n, b in model.named_buffers() if n in loaded]
         if moved:
-            checks["train buffers (BatchNorm statistics)"] = max(moved)
+            checks["train buffers (BatchNorm statistics, position ids, ...)"] = max(moved)
     return checks
 
 

@@ -11,7 +11,7 @@ import test from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
-import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict } from '../lib';
+import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict, UnsupportedError } from '../lib';
 import { tempDir } from './helpers/fixtures';
 import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device } from './helpers/synthetic';
@@ -276,16 +276,16 @@ function failure(dir: string, kind: string): string {
 maybe('archives the runtime cannot train are refused, naming the node, its operator and the model\'s line', async (t) => {
   const dir = tempDir('exported-failures');
   const load = (kind: string, classifier = 'fc') => () => new PoFTrainer({ model: models.exported({ file: failure(dir, kind), classifier }), device });
-  const cases: [string, string, RegExp, typeof OptionError | typeof CheckpointError][] = [
-    ['cond', 'fc', /node cond \(higher_order\.cond.*\): a higher-order operator .* is not one this runtime runs/, OptionError],
+  const cases: [string, string, RegExp, typeof OptionError | typeof CheckpointError | typeof UnsupportedError][] = [
+    ['cond', 'fc', /node cond \(higher_order\.cond.*\): a higher-order operator .* is not one this runtime runs/, UnsupportedError],
     ['custom_op', 'fc', /node twice \(pof_test_only\.twice\.default, from exported_failures\.py:\d+ `h = twice\(h\)`\): the operator pof_test_only::twice is not registered in this LibTorch/, OptionError],
     ['conv_head', 'fc', /the classifier 'fc' is not applied as an nn\.Linear: its weight goes to node conv2d \(aten\.conv2d\.default, from exported_failures\.py:\d+/, OptionError],
     ['not_last', 'fc', /the classifier 'fc' \(node linear_1 .*`logits = self\.fc\(h\)`\)\) is not applied last: its output goes on to node mul/, OptionError],
     ['shared_classifier', 'fc', /the classifier 'fc' is used by 2 nodes .*PoF perturbs the classifier alone/, OptionError],
     ['static', 'fc', /its input was exported with a fixed batch size \(4\).*export with a dynamic batch dimension/, OptionError],
     ['single', 'fc', /holds one program, exported in one mode.*python\/export_program\.py/, CheckpointError],
-    ['pickled', 'fc', /'body\.weight' is pickled: a tensor subclass/, CheckpointError],
-    ['custom_object', 'fc', /'scale' \(record 'custom_obj_0'\) is a custom object \(a TorchBind class or an opaque Python value\), not a tensor: this runtime does not support custom objects/, CheckpointError],
+    ['pickled', 'fc', /'body\.weight' is pickled: a tensor subclass/, UnsupportedError],
+    ['custom_object', 'fc', /'scale' \(record 'custom_obj_0'\) is a custom object \(a TorchBind class or an opaque Python value\), not a tensor: this runtime does not support custom objects/, UnsupportedError],
     ['wide', 'head', /has no parameter 'head\.weight'.*its Linear layers are 0, 1, 2, 3, 4, 5, 6, 7, \.\.\. \(23 more\)$/, OptionError],
   ];
   for (const [kind, classifier, message, instanceOf] of cases) {

@@ -106,11 +106,12 @@ void ExportedNetwork::LoadTensors(const Pt2Archive& archive, const std::string& 
       throw UserError(file_ + ": " + config_record + ": '" + name + "' (record '" + path + "') is a custom object " +
                           "(a TorchBind class or an opaque Python value), not a tensor: this runtime does not support custom " +
                           "objects; export a model whose forward computes with tensors alone",
-                      ErrorKind::kCheckpoint);
+                      ErrorKind::kUnsupported);
     }
     if (entry["use_pickle"].Bool()) {
-      entry.Fail("'" + name + "' is pickled: a tensor subclass (a quantized, sparse or distributed tensor); this runtime " +
-                 "reads plain tensors: make it a plain tensor (or a plain nn.Parameter) before exporting");
+      throw UserError(file_ + ": " + config_record + ": " + entry.path() + ": '" + name + "' is pickled: a tensor subclass (a quantized, sparse or " +
+                          "distributed tensor); this runtime reads plain tensors: make it a plain tensor (or a plain " +
+                          "nn.Parameter) before exporting", ErrorKind::kUnsupported);
     }
     const auto meta = entry["tensor_meta"];
     if (meta.Has("layout") && LayoutFromSchema(meta["layout"].Int(), meta.path()) != c10::kStrided) {

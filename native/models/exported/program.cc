@@ -230,8 +230,9 @@ GraphNode Program::CompileNode(const JsonView& json) {
   const auto inputs = json["inputs"];
   const auto fail = [&](const std::string& why) { throw UserError(node.Describe() + ": " + why, ErrorKind::kOption); };
   if (node.target.rfind("torch.ops.higher_order.", 0) == 0) {
-    fail("a higher-order operator (control flow, a nested graph) is not one this runtime runs; export without it " +
-         std::string("(no torch.cond, torch.no_grad or autocast regions inside forward)"));
+    throw UserError(node.Describe() + ": a higher-order operator (control flow, a nested graph) is not one this runtime runs; " +
+                        "export without it (no torch.cond, torch.no_grad or autocast regions inside forward)",
+                    ErrorKind::kUnsupported);
   }
   if (node.target.rfind("torch.ops.", 0) == 0) {
     const std::string qualified = node.target.substr(10);
@@ -325,7 +326,7 @@ NodeArgument Program::CompileArgument(const JsonView& arg, const c10::Argument& 
     out.kind = NodeArgument::Kind::kDevice;
   } else if (kind == "as_graph") {
     throw UserError(node.Describe() + ": a nested graph argument (a higher-order operator) is not one this runtime runs",
-                    ErrorKind::kOption);
+                    ErrorKind::kUnsupported);
   } else if (auto c = Constant(kind, v)) {
     out.constant = wants_tensor && (c->isInt() || c->isDouble() || c->isBool()) ? c10::IValue(WrappedNumber(c->toScalar())) : *c;
   } else {
