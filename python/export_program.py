@@ -443,6 +443,8 @@ def main() -> None:
     parser.add_argument("--input-dtype", choices=["float32", "int64"], default="float32", help="float32 (images, tables) or "
                         "int64 (token ids)")
     parser.add_argument("--vocab", type=int, help="with --input-dtype int64: the sample ids are drawn from 0..vocab-1")
+    parser.add_argument("--seed", type=int, help="torch.manual_seed(SEED) before the model is built: its initial weights "
+                        "(without --state-dict) are then the same on every run")
     parser.add_argument("--state-dict", help="a torch.save state_dict to load into the model first (strict)")
     parser.add_argument("--classifier", required=True, help="the dotted path of the model's final nn.Linear, e.g. fc or head.fc")
     parser.add_argument("--features", help="where the classifier's input is, when the classifier is not one Linear "
@@ -458,6 +460,8 @@ def main() -> None:
     except ValueError:
         parser.error(f"--input-shape must be comma-separated integers, got '{args.input_shape}'")
     try:
+        if args.seed is not None:
+            torch.manual_seed(args.seed)
         model = build_model(args.model)
         if args.state_dict:
             model.load_state_dict(torch.load(args.state_dict, map_location="cpu", weights_only=True), strict=True)

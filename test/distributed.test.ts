@@ -111,7 +111,7 @@ const hasTorch = spawnSync('python3', ['-c', 'import torch'], { stdio: 'ignore' 
   const exportedFile = path.join(mkdtempSync(path.join(os.tmpdir(), 'pof-ddp-exported-')), 'mlp.pt2');
   const made = spawnSync('python3', [path.join(__dirname, '..', '..', 'python', 'export_program.py'), '--model',
     'nn.Sequential(nn.Linear(6, 16), nn.ReLU(), nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 3))', '--input-shape', '6',
-    '--classifier', '4', '--out', exportedFile], { encoding: 'utf8' });
+    '--classifier', '4', '--seed', '0', '--out', exportedFile], { encoding: 'utf8' });
   t.is(made.status, 0, made.stderr);
   const scenario: Scenario = { ...MLP, model: 'exported', exportedFile, fit: { method: 'sgd', epochs: 2 }, pof: { epochs: 1, weakBatchSize: 64 } };
   const [single] = await run(t, scenario, 0);
