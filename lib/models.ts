@@ -2,6 +2,7 @@
 import { pt2ArchiveFile, pt2Refusal } from './checkpoint/pt2-archive';
 import { CheckpointError } from './errors';
 import { type Cropped, exampleShape } from './data/resized-crop';
+import { checkAllowOperators } from './exported-operators';
 import { assertNotSpecialFile } from './file-access';
 import { checkKeys, integer, integerList, OptionError, show } from './options';
 
@@ -13,7 +14,7 @@ export type ModelSpec =
   | { kind: 'mlp'; inputDim: number; hidden: number[]; numClasses: number }
   | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number }
   | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] }
-  | { kind: 'exported'; file: string; classifier: string };
+  | { kind: 'exported'; file: string; classifier: string; allowOperators?: string[] };
 
 // The native constructors' bounds (native/models/mlp.h, wide_resnet.h): sizes beyond them are typos.
 const MAX_WIDTH = 1 << 24;
@@ -57,18 +58,20 @@ export function wideResNet(options: { depth?: number; widen?: number; numClasses
  * 'mlp-64-64' -> mlp({ hidden: [64, 64] }) over the flattened input.
  */
 export function parseModelName(name: string, data: { numClasses: number } & Cropped,
-  torchScriptNames: { features?: string; classifier?: string } = {}): ModelSpec {
+  torchScriptNames: { features?: string; classifier?: string; allowOperators?: string[] } = {}): ModelSpec {
   if (typeof name !== 'string') throw new OptionError(`models.parseModelName: name must be a string such as 'wrn-28-10', got ${show(name)}`);
   if (typeof data !== 'object' || data === null || !Array.isArray(data.shape) || typeof data.numClasses !== 'number') {
     throw new OptionError(`models.parseModelName: data must be an ImageSet (its shape and numClasses size the model), got ${show(data)}`);
   }
   if (name.startsWith('export:')) {
     // 'export:FILE': the user's own torch.export program; its input shape is the program's.
-    return exported({ file: name.slice('export:'.length), classifier: torchScriptNames.classifier ?? 'classifier' });
+    return exported({ file: name.slice('export:'.length), classifier: torchScriptNames.classifier ?? 'classifier',
+      ...(torchScriptNames.allowOperators ? { allowOperators: torchScriptNames.allowOperators } : {}) });
   }
   if (name.startsWith('torchscript:')) {
     // 'torchscript:FILE': the user's own network, sized by the data (one example's shape).
-    return torchScript({ file: name.slice('torchscript:'.length), ...torchScriptNames, inputShape: exampleShape(data) });
+    const { features, classifier } = torchScriptNames;
+    return torchScript({ file: name.slice('torchscript:'.length), features, classifier, inputShape: exampleShape(data) });
   }
   const wrn = /^wrn-(\d+)-(\d+)$/.exec(name);
   if (wrn) {
@@ -113,12 +116,14 @@ export function torchScript(options: { file: string; features?: string; classifi
  * training-mode and evaluation-mode graphs and its weights, under the model's own state-dict names.
  * `classifier` is the dotted path of its final nn.Linear (e.g. 'fc', 'head.fc'; with or without a bias);
  * the features are what that Linear receives. The input's shape and dtype are the program's own, and the
- * weights are the archive's. Loading runs the program on the archive's sample inputs.
+ * weights are the archive's. Loading runs the program on the archive's sample inputs. The graphs may use the
+ * operators of lib/exported-operators.json (computations on tensors) and `allowOperators`, pure computations the
+ * list lacks ('aten.cosh.default'); any other is refused before a node runs.
  */
-export function exported(options: { file: string; classifier: string }): ModelSpec {
+export function exported(options: { file: string; classifier: string; allowOperators?: string[] }): ModelSpec {
   const where = 'models.exported';
   if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object`);
-  checkKeys(where, options, ['file', 'classifier']);
+  checkKeys(where, options, ['file', 'classifier', 'allowOperators']);
   for (const key of ['file', 'classifier'] as const) {
     if (typeof options[key] !== 'string' || options[key] === '') {
       throw new OptionError(`${where}: ${key} must be a non-empty string${key === 'classifier' ? ' (the dotted path of the final nn.Linear, e.g. \'fc\')' : ''}, got ${show(options[key])}`);
@@ -127,8 +132,9 @@ export function exported(options: { file: string; classifier: string }): ModelSp
   if (!/^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$/.test(options.classifier)) {
     throw new OptionError(`${where}: classifier must be a dotted module path such as 'fc' or 'head.fc', got ${show(options.classifier)}`);
   }
+  const allow = options.allowOperators === undefined ? [] : checkAllowOperators(where, options.allowOperators);
   assertNotSpecialFile(where, options.file);
-  return { kind: 'exported', file: options.file, classifier: options.classifier };
+  return { kind: 'exported', file: options.file, classifier: options.classifier, ...(allow.length ? { allowOperators: allow } : {}) };
 }
 
 /**

@@ -54,8 +54,11 @@ export interface NativeProcessGroup {
   broadcast(values: Float64Array, root: number): Promise<Float64Array>;
 }
 
-/** The native model factory (native/models/model_wrap.cc) takes the specs of lib/models.ts as they are. */
-export type NativeModelConfig = ModelSpec;
+/**
+ * The native model factory (native/models/model_wrap.cc) takes the specs of lib/models.ts; an exported model's
+ * also carries the operators its graphs may use (lib/exported-operators.ts).
+ */
+export type NativeModelConfig = ModelSpec | (Extract<ModelSpec, { kind: 'exported' }> & { operators: string[] });
 
 export interface NativeStateEntry {
   name: string;

@@ -267,18 +267,84 @@ maybe('the helper names a head that is not one Linear applied last, and its --fe
 });
 
 /** A bad archive of test/fixtures/python/exported_failures.py. */
-function failure(dir: string, kind: string): string {
+function failure(dir: string, kind: string, env: Record<string, string> = {}): string {
   const file = path.join(dir, `${kind}.pt2`);
-  python([path.join(scripts, 'exported_failures.py'), kind, file]);
+  const r = spawnSync('python3', [path.join(scripts, 'exported_failures.py'), kind, file], { encoding: 'utf8', env: { ...process.env, ...env } });
+  if (r.status !== 0) throw new Error(`exported_failures.py ${kind} failed: ${r.stderr}`);
   return file;
 }
+
+maybe('an archive may use the listed operators only: aten.from_file is refused when read, its file never opened', async (t) => {
+  const dir = tempDir('exported-operators');
+  // A FIFO: opening it for reading would block the load until a writer came, so a prompt refusal shows it was never opened.
+  const fifo = path.join(dir, 'fifo');
+  t.is(spawnSync('mkfifo', [fifo]).status, 0);
+  const hostile = failure(dir, 'from_file', { POF_FROM_FILE: fifo });
+  const error = t.throws(() => new PoFTrainer({ model: models.exported({ file: hostile, classifier: 'fc' }), device: cpu }),
+    { instanceOf: UnsupportedError, code: 'ERR_POF_UNSUPPORTED',
+      message: /node zeros \(aten\.from_file\.default, from exported_failures\.py:\d+ `h = h \+ torch\.zeros.*`\): the operator aten\.from_file\.default is not one a \.pt2 may use here \(an archive is data/ });
+  t.regex(error!.message, /allowOperators: \['aten\.from_file\.default'\]/);
+  // A regular file the user can write stays as it was (shared=True would have mapped it).
+  const victim = path.join(dir, 'victim.txt');
+  await fs.writeFile(victim, 'ORIGINAL');
+  const another = failure(dir, 'from_file', { POF_FROM_FILE: victim });
+  t.throws(() => new PoFTrainer({ model: models.exported({ file: another, classifier: 'fc' }), device: cpu }), { instanceOf: UnsupportedError });
+  t.is(await fs.readFile(victim, 'utf8'), 'ORIGINAL');
+  // It can never be allowed; nor can a name that is not an operator's.
+  t.throws(() => models.exported({ file: hostile, classifier: 'fc', allowOperators: ['aten.from_file.default'] }),
+    { instanceOf: OptionError, message: /allowOperators\[0\] aten\.from_file\.default is never allowed: it reaches files/ });
+  for (const bad of ['from_file', 'os.system.default', '_c10d_functional.all_reduce.default', 'aten.renorm']) {
+    t.throws(() => models.exported({ file: hostile, classifier: 'fc', allowOperators: [bad] }), { instanceOf: OptionError, message: /allowOperators\[0\]/ }, bad);
+  }
+  // A pure computation the list lacks: refused, then allowed by name, and it trains.
+  const renorm = failure(dir, 'renorm');
+  t.throws(() => new PoFTrainer({ model: models.exported({ file: renorm, classifier: 'fc' }), device: cpu }),
+    { instanceOf: UnsupportedError, message: /node renorm \(aten\.renorm\.default, .*\): the operator aten\.renorm\.default is not one/ });
+  const allowed = new PoFTrainer({ model: models.exported({ file: renorm, classifier: 'fc', allowOperators: ['aten.renorm.default'] }), device: cpu });
+  const set = datasets.fromArrays({ images: Float32Array.from({ length: 16 * 6 }, (_, i) => Math.sin(i)), labels: Uint8Array.from({ length: 16 }, (_, i) => i % 3), shape: [16, 6], numClasses: 3, name: 'vectors' });
+  const fitted = await allowed.fit(set, { epochs: 1, batchSize: 8, lr: 0.05 });
+  t.true(Number.isFinite(fitted.history[0].loss));
+  // The CLI: --allow-operator, recorded with the model so that a later command loads it the same way.
+  const out = path.join(dir, 'run');
+  const toyFree = ['--data', `npy:${await vectors(dir)}`, '--kind', 'values', '--val-fraction', '0.25', '--batch-size', '4', '--epochs', '1'];
+  const refused = await pof(['train', '--model', `export:${renorm}`, '--classifier', 'fc', ...toyFree, '--out', path.join(dir, 'refused')]);
+  t.is(refused.code, 1, refused.stderr);
+  t.regex(refused.stderr, /--allow-operator aten\.renorm\.default/);
+  const trained = await pof(['train', '--model', `export:${renorm}`, '--classifier', 'fc', '--allow-operator', 'aten.renorm.default', ...toyFree, '--out', out]);
+  t.is(trained.code, 0, trained.stderr);
+  const post = await pof(['post-train', '--from', path.join(out, 'model.safetensors'), ...toyFree, '--out', path.join(dir, 'pof')]);
+  t.is(post.code, 0, post.stderr);
+});
+
+/** 16 examples of 6 values and their labels as .npy files (inputs,labels), for the CLI. */
+async function vectors(dir: string): Promise<string> {
+  const made = spawnSync('python3', ['-c', `import numpy as np; np.save(${JSON.stringify(path.join(dir, 'x.npy'))}, np.sin(np.arange(96, dtype=np.float32)).reshape(16, 6)); np.save(${JSON.stringify(path.join(dir, 'y.npy'))}, np.arange(16) % 3)`]);
+  if (made.status !== 0) throw new Error(String(made.stderr));
+  return `${path.join(dir, 'x.npy')},${path.join(dir, 'y.npy')}`;
+}
+
+maybe('every operator the fixture networks use is on the list of lib/exported-operators.json', async (t) => {
+  const list = JSON.parse(readFileSync(path.join(root, 'lib', 'exported-operators.json'), 'utf8')) as { operators: string[]; builtins: string[] };
+  const allowed = new Set([...list.operators, ...list.builtins]);
+  const used = JSON.parse(python(['-c', `import json, sys, zipfile
+ops = set()
+for f in sys.argv[1:]:
+    with zipfile.ZipFile(f) as z:
+        for n in z.namelist():
+            if "/models/" in n and n.endswith(".json"):
+                ops |= {node["target"].removeprefix("torch.ops.") for node in json.loads(z.read(n))["graph_module"]["graph"]["nodes"]}
+print(json.dumps(sorted(ops)))`, ...NETWORKS.map((n) => fixture(n).file)])) as string[];
+  t.true(used.length > 40, `${used.length} operators`);
+  t.deepEqual(used.filter((op) => !allowed.has(op)), []);
+  t.log(`${used.length} operators in the ${NETWORKS.length} fixture networks' graphs, all listed (${allowed.size} on the list)`);
+});
 
 maybe('archives the runtime cannot train are refused, naming the node, its operator and the model\'s line', async (t) => {
   const dir = tempDir('exported-failures');
   const load = (kind: string, classifier = 'fc') => () => new PoFTrainer({ model: models.exported({ file: failure(dir, kind), classifier }), device });
   const cases: [string, string, RegExp, typeof OptionError | typeof CheckpointError | typeof UnsupportedError][] = [
     ['cond', 'fc', /node cond \(higher_order\.cond.*\): a higher-order operator .* is not one this runtime runs/, UnsupportedError],
-    ['custom_op', 'fc', /node twice \(pof_test_only\.twice\.default, from exported_failures\.py:\d+ `h = twice\(h\)`\): the operator pof_test_only::twice is not registered in this LibTorch/, OptionError],
+    ['custom_op', 'fc', /node twice \(pof_test_only\.twice\.default, from exported_failures\.py:\d+ `h = twice\(h\)`\): the operator pof_test_only\.twice\.default is a custom operator \(namespace pof_test_only\); a \.pt2 may use ATen operators only/, UnsupportedError],
     ['conv_head', 'fc', /the classifier 'fc' is not applied as an nn\.Linear: its weight goes to node conv2d \(aten\.conv2d\.default, from exported_failures\.py:\d+/, OptionError],
     ['not_last', 'fc', /the classifier 'fc' \(node linear_1 .*`logits = self\.fc\(h\)`\)\) is not applied last: its output goes on to node mul/, OptionError],
     ['shared_classifier', 'fc', /the classifier 'fc' is used by 2 nodes .*PoF perturbs the classifier alone/, OptionError],

@@ -17,11 +17,14 @@ import { pt2ArchiveFile, pt2Refusal } from '../checkpoint/pt2-archive';
 export const TORCHSCRIPT_FLAGS: Record<string, Flag> = {
   features: { type: 'string', help: 'with --model torchscript:FILE: its method returning the features [N, D]', default: 'features' },
   classifier: { type: 'string', help: 'with --model export:FILE or torchscript:FILE: the dotted path of its final nn.Linear (e.g. fc)', default: 'classifier' },
+  'allow-operator': { type: 'string', help: 'with --model export:FILE: operators the archive may use beyond lib/exported-operators.json, comma-separated as the graph names them (aten.cosh.default): pure computations only' },
 };
 
-/** --features and --classifier, for parseModelName. */
-export function torchScriptNames(flags: Flags): { features?: string; classifier?: string } {
-  return { features: stringFlag(flags, 'features'), classifier: stringFlag(flags, 'classifier') };
+/** --features, --classifier and --allow-operator, for parseModelName. */
+export function torchScriptNames(flags: Flags): { features?: string; classifier?: string; allowOperators?: string[] } {
+  const allow = stringFlag(flags, 'allow-operator');
+  return { features: stringFlag(flags, 'features'), classifier: stringFlag(flags, 'classifier'),
+    ...(allow === undefined ? {} : { allowOperators: allow.split(',').map((op) => op.trim()) }) };
 }
 
 export const FROM_FLAGS: Record<string, Flag> = {

@@ -2,6 +2,7 @@
 // Orchestration only: every epoch, step and evaluation runs natively off the main thread. The parts:
 // lock.ts (who may use the trainer now), phase-options.ts and phase.ts (a phase made ready),
 // epoch-loop.ts (its epochs), persistence.ts (files), ranks.ts (the data-parallel job).
+import { allowedOperators } from '../exported-operators';
 import type { StateDictSource } from '../checkpoint/state-dict';
 import type { CheckpointInfo } from '../checkpoint/training-checkpoint';
 import { checkDataFitsModel, checkIndices } from '../data-fit';
@@ -47,7 +48,8 @@ export class PoFTrainer {
     this.device = device;
     this.seed = integer(where, 'seed', options.seed ?? DEFAULTS.seed, 0);
     checkModelFits(where, this.spec, this.device);
-    const model = new native.Model(this.spec, this.seed, this.device);
+    const model = new native.Model(this.spec.kind === 'exported' ? { ...this.spec, operators: allowedOperators(this.spec.allowOperators) } : this.spec,
+      this.seed, this.device);
     const core = this.core = new TrainerCore(this.spec, this.device, model, new native.Engine(model, this.seed));
     if (options.performance !== undefined) core.engine.configurePerformance(resolvePerformance(where, options.performance));
     if (job) {

@@ -50,7 +50,9 @@ std::shared_ptr<Network> BuildModel(const Napi::Object& config) {
     return std::make_shared<TorchScriptNetwork>(c);
   }
   if (kind == "exported") {
-    return std::make_shared<ExportedNetwork>(ExportedConfig{StringField(config, "file"), StringField(config, "classifier")}, config.Env());
+    const auto operators = StringArrayField(config, "operators");
+    return std::make_shared<ExportedNetwork>(
+        ExportedConfig{StringField(config, "file"), StringField(config, "classifier"), {operators.begin(), operators.end()}}, config.Env());
   }
   throw UserError("model kind '" + kind + "' is unknown; expected 'mlp', 'wideResNet', 'torchScript' or 'exported' (from " +
                   "models.mlp, models.wideResNet, models.torchScript or models.exported)");

@@ -34,7 +34,8 @@ std::vector<int64_t> Ints(const JsonView& list) {
 
 }  // namespace
 
-ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env) : file_(config.file), classifier_(config.classifier) {
+ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env)
+    : file_(config.file), classifier_(config.classifier), operators_(config.operators) {
   Pt2Archive archive(file_);
   const auto document = [&](const std::string& record) { return ParseJson(env, archive.Text(record), file_ + ": " + record); };
   if (!archive.Has("models/model.json")) {
@@ -64,7 +65,7 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env) : 
                           std::to_string(kExportSchemaMajor) + ".x (torch 2.13 to 2.15)",
                       ErrorKind::kCheckpoint);
     }
-    (std::string(name) == "model" ? eval_ : train_) = Bind(std::make_unique<Program>(json["graph_module"]), name);
+    (std::string(name) == "model" ? eval_ : train_) = Bind(std::make_unique<Program>(json["graph_module"], operators_), name);
   }
   // Every other record is kept as it is; the storages of weights and constants are written from the tensors.
   std::set<std::string> storages;

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <unordered_set>
 #include <vector>
 #include "models/exported/program.h"
 #include "models/network.h"
@@ -21,6 +22,7 @@ constexpr int64_t kExportSchemaMajor = 8;
 struct ExportedConfig {
   std::string file;
   std::string classifier;  // the dotted path of the nn.Linear, e.g. "fc" or "head.fc"
+  std::unordered_set<std::string> operators;  // what the graphs may use (lib/exported-operators.json and the user's)
 };
 
 class ExportedNetwork : public Network {
@@ -80,6 +82,7 @@ class ExportedNetwork : public Network {
   std::string FeaturesCall() const;
 
   std::string file_, classifier_;
+  std::unordered_set<std::string> operators_;
   BoundProgram eval_, train_;
   std::map<std::string, torch::Tensor> tensors_;  // every parameter, buffer and constant by name
   std::vector<StoredTensor> stored_;

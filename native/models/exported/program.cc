@@ -150,7 +150,7 @@ int Program::SlotOf(const std::string& name) const {
   return it == slots_.end() ? -1 : it->second;
 }
 
-Program::Program(const JsonView& graph_module) {
+Program::Program(const JsonView& graph_module, const std::unordered_set<std::string>& allowed) : allowed_(&allowed) {
   const auto graph = graph_module["graph"];
   const auto signature = graph_module["signature"];
   const auto specs = signature["input_specs"];
@@ -232,6 +232,21 @@ GraphNode Program::CompileNode(const JsonView& json) {
   if (node.target.rfind("torch.ops.higher_order.", 0) == 0) {
     throw UserError(node.Describe() + ": a higher-order operator (control flow, a nested graph) is not one this runtime runs; " +
                         "export without it (no torch.cond, torch.no_grad or autocast regions inside forward)",
+                    ErrorKind::kUnsupported);
+  }
+  const std::string listed = node.target.rfind("torch.ops.", 0) == 0 ? node.target.substr(10) : node.target;
+  const bool aten = listed.rfind("aten.", 0) == 0 || listed.rfind("prims.", 0) == 0;
+  if (!allowed_->count(listed) && !aten && node.target.rfind("torch.ops.", 0) == 0) {
+    throw UserError(node.Describe() + ": the operator " + listed + " is a custom operator (namespace " +
+                        listed.substr(0, listed.find('.')) + "); a .pt2 may use ATen operators only (the list is " +
+                        "lib/exported-operators.json): export the model with the operator written in torch's own operations",
+                    ErrorKind::kUnsupported);
+  }
+  if (!allowed_->count(listed)) {
+    throw UserError(node.Describe() + ": the operator " + listed + " is not one a .pt2 may use here (an archive is data: it " +
+                        "computes with tensors, and reaches no file, process or network; the list is lib/exported-operators.json); " +
+                        "if it is a pure computation, allow it with models.exported({ allowOperators: ['" + listed +
+                        "'] }) or --allow-operator " + listed,
                     ErrorKind::kUnsupported);
   }
   if (node.target.rfind("torch.ops.", 0) == 0) {

@@ -6,6 +6,7 @@
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <optional>
 #include <unordered_map>
+#include <unordered_set>
 #include <string>
 #include <vector>
 #include "models/exported/json_view.h"
@@ -70,7 +71,9 @@ struct GraphInput {
 class Program {
  public:
   // graph_module: a program's "graph_module" member.
-  explicit Program(const JsonView& graph_module);
+  // `allowed`: the operators (and Python builtins) the graph may use, as "aten.add.Tensor" / "_operator.add";
+  // any other is refused here, before a node runs.
+  Program(const JsonView& graph_module, const std::unordered_set<std::string>& allowed);
 
   const std::vector<GraphInput>& inputs() const { return inputs_; }
   const std::vector<GraphNode>& nodes() const { return nodes_; }
@@ -98,6 +101,7 @@ class Program {
   std::unordered_map<std::string, int> slots_;
   int user_output_ = -1;
   std::vector<std::pair<std::string, int>> buffer_mutations_;
+  const std::unordered_set<std::string>* allowed_;  // while compiling
 };
 
 }  // namespace pof
