@@ -316,6 +316,29 @@ maybe('an archive may use the listed operators only: aten.from_file is refused w
   t.is(post.code, 0, post.stderr);
 });
 
+maybe('size arithmetic in an archive is checked: overflow, INT64_MIN / -1 and non-finite sizes are errors, never a crash', async (t) => {
+  const dir = tempDir('exported-sizes');
+  const min = '-9223372036854775808', big = '4611686018427387904';
+  const cases: [string, string, RegExp][] = [
+    ['_operator.mod', `[${min}, -1]`, /./],  // Python's answer is 0: it loads
+    ['_operator.floordiv', `[${min}, -1]`, /overflows 64-bit integers \(floordiv\)/],
+    ['_operator.mul', `[${big}, 4]`, /overflows 64-bit integers \(mul\)/],
+    ['_operator.add', `[${big}, ${big}]`, /overflows 64-bit integers \(add\)/],
+    ['_operator.neg', `[${min}]`, /overflows 64-bit integers \(neg\)/],
+    ['torch.sym_int', '[1e300]', /a size computed as 1e\+300 is not a 64-bit integer/],
+    ['_operator.floordiv', '[7, 0]', /integer division by zero/],
+  ];
+  for (const [target, args, message] of cases) {
+    const file = failure(dir, 'size_arithmetic', { POF_BUILTIN: `{"target": "${target}", "args": ${args}}` });
+    const load = () => new PoFTrainer({ model: models.exported({ file, classifier: 'fc' }), device: cpu });
+    if (target === '_operator.mod') {
+      t.notThrows(load, 'mod(INT64_MIN, -1) is 0, as in Python');
+      continue;
+    }
+    t.throws(load, { instanceOf: OptionError, message: new RegExp(`on its own sample inputs .* failed at node boom \\(${target.replace('.', '\\.')}\\): .*${message.source}`) }, `${target} ${args}`);
+  }
+});
+
 /** 16 examples of 6 values and their labels as .npy files (inputs,labels), for the CLI. */
 async function vectors(dir: string): Promise<string> {
   const made = spawnSync('python3', ['-c', `import numpy as np; np.save(${JSON.stringify(path.join(dir, 'x.npy'))}, np.sin(np.arange(96, dtype=np.float32)).reshape(16, 6)); np.save(${JSON.stringify(path.join(dir, 'y.npy'))}, np.arange(16) % 3)`]);

@@ -2,6 +2,7 @@
 #include <ATen/ScalarOps.h>
 #include <torch/headeronly/version.h>
 #include <cmath>
+#include <limits>
 #include "errors.h"
 #include "models/exported/schema_enums.h"
 
@@ -44,6 +45,20 @@ Builtin BuiltinOf(const std::string& target) {
   return it == builtins.end() ? Builtin::kNone : it->second;
 }
 
+// Integer results of size arithmetic, checked: an archive's own numbers must not overflow (undefined behaviour)
+// nor divide INT64_MIN by -1 (SIGFPE), and a float becomes an integer size only when it is finite and in range.
+int64_t Checked(bool overflowed, int64_t value, const char* what) {
+  if (overflowed) throw std::runtime_error(std::string("the size arithmetic overflows 64-bit integers (") + what + ")");
+  return value;
+}
+
+int64_t FloatToInt(double x) {
+  if (!std::isfinite(x) || x >= 9.2233720368547758e18 || x < -9.2233720368547758e18) {
+    throw std::runtime_error("a size computed as " + c10::str(x) + " is not a 64-bit integer");
+  }
+  return static_cast<int64_t>(x);
+}
+
 // Python's arithmetic on the ints and floats of SymInt expressions.
 c10::IValue Compute(Builtin op, const torch::jit::Stack& args) {
   const auto& a = args.at(0);
@@ -51,18 +66,26 @@ c10::IValue Compute(Builtin op, const torch::jit::Stack& args) {
   const double x = a.toScalar().toDouble(), y = args.size() > 1 ? args[1].toScalar().toDouble() : 0;
   const int64_t i = ints ? a.toInt() : 0, j = ints && args.size() > 1 ? args[1].toInt() : 0;
   const auto number = [&](int64_t as_int, double as_double) { return ints ? c10::IValue(as_int) : c10::IValue(as_double); };
+  int64_t r = 0;
   switch (op) {
-    case Builtin::kAdd: return number(i + j, x + y);
-    case Builtin::kSub: return number(i - j, x - y);
-    case Builtin::kMul: return number(i * j, x * y);
-    case Builtin::kFloorDiv:
+    case Builtin::kAdd: return ints ? c10::IValue(Checked(__builtin_add_overflow(i, j, &r), r, "add")) : c10::IValue(x + y);
+    case Builtin::kSub: return ints ? c10::IValue(Checked(__builtin_sub_overflow(i, j, &r), r, "sub")) : c10::IValue(x - y);
+    case Builtin::kMul: return ints ? c10::IValue(Checked(__builtin_mul_overflow(i, j, &r), r, "mul")) : c10::IValue(x * y);
+    case Builtin::kFloorDiv: {
       if (y == 0) throw std::runtime_error("integer division by zero");
-      return number(static_cast<int64_t>(std::floor(static_cast<double>(i) / static_cast<double>(j ? j : 1))), std::floor(x / y));
+      if (!ints) return c10::IValue(std::floor(x / y));
+      Checked(i == std::numeric_limits<int64_t>::min() && j == -1, 0, "floordiv");
+      const int64_t q = i / j;
+      return c10::IValue((i % j != 0 && ((i < 0) != (j < 0))) ? q - 1 : q);  // Python's floor, exactly
+    }
     case Builtin::kTrueDiv: return c10::IValue(x / y);
     case Builtin::kMod:
       if (y == 0) throw std::runtime_error("modulo by zero");
-      return number(((i % j) + j) % j, x - std::floor(x / y) * y);
-    case Builtin::kNeg: return number(-i, -x);
+      if (!ints) return c10::IValue(x - std::floor(x / y) * y);
+      if (j == -1) return c10::IValue(int64_t{0});  // INT64_MIN % -1 traps
+      r = i % j;
+      return c10::IValue(r != 0 && ((r < 0) != (j < 0)) ? r + j : r);  // Python's sign: the divisor's
+    case Builtin::kNeg: return ints ? c10::IValue(Checked(__builtin_sub_overflow(int64_t{0}, i, &r), r, "neg")) : c10::IValue(-x);
     case Builtin::kEq: return c10::IValue(x == y);
     case Builtin::kNe: return c10::IValue(x != y);
     case Builtin::kLt: return c10::IValue(x < y);
@@ -70,7 +93,7 @@ c10::IValue Compute(Builtin op, const torch::jit::Stack& args) {
     case Builtin::kGt: return c10::IValue(x > y);
     case Builtin::kGe: return c10::IValue(x >= y);
     case Builtin::kSymFloat: return c10::IValue(x);
-    case Builtin::kSymInt: return c10::IValue(static_cast<int64_t>(x));
+    case Builtin::kSymInt: return c10::IValue(a.isInt() ? a.toInt() : FloatToInt(x));
     case Builtin::kSymMax: return number(std::max(i, j), std::max(x, y));
     case Builtin::kSymMin: return number(std::min(i, j), std::min(x, y));
     case Builtin::kNone: break;
