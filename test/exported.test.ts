@@ -12,7 +12,10 @@ import { spawnSync } from 'child_process';
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict, UnsupportedError } from '../lib';
+import * as zlib from 'zlib';
+import { ZipArchive } from '../lib/checkpoint/zip';
 import { tempDir } from './helpers/fixtures';
+import { DeflatedEntry, writeZip } from './helpers/zip-writer';
 import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device } from './helpers/synthetic';
 
@@ -337,6 +340,66 @@ maybe('size arithmetic in an archive is checked: overflow, INT64_MIN / -1 and no
     }
     t.throws(load, { instanceOf: OptionError, message: new RegExp(`on its own sample inputs .* failed at node boom \\(${target.replace('.', '\\.')}\\): .*${message.source}`) }, `${target} ${args}`);
   }
+});
+
+/** The archive `file` rewritten as `out` with some entries changed (by their name after the top folder): bytes, or a deflated stream declaring a size. */
+async function tampered(file: string, out: string, changes: Record<string, (bytes: Uint8Array) => Uint8Array | DeflatedEntry>): Promise<string> {
+  const archive = new ZipArchive(await fs.readFile(file), file);
+  const entries: Record<string, Uint8Array | DeflatedEntry> = {};
+  for (const name of archive.names()) {
+    const bytes = await archive.read(name);
+    const change = changes[name.slice(name.indexOf('/') + 1)];
+    entries[name] = change ? change(bytes) : bytes;
+  }
+  await fs.writeFile(out, writeZip(entries));
+  return out;
+}
+
+/** A deflated stream of `bytes` whose directory declares `size` (a zip bomb's shape, without its gigabytes). */
+const declaring = (size: number, bytes = Buffer.from('{}')): DeflatedEntry => ({ deflated: zlib.deflateRawSync(bytes), size, crc32: zlib.crc32(bytes) });
+
+maybe('an archive\'s records are bounded before they are inflated, and its weights\' metadata is checked', async (t) => {
+  const f = fixture('nobias');
+  const dir = tempDir('exported-bounds');
+  const load = (file: string) => () => new PoFTrainer({ model: models.exported({ file, classifier: 'fc' }), device: cpu });
+  const graphBomb = await tampered(f.file, path.join(dir, 'graph-bomb.pt2'), { 'models/model.json': () => declaring(3e9) });
+  t.throws(load(graphBomb), { instanceOf: CheckpointError, message: /record 'models\/model\.json' declares 3\.0 GB inflated, more than the 134\.2 MB such a record may hold \(a zip bomb/ });
+  const config = JSON.parse(Buffer.from((await new ZipArchive(await fs.readFile(f.file), f.file).read('nobias/data/weights/model_weights_config.json'))).toString());
+  const first = Object.keys(config.config)[0];
+  const record = config.config[first].path_name;
+  const weightBomb = await tampered(f.file, path.join(dir, 'weight-bomb.pt2'), { [`data/weights/${record}`]: () => declaring(3e9, Buffer.alloc(64)) });
+  t.throws(load(weightBomb), { instanceOf: CheckpointError, message: new RegExp(`record 'data/weights/${record}' declares 3\\.0 GB inflated, but the tensors that view it reach \\d+ bytes`) });
+  const withMeta = (meta: object) => (bytes: Uint8Array) => {
+    const c = JSON.parse(Buffer.from(bytes).toString());
+    Object.assign(c.config[first].tensor_meta, meta);
+    return Buffer.from(JSON.stringify(c));
+  };
+  const metas: [object, RegExp][] = [
+    [{ strides: [{ as_int: -1 }, { as_int: 1 }] }, /must be non-negative/],
+    [{ sizes: [{ as_int: 2 ** 62 }, { as_int: 64 }] }, /reach fewer than 2\^63 bytes/],
+    [{ storage_offset: { as_int: -5 } }, /must be non-negative/],
+    [{ strides: [{ as_int: 1 }] }, /one stride per dimension/],
+    [{ sizes: [{ as_int: 4000 }, { as_int: 20 }] }, /runs past its storage/],
+  ];
+  for (const [meta, message] of metas) {
+    const file = await tampered(f.file, path.join(dir, 'meta.pt2'), { 'data/weights/model_weights_config.json': withMeta(meta), 'data/weights/train_weights_config.json': withMeta(meta) });
+    const error = t.throws(load(file), { instanceOf: CheckpointError, message }, JSON.stringify(meta));
+    t.regex(error!.message, new RegExp(`'${first.replace('.', '\\.')}' \\(sizes`));
+    t.notRegex(error!.message, /as_strided|INTERNAL|__w\/pytorch/);
+  }
+  const manyNodes = await tampered(f.file, path.join(dir, 'nodes.pt2'), { 'models/model.json': (bytes) => {
+    const program = JSON.parse(Buffer.from(bytes).toString());
+    program.graph_module.graph.nodes = Array.from({ length: 200001 }, (_, i) => ({ name: `n${i}`, target: '_operator.add', inputs: [], outputs: [] }));
+    return Buffer.from(JSON.stringify(program));
+  } });
+  t.throws(load(manyNodes), { instanceOf: CheckpointError, message: /the graph has 200001 nodes, more than the 200000 this runtime reads/ });
+  // Two members under one name (Python's zipfile takes the last, this reader would take the first): refused.
+  const twice = path.join(dir, 'twice.pt2');
+  python(['-W', 'ignore', '-c', `import zipfile, shutil
+shutil.copy(${JSON.stringify(f.file)}, ${JSON.stringify(twice)})
+with zipfile.ZipFile(${JSON.stringify(twice)}, "a") as z:
+    z.writestr("nobias/models/model.json", "{}")`]);
+  t.throws(load(twice), { instanceOf: CheckpointError, message: /holds two records named 'models\/model\.json'/ });
 });
 
 /** 16 examples of 6 values and their labels as .npy files (inputs,labels), for the CLI. */

@@ -1,5 +1,7 @@
 #include "models/exported/exported_network.h"
 #include <caffe2/serialize/inline_container.h>
+#include <algorithm>
+#include <limits>
 #include <set>
 #include "errors.h"
 #include "models/exported/pt2_archive.h"
@@ -97,43 +99,29 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env)
 void ExportedNetwork::LoadTensors(const Pt2Archive& archive, const std::string& config_record, const std::string& directory,
                                   Napi::Env env, bool constants) {
   const auto config = ParseJson(env, archive.Text(config_record), file_ + ": " + config_record)["config"];
-  std::map<std::string, torch::Tensor> storages;
+  // First every entry's metadata, checked, and how many values of each record the tensors viewing it reach:
+  // a record that declares more is refused before it is inflated.
+  std::vector<std::pair<StoredTensor, JsonView>> entries;
+  std::map<std::string, int64_t> reached;
   for (const auto& name : config.Keys()) {
     const auto entry = config[name.c_str()];
-    // What a constant is comes from its entry, not its record's name (torch 2.13 writes tensor_0, tensor_1, ...;
-    // older releases tensor_constant0): a custom object has no tensor metadata (custom_obj_N, opaque_obj_N).
-    const std::string path = entry["path_name"].String();
-    if (constants && (!entry.Has("tensor_meta") || entry["tensor_meta"].IsNull())) {
-      throw UserError(file_ + ": " + config_record + ": '" + name + "' (record '" + path + "') is a custom object " +
-                          "(a TorchBind class or an opaque Python value), not a tensor: this runtime does not support custom " +
-                          "objects; export a model whose forward computes with tensors alone",
-                      ErrorKind::kUnsupported);
+    entries.emplace_back(ReadEntry(archive, name, entry, config_record, directory, constants), entry);
+    auto& most = reached[entries.back().first.record];
+    most = std::max(most, entries.back().first.extent);
+  }
+  for (const auto& [record, values] : reached) {
+    const auto dtype = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first.record == record; })->first.dtype;
+    const size_t declared = archive.Size(record), needed = static_cast<size_t>(values) * c10::elementSize(dtype);
+    if (declared > needed) {
+      throw UserError(file_ + ": " + config_record + ": record '" + record + "' declares " + FormatBytes(static_cast<double>(declared)) +
+                          " inflated, but the tensors that view it reach " + std::to_string(needed) + " bytes (a zip bomb, or " +
+                          "not an archive torch wrote)",
+                      ErrorKind::kCheckpoint);
     }
-    if (entry["use_pickle"].Bool()) {
-      throw UserError(file_ + ": " + config_record + ": " + entry.path() + ": '" + name + "' is pickled: a tensor subclass (a quantized, sparse or " +
-                          "distributed tensor); this runtime reads plain tensors: make it a plain tensor (or a plain " +
-                          "nn.Parameter) before exporting", ErrorKind::kUnsupported);
-    }
-    const auto meta = entry["tensor_meta"];
-    if (meta.Has("layout") && LayoutFromSchema(meta["layout"].Int(), meta.path()) != c10::kStrided) {
-      meta.Fail("'" + name + "' is not a dense (strided) tensor; this runtime reads dense weights");
-    }
-    StoredTensor s;
-    s.name = name;
-    s.record = directory + path;
-    s.dtype = ScalarTypeFromSchema(meta["dtype"].Int(), meta.path());
-    s.sizes = Ints(meta["sizes"]);
-    s.strides = Ints(meta["strides"]);
-    s.offset = meta["storage_offset"]["as_int"].Int();
-    s.parameter = !constants && entry["is_param"].Bool();
-    s.storage_numel = archive.Values(s.record, s.dtype);
-    int64_t last = s.offset;
-    for (size_t d = 0; d < s.sizes.size(); ++d) last += (s.sizes[d] - 1) * s.strides[d];
-    const int64_t numel = c10::multiply_integers(s.sizes);
-    if (numel > 0 && s.storage_numel > 0 && (s.sizes.size() != s.strides.size() || s.offset < 0 || last >= s.storage_numel)) {
-      entry.Fail("'" + name + "' (sizes " + c10::str(c10::IntArrayRef(s.sizes)) + ") runs past its storage '" + s.record + "' of " +
-                 std::to_string(s.storage_numel) + " values");
-    }
+  }
+  std::map<std::string, torch::Tensor> storages;
+  for (auto& [s, entry] : entries) {
+    const std::string name = s.name;
     // A name seen in another program's config is the tensor already loaded; names viewing the same bytes the
     // same way share one tensor, so tied weights stay tied.
     torch::Tensor tensor;
@@ -150,7 +138,7 @@ void ExportedNetwork::LoadTensors(const Pt2Archive& archive, const std::string& 
         tensor = tensors_.at(other.name);
       }
     }
-    if (!tensor.defined() && (numel == 0 || s.storage_numel == 0)) {
+    if (!tensor.defined() && (s.extent == 0 || s.storage_numel == 0)) {
       tensor = torch::zeros(s.sizes, torch::TensorOptions().dtype(s.dtype));  // written empty: zeros, as torch.export.load reads it
     } else if (!tensor.defined()) {
       auto& storage = storages[s.record];
@@ -160,6 +148,59 @@ void ExportedNetwork::LoadTensors(const Pt2Archive& archive, const std::string& 
     tensors_[name] = tensor;
     stored_.push_back(std::move(s));
   }
+}
+
+ExportedNetwork::StoredTensor ExportedNetwork::ReadEntry(const Pt2Archive& archive, const std::string& name, const JsonView& entry,
+                                                         const std::string& config_record, const std::string& directory,
+                                                         bool constants) const {
+  // What a constant is comes from its entry, not its record's name (torch 2.13 writes tensor_0, tensor_1, ...;
+  // older releases tensor_constant0): a custom object has no tensor metadata (custom_obj_N, opaque_obj_N).
+  const std::string path = entry["path_name"].String();
+  if (constants && (!entry.Has("tensor_meta") || entry["tensor_meta"].IsNull())) {
+    throw UserError(file_ + ": " + config_record + ": '" + name + "' (record '" + path + "') is a custom object " +
+                        "(a TorchBind class or an opaque Python value), not a tensor: this runtime does not support custom " +
+                        "objects; export a model whose forward computes with tensors alone",
+                    ErrorKind::kUnsupported);
+  }
+  if (entry["use_pickle"].Bool()) {
+    throw UserError(file_ + ": " + config_record + ": " + entry.path() + ": '" + name + "' is pickled: a tensor subclass (a " +
+                        "quantized, sparse or distributed tensor); this runtime reads plain tensors: make it a plain tensor " +
+                        "(or a plain nn.Parameter) before exporting", ErrorKind::kUnsupported);
+  }
+  const auto meta = entry["tensor_meta"];
+  if (meta.Has("layout") && LayoutFromSchema(meta["layout"].Int(), meta.path()) != c10::kStrided) {
+    meta.Fail("'" + name + "' is not a dense (strided) tensor; this runtime reads dense weights");
+  }
+  StoredTensor s;
+  s.name = name;
+  if (path.empty() || path.find("..") != std::string::npos) entry.Fail("'" + name + "' names no record of the archive ('" + path + "')");
+  s.record = directory + path;
+  s.dtype = ScalarTypeFromSchema(meta["dtype"].Int(), meta.path());
+  s.sizes = Ints(meta["sizes"]);
+  s.strides = Ints(meta["strides"]);
+  s.offset = meta["storage_offset"]["as_int"].Int();
+  s.parameter = !constants && entry["is_param"].Bool();
+  s.storage_numel = archive.Values(s.record, s.dtype);
+  // Sizes, strides and offset as a tensor torch wrote has them; the values they reach counted without overflow.
+  const std::string shape = "'" + name + "' (sizes " + c10::str(c10::IntArrayRef(s.sizes)) + ", strides " +
+                            c10::str(c10::IntArrayRef(s.strides)) + ", offset " + std::to_string(s.offset) + ")";
+  if (s.sizes.size() != s.strides.size() || s.sizes.size() > 64) entry.Fail(shape + " is not a tensor's shape: one stride per dimension, at most 64");
+  bool overflow = s.offset < 0;
+  int64_t numel = 1, last = s.offset;
+  for (size_t d = 0; d < s.sizes.size() && !overflow; ++d) {
+    int64_t step = 0;
+    overflow = s.sizes[d] < 0 || s.strides[d] < 0 || __builtin_mul_overflow(numel, s.sizes[d], &numel) ||
+               (s.sizes[d] > 0 && (__builtin_mul_overflow(s.sizes[d] - 1, s.strides[d], &step) || __builtin_add_overflow(last, step, &last)));
+  }
+  if (overflow || (numel > 0 && (last == std::numeric_limits<int64_t>::max() ||
+                                 (last + 1) > std::numeric_limits<int64_t>::max() / static_cast<int64_t>(c10::elementSize(s.dtype))))) {
+    entry.Fail(shape + " is not a tensor's shape: sizes, strides and offset must be non-negative and reach fewer than 2^63 bytes");
+  }
+  s.extent = numel > 0 ? last + 1 : 0;
+  if (s.extent > s.storage_numel && s.storage_numel > 0) {
+    entry.Fail(shape + " runs past its storage '" + s.record + "' of " + std::to_string(s.storage_numel) + " values");
+  }
+  return s;
 }
 
 ExportedNetwork::BoundProgram ExportedNetwork::Bind(std::unique_ptr<Program> program, const std::string& name) {

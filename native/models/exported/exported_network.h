@@ -69,11 +69,15 @@ class ExportedNetwork : public Network {
     std::vector<int64_t> sizes, strides;
     int64_t offset = 0;
     int64_t storage_numel = 0;
+    int64_t extent = 0;  // the values of the record it reaches (offset of its last element + 1; 0 when empty)
     bool parameter = false;
   };
 
   void LoadTensors(const class Pt2Archive& archive, const std::string& config_record, const std::string& directory,
                    Napi::Env env, bool constants);
+  // One entry of a weights or constants config, its metadata checked (custom objects and subclasses refused).
+  StoredTensor ReadEntry(const class Pt2Archive& archive, const std::string& name, const JsonView& entry, const std::string& config_record,
+                         const std::string& directory, bool constants) const;
   BoundProgram Bind(std::unique_ptr<Program> program, const std::string& name);
   void CheckSampleInputs(const Pt2Archive& archive);
   torch::Tensor Run(const BoundProgram& bound, const torch::Tensor& x);

@@ -45,13 +45,7 @@ Builtin BuiltinOf(const std::string& target) {
   return it == builtins.end() ? Builtin::kNone : it->second;
 }
 
-// Integer results of size arithmetic, checked: an archive's own numbers must not overflow (undefined behaviour)
-// nor divide INT64_MIN by -1 (SIGFPE), and a float becomes an integer size only when it is finite and in range.
-int64_t Checked(bool overflowed, int64_t value, const char* what) {
-  if (overflowed) throw std::runtime_error(std::string("the size arithmetic overflows 64-bit integers (") + what + ")");
-  return value;
-}
-
+// A float becomes an integer size only when it is finite and in range.
 int64_t FloatToInt(double x) {
   if (!std::isfinite(x) || x >= 9.2233720368547758e18 || x < -9.2233720368547758e18) {
     throw std::runtime_error("a size computed as " + c10::str(x) + " is not a 64-bit integer");
@@ -66,15 +60,21 @@ c10::IValue Compute(Builtin op, const torch::jit::Stack& args) {
   const double x = a.toScalar().toDouble(), y = args.size() > 1 ? args[1].toScalar().toDouble() : 0;
   const int64_t i = ints ? a.toInt() : 0, j = ints && args.size() > 1 ? args[1].toInt() : 0;
   const auto number = [&](int64_t as_int, double as_double) { return ints ? c10::IValue(as_int) : c10::IValue(as_double); };
+  // Integer results checked: an archive's own numbers must not overflow (undefined behaviour) nor divide
+  // INT64_MIN by -1 (SIGFPE). `r` is read after the call that writes it.
   int64_t r = 0;
+  const auto checked = [&r](bool overflowed, const char* what) {
+    if (overflowed) throw std::runtime_error(std::string("the size arithmetic overflows 64-bit integers (") + what + ")");
+    return c10::IValue(r);
+  };
   switch (op) {
-    case Builtin::kAdd: return ints ? c10::IValue(Checked(__builtin_add_overflow(i, j, &r), r, "add")) : c10::IValue(x + y);
-    case Builtin::kSub: return ints ? c10::IValue(Checked(__builtin_sub_overflow(i, j, &r), r, "sub")) : c10::IValue(x - y);
-    case Builtin::kMul: return ints ? c10::IValue(Checked(__builtin_mul_overflow(i, j, &r), r, "mul")) : c10::IValue(x * y);
+    case Builtin::kAdd: return ints ? checked(__builtin_add_overflow(i, j, &r), "add") : c10::IValue(x + y);
+    case Builtin::kSub: return ints ? checked(__builtin_sub_overflow(i, j, &r), "sub") : c10::IValue(x - y);
+    case Builtin::kMul: return ints ? checked(__builtin_mul_overflow(i, j, &r), "mul") : c10::IValue(x * y);
     case Builtin::kFloorDiv: {
       if (y == 0) throw std::runtime_error("integer division by zero");
       if (!ints) return c10::IValue(std::floor(x / y));
-      Checked(i == std::numeric_limits<int64_t>::min() && j == -1, 0, "floordiv");
+      checked(i == std::numeric_limits<int64_t>::min() && j == -1, "floordiv");
       const int64_t q = i / j;
       return c10::IValue((i % j != 0 && ((i < 0) != (j < 0))) ? q - 1 : q);  // Python's floor, exactly
     }
@@ -85,7 +85,7 @@ c10::IValue Compute(Builtin op, const torch::jit::Stack& args) {
       if (j == -1) return c10::IValue(int64_t{0});  // INT64_MIN % -1 traps
       r = i % j;
       return c10::IValue(r != 0 && ((r < 0) != (j < 0)) ? r + j : r);  // Python's sign: the divisor's
-    case Builtin::kNeg: return ints ? c10::IValue(Checked(__builtin_sub_overflow(int64_t{0}, i, &r), r, "neg")) : c10::IValue(-x);
+    case Builtin::kNeg: return ints ? checked(__builtin_sub_overflow(int64_t{0}, i, &r), "neg") : c10::IValue(-x);
     case Builtin::kEq: return c10::IValue(x == y);
     case Builtin::kNe: return c10::IValue(x != y);
     case Builtin::kLt: return c10::IValue(x < y);
@@ -179,6 +179,10 @@ Program::Program(const JsonView& graph_module, const std::unordered_set<std::str
   const auto specs = signature["input_specs"];
   for (uint32_t i = 0; i < specs.Size(); ++i) inputs_.push_back(CompileInput(specs.At(i), graph));
   const auto nodes = graph["nodes"];
+  if (nodes.Size() > kMaxNodes) {
+    nodes.Fail("the graph has " + std::to_string(nodes.Size()) + " nodes, more than the " + std::to_string(kMaxNodes) +
+               " this runtime reads (the largest networks exported have tens of thousands)");
+  }
   for (uint32_t i = 0; i < nodes.Size(); ++i) nodes_.push_back(CompileNode(nodes.At(i)));
   const auto outputs = signature["output_specs"];
   int user_outputs = 0;

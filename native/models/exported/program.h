@@ -74,6 +74,8 @@ class Program {
   // `allowed`: the operators (and Python builtins) the graph may use, as "aten.add.Tensor" / "_operator.add";
   // any other is refused here, before a node runs.
   Program(const JsonView& graph_module, const std::unordered_set<std::string>& allowed);
+  // The most nodes a graph may have: a bound on the work an archive can ask for while it is read.
+  static constexpr uint32_t kMaxNodes = 200000;
 
   const std::vector<GraphInput>& inputs() const { return inputs_; }
   const std::vector<GraphNode>& nodes() const { return nodes_; }

@@ -1,5 +1,6 @@
 #include "models/exported/pt2_archive.h"
 #include <torch/serialize.h>
+#include <set>
 #include "errors.h"
 
 namespace pof {
@@ -12,19 +13,37 @@ Pt2Archive::Pt2Archive(const std::string& file) : file_(file) {
                         CleanMessage(e.what_without_backtrace()),
                     ErrorKind::kCheckpoint);
   }
-  if (!Has("archive_format") || Text("archive_format") != "pt2") {
+  // Two members under one name: this reader would take the first, Python's zipfile the last.
+  std::set<std::string> names;
+  for (const auto& record : Records()) {
+    if (!names.insert(record).second) {
+      throw UserError(file + " holds two records named '" + record + "' (readers differ on which is meant): not an archive " +
+                          "torch wrote", ErrorKind::kCheckpoint);
+    }
+  }
+  if (!Has("archive_format") || Text("archive_format", 64) != "pt2") {
     throw UserError(file + " is a zip archive but not a torch.export program (.pt2): it has no archive_format 'pt2' " +
                         "record (a TorchScript module or torch.save file? those go to models.torchScript or importPyTorch)",
                     ErrorKind::kCheckpoint);
   }
-  if (Has("byteorder") && Text("byteorder") != "little") {
-    throw UserError(file + " stores its weights " + Text("byteorder") + "-endian; this runtime reads little-endian archives",
+  if (Has("byteorder") && Text("byteorder", 64) != "little") {
+    throw UserError(file + " stores its weights " + Text("byteorder", 64) + "-endian; this runtime reads little-endian archives",
                     ErrorKind::kCheckpoint);
   }
 }
 
-std::string Pt2Archive::Text(const std::string& record) const {
+size_t Pt2Archive::Size(const std::string& record) const {
   if (!Has(record)) throw UserError(file_ + " has no record '" + record + "'", ErrorKind::kCheckpoint);
+  return reader_->getRecordSize(record);
+}
+
+std::string Pt2Archive::Text(const std::string& record, size_t limit) const {
+  if (Size(record) > limit) {
+    throw UserError(file_ + ": record '" + record + "' declares " + FormatBytes(static_cast<double>(Size(record))) +
+                        " inflated, more than the " + FormatBytes(static_cast<double>(limit)) + " such a record may hold " +
+                        "(a zip bomb, or not an archive torch wrote)",
+                    ErrorKind::kCheckpoint);
+  }
   auto [data, size] = reader_->getRecord(record);
   return std::string(static_cast<const char*>(data.get()), size);
 }
@@ -49,10 +68,9 @@ torch::Tensor Pt2Archive::Storage(const std::string& record, c10::ScalarType dty
 c10::IValue Pt2Archive::SampleInputs(const std::string& program) const {
   const std::string record = "data/sample_inputs/" + program + ".pt";
   if (!Has(record)) throw UserError(file_ + " has no sample inputs ('" + record + "')", ErrorKind::kCheckpoint);
-  auto [data, size] = reader_->getRecord(record);
-  const char* bytes = static_cast<const char*>(data.get());
+  const std::string bytes = Text(record);
   try {
-    return torch::pickle_load(std::vector<char>(bytes, bytes + size));
+    return torch::pickle_load(std::vector<char>(bytes.begin(), bytes.end()));
   } catch (const c10::Error& e) {
     throw UserError(file_ + ": its sample inputs ('" + record + "') cannot be read: " + CleanMessage(e.what_without_backtrace()),
                     ErrorKind::kCheckpoint);
