@@ -15,6 +15,7 @@ import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoF
 import * as zlib from 'zlib';
 import { ZipArchive } from '../lib/checkpoint/zip';
 import { tempDir } from './helpers/fixtures';
+import { f32Bytes, npyBytes } from './helpers/npy-writer';
 import { DeflatedEntry, writeZip } from './helpers/zip-writer';
 import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device } from './helpers/synthetic';
@@ -404,9 +405,10 @@ with zipfile.ZipFile(${JSON.stringify(twice)}, "a") as z:
 
 /** 16 examples of 6 values and their labels as .npy files (inputs,labels), for the CLI. */
 async function vectors(dir: string): Promise<string> {
-  const made = spawnSync('python3', ['-c', `import numpy as np; np.save(${JSON.stringify(path.join(dir, 'x.npy'))}, np.sin(np.arange(96, dtype=np.float32)).reshape(16, 6)); np.save(${JSON.stringify(path.join(dir, 'y.npy'))}, np.arange(16) % 3)`]);
-  if (made.status !== 0) throw new Error(String(made.stderr));
-  return `${path.join(dir, 'x.npy')},${path.join(dir, 'y.npy')}`;
+  const x = path.join(dir, 'x.npy'), y = path.join(dir, 'y.npy');
+  await fs.writeFile(x, npyBytes({ shape: [16, 6], data: f32Bytes(Array.from({ length: 96 }, (_, i) => Math.sin(i))) }));
+  await fs.writeFile(y, npyBytes({ descr: '<i4', shape: [16], data: new Uint8Array(Int32Array.from({ length: 16 }, (_, i) => i % 3).buffer) }));
+  return `${x},${y}`;
 }
 
 maybe('every operator the fixture networks use is on the list of lib/exported-operators.json', async (t) => {
