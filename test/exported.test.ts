@@ -394,6 +394,16 @@ maybe('an archive\'s records are bounded before they are inflated, and its weigh
     return Buffer.from(JSON.stringify(program));
   } });
   t.throws(load(manyNodes), { instanceOf: CheckpointError, message: /the graph has 200001 nodes, more than the 200000 this runtime reads/ });
+  // A constant of another type than the operator's schema says (LibTorch would assert, with its build paths).
+  const wrongType = await tampered(f.file, path.join(dir, 'type.pt2'), { 'models/model.json': (bytes) => {
+    const program = JSON.parse(Buffer.from(bytes).toString());
+    const relu = program.graph_module.graph.nodes.find((n: { target: string }) => n.target === 'torch.ops.aten.linear.default');
+    relu.inputs[1].arg = { as_string: '/etc/passwd' };
+    return Buffer.from(JSON.stringify(program));
+  } });
+  const typed = t.throws(load(wrongType), { instanceOf: CheckpointError,
+    message: /type\.pt2: program 'model': node linear \(aten\.linear\.default.*\): its argument 'weight' is given as as_string where the operator takes Tensor/ });
+  t.notRegex(typed!.message, /INTERNAL ASSERT|__w\/pytorch/);
   // Two members under one name (Python's zipfile takes the last, this reader would take the first): refused.
   const twice = path.join(dir, 'twice.pt2');
   python(['-W', 'ignore', '-c', `import zipfile, shutil

@@ -67,7 +67,13 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env)
                           std::to_string(kExportSchemaMajor) + ".x (torch 2.13 to 2.15)",
                       ErrorKind::kCheckpoint);
     }
-    (std::string(name) == "model" ? eval_ : train_) = Bind(std::make_unique<Program>(json["graph_module"], operators_), name);
+    std::unique_ptr<Program> program;
+    try {
+      program = std::make_unique<Program>(json["graph_module"], operators_);
+    } catch (const UserError& e) {
+      throw UserError(file_ + ": program '" + name + "': " + e.what(), e.kind);  // which archive, which of its graphs
+    }
+    (std::string(name) == "model" ? eval_ : train_) = Bind(std::move(program), name);
   }
   // Every other record is kept as it is; the storages of weights and constants are written from the tensors.
   std::set<std::string> storages;

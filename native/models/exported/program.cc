@@ -148,6 +148,37 @@ std::optional<c10::IValue> Constant(const std::string& kind, const JsonView& v) 
   return std::nullopt;
 }
 
+// Whether a constant from the graph is of the type the operator's schema gives its argument (the dispatcher
+// asserts on a mismatch, with LibTorch's internal text): numbers as Python passes them, dtype/layout as ints.
+bool FitsArgument(const c10::IValue& v, const c10::Argument& schema) {
+  auto type = schema.type();
+  if (auto optional = type->cast<c10::OptionalType>()) {
+    if (v.isNone()) return true;
+    type = optional->getElementType();
+  }
+  if (v.isTensor()) return type->kind() == c10::TypeKind::TensorType;
+  switch (type->kind()) {
+    case c10::TypeKind::TensorType: return false;
+    case c10::TypeKind::IntType:
+    case c10::TypeKind::SymIntType: return v.isInt();
+    case c10::TypeKind::FloatType:
+    case c10::TypeKind::SymFloatType: return v.isDouble() || v.isInt();
+    case c10::TypeKind::BoolType:
+    case c10::TypeKind::SymBoolType: return v.isBool();
+    case c10::TypeKind::NumberType: return v.isInt() || v.isDouble() || v.isBool();
+    case c10::TypeKind::StringType: return v.isString();
+    case c10::TypeKind::ListType: {
+      const auto element = type->containedType(0)->kind();
+      if (element == c10::TypeKind::IntType || element == c10::TypeKind::SymIntType) return v.isIntList();
+      if (element == c10::TypeKind::FloatType) return v.isDoubleList() || v.isIntList();
+      if (element == c10::TypeKind::BoolType) return v.isBoolList();
+      if (element == c10::TypeKind::StringType) return v.isList();
+      return !v.isString();
+    }
+    default: return true;  // the operator's own checks judge the rest
+  }
+}
+
 void CheckBatchNormInput(const at::Tensor& x) {
   if (x.dim() >= 2 && x.size(1) > 0 && x.numel() / x.size(1) == 1) {
     throw std::runtime_error("Expected more than 1 value per channel when training, got input size " + c10::str(x.sizes()));
@@ -371,6 +402,11 @@ NodeArgument Program::CompileArgument(const JsonView& arg, const c10::Argument& 
                     ErrorKind::kUnsupported);
   } else if (auto c = Constant(kind, v)) {
     out.constant = wants_tensor && (c->isInt() || c->isDouble() || c->isBool()) ? c10::IValue(WrappedNumber(c->toScalar())) : *c;
+    if (!FitsArgument(out.constant, schema)) {
+      throw UserError(node.Describe() + ": its argument '" + schema.name() + "' is given as " + kind + " where the operator takes " +
+                          schema.type()->str() + " (not a graph torch.export wrote)",
+                      ErrorKind::kCheckpoint);
+    }
   } else {
     throw UserError(node.Describe() + ": an argument of kind '" + kind + "' (" + schema.name() + ") is not one this runtime runs",
                     ErrorKind::kOption);
