@@ -23,6 +23,20 @@ async function trained(epochs: number, seed = 1): Promise<{ trainer: PoFTrainer;
   return { trainer, data };
 }
 
+test('save refuses metadata that is not an object of strings, naming what it got, and writes nothing', async (t) => {
+  const trainer = new PoFTrainer({ model: spec, device, seed: 7 });
+  const dir = tempDir('metadata');
+  const cases: [unknown, RegExp][] = [
+    [['a'], /metadata must be an object of strings \(\{ key: 'value' \}\), got \["a"\]/],
+    ['note', /metadata must be an object of strings .*got 'note'/],
+    [{ note: 'ok', epochs: 2 }, /metadata must be an object of strings; its 'epochs' is 2/],
+  ];
+  for (const [metadata, message] of cases) {
+    await t.throwsAsync(trainer.save(path.join(dir, 'model.safetensors'), { metadata } as never), { instanceOf: OptionError, message });
+  }
+  t.deepEqual(readdirSync(dir), []);
+});
+
 test('save then load: bit-identical tensors, identical evaluation, metadata that describes the run', async (t) => {
   const { trainer, data } = await trained(2);
   const file = path.join(tempDir('roundtrip'), 'model.safetensors');

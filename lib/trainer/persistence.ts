@@ -9,7 +9,7 @@ import {
   assertMatchesModel, assertSameModel, assertWritablePath, CheckpointInfo, nativeEntriesOf, readCheckpoint, recordedModel, writeCheckpoint,
 } from '../checkpoint/training-checkpoint';
 import { native } from '../addon';
-import { boolean, checkKeys, OptionError, ownOptions } from '../options';
+import { boolean, checkKeys, OptionError, ownOptions, show } from '../options';
 import type { TrainerCore } from './core';
 import type { SaveOptions, StateDict } from './types';
 
@@ -30,8 +30,13 @@ export async function save(core: TrainerCore, file: string, given: SaveOptions):
   const options = ownOptions(where, given);
   checkKeys(where, options, ['training', 'metadata']);
   const training = boolean(where, 'training', options.training ?? false);
-  if (options.metadata !== undefined && (typeof options.metadata !== 'object' || options.metadata === null)) {
-    throw new OptionError(`${where}: metadata must be an object of strings`);
+  const metadata: unknown = options.metadata;
+  if (metadata !== undefined) {
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) {
+      throw new OptionError(`${where}: metadata must be an object of strings ({ key: 'value' }), got ${show(metadata)}`);
+    }
+    const odd = Object.entries(metadata).find(([, value]) => typeof value !== 'string');
+    if (odd) throw new OptionError(`${where}: metadata must be an object of strings; its '${odd[0]}' is ${show(odd[1])}`);
   }
   if (training && !core.progress) {
     throw new OptionError(`${where}: a training checkpoint is taken between epochs of fit or postTrain; this trainer has no phase ` +
