@@ -11,7 +11,7 @@ import test from 'ava';
 import { spawnSync } from 'child_process';
 import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
-import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFTrainer, StateDict, UnsupportedError } from '../lib';
+import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoFError, PoFTrainer, StateDict, UnsupportedError } from '../lib';
 import * as zlib from 'zlib';
 import { ZipArchive } from '../lib/checkpoint/zip';
 import { tempDir } from './helpers/fixtures';
@@ -411,6 +411,57 @@ shutil.copy(${JSON.stringify(f.file)}, ${JSON.stringify(twice)})
 with zipfile.ZipFile(${JSON.stringify(twice)}, "a") as z:
     z.writestr("nobias/models/model.json", "{}")`]);
   t.throws(load(twice), { instanceOf: CheckpointError, message: /holds two records named 'models\/model\.json'/ });
+});
+
+/** Every leaf of a JSON value, as the path of keys to it. */
+function leaves(value: unknown, at: (string | number)[] = []): (string | number)[][] {
+  if (value === null || typeof value !== 'object') return [at];
+  const keys = Array.isArray(value) ? value.map((_, i) => i) : Object.keys(value);
+  return keys.flatMap((k) => leaves((value as Record<string | number, unknown>)[k], [...at, k]));
+}
+
+maybe('a .pt2 whose graph or weight metadata is mutated loads and trains, or is refused with a PoFError: never a crash or LibTorch\'s internal text', async (t) => {
+  const f = fixture('nobias');
+  const dir = tempDir('exported-fuzz');
+  const original = new ZipArchive(await fs.readFile(f.file), f.file);
+  const entries: Record<string, Uint8Array> = {};
+  for (const name of original.names()) entries[name] = await original.read(name);
+  const documents = ['nobias/models/model.json', 'nobias/models/train.json', 'nobias/data/weights/model_weights_config.json'];
+  // The suite's short run; a long one: POF_PT2_FUZZ=ITERATIONS,SEED.
+  const [MUTATIONS, seed] = (process.env.POF_PT2_FUZZ ?? '300,31').split(',').map(Number);
+  const r = rng(seed);
+  const oddValues: unknown[] = [0, -1, 1, 7, 2 ** 62, -(2 ** 63), 1e300, -0.5, 'x', 'torch.ops.aten.from_file.default', '_operator.mod', null, [], {}, true,
+    { as_int: -1 }, { as_string: 'y' }, { as_tensor: { name: 'nope' } }];
+  const set = datasets.fromArrays({ images: Float32Array.from({ length: 8 * 20 }, (_, i) => Math.sin(i)), labels: Uint8Array.from({ length: 8 }, (_, i) => i % 5), shape: [8, 20], numClasses: 5, name: 'v' });
+  const verdicts: Record<string, number> = {};
+  for (let i = 0; i < MUTATIONS; i += 1) {
+    const document = documents[Math.floor(r() * documents.length)];
+    const json = JSON.parse(Buffer.from(entries[document]).toString());
+    const paths = leaves(json);
+    const where = paths[Math.floor(r() * paths.length)];
+    const other = paths[Math.floor(r() * paths.length)].reduce<unknown>((v, k) => (v as Record<string | number, unknown>)[k], json);
+    const value = r() < 0.2 ? other : oddValues[Math.floor(r() * oddValues.length)];
+    let parent = json as Record<string | number, unknown>;
+    for (const k of where.slice(0, -1)) parent = parent[k] as Record<string | number, unknown>;
+    if (where.length > 0) parent[where[where.length - 1]] = value;
+    const file = path.join(dir, `m${i}.pt2`);
+    await fs.writeFile(file, writeZip({ ...entries, [document]: Buffer.from(JSON.stringify(json)) }));
+    const label = `${document.split('/').pop()} ${where.join('.')} = ${JSON.stringify(value)}`;
+    try {
+      const trainer = new PoFTrainer({ model: models.exported({ file, classifier: 'fc' }), device: cpu });
+      await trainer.fit(set, { epochs: 1, batchSize: 4, lr: 0.01 });
+      verdicts.trained = (verdicts.trained ?? 0) + 1;
+    } catch (error) {
+      const e = error as { code?: string; message: string };
+      t.true(error instanceof PoFError, `${label}: ${e.message}`);
+      t.not(e.code, 'ERR_POF_INTERNAL', `${label}: ${e.message}`);
+      t.notRegex(e.message, /INTERNAL ASSERT|__w\/pytorch|Exception raised from/, label);
+      verdicts[e.code ?? '?'] = (verdicts[e.code ?? '?'] ?? 0) + 1;
+    }
+    await fs.rm(file);
+  }
+  t.log(`${MUTATIONS} mutated archives: ${JSON.stringify(verdicts)}`);
+  t.true((verdicts.trained ?? 0) > 0 && Object.keys(verdicts).length > 2, 'some mutations are harmless, others refused');
 });
 
 /** 16 examples of 6 values and their labels as .npy files (inputs,labels), for the CLI. */

@@ -235,6 +235,30 @@ Program::Program(const JsonView& graph_module, const std::unordered_set<std::str
   if (user_outputs != 1) {
     outputs.Fail("the model returns " + std::to_string(user_outputs) + " values; PoF needs one, the logits [N, classes]");
   }
+  CheckDefinedBeforeUse(graph);
+}
+
+void Program::CheckDefinedBeforeUse(const JsonView& graph) const {
+  // Every value a node takes is an input's or an earlier node's: the interpreter never reads an empty slot.
+  std::vector<bool> defined(slot_names_.size(), false);
+  for (const auto& in : inputs_) defined[in.slot] = true;
+  const auto need = [&](int slot, const std::string& where) {
+    if (slot >= 0 && !defined[slot]) {
+      graph.Fail(where + " takes '" + slot_names_[slot] + "', which no input or earlier node computes (not a graph torch.export wrote)");
+    }
+  };
+  for (const auto& node : nodes_) {
+    for (const auto& a : node.arguments) {
+      need(a.slot, node.Describe());
+      for (int s : a.slots) need(s, node.Describe());
+    }
+    for (const auto& o : node.outputs) {
+      if (o.slot >= 0) defined[o.slot] = true;
+      for (int s : o.slots) if (s >= 0) defined[s] = true;
+    }
+  }
+  need(user_output_, "the program's output");
+  for (const auto& [buffer, slot] : buffer_mutations_) need(slot, "the update of buffer '" + buffer + "'");
 }
 
 GraphInput Program::CompileInput(const JsonView& spec, const JsonView& graph) {

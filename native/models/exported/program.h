@@ -94,6 +94,7 @@ class Program {
  private:
   int Slot(const std::string& name);
   GraphNode CompileNode(const JsonView& node);
+  void CheckDefinedBeforeUse(const JsonView& graph) const;
   NodeArgument CompileArgument(const JsonView& arg, const c10::Argument& schema, const GraphNode& node);
   std::vector<NodeOutput> CompileOutputs(const JsonView& outputs);
   GraphInput CompileInput(const JsonView& spec, const JsonView& graph);
