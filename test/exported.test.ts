@@ -421,18 +421,20 @@ function leaves(value: unknown, at: (string | number)[] = []): (string | number)
 }
 
 maybe('a .pt2 whose graph or weight metadata is mutated loads and trains, or is refused with a PoFError: never a crash or LibTorch\'s internal text', async (t) => {
-  const f = fixture('nobias');
+  // The suite's short run; a long one: POF_PT2_FUZZ=ITERATIONS,SEED[,NETWORK].
+  const [iterations, seedText, network] = (process.env.POF_PT2_FUZZ ?? '300,31,nobias').split(',');
+  const [MUTATIONS, seed] = [Number(iterations), Number(seedText)];
+  const name = (network ?? 'nobias') as Network;
+  const f = fixture(name);
   const dir = tempDir('exported-fuzz');
   const original = new ZipArchive(await fs.readFile(f.file), f.file);
   const entries: Record<string, Uint8Array> = {};
   for (const name of original.names()) entries[name] = await original.read(name);
-  const documents = ['nobias/models/model.json', 'nobias/models/train.json', 'nobias/data/weights/model_weights_config.json'];
-  // The suite's short run; a long one: POF_PT2_FUZZ=ITERATIONS,SEED.
-  const [MUTATIONS, seed] = (process.env.POF_PT2_FUZZ ?? '300,31').split(',').map(Number);
+  const documents = [`${name}/models/model.json`, `${name}/models/train.json`, `${name}/data/weights/model_weights_config.json`];
   const r = rng(seed);
   const oddValues: unknown[] = [0, -1, 1, 7, 2 ** 62, -(2 ** 63), 1e300, -0.5, 'x', 'torch.ops.aten.from_file.default', '_operator.mod', null, [], {}, true,
     { as_int: -1 }, { as_string: 'y' }, { as_tensor: { name: 'nope' } }];
-  const set = datasets.fromArrays({ images: Float32Array.from({ length: 8 * 20 }, (_, i) => Math.sin(i)), labels: Uint8Array.from({ length: 8 }, (_, i) => i % 5), shape: [8, 20], numClasses: 5, name: 'v' });
+  const set = (await examples(f, 8, 3, dir)).set;
   const verdicts: Record<string, number> = {};
   for (let i = 0; i < MUTATIONS; i += 1) {
     const document = documents[Math.floor(r() * documents.length)];
@@ -448,7 +450,7 @@ maybe('a .pt2 whose graph or weight metadata is mutated loads and trains, or is 
     await fs.writeFile(file, writeZip({ ...entries, [document]: Buffer.from(JSON.stringify(json)) }));
     const label = `${document.split('/').pop()} ${where.join('.')} = ${JSON.stringify(value)}`;
     try {
-      const trainer = new PoFTrainer({ model: models.exported({ file, classifier: 'fc' }), device: cpu });
+      const trainer = new PoFTrainer({ model: models.exported({ file, classifier: f.classifier }), device: cpu });
       await trainer.fit(set, { epochs: 1, batchSize: 4, lr: 0.01 });
       verdicts.trained = (verdicts.trained ?? 0) + 1;
     } catch (error) {
