@@ -2,7 +2,8 @@
 import { pt2ArchiveFile, pt2Refusal } from './checkpoint/pt2-archive';
 import { CheckpointError } from './errors';
 import { type Cropped, exampleShape } from './data/resized-crop';
-import { checkAllowOperators } from './exported-operators';
+import { allowedOperators, checkAllowOperators } from './exported-operators';
+import type { NativeModelConfig } from './native';
 import { assertNotSpecialFile } from './file-access';
 import { checkKeys, integer, integerList, OptionError, show } from './options';
 
@@ -15,6 +16,11 @@ export type ModelSpec =
   | { kind: 'wideResNet'; depth: number; widen: number; numClasses: number; inputChannels: number }
   | { kind: 'torchScript'; file: string; features: string; classifier: string; inputShape: number[] }
   | { kind: 'exported'; file: string; classifier: string; allowOperators?: string[] };
+
+/** What the native factory builds from a spec: an exported model's also carries the operators its graphs may use. */
+export function nativeModelConfig(spec: ModelSpec): NativeModelConfig {
+  return spec.kind === 'exported' ? { ...spec, operators: allowedOperators(spec.allowOperators) } : spec;
+}
 
 // The native constructors' bounds (native/models/mlp.h, wide_resnet.h): sizes beyond them are typos.
 const MAX_WIDTH = 1 << 24;

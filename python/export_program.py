@@ -367,13 +367,15 @@ def export(model: nn.Module, example_inputs, classifier: str, file: str, dynamic
     if not inputs or not all(isinstance(t, torch.Tensor) and t.dim() >= 1 for t in inputs):
         raise ExportError("example_inputs must be a tuple of tensors, each with a batch dimension")
     inputs = _with_batch_of_two(tuple(inputs)) if dynamic_batch else tuple(inputs)
-    check_classifier(model, classifier)
-    check_plain_tensors(model)
-    with pof_forward(model, classifier, features, pad_id):
-        return _export_checked(model, inputs, classifier, file, dynamic_batch, check, started)
+    with pof_forward(model, classifier, features, pad_id):  # checks the classifier
+        check_plain_tensors(model)
+        figures = _export_checked(model, inputs, classifier, file, dynamic_batch, check)
+    figures["seconds"] = time.perf_counter() - started
+    return figures
 
 
-def _export_checked(model: nn.Module, inputs, classifier: str, file: str, dynamic_batch: bool, check: bool, started: float) -> dict:
+def _export_checked(model: nn.Module, inputs, classifier: str, file: str, dynamic_batch: bool, check: bool) -> dict:
+    """The archive of `model` as it computes now, checked against it; its figures."""
     with untouched(model):
         with torch.no_grad():
             _check_applied_last(model, classifier, inputs)
@@ -395,7 +397,6 @@ def _export_checked(model: nn.Module, inputs, classifier: str, file: str, dynami
                 raise ExportError(f"the exported programs differ from the eager model by up to {worst:.3g} (relative), above "
                                   f"{TOLERANCE}: {figures['differences']}")
         os.replace(temporary, file)
-    figures["seconds"] = time.perf_counter() - started
     return figures
 
 

@@ -15,6 +15,7 @@ import { analysis, CheckpointError, datasets, ImageSet, models, OptionError, PoF
 import * as zlib from 'zlib';
 import { ZipArchive } from '../lib/checkpoint/zip';
 import { tempDir } from './helpers/fixtures';
+import { largestLogitGap } from './helpers/logits';
 import { f32Bytes, npyBytes } from './helpers/npy-writer';
 import { DeflatedEntry, writeZip } from './helpers/zip-writer';
 import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
@@ -28,8 +29,8 @@ const maybe = hasTorch ? test : test.skip;
 const maybeAlone = hasTorch ? test.serial : test.skip;
 if (!hasTorch) console.warn('exported.test: python3 has no torch; the torch.export tests are skipped');
 
-function python(args: string[]): string {
-  const r = spawnSync('python3', args, { encoding: 'utf8' });
+function python(args: string[], env: Record<string, string> = {}): string {
+  const r = spawnSync('python3', args, { encoding: 'utf8', env: { ...process.env, ...env } });
   if (r.status !== 0) throw new Error(`python3 ${args.join(' ')} failed: ${r.stderr}`);
   return r.stdout;
 }
@@ -165,18 +166,7 @@ for (const name of ['cnn', 'text', 'nobias', 'tied', 'encoder', 'windows', 'dist
     const fromModule = await pytorchLogits(dir, 'logits', name, weights, data);
     const fromProgram = await pytorchLogits(dir, 'program-logits', name, program, data);
     t.deepEqual(fromProgram, fromModule, 'the written-back program computes what the original nn.Module with the weights computes');
-    // Ours: the classifier applied to our features, in float64 (PyTorch's is float32: rounding only).
-    const features = await trainer.features(data.set, range(32));
-    const w = after[trainer.model.parameterGroups.classifier[0]].data, b = after[trainer.model.parameterGroups.classifier[1] ?? '']?.data;
-    const [C, D] = [f.numClasses, trainer.model.featureDim];
-    let worst = 0;
-    for (let i = 0; i < 32; i += 1) {
-      for (let c = 0; c < C; c += 1) {
-        let z = b ? Number(b[c]) : 0;
-        for (let d = 0; d < D; d += 1) z += Number(w[c * D + d]) * features[i * D + d];
-        worst = Math.max(worst, Math.abs(z - fromModule[i * C + c]));
-      }
-    }
+    const worst = await largestLogitGap(trainer, data.set, 32, fromModule);
     t.true(worst < 1e-4, `our logits differ from PyTorch's by up to ${worst}`);
     // The archive written back trains here again, with the weights it was written with.
     const again = new PoFTrainer({ model: models.exported({ file: program, classifier: f.classifier }), device: cpu, seed: 3 });
@@ -273,8 +263,7 @@ maybe('the helper names a head that is not one Linear applied last, and its --fe
 /** A bad archive of test/fixtures/python/exported_failures.py. */
 function failure(dir: string, kind: string, env: Record<string, string> = {}): string {
   const file = path.join(dir, `${kind}.pt2`);
-  const r = spawnSync('python3', [path.join(scripts, 'exported_failures.py'), kind, file], { encoding: 'utf8', env: { ...process.env, ...env } });
-  if (r.status !== 0) throw new Error(`exported_failures.py ${kind} failed: ${r.stderr}`);
+  python([path.join(scripts, 'exported_failures.py'), kind, file], env);
   return file;
 }
 

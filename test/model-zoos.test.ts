@@ -10,7 +10,9 @@ import { promises as fs, readFileSync } from 'fs';
 import * as path from 'path';
 import { datasets, models, PoFTrainer } from '../lib';
 import { tempDir } from './helpers/fixtures';
-import { range, rng } from './helpers/synthetic';
+import { largestLogitGap } from './helpers/logits';
+import { bytesOf } from './helpers/state-compare';
+import { rng } from './helpers/synthetic';
 
 const root = path.resolve(__dirname, '..', '..');
 const script = path.join(root, 'test', 'fixtures', 'python', 'model_zoos.py');
@@ -47,26 +49,14 @@ for (const [name, zoo] of MODELS) {
     t.true(Number.isFinite(post.history[0].loss));
     const after = await trainer.stateDict();
     const classifier = trainer.model.parameterGroups.classifier;
-    const same = (a: typeof after[string], b: typeof after[string]) => Buffer.from(a.data.buffer, a.data.byteOffset, a.data.byteLength)
-      .equals(Buffer.from(b.data.buffer, b.data.byteOffset, b.data.byteLength));
+    const same = (a: typeof after[string], b: typeof after[string]) => bytesOf(a).equals(bytesOf(b));
     for (const key of classifier) t.true(same(after[key], trained[key]), `PoF keeps ${key}`);
     t.true(Object.keys(after).some((k) => !classifier.includes(k) && !same(after[k], trained[k])), 'PoF moves the features');
     const weights = path.join(dir, 'model.safetensors'), inputs = path.join(dir, 'inputs.f32');
     await trainer.save(weights);
     await fs.writeFile(inputs, Buffer.from(values.buffer));
     const theirs: number[] = JSON.parse(python(['logits', name, weights, inputs, [n, ...f.inputShape].join(',')]).trim().split('\n').pop()!).logits;
-    // Ours: the classifier applied to our features (float64; PyTorch's float32: rounding only).
-    const features = await trainer.features(set, range(n));
-    const w = after[classifier[0]].data, b = classifier[1] ? after[classifier[1]].data : undefined;
-    const [C, D] = [f.numClasses, trainer.model.featureDim];
-    let worst = 0;
-    for (let i = 0; i < n; i += 1) {
-      for (let c = 0; c < C; c += 1) {
-        let z = b ? Number(b[c]) : 0;
-        for (let d = 0; d < D; d += 1) z += Number(w[c * D + d]) * features[i * D + d];
-        worst = Math.max(worst, Math.abs(z - theirs[i * C + c]));
-      }
-    }
+    const worst = await largestLogitGap(trainer, set, n, theirs);
     t.true(worst < 1e-4, `our logits differ from the stock module's by up to ${worst}`);
     t.log(`${name}: ${Object.keys(after).length} tensors in the state dict; logits within ${worst.toExponential(1)} of PyTorch's`);
   });

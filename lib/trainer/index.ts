@@ -2,7 +2,6 @@
 // Orchestration only: every epoch, step and evaluation runs natively off the main thread. The parts:
 // lock.ts (who may use the trainer now), phase-options.ts and phase.ts (a phase made ready),
 // epoch-loop.ts (its epochs), persistence.ts (files), ranks.ts (the data-parallel job).
-import { allowedOperators } from '../exported-operators';
 import type { StateDictSource } from '../checkpoint/state-dict';
 import type { CheckpointInfo } from '../checkpoint/training-checkpoint';
 import { checkDataFitsModel, checkIndices } from '../data-fit';
@@ -10,7 +9,7 @@ import type { ImageSet } from '../data/types';
 import { DEFAULTS, METHODS, resolveBatchSize, resolveDevice, resolveRho } from '../defaults';
 import { JobPlace, rankDevice, resolveDistributed } from '../distributed';
 import { checkModelFits } from '../memory-budget';
-import { ModelSpec, validateModelSpec } from '../models';
+import { ModelSpec, nativeModelConfig, validateModelSpec } from '../models';
 import { native } from '../addon';
 import type { NativeDataset, NativeEpochStats, NativeModel } from '../native';
 import { boolean, checkKeys, integer, oneOf, OptionError, ownOptions } from '../options';
@@ -48,8 +47,7 @@ export class PoFTrainer {
     this.device = device;
     this.seed = integer(where, 'seed', options.seed ?? DEFAULTS.seed, 0);
     checkModelFits(where, this.spec, this.device);
-    const model = new native.Model(this.spec.kind === 'exported' ? { ...this.spec, operators: allowedOperators(this.spec.allowOperators) } : this.spec,
-      this.seed, this.device);
+    const model = new native.Model(nativeModelConfig(this.spec), this.seed, this.device);
     const core = this.core = new TrainerCore(this.spec, this.device, model, new native.Engine(model, this.seed));
     if (options.performance !== undefined) core.engine.configurePerformance(resolvePerformance(where, options.performance));
     if (job) {

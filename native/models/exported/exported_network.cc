@@ -36,8 +36,7 @@ std::vector<int64_t> Ints(const JsonView& list) {
 
 }  // namespace
 
-ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env)
-    : file_(config.file), classifier_(config.classifier), operators_(config.operators) {
+ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env) : file_(config.file), classifier_(config.classifier) {
   Pt2Archive archive(file_);
   const auto document = [&](const std::string& record) { return ParseJson(env, archive.Text(record), file_ + ": " + record); };
   if (!archive.Has("models/model.json")) {
@@ -69,7 +68,7 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env)
     }
     std::unique_ptr<Program> program;
     try {
-      program = std::make_unique<Program>(json["graph_module"], operators_);
+      program = std::make_unique<Program>(json["graph_module"], config.operators);
     } catch (const UserError& e) {
       throw UserError(file_ + ": program '" + name + "': " + e.what(), e.kind);  // which archive, which of its graphs
     }
@@ -105,19 +104,18 @@ ExportedNetwork::ExportedNetwork(const ExportedConfig& config, Napi::Env env)
 void ExportedNetwork::LoadTensors(const Pt2Archive& archive, const std::string& config_record, const std::string& directory,
                                   Napi::Env env, bool constants) {
   const auto config = ParseJson(env, archive.Text(config_record), file_ + ": " + config_record)["config"];
-  // First every entry's metadata, checked, and how many values of each record the tensors viewing it reach:
+  // First every entry's metadata, checked, and how many bytes of each record the tensors viewing it reach:
   // a record that declares more is refused before it is inflated.
   std::vector<std::pair<StoredTensor, JsonView>> entries;
-  std::map<std::string, int64_t> reached;
+  std::map<std::string, size_t> reached;
   for (const auto& name : config.Keys()) {
     const auto entry = config[name.c_str()];
-    entries.emplace_back(ReadEntry(archive, name, entry, config_record, directory, constants), entry);
-    auto& most = reached[entries.back().first.record];
-    most = std::max(most, entries.back().first.extent);
+    const auto& s = entries.emplace_back(ReadEntry(archive, name, entry, config_record, directory, constants), entry).first;
+    auto& most = reached[s.record];
+    most = std::max(most, static_cast<size_t>(s.extent) * c10::elementSize(s.dtype));
   }
-  for (const auto& [record, values] : reached) {
-    const auto dtype = std::find_if(entries.begin(), entries.end(), [&](const auto& e) { return e.first.record == record; })->first.dtype;
-    const size_t declared = archive.Size(record), needed = static_cast<size_t>(values) * c10::elementSize(dtype);
+  for (const auto& [record, needed] : reached) {
+    const size_t declared = archive.Size(record);
     if (declared > needed) {
       throw UserError(file_ + ": " + config_record + ": record '" + record + "' declares " + FormatBytes(static_cast<double>(declared)) +
                           " inflated, but the tensors that view it reach " + std::to_string(needed) + " bytes (a zip bomb, or " +

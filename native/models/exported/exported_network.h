@@ -86,7 +86,6 @@ class ExportedNetwork : public Network {
   std::string FeaturesCall() const;
 
   std::string file_, classifier_;
-  std::unordered_set<std::string> operators_;
   BoundProgram eval_, train_;
   std::map<std::string, torch::Tensor> tensors_;  // every parameter, buffer and constant by name
   std::vector<StoredTensor> stored_;

@@ -204,7 +204,7 @@ int Program::SlotOf(const std::string& name) const {
   return it == slots_.end() ? -1 : it->second;
 }
 
-Program::Program(const JsonView& graph_module, const std::unordered_set<std::string>& allowed) : allowed_(&allowed) {
+Program::Program(const JsonView& graph_module, const std::unordered_set<std::string>& allowed) {
   const auto graph = graph_module["graph"];
   const auto signature = graph_module["signature"];
   const auto specs = signature["input_specs"];
@@ -214,7 +214,7 @@ Program::Program(const JsonView& graph_module, const std::unordered_set<std::str
     nodes.Fail("the graph has " + std::to_string(nodes.Size()) + " nodes, more than the " + std::to_string(kMaxNodes) +
                " this runtime reads (the largest networks exported have tens of thousands)");
   }
-  for (uint32_t i = 0; i < nodes.Size(); ++i) nodes_.push_back(CompileNode(nodes.At(i)));
+  for (uint32_t i = 0; i < nodes.Size(); ++i) nodes_.push_back(CompileNode(nodes.At(i), allowed));
   const auto outputs = signature["output_specs"];
   int user_outputs = 0;
   for (uint32_t i = 0; i < outputs.Size(); ++i) {
@@ -304,7 +304,7 @@ GraphInput Program::CompileInput(const JsonView& spec, const JsonView& graph) {
   return in;
 }
 
-GraphNode Program::CompileNode(const JsonView& json) {
+GraphNode Program::CompileNode(const JsonView& json, const std::unordered_set<std::string>& allowed) {
   GraphNode node;
   node.name = json["name"].String();
   node.target = json["target"].String();
@@ -316,23 +316,23 @@ GraphNode Program::CompileNode(const JsonView& json) {
                         "export without it (no torch.cond, torch.no_grad or autocast regions inside forward)",
                     ErrorKind::kUnsupported);
   }
-  const std::string listed = node.target.rfind("torch.ops.", 0) == 0 ? node.target.substr(10) : node.target;
-  const bool aten = listed.rfind("aten.", 0) == 0 || listed.rfind("prims.", 0) == 0;
-  if (!allowed_->count(listed) && !aten && node.target.rfind("torch.ops.", 0) == 0) {
-    throw UserError(node.Describe() + ": the operator " + listed + " is a custom operator (namespace " +
-                        listed.substr(0, listed.find('.')) + "); a .pt2 may use ATen operators only (the list is " +
-                        "lib/exported-operators.json): export the model with the operator written in torch's own operations",
-                    ErrorKind::kUnsupported);
-  }
-  if (!allowed_->count(listed)) {
+  const bool op = node.target.rfind("torch.ops.", 0) == 0;
+  const std::string listed = op ? node.target.substr(10) : node.target;
+  if (!allowed.count(listed)) {
+    if (op && listed.rfind("aten.", 0) != 0 && listed.rfind("prims.", 0) != 0) {
+      throw UserError(node.Describe() + ": the operator " + listed + " is a custom operator (namespace " +
+                          listed.substr(0, listed.find('.')) + "); a .pt2 may use ATen operators only (the list is " +
+                          "lib/exported-operators.json): export the model with the operator written in torch's own operations",
+                      ErrorKind::kUnsupported);
+    }
     throw UserError(node.Describe() + ": the operator " + listed + " is not one a .pt2 may use here (an archive is data: it " +
                         "computes with tensors, and reaches no file, process or network; the list is lib/exported-operators.json); " +
                         "if it is a pure computation, allow it with models.exported({ allowOperators: ['" + listed +
                         "'] }) or --allow-operator " + listed,
                     ErrorKind::kUnsupported);
   }
-  if (node.target.rfind("torch.ops.", 0) == 0) {
-    const std::string qualified = node.target.substr(10);
+  if (op) {
+    const std::string& qualified = listed;
     const size_t dot = qualified.find('.'), last = qualified.rfind('.');
     if (dot == std::string::npos || last == dot) fail("cannot read the operator name '" + node.target + "'");
     const std::string name = qualified.substr(0, dot) + "::" + qualified.substr(dot + 1, last - dot - 1);

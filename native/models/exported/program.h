@@ -93,7 +93,7 @@ class Program {
 
  private:
   int Slot(const std::string& name);
-  GraphNode CompileNode(const JsonView& node);
+  GraphNode CompileNode(const JsonView& node, const std::unordered_set<std::string>& allowed);
   void CheckDefinedBeforeUse(const JsonView& graph) const;
   NodeArgument CompileArgument(const JsonView& arg, const c10::Argument& schema, const GraphNode& node);
   std::vector<NodeOutput> CompileOutputs(const JsonView& outputs);
@@ -104,7 +104,6 @@ class Program {
   std::unordered_map<std::string, int> slots_;
   int user_output_ = -1;
   std::vector<std::pair<std::string, int>> buffer_mutations_;
-  const std::unordered_set<std::string>* allowed_;  // while compiling
 };
 
 }  // namespace pof

@@ -38,8 +38,8 @@ size_t Pt2Archive::Size(const std::string& record) const {
 }
 
 std::string Pt2Archive::Text(const std::string& record, size_t limit) const {
-  if (Size(record) > limit) {
-    throw UserError(file_ + ": record '" + record + "' declares " + FormatBytes(static_cast<double>(Size(record))) +
+  if (const size_t declared = Size(record); declared > limit) {
+    throw UserError(file_ + ": record '" + record + "' declares " + FormatBytes(static_cast<double>(declared)) +
                         " inflated, more than the " + FormatBytes(static_cast<double>(limit)) + " such a record may hold " +
                         "(a zip bomb, or not an archive torch wrote)",
                     ErrorKind::kCheckpoint);
