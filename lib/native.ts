@@ -172,6 +172,8 @@ export interface NativeEngine {
   /** The engine generator's state: with the weights and momentum buffers it fixes the rest of a run. */
   rngState(): Uint8Array;
   setRngState(state: Uint8Array): void;
+  /** Throws a CheckpointError unless setRngState would take `state`; changes nothing. */
+  checkRngState(state: Uint8Array): void;
   /** Makes this engine a rank of the job: every rank takes rank 0's weights, buffers and generator state. */
   joinProcessGroup(group: NativeProcessGroup): Promise<void>;
   /** Frees the optimizer state now (refused while busy). */

@@ -32,13 +32,17 @@ export function ownOptions<T>(where: string, options: T): T {
   return { ...options };
 }
 
-/** Refuses keys that are not in `allowed` (a typo must not silently fall back to a default). */
+/**
+ * Refuses keys that are not in `allowed` (a typo must not silently fall back to a default), and null
+ * values: null is not "left out", and taking it for the default would hide a value that went missing.
+ */
 export function checkKeys(where: string, options: object, allowed: readonly string[]): void {
   if (typeof options !== 'object' || options === null) throw new OptionError(`${where}: options must be an object, got ${show(options)}`);
-  for (const key of Object.keys(options)) {
+  for (const [key, value] of Object.entries(options)) {
     if (!allowed.includes(key)) {
       throw new OptionError(`${where}: unknown option '${key}'; expected one of ${allowed.join(', ')}`);
     }
+    if (value === null) throw new OptionError(`${where}: ${key} is null; give a value, or leave it out (undefined) for its default`);
   }
 }
 

@@ -13,6 +13,7 @@ import { appendText } from '../lib/cli/run-log-file';
 import { FileError } from '../lib/errors';
 import type { EpochReport, StepReport } from '../lib/trainer';
 import { tempDir } from './helpers/fixtures';
+import { mountTmpfs } from './helpers/tmpfs';
 
 /** A process id that no running process has: a child's, once it has exited. */
 function deadPid(): number {
@@ -46,9 +47,9 @@ test('an --out that cannot be a directory is a FileError naming it, at once (no 
   }
 });
 
-test('a run directory refuses to overwrite a run without --force', (t) => {
+test('a run directory refuses to overwrite a run without --force', async (t) => {
   const dir = path.join(tempDir('run-dir'), 'run');
-  new RunDir(dir).writeJson('config.json', { seed: 0 });
+  await new RunDir(dir).writeJson('config.json', { seed: 0 });
   t.throws(() => new RunDir(dir), { message: /already holds a run/ });
   t.notThrows(() => new RunDir(dir, { overwrite: true }));
 });
@@ -111,7 +112,8 @@ test('a run\'s own file that is a FIFO is a FileError naming it, not a read or a
   const fifo = (name: string, action: string) => ({ instanceOf: FileError,
     message: `the run directory: cannot ${action} ${run.file(name)}: it is a FIFO (named pipe), not a regular file (EFTYPE)` });
   t.throws(() => run.appendMetrics({ epoch: 1 }), fifo('metrics.jsonl', 'write'));
-  t.throws(() => run.writeJson('config.json', { seed: 0 }), fifo('config.json', 'write'));
+  await t.throwsAsync(run.writeJson('config.json', { seed: 0 }),
+    { instanceOf: FileError, message: `cannot write ${run.file('config.json')}: it is a FIFO (named pipe), not a regular file (EFTYPE)` });
   await t.throwsAsync(truncateMetrics(run.file('metrics.jsonl'), 1), fifo('metrics.jsonl', 'read'));
   t.throws(() => run.appendScalars(epoch(1)), fifo('scalars.csv', 'write'));
   // A log linked to /dev/null is discarded, as asked: a character device is written to, never replaced.
@@ -153,4 +155,23 @@ test('an epoch stopped midway is logged and recorded as partial with its steps, 
   t.like(records[1], { epoch: 2, partial: true, steps: 3, stepsPerEpoch: 8 });
   t.regex(lines.join(''), /fit epoch 2\/5, .*stopped after 3 of 8 steps/);
   t.deepEqual(completeEpochs(records).map((r) => r.epoch), [1]);
+});
+
+const smallDisk = mountTmpfs('run-dir-small-disk', { size: '64k' });
+const diskTest = smallDisk ? test : test.skip; // mounting needs root
+
+diskTest('a full disk leaves the run\'s JSON files as they were, never truncated (written atomically)', async (t) => {
+  const run = new RunDir(path.join(smallDisk!, 'run'));
+  await run.writeJson('config.json', { first: true });
+  try {
+    writeFileSync(path.join(smallDisk!, 'filler'), Buffer.alloc(64 * 1024));
+  } catch (error) {
+    t.is((error as NodeJS.ErrnoException).code, 'ENOSPC'); // filled to the last block
+  }
+  await t.throwsAsync(run.writeJson('config.json', { big: 'x'.repeat(32 * 1024) }),
+    { instanceOf: FileError, message: `cannot write ${run.file('config.json')}: no space left on the device (ENOSPC)` });
+  t.deepEqual(JSON.parse(readFileSync(run.file('config.json'), 'utf8')), { first: true });
+  await t.throwsAsync(run.writeJson('final.json', { big: 'x'.repeat(32 * 1024) }), { instanceOf: FileError, message: /ENOSPC/ });
+  t.false(existsSync(run.file('final.json')));
+  t.deepEqual(readdirSync(run.dir).filter((name) => name.startsWith('.')), [], 'no temporary file is left');
 });

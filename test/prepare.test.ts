@@ -5,11 +5,12 @@ import test from 'ava';
 import { execFileSync, spawnSync } from 'child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
-import { datasets, DatasetError, models, OptionError, PoFTrainer } from '../lib';
+import { datasets, DatasetError, FileError, models, OptionError, PoFTrainer } from '../lib';
 import type { ImageFolderProgress, PreparedManifest } from '../lib';
 import { readNpyFile } from '../lib/data/npy';
 import { CHUNK_IMAGES } from '../lib/data/image-folder';
 import { tempDir } from './helpers/fixtures';
+import { mountTmpfs } from './helpers/tmpfs';
 import { differingTensors } from './helpers/state-compare';
 import { pof } from './helpers/pof-cli';
 import { planar, writeImage } from './helpers/image-files';
@@ -240,4 +241,13 @@ test('a prepare stopped after its last chunk is finished by the next run without
   t.deepEqual(readdirSync(out).sort(), ['inputs.npy', 'labels.npy', 'manifest.json']);
   const set = await datasets.imageFolder({ dir: source, imageSize: S });
   t.true(readFileSync(path.join(out, 'inputs.npy')).subarray(-set.images.length).equals(bytes(set.images)));
+});
+
+const readOnly = mountTmpfs('prepare-read-only', { size: '64k', readOnly: true });
+(readOnly ? test : test.skip)('out on a read-only file system is a FileError saying so, before any image is decoded', async (t) => {
+  const source = await folder(1);
+  for (const out of [path.join(readOnly!, 'store'), path.join(readOnly!, 'deeper', 'store')]) {
+    await t.throwsAsync(datasets.prepare({ source, out, imageSize: S }),
+      { instanceOf: FileError, message: `cannot create ${out}.partial: cannot write to ${readOnly}: the file system is read-only (EROFS)` });
+  }
 });

@@ -7,7 +7,8 @@ import { execFileSync, spawnSync } from 'child_process';
 import { lstatSync, mkdirSync, readlinkSync, Stats, symlinkSync, writeFileSync } from 'fs';
 import * as net from 'net';
 import * as path from 'path';
-import { datasets, models, PoFError, PoFTrainer } from '../lib';
+import { datasets, FileError, models, PoFError, PoFTrainer } from '../lib';
+import * as plot from '../lib/plot';
 import { tempDir } from './helpers/fixtures';
 import { blobs, testDevice as device } from './helpers/synthetic';
 
@@ -142,4 +143,18 @@ test.serial('every path a reader takes: a special file is a PoFError naming it a
 test.serial('every path a writer takes: a special file is refused and left as it was (never replaced by a regular file)', async (t) => {
   t.deepEqual(await sweep(WRITERS, t), []);
   t.true(lstatSync('/dev/null').isCharacterDevice());
+});
+
+// Node's recursive mkdir retries forever where the kernel answers ENOENT under a directory that exists.
+test.serial('a directory to create under /proc/self is refused at once, naming what does not take it', async (t) => {
+  const where = '/proc/self/pof-special-paths/sub';
+  const makers: [string, () => Promise<unknown>][] = [
+    ['fit({ checkpoint: { dir } })', () => new PoFTrainer({ model: mlp(), device }).fit(blobs(16, 6, 3, 1), { epochs: 1, batchSize: 8, checkpoint: { dir: where } })],
+    ['fit({ tensorboard })', () => new PoFTrainer({ model: mlp(), device }).fit(blobs(16, 6, 3, 1), { epochs: 1, batchSize: 8, tensorboard: where })],
+    ['plot.writeFigure', () => plot.writeFigure(where, 'figure', { mark: 'point', data: { values: [{ x: 1, y: 1 }] } } as never)],
+  ];
+  for (const [name, make] of makers) {
+    const error = await t.throwsAsync(settlesWithin(make()), { instanceOf: FileError }, name);
+    t.regex(error?.message ?? '', /^(\w+: )?cannot create (the [\w ]+ )?\/proc\/self\/pof-special-paths\/sub: cannot write to \/proc\/self: operation not permitted \(EPERM\)$/, name);
+  }
 });

@@ -1,7 +1,7 @@
 // Crash-safe file replacement: readers see either the old file or the complete new one, never a
 // partial write, because the new bytes reach the disk under a temporary name before the rename.
 import { randomBytes } from 'crypto';
-import { promises as fs, readdirSync, rmSync } from 'fs';
+import { existsSync, promises as fs, readdirSync, rmSync } from 'fs';
 import * as path from 'path';
 import { FileError, fileError } from '../errors';
 import { writableTarget } from '../file-access';
@@ -96,10 +96,15 @@ export async function writeFileAtomic(target: string, data: Uint8Array | readonl
   }
 }
 
-/** ENOENT on a write means the directory is missing, not the file about to be made. */
+/**
+ * ENOENT on a write means the directory is missing, not the file about to be made; or, where the
+ * directory is there, that its file system takes no new files (/proc).
+ */
 function writeError(target: string, error: unknown): unknown {
   if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return fileError('write', target, error);
-  return new FileError(`cannot write ${target}: the directory ${path.dirname(target)} does not exist (ENOENT)`, target, 'ENOENT', error);
+  const dir = path.dirname(target);
+  const why = existsSync(dir) ? `the directory ${dir} does not take new files` : `the directory ${dir} does not exist`;
+  return new FileError(`cannot write ${target}: ${why} (ENOENT)`, target, 'ENOENT', error);
 }
 
 /** Makes a rename in `dir` durable. Filesystems that cannot fsync a directory are not an error. */

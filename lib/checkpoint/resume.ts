@@ -2,7 +2,7 @@
 // trainer, the phase, the data and the options before anything changes.
 import type { ImageSet } from '../data/types';
 import type { ModelSpec } from '../models';
-import type { NativeModel } from '../native';
+import type { NativeEngine, NativeModel } from '../native';
 import { CheckpointError, OptionError } from '../errors';
 import { assertMatchesModel, assertSameModel, CheckpointContents, PhaseName, PhaseSettings, readCheckpoint, sameJson } from './training-checkpoint';
 
@@ -16,6 +16,8 @@ export interface ResumeTarget {
   spec: ModelSpec;
   device: string;
   model: NativeModel;
+  /** The engine the phase runs on: it tells whether the saved generator state is one it takes. */
+  engine: Pick<NativeEngine, 'checkRngState'>;
   /** LibTorch's intra-op thread count now. */
   threads: number;
 }
@@ -33,6 +35,12 @@ export async function readResumePoint(where: PhaseName, file: unknown, train: Im
   const kindOf = (device: string) => device.split(':')[0];
   if (contents.info.device !== undefined && kindOf(contents.info.device) !== kindOf(target.device)) {
     throw new CheckpointError(`${where}: resume: ${file} was written on ${contents.info.device}; its generator state cannot continue on ${target.device}`);
+  }
+  try {
+    target.engine.checkRngState(training.rng);
+  } catch (error) {
+    if (error instanceof CheckpointError) throw new CheckpointError(`${where}: resume: ${file}: ${error.message}`);
+    throw error;
   }
   const size = train.labels.length;
   if (saved.dataset.size !== size || saved.dataset.name !== train.name) {

@@ -6,7 +6,7 @@ import * as path from 'path';
 import type { ModelSpec } from '../models';
 import { FIT_METHODS, Method, METHODS } from '../defaults';
 import type { NativeStateEntry } from '../native';
-import { CheckpointError, FileError, fileError, OptionError, PoFError } from '../errors';
+import { CheckpointError, FileError, OptionError, PoFError } from '../errors';
 import { writableTarget } from '../file-access';
 import { readCheckpointBytes } from './checkpoint-bytes';
 import { assertDtypesMatch, matchStateDict } from './match-state-dict';
@@ -17,6 +17,7 @@ import { TensorDataDict } from './state-dict';
 import { TensorData, toFloat32 } from './tensor-data';
 import { writeFileAtomic, AtomicWriteOptions } from './atomic';
 import { setOwn } from './own-property';
+import { makeDirectory } from '../make-directory';
 
 export type CheckpointKind = 'weights' | 'training';
 export type PhaseName = 'fit' | 'postTrain';
@@ -105,6 +106,18 @@ export function toNativeEntry(name: string, tensor: TensorData, file: string): N
     case 'I32': return { name, shape: t.shape, dtype: 'int32', data: t.data };
     case 'U8': return { name, shape: t.shape, dtype: 'uint8', data: t.data };
     default: throw new CheckpointError(`${file}: tensor '${name}' has dtype ${t.dtype}, which a model tensor cannot take (expected F32, F16, BF16, F64, I64, I32 or U8)`);
+  }
+}
+
+/** A momentum buffer with a NaN or infinity would turn every weight it updates into NaN on the first step. */
+function assertFiniteBuffer(file: string, name: string, entry: NativeStateEntry): void {
+  if (entry.dtype !== 'float32') throw new CheckpointError(`${file}: optimizer entry '${name}' must be a float tensor, got ${entry.dtype}`);
+  const data = entry.data as Float32Array;
+  for (let i = 0; i < data.length; i += 1) {
+    if (!Number.isFinite(data[i])) {
+      throw new CheckpointError(`${file}: optimizer entry '${name}' holds ${data[i]} at index ${i}; a momentum buffer must be finite ` +
+        '(the run that wrote it had diverged, or the file was altered)');
+    }
   }
 }
 
@@ -256,7 +269,9 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
     if (name === RNG_TENSOR) rng = tensor;
     else if (name.startsWith(OPTIMIZER_PREFIX)) {
       if (!name.endsWith(MOMENTUM_SUFFIX)) throw new CheckpointError(`${file}: unknown optimizer entry '${name}' (expected ${OPTIMIZER_PREFIX}<parameter>${MOMENTUM_SUFFIX})`);
-      optimizer.push(toNativeEntry(name.slice(OPTIMIZER_PREFIX.length, -MOMENTUM_SUFFIX.length), tensor, file));
+      const entry = toNativeEntry(name.slice(OPTIMIZER_PREFIX.length, -MOMENTUM_SUFFIX.length), tensor, file);
+      assertFiniteBuffer(file, name, entry);
+      optimizer.push(entry);
     } else weights.push(toNativeEntry(name, tensor, file));
   }
   if (kind === 'weights') return { info, weights };
@@ -348,6 +363,6 @@ export async function resolveCheckpointTarget(where: string, value: unknown): Pr
     return { path: t.path, every };
   }
   if (typeof t.dir !== 'string' || t.dir === '') throw new OptionError(`${where}: checkpoint.dir must be a directory path`);
-  await fs.mkdir(t.dir, { recursive: true }).catch((error) => { throw fileError('create the checkpoint directory', t.dir!, error); });
+  makeDirectory(t.dir, `cannot create the checkpoint directory ${t.dir}`);
   return { dir: t.dir, every };
 }

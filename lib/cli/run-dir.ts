@@ -2,9 +2,8 @@
 // (the epoch scalars for spreadsheets and TensorBoard), checkpoints and figures/.
 import * as fs from 'fs';
 import * as path from 'path';
-import { removeStaleTemporaries } from '../checkpoint/atomic';
+import { removeStaleTemporaries, writeFileAtomic } from '../checkpoint/atomic';
 import { fileError } from '../errors';
-import { assertRunFile } from './run-log-file';
 import { UsageError } from './args';
 import { removeEventFiles } from '../tensorboard';
 import type { EpochReport } from '../trainer';
@@ -49,14 +48,10 @@ export class RunDir {
     return path.join(this.dir, name);
   }
 
-  writeJson(name: string, value: unknown): void {
+  /** Written atomically: a full disk or a kill leaves the previous file (or none), never a truncated one. */
+  async writeJson(name: string, value: unknown): Promise<void> {
     if (!this.writes) return;
-    assertRunFile(this.file(name), 'write');
-    try {
-      fs.writeFileSync(this.file(name), JSON.stringify(value, null, 2) + '\n');
-    } catch (error) {
-      throw fileError('write', this.file(name), error);
-    }
+    await writeFileAtomic(this.file(name), Buffer.from(JSON.stringify(value, null, 2) + '\n'));
   }
 
   /** One JSON object per line, appended as each epoch ends (readable while the run goes on). */

@@ -91,7 +91,7 @@ export async function startRun(flags: RunFlags, command: string, data: CliData, 
     ...(data.classes ? { classes: data.classes } : {}), ...(data.record ? { data: data.record } : {}), model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
     ...(trainer.job ? { worldSize: trainer.job.worldSize } : {}),
   };
-  if (!resume) dir.writeJson('config.json', config);
+  if (!resume) await dir.writeJson('config.json', config);
   let committed = resume === undefined;
   const commitResume = async () => {
     if (committed) return;
@@ -99,7 +99,7 @@ export async function startRun(flags: RunFlags, command: string, data: CliData, 
     if (!dir.writes) return;
     await truncateMetrics(dir.file('metrics.jsonl'), resume!.epoch);
     await truncateScalars(dir.file('scalars.csv'), resume!.epoch);
-    dir.writeJson(`config.resumed-${Date.now()}.json`, config);
+    await dir.writeJson(`config.resumed-${Date.now()}.json`, config);
   };
   const controller = new AbortController();
   const interrupt = () => {
@@ -145,7 +145,7 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: CliD
   // The last epoch was evaluated on the test split already (evalData); a run resumed at its end was not.
   const final = result.history[result.history.length - 1]?.eval ?? await run.trainer.evaluate(data.test);
   if (!leader) return;
-  run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: data.test.shape[0] });
+  await run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: data.test.shape[0] });
   console.error(`wrote ${model}; test error ${final.error.toFixed(2)} %`);
   console.log(JSON.stringify({ error: final.error, loss: final.loss }));
 }

@@ -18,6 +18,7 @@ import { npyHeader } from './npy-write';
 import { fingerprintDifferences, fingerprintOf, meanStd, PrepareProgress, PROGRESS_FILE, readProgress, writeProgress } from './prepare-progress';
 import { loadSharp } from './sharp';
 import { STORE_INPUTS, STORE_LABELS, STORE_MANIFEST, type PreparedManifest } from './store-format';
+import { makeDirectory } from '../make-directory';
 
 export interface PrepareOptions extends ImageFolderDecoding {
   /** The image folder (one subfolder per class, as datasets.imageFolder reads). */
@@ -68,7 +69,7 @@ export async function prepare(options: PrepareOptions): Promise<PreparedManifest
   const labelsHeader = npyHeader('<i8', [total]);
   if (!progress) {
     await fs.rm(partial, { recursive: true, force: true }).catch((error) => { throw fileError('remove', partial, error); });
-    await fs.mkdir(partial, { recursive: true }).catch((error) => { throw fileError('create', partial, error); });
+    makeDirectory(partial, `cannot create ${partial}`);
     progress = { fingerprint, done: 0, examples: 0, skipped: [], sums: Array(channels).fill(0n), squares: Array(channels).fill(0n) };
     await preallocate(path.join(partial, STORE_INPUTS), inputsHeader, total * exampleBytes);
     await preallocate(path.join(partial, STORE_LABELS), labelsHeader, total * 8);

@@ -12,6 +12,7 @@ import { boolean, checkKeys, integer, oneOf, optionalFunction } from '../options
 import { Catalogue, DOWNLOADABLE_DATASETS, DownloadableDataset, filesOf, mirrored, OFFICIAL_CATALOGUE, RemoteFile } from './catalogue';
 import { fetchToPartial, FetchOptions } from './http-fetch';
 import { extractTarGz } from './tar';
+import { makeDirectory } from '../make-directory';
 
 export interface DownloadProgress {
   /** The file's name in the download directory. */
@@ -146,7 +147,7 @@ export async function downloadDataset(dataset: DownloadableDataset, dir: string,
     log: optionalFunction<(line: string) => void>(where, 'log', options.log) ?? (() => undefined),
     onProgress: optionalFunction(where, 'onProgress', options.onProgress),
   };
-  await fsStep('create', dir, () => fs.mkdir(dir, { recursive: true }));
+  makeDirectory(dir, `cannot create ${dir}`);
   const downloaded: DownloadedFile[] = [];
   for (const file of filesOf(options.catalogue ?? OFFICIAL_CATALOGUE, dataset, svhnExtra)) downloaded.push(await downloadFile(file, settings));
   return downloaded;
@@ -211,7 +212,7 @@ async function fetchVerified(file: RemoteFile, target: string, url: string, s: S
 async function extractMembers(file: RemoteFile, archive: string, s: Settings): Promise<void> {
   await extractTarGz(archive, file.members!, async (member, chunks) => {
     const out = path.join(s.dir, member.path);
-    await fsStep('create', path.dirname(out), () => fs.mkdir(path.dirname(out), { recursive: true }));
+    makeDirectory(path.dirname(out), `cannot create ${path.dirname(out)}`);
     await writeFileAtomic(out, chunks);
   }, (what) => new DownloadError(`${archive}: ${what}`));
   await fsStep('remove', archive, () => fs.rm(archive));

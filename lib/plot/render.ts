@@ -1,5 +1,4 @@
 // Vega-Lite spec → SVG (vega, headless) → PNG (resvg, when its prebuilt binary is installed).
-import * as fs from 'fs';
 import * as path from 'path';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { OptionError } from '../errors';
@@ -8,6 +7,7 @@ import type { ResvgRenderOptions } from '@resvg/resvg-js';
 import { loadVega, loadVegaLite } from './esm';
 import { FIGURE_FONT, installedSansFamily } from './fonts';
 import { vegaTextWidth } from './text-width';
+import { makeDirectory } from '../make-directory';
 
 /** Style shared by every figure; a spec's own `config` wins over it. */
 const BASE_CONFIG = {
@@ -93,7 +93,7 @@ export function renderPng(svg: string): Buffer | null {
 export async function writeFigure(dir: string, name: string, spec: TopLevelSpec): Promise<{ svg: string; png?: string }> {
   if (!/^[\w.-]+$/.test(name)) throw new OptionError(`writeFigure: name must be a plain file name (letters, digits, _ . -), got ${JSON.stringify(name)}`);
   const svg = await renderSvg(spec);
-  fs.mkdirSync(dir, { recursive: true });
+  makeDirectory(dir, `writeFigure: cannot create ${dir}`);
   const svgPath = path.join(dir, `${name}.svg`);
   await writeFileAtomic(svgPath, Buffer.from(svg));
   const png = renderPng(svg);

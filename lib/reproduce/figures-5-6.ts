@@ -3,7 +3,6 @@
 //           classifier space, on training and test batches: SAM model vs PoF model.
 //   Fig. 6: histograms of the perturbation sizes in classifier space at the SAM model (the point PoF
 //           starts from): PoF's γ ξ* ĝ, SAM's ε (classifier part), an SGD step η g.
-import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import * as path from 'path';
 import { curvatureAlongGradient, curvatureHistogram, perturbationHistogram, perturbationSizes } from '../analysis';
@@ -12,6 +11,7 @@ import { ANALYSIS_DEFAULTS as A } from '../defaults';
 import { histogram, writeFigure } from '../plot';
 import type { PoFTrainer } from '../trainer';
 import { median } from './xi-star';
+import { makeDirectory } from '../make-directory';
 
 export interface FigureOptions {
   data: DatasetSplits;
@@ -43,7 +43,7 @@ export async function reproduceFig5(sam: PoFTrainer, pof: PoFTrainer, options: F
     medians: Object.fromEntries(Object.entries(result).map(([split, r]) => [split, { sam: r.SAM.median, pof: r.PoF.median, pofOverSam: r.PoF.median / r.SAM.median }])),
     values: result,
   };
-  fs.mkdirSync(options.out, { recursive: true });
+  makeDirectory(options.out, `cannot create the output directory ${options.out}`);
   await writeFileAtomic(path.join(options.out, 'fig5.json'), Buffer.from(JSON.stringify(summary, null, 2) + '\n'));
   return summary;
 }
@@ -61,7 +61,7 @@ export async function reproduceFig6(sam: PoFTrainer, options: FigureOptions & { 
   };
   options.log?.(`fig6 medians: SGD ${summary.medians.sgd.toPrecision(3)}, SAM ${summary.medians.sam.toPrecision(3)}, ` +
     `PoF ${summary.medians.pof?.toPrecision(3) ?? 'none (every batch rejected)'}`);
-  fs.mkdirSync(options.out, { recursive: true });
+  makeDirectory(options.out, `cannot create the output directory ${options.out}`);
   await writeFileAtomic(path.join(options.out, 'fig6.json'), Buffer.from(JSON.stringify(summary, null, 2) + '\n'));
   return summary;
 }

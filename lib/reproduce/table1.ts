@@ -11,6 +11,7 @@ import { parseModelName } from '../models';
 import { multistep } from '../schedules';
 import { EpochReport, PoFTrainer, StateDict, StepReport } from '../trainer';
 import { PAPER_TABLE1, Table1Column, TABLE1_COLUMNS } from './paper';
+import { makeDirectory } from '../make-directory';
 
 export type Scale = 'smoke' | 'full';
 
@@ -142,7 +143,7 @@ export async function reproduceTable1(options: Table1Options) {
   const row: Table1Row = { dataset: options.dataset, scale: options.scale, protocol: p,
     trainExamples: options.data.train.shape[0], testExamples: options.data.test.shape[0], perSeed };
   const rows = mergeRows(path.join(options.out, 'table1.json'), row);
-  fs.mkdirSync(options.out, { recursive: true });
+  makeDirectory(options.out, `cannot create the output directory ${options.out}`);
   await writeFileAtomic(path.join(options.out, 'table1.json'), Buffer.from(JSON.stringify(rows, null, 2) + '\n'));
   await writeFileAtomic(path.join(options.out, 'table1.md'), Buffer.from(table1Markdown(rows)));
   await writeFileAtomic(path.join(options.out, 'table1.csv'), Buffer.from(table1Csv(rows)));

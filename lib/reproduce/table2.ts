@@ -1,6 +1,5 @@
 // `pof reproduce table2`: seconds per epoch of SGD, SAM and PoF on the same model, data and batch size,
 // measured one after the other in one process, and their ratios to SGD (the paper: PoF/SGD = 1.17).
-import * as fs from 'fs';
 import { writeFileAtomic } from '../checkpoint/atomic';
 import { DeviceName, METHODS, paperProtocol } from '../defaults';
 import * as path from 'path';
@@ -10,6 +9,7 @@ import { constant } from '../schedules';
 import { EpochReport, PoFTrainer, StepReport } from '../trainer';
 import { PAPER_TABLE2 } from './paper';
 import { defaultBatchSize, defaultModel, Scale } from './table1';
+import { makeDirectory } from '../make-directory';
 
 export interface Table2Options {
   dataset: string;
@@ -54,7 +54,7 @@ export async function reproduceTable2(options: Table2Options) {
     ratioToSgd: { sgd: 1, sam: seconds.sam / seconds.sgd, pof: seconds.pof / seconds.sgd },
     paper: { secondsPerEpoch: PAPER_TABLE2, ratioToSgd: { sgd: 1, sam: PAPER_TABLE2.sam / PAPER_TABLE2.sgd, pof: PAPER_TABLE2.pof / PAPER_TABLE2.sgd } },
   };
-  fs.mkdirSync(options.out, { recursive: true });
+  makeDirectory(options.out, `cannot create the output directory ${options.out}`);
   await writeFileAtomic(path.join(options.out, 'table2.json'), Buffer.from(JSON.stringify(result, null, 2) + '\n'));
   await writeFileAtomic(path.join(options.out, 'table2.md'), Buffer.from(table2Markdown(result)));
   return result;

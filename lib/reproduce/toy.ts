@@ -3,7 +3,6 @@
 // the same steps without perturbation (PoF with γ = 0), so that "PoF helped" is not confused with
 // "more training helped". This file runs the study; toy-claims.ts judges it and toy-report.ts writes
 // DIR/summary.json, DIR/summary.md and DIR/figures/*.svg.
-import * as fs from 'fs';
 import * as path from 'path';
 import { toyAnalyses } from '../analysis/toy-analyses';
 import { toy, toyBayesError, ToyOptions as ToyDataOptions } from '../data/toy';
@@ -16,6 +15,7 @@ import { claims, notes } from './toy-claims';
 import { writeToyFigures, writeToySummary } from './toy-report';
 import { Analyses, Curves, FEATURE_REUSE_NOTE, ModelSummary, TOY_STUDY, ToySummary } from './toy-study';
 import { classifierVector, median, medianCountingRejected, xiStarSamples } from './xi-star';
+import { makeDirectory } from '../make-directory';
 
 export { TOY_STUDY } from './toy-study';
 export type { Claim, ModelSummary, ToySummary } from './toy-study';
@@ -144,7 +144,7 @@ export async function reproduceToy(options: ToyStudyOptions): Promise<ToySummary
   summary.claims = claims(summary);
   summary.notes = notes(summary);
 
-  fs.mkdirSync(options.out, { recursive: true });
+  makeDirectory(options.out, `cannot create the output directory ${options.out}`);
   await writeToyFigures(path.join(options.out, 'figures'), summary, {
     xiTrain: xiTrain.xi, xiTest: xiTest.xi, curves: { sgd: sgdCurves, pof: pofCurves, control: controlCurves }, analyses: analyses as Analyses,
   });

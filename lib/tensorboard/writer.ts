@@ -7,13 +7,14 @@ import { fileError } from '../errors';
 import { encodeEvent, FILE_VERSION, ImageSummary, ScalarSummary } from './event';
 import { eventFileName } from './event-files';
 import { frameRecord } from './tfrecord';
+import { makeDirectory } from '../make-directory';
 
 export class EventWriter {
   private constructor(readonly file: string) {}
 
   /** Begins a new event file in `dir` (created when missing); a FileError names the path that failed. */
   static async create(dir: string): Promise<EventWriter> {
-    await fs.mkdir(dir, { recursive: true }).catch((error) => { throw fileError('create the directory', dir, error); });
+    makeDirectory(dir, `cannot create the directory ${dir}`);
     const now = new Date();
     const first = frameRecord(encodeEvent({ wallTime: now.getTime() / 1000, step: 0, fileVersion: FILE_VERSION }));
     for (let attempt = 0; ; attempt += 1) {

@@ -50,7 +50,7 @@ export function preparePhase(core: TrainerCore, name: PhaseName, train: ImageSet
     return probeTraining(core, phase);
   });
   if (options.resume === undefined) return ready(resolvePhase[name](where, options));
-  const target = { spec: core.spec, device: core.device, model: core.model, threads: native.numThreads() };
+  const target = { spec: core.spec, device: core.device, model: core.model, engine: core.engine, threads: native.numThreads() };
   return readResumePoint(where, options.resume, train, target).then((resume) => {
     const resolved = resolvePhase[name](where, withSavedSettings(options, resume.contents.training.progress.settings, PHASE_KEYS[name]));
     assertSameSettings(where, resume, resolved.settings);

@@ -72,7 +72,10 @@ export interface CommonOptions {
   schedule?: Schedule;
   onEpoch?: (report: EpochReport) => void | Promise<void>;
   onStep?: (report: StepReport) => void;
-  /** Steps between `onStep` calls (0: none). */
+  /**
+   * Steps between `onStep` calls within an epoch (0: none). A count at or beyond an epoch's steps
+   * reports nothing mid-epoch: the epoch's end is `onEpoch`'s.
+   */
   reportEvery?: number;
   /** Aborting stops training at the next step; the model stays consistent. */
   signal?: AbortSignal;
@@ -116,7 +119,11 @@ export interface PostTrainOptions extends CommonOptions {
    * saves PoF's extra forward pass. The first iteration of each epoch draws its own B. Default off.
    */
   featureReuse?: boolean;
-  /** Line search: first step s0, bracket limit sMax (no rise before it: reject), grid partitions P. */
+  /**
+   * Line search: first step s0, bracket limit sMax (no rise before it: reject), grid partitions P.
+   * The bracket doubles s from s0 up to sMax, so any sMax up to s0·2^64 is taken and costs at most
+   * log2(sMax/s0) loss evaluations. Defaults: s0 = 1, sMax = 100, P = 16 (the paper's P).
+   */
   initialStep?: number;
   maxStep?: number;
   partitions?: number;

@@ -149,8 +149,24 @@ torch::Tensor Engine::GeneratorState() {
   return generator_.get_state();
 }
 
-void Engine::SetGeneratorState(const torch::Tensor& state) {
+void Engine::CheckGeneratorState(const torch::Tensor& state) {
   if (state.scalar_type() != torch::kUInt8 || state.dim() != 1) throw UserError("generator state must be a 1-D uint8 tensor");
+  at::Generator trial;
+  {
+    std::lock_guard<std::mutex> lock(generator_.mutex());
+    trial = generator_.clone();
+  }
+  try {
+    trial.set_state(state);
+  } catch (const c10::Error& e) {
+    throw UserError("the generator state (" + std::to_string(state.numel()) + " bytes) is not one a " +
+                        generator_.device().str() + " generator takes: " + CleanMessage(e.what_without_backtrace()),
+                    ErrorKind::kCheckpoint);
+  }
+}
+
+void Engine::SetGeneratorState(const torch::Tensor& state) {
+  CheckGeneratorState(state);
   std::lock_guard<std::mutex> lock(generator_.mutex());
   generator_.set_state(state);
 }

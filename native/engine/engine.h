@@ -71,6 +71,8 @@ class Engine {
   // augmentation, uniform gamma) comes from this one generator, so with the weights and the momentum
   // buffers it fixes the rest of a run: restoring all three at an epoch boundary resumes bit-identically.
   torch::Tensor GeneratorState();
+  // A state this engine's generator takes (set_state on a copy); a CheckpointError naming what is wrong.
+  void CheckGeneratorState(const torch::Tensor& state);
   void SetGeneratorState(const torch::Tensor& state);
 
   using Report = std::function<void(int64_t step, int64_t steps, const EpochStats& so_far)>;

@@ -118,6 +118,7 @@ Napi::Function EngineWrap::Init(Napi::Env env) {
                       JsMethod<&EngineWrap::OptimizerState>("optimizerState"),
                       JsMethod<&EngineWrap::SetOptimizerState>("setOptimizerState"),
                       JsMethod<&EngineWrap::RngState>("rngState"), JsMethod<&EngineWrap::SetRngState>("setRngState"),
+                      JsMethod<&EngineWrap::CheckRngState>("checkRngState"),
                       JsMethod<&EngineWrap::JoinProcessGroup>("joinProcessGroup"),
                       JsMethod<&EngineWrap::Dispose>("dispose")});
 }
@@ -296,14 +297,25 @@ Napi::Value EngineWrap::RngState(const Napi::CallbackInfo& info) {
   return TypedArrayFromTensor(info.Env(), engine_->GeneratorState());
 }
 
+// A Uint8Array argument as a 1-D uint8 tensor over its bytes.
+static torch::Tensor GeneratorStateFromJs(const Napi::Value& value) {
+  if (!value.IsTypedArray() || value.As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    throw UserError("generator state must be a Uint8Array");
+  }
+  auto array = value.As<Napi::TypedArray>();
+  return TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}, "the RNG state");
+}
+
 // setRngState(Uint8Array): a state from rngState() of an engine on the same kind of device.
 Napi::Value EngineWrap::SetRngState(const Napi::CallbackInfo& info) {
   auto busy = engine_->model_handle()->Acquire("set the generator state");
-  if (!info[0].IsTypedArray() || info[0].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    throw UserError("generator state must be a Uint8Array");
-  }
-  auto array = info[0].As<Napi::TypedArray>();
-  engine_->SetGeneratorState(TensorFromTypedArray(array, {static_cast<int64_t>(array.ElementLength())}, "the RNG state"));
+  engine_->SetGeneratorState(GeneratorStateFromJs(info[0]));
+  return info.Env().Undefined();
+}
+
+// checkRngState(Uint8Array): throws a CheckpointError unless setRngState would take it; changes nothing.
+Napi::Value EngineWrap::CheckRngState(const Napi::CallbackInfo& info) {
+  engine_->CheckGeneratorState(GeneratorStateFromJs(info[0]));
   return info.Env().Undefined();
 }
 

@@ -28,6 +28,7 @@ class EngineWrap : public GuardedObjectWrap<EngineWrap> {
   Napi::Value SetOptimizerState(const Napi::CallbackInfo& info);
   Napi::Value RngState(const Napi::CallbackInfo& info);
   Napi::Value SetRngState(const Napi::CallbackInfo& info);
+  Napi::Value CheckRngState(const Napi::CallbackInfo& info);
   Napi::Value JoinProcessGroup(const Napi::CallbackInfo& info);
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   // Tells V8 how much native memory the optimizer state holds, so that it collects dropped engines in time.
