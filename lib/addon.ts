@@ -5,6 +5,7 @@
 import * as path from 'path';
 import { goneLibTorch, linkedLibTorch, missingLibTorch, notBuiltMessage, readBuildInfo, versionMismatch } from './build-info';
 import { NATIVE_ERROR_CLASSES } from './errors';
+import { guardReceivers } from './native-receivers';
 import type { LoadedAddon, NativeAddon } from './native';
 
 type Loaded = LoadedAddon & { addon: NativeAddon };
@@ -31,6 +32,7 @@ function load(): Loaded {
       throw missingLibTorch(build, err) ?? new Error(`pof-torch: the native addon failed to load:\n${file}: ${err.message}`);
     }
     addon.setErrorClasses(NATIVE_ERROR_CLASSES);
+    guardReceivers(addon.Tensor, 'Tensor');
     return { addon, file, build, linked };
   }
   throw new Error(notBuiltMessage(candidates));

@@ -31,14 +31,16 @@ class GuardedObjectWrap : public Napi::ObjectWrap<T> {
   using Base::Base;
 
  protected:
+  // Configurable, so that lib/native-receivers.ts can guard them against another receiver.
   template <Member M>
   static typename Base::PropertyDescriptor JsMethod(const char* name) {
-    return Base::InstanceMethod(name, static_cast<typename Base::InstanceMethodCallback>(&GuardedObjectWrap::Call<M>));
+    return Base::InstanceMethod(name, static_cast<typename Base::InstanceMethodCallback>(&GuardedObjectWrap::Call<M>),
+                                static_cast<napi_property_attributes>(napi_writable | napi_configurable));
   }
   template <Member M>
   static typename Base::PropertyDescriptor Getter(const char* name) {
     return Base::InstanceAccessor(name, static_cast<typename Base::InstanceGetterCallback>(&GuardedObjectWrap::Call<M>),
-                                  nullptr);
+                                  nullptr, napi_configurable);
   }
   // Constructors cannot be wrapped from outside: their bodies run under this.
   template <typename Fn>

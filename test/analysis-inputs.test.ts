@@ -52,6 +52,10 @@ test.serial('steps and grids beyond float32 or of absurd sizes are OptionErrors,
   const v = [new Float64Array(classifierSize).fill(1)];
   await t.throwsAsync(analysis.lossAlongDirection(trainer, data, v, [0, 1e300]),
     { instanceOf: OptionError, message: /lossAlongDirection: t\[1\] must be at most 3\.4028234663852886e\+38 \(the largest float32/ });
+  const million = Array.from({ length: 1e6 }, (_, i) => i / 1e6);
+  await t.throwsAsync(analysis.lossAlongDirection(trainer, data, v, million),
+    { instanceOf: OptionError, message: /^lossAlongDirection: 1 directions x 1000000 steps is 1000000 passes over the data; at most 10000 are taken$/ });
+  await t.throwsAsync(analysis.lossAlongDirection(trainer, data, [v[0], v[0], v[0]], million.slice(0, 4000)), { instanceOf: OptionError, message: /3 directions x 4000 steps/ });
   await t.throwsAsync(analysis.lossAlongTopEigenvectors(trainer, data, { extent: 1e300, points: 3 }),
     { instanceOf: OptionError, message: /lossAlongTopEigenvectors: extent must be at most 3\.40\d*e\+38/ });
   await t.throwsAsync(analysis.lossAlongTopEigenvectors(trainer, data, { points: 1e9 }),

@@ -42,6 +42,9 @@ const BAD: Record<string, () => unknown> = {
   symbol: () => Symbol('x'),
   function: () => () => 1,
   '{}': () => ({}),
+  'a null-prototype object': () => Object.create(null),
+  'an object whose toString throws': () => ({ toString() { throw new Error('toString was called'); } }),
+  'a Tensor': () => pof.tensor(new Float32Array(6), [2, 3]),
   '[]': () => [],
   'an inherited device': () => Object.create({ device: 'cuda:7' }),
   'batchSize 2^31': () => ({ batchSize: 2 ** 31 }),
@@ -99,6 +102,13 @@ function entryPoints(trainer: PoFTrainer): Entry[] {
     if (name !== 'constructor' && typeof d.value === 'function') out.push([`trainer.${name}`, (...args) => (d.value as Function).apply(trainer, args)]);
   }
   out.push(['new PoFTrainer', (...args) => new (PoFTrainer as new (...a: unknown[]) => unknown)(...args)]);
+  // A Tensor's methods and getters, with the first argument as the receiver (Tensor.prototype.toArray.call({})).
+  const tensorProto = Object.getPrototypeOf(pof.tensor(new Float32Array(4))) as object;
+  for (const name of Object.getOwnPropertyNames(tensorProto)) {
+    const d = Object.getOwnPropertyDescriptor(tensorProto, name)!;
+    if (d.get) out.push([`Tensor.${name}`, (self) => d.get!.call(self)]);
+    else if (name !== 'constructor' && typeof d.value === 'function') out.push([`Tensor.${name}`, (self, ...args) => (d.value as Function).apply(self, args)]);
+  }
   return out.filter(([name]) => !skip.has(name));
 }
 

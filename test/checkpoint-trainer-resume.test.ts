@@ -148,6 +148,38 @@ test('a training checkpoint whose metadata lies about its progress is a Checkpoi
   t.deepEqual((await other.fit(data, { resume: await forged('as-saved', {}) })).history, []);
 });
 
+test('a training checkpoint with a garbage generator state or a non-finite momentum buffer is a CheckpointError, changing nothing', async (t) => {
+  const dir = tempDir('resume-tensors');
+  const data = blobs(64, 6, 3, 1);
+  const spec = models.mlp({ inputDim: 6, hidden: [8], numClasses: 3 });
+  const file = path.join(dir, 'fit.safetensors');
+  await new PoFTrainer({ model: spec, device, seed: 2 }).fit(data, { epochs: 1, batchSize: 16, checkpoint: { path: file } });
+  const saved = await loadSafetensors(file);
+  const tampered = async (name: string, tensor: string, change: (data: Uint8Array | Float32Array) => void) => {
+    const original = saved.tensors[tensor];
+    const data = original.data.slice() as Uint8Array | Float32Array;
+    change(data);
+    const out = path.join(dir, `${name}.safetensors`);
+    await saveSafetensors(out, { ...saved.tensors, [tensor]: { ...original, data } as typeof original }, saved.metadata);
+    return out;
+  };
+  const momentum = 'optimizer.layers.0.weight.momentum_buffer';
+  const cases: [string, string, (data: Uint8Array | Float32Array) => void, RegExp][] = [
+    ['rng-garbage', 'rng.engine_generator', (d) => d.fill(0xff, 0, 64),
+      /^fit: resume: .*rng-garbage\.safetensors: the generator state \(5056 bytes\) is not one a cpu generator takes: Invalid mt19937 state$/],
+    ['rng-short', 'rng.engine_generator', (d) => d.fill(0), /rng-short\.safetensors: the generator state \(5056 bytes\) is not one a cpu generator takes/],
+    ['momentum-nan', momentum, (d) => { d[5] = NaN; }, new RegExp(`optimizer entry '${momentum}' holds NaN at index 5; a momentum buffer must be finite`)],
+    ['momentum-inf', momentum, (d) => { d[0] = -Infinity; }, /holds -Infinity at index 0/],
+  ];
+  const other = new PoFTrainer({ model: spec, device, seed: 3 });
+  const before = await other.stateDict();
+  for (const [name, tensor, change, message] of cases) {
+    await t.throwsAsync(other.fit(data, { resume: await tampered(name, tensor, change) }), { instanceOf: CheckpointError, code: 'ERR_POF_CHECKPOINT', message }, name);
+  }
+  t.deepEqual(differingTensors(await other.stateDict(), before), [], 'refused files change nothing');
+  t.deepEqual((await other.fit(data, { resume: file })).history, [], 'the file as saved resumes (as a finished run)');
+});
+
 test('the checkpoint option: every N epochs into a directory, at the end, and validated', async (t) => {
   const dir = path.join(tempDir('every'), 'nested', 'ckpt');
   const data = blobs(48, 6, 3, 2);

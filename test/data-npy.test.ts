@@ -11,6 +11,7 @@ import { f32Bytes, npyBytes } from './helpers/npy-writer';
 import { settlesWithin } from './helpers/settles-within';
 import { smallMlp } from './helpers/small-models';
 import { blobs, testDevice as device } from './helpers/synthetic';
+import { deflateRawBomb, peakRssGrowth } from './helpers/bombs';
 import { writeZip } from './helpers/zip-writer';
 
 const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
@@ -205,6 +206,27 @@ test('.npz made by the test: members missing, truncated or corrupt are DatasetEr
     { instanceOf: DatasetError, message: /cut\.npz: not a ZIP archive/ });
   await t.throwsAsync(datasets.fromNpy({ file: file('notnpy.npz', writeZip({ 'x.npy': Buffer.from('hello'), 'y.npy': y })) }),
     { instanceOf: DatasetError, message: /notnpy\.npz: member x\.npy: not a \.npy file/ });
+});
+
+// Serial: the peak RSS it measures must not be another test's.
+test.serial('an .npz bomb (a member of 1,280 bytes, then 2 GiB of zeros) is refused from its first bytes, in bounded memory', async (t) => {
+  const x = npyBytes({ shape: [16, 18], data: new Uint8Array(16 * 18 * 4) });
+  const y = npyBytes({ descr: '|u1', shape: [16], data: new Uint8Array(16) });
+  const bomb = deflateRawBomb(x, 2 ** 31);
+  const cases: [string, number, RegExp][] = [
+    // The directory tells the truth about the member's own header: inflation stops just past it.
+    ['lying.npz', x.length, /lying\.npz: member x\.npy: the member holds more than the 1280 bytes the directory declares$/],
+    // The directory declares the bomb's size: the .npy header inside says otherwise, before the bulk is inflated.
+    ['honest.npz', x.length + 2 ** 31, /honest\.npz: member x\.npy: its \.npy header and the data it declares come to 1280 bytes, but the directory declares 2147484928; the archive is corrupt$/],
+  ];
+  for (const [name, size, message] of cases) {
+    const file = written(name, writeZip({ 'x.npy': { deflated: bomb, size, crc32: 0 }, 'y.npy': y }));
+    const { growth, error } = await peakRssGrowth(() => datasets.fromNpy({ file }));
+    t.true(error instanceof DatasetError, String(error));
+    t.regex((error as Error).message, message);
+    t.log(`${name}: peak RSS growth ${(growth / 2 ** 20).toFixed(0)} MiB`);
+    t.true(growth < 300 * 2 ** 20, `peak RSS grew by ${growth} bytes`);
+  }
 });
 
 test('an array beyond the typed-array limit is refused naming its size and the limit (a sparse file)', async (t) => {

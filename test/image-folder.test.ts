@@ -91,7 +91,7 @@ test('an image larger than imageSize is resized by its shorter side and centre-c
 
 test('a corrupt image fails naming it, unless onBadImage is skip; a FIFO named x.png neither hangs nor passes', async (t) => {
   const dir = await folder();
-  writeFileSync(path.join(dir, 'cat', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\n this is not the rest of a PNG'));
+  writeFileSync(path.join(dir, 'cat', 'broken.png'), Buffer.from('\x89PNG\r\n\x1a\n this is not the rest of a PNG', 'latin1'));
   const err = await t.throwsAsync(datasets.imageFolder({ dir, imageSize: S }), { instanceOf: DatasetError });
   t.is(err!.code, 'ERR_POF_DATASET');
   t.regex(err!.message, /cat\/broken\.png: cannot decode the image: .+onBadImage: 'skip'/);
@@ -180,4 +180,17 @@ test('an image folder trains as it is (its extra fields are ignored by the train
   } finally {
     trainer.dispose();
   }
+});
+
+// sharp goes by content: an SVG named x.png would be rendered by librsvg (an <image href> can name any file).
+test('only raster images are decoded: an SVG, a PDF or text named .png is a bad image naming what it is not', async (t) => {
+  const dir = await folder();
+  const svg = '<svg xmlns="http://www.w3.org/2000/svg" width="8" height="8"><rect width="8" height="8" fill="red"/></svg>';
+  writeFileSync(path.join(dir, 'cat', 'vector.png'), svg);
+  writeFileSync(path.join(dir, 'cat', 'paper.jpg'), '%PDF-1.4\n');
+  const err = await t.throwsAsync(datasets.imageFolder({ dir, imageSize: S }), { instanceOf: DatasetError });
+  t.regex(err!.message, /cat\/paper\.jpg: is not a JPEG, PNG, WebP, GIF, TIFF or AVIF image \(by its first bytes\)/);
+  const set = await datasets.imageFolder({ dir, imageSize: S, onBadImage: 'skip' });
+  t.deepEqual(set.skipped.map((s) => s.file), ['cat/paper.jpg', 'cat/vector.png']);
+  t.deepEqual(set.files, ['cat/grey.png', 'cat/rgb.png', 'cat/rgba.png', 'dog/nested/webp.webp']);
 });

@@ -118,13 +118,13 @@ test('skipped bad images leave the files shorter, their headers saying so, and t
   writeFileSync(path.join(source, 'a', '0000.png'), 'not a png');
   const out = path.join(tempDir('prepare-skip'), 'store');
   const err = await t.throwsAsync(datasets.prepare({ source, out, imageSize: S }), { instanceOf: DatasetError });
-  t.regex(err!.message, /a\/0000\.png: cannot decode the image/);
+  t.regex(err!.message, /a\/0000\.png: is not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/);
   t.false(existsSync(out));
   // The same call with onBadImage: 'skip' continues the partial store (onBadImage is not part of what must match).
   const manifest = await datasets.prepare({ source, out, imageSize: S, onBadImage: 'skip' });
   t.is(manifest.examples, 8);
   t.deepEqual(manifest.skipped.map((s) => s.file), ['a/0000.png']);
-  t.regex(manifest.skipped[0].reason, /cannot decode the image/);
+  t.regex(manifest.skipped[0].reason, /is not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/);
   const set = await datasets.imageFolder({ dir: source, imageSize: S, onBadImage: 'skip' });
   t.deepEqual(manifest.files, set.files);
   const inputs = await readNpyFile(path.join(out, 'inputs.npy'));
@@ -181,12 +181,12 @@ test('pof prepare SRC OUT writes the store, prints progress on stderr and a summ
   const out = path.join(tempDir('prepare-cli'), 'store');
   const refused = await pof(['prepare', source, out, '--image-size', '4x3', '--channels', '1']);
   t.is(refused.code, 2, refused.stderr);
-  t.regex(refused.stderr, /c\/bad\.png: cannot decode the image/);
+  t.regex(refused.stderr, /c\/bad\.png: is not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/);
   // The same command with --skip-bad-images continues the partial store.
   const r = await pof(['prepare', source, out, '--image-size', '4x3', '--channels', '1', '--skip-bad-images']);
   t.is(r.code, 0, r.stderr);
   t.regex(r.stderr, /prepare: 7 of 7 images, 1 skipped, \d+ images\/s\n/);
-  t.regex(r.stderr, /prepare: skipped c\/bad\.png: cannot decode the image/);
+  t.regex(r.stderr, /prepare: skipped c\/bad\.png: is not a JPEG, PNG, WebP, GIF, TIFF or AVIF image/);
   const summary = JSON.parse(r.stdout);
   t.like(summary, { out, examples: 6, shape: [1, 4, 3], numClasses: 3, classes: ['a', 'b', 'c'], skipped: 1 });
   t.deepEqual(manifestOf(out).shape, [1, 4, 3]);

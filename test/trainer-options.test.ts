@@ -16,6 +16,10 @@ test('invalid options give errors naming the option and the value', async (t) =>
   await t.throwsAsync(trainer.fit(data, { lr: -0.1 }), { message: /fit: lr must be >= 0, got -0.1/ });
   await t.throwsAsync(trainer.fit(data, { batchSize: 0 }), { message: /fit: batchSize must be >= 1, got 0/ });
   await t.throwsAsync(trainer.fit(data, { epochs: 1, lerningRate: 0.1 } as never), { message: /fit: unknown option 'lerningRate'/ });
+  // null is not "left out": a value that went missing must not turn into the default.
+  await t.throwsAsync(trainer.evaluate(data, { batchSize: null } as never), { code: 'ERR_POF_OPTION', message: /^evaluate: batchSize is null; give a value, or leave it out \(undefined\) for its default$/ });
+  await t.throwsAsync(trainer.postTrain(data, { epochs: 1, gamma: null } as never), { code: 'ERR_POF_OPTION', message: /^postTrain: gamma is null/ });
+  t.throws(() => models.wideResNet({ depth: 10, numClasses: 3, widen: null } as never), { message: /^models.wideResNet: widen is null/ });
   await t.throwsAsync(trainer.fit(data, { method: 'adam' } as never), { message: /fit: method must be one of 'sgd', 'sam', got 'adam'/ });
   await t.throwsAsync(trainer.postTrain(data, { gamma: -1 }), { message: /postTrain: gamma must be >= 0, got -1/ });
   await t.throwsAsync(trainer.postTrain(data, { gammaMode: 'cubic' } as never), { message: /gammaMode must be one of/ });

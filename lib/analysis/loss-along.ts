@@ -3,8 +3,8 @@
 import { ImageSet } from '../data/types';
 import { native } from '../addon';
 import { NativeVector } from '../native';
-import { checkNumber, RULES } from '../defaults';
-import { checkKeys, integer, OptionError } from '../options';
+import { checkNumber, LIMITS, RULES } from '../defaults';
+import { checkKeys, integer, OptionError, show } from '../options';
 import { checkFinite } from './finite';
 import { checkTypedArrayOf, VECTOR_KINDS } from '../typed-array';
 import { PoFTrainer } from '../trainer';
@@ -21,6 +21,11 @@ export async function lossAlongDirection(trainer: PoFTrainer, data: ImageSet, di
   }
   directions.forEach((d, i) => checkFinite(where, `directions[${i}]`, checkTypedArrayOf<NativeVector>(where, `directions[${i}]`, d, VECTOR_KINDS)));
   if (!Array.isArray(t) || t.length === 0) throw new OptionError(`${where}: t must be a non-empty array of steps`);
+  // Each (direction, step) pair is a pass over the data: a runaway grid would run for days.
+  if (directions.length * t.length > LIMITS.gridPoints) {
+    throw new OptionError(`${where}: ${directions.length} directions x ${t.length} steps is ${directions.length * t.length} passes over ` +
+      `the data; at most ${LIMITS.gridPoints} are taken`);
+  }
   // The weights are float32: w + t·v with a larger t is infinite there, and the loss NaN.
   t.forEach((s, i) => checkNumber(where, `t[${i}]`, s, RULES.t));
   const tg = target(where, trainer, data);
@@ -52,6 +57,7 @@ export async function lossAlongTopEigenvectors(trainer: PoFTrainer, train: Image
   const k = integer(where, 'k', options.k ?? 3, 1);
   const t = symmetricGrid(where, options.extent ?? 1, options.points ?? 41);
   const name = options.name ?? 'model';
+  if (typeof name !== 'string') throw new OptionError(`${where}: name must be a string (the series' name in the figure), got ${show(name)}`);
   const eigen = await hessianTopK(trainer, train, {
     subset: 'classifier', k, maxIterations: options.maxIterations, seed: options.seed, chunkSize: options.chunkSize,
   });

@@ -102,30 +102,61 @@ export async function npyLayoutOf(source: ByteSource): Promise<NpyLayout> {
 async function readNpyHeader(source: ByteSource) {
   const error = (what: string) => new DatasetError(`${source.name}: ${what}`);
   const prefix = await readExactly(source, 0, Math.min(12, source.size));
-  if (prefix.length < 10 || !prefix.subarray(0, 6).equals(MAGIC)) {
-    throw error(`not a .npy file (it does not start with NumPy's magic \\x93NUMPY)`);
+  const { headerStart, dataStart } = npyPreamble(prefix, true, error)!;
+  if (dataStart > source.size) throw error(`the file ends inside its .npy header (${source.size} bytes; the header ends at byte ${dataStart})`);
+  const parsed = npyHeaderAt(await readExactly(source, 0, dataStart), headerStart, dataStart, error);
+  const fileData = source.size - dataStart;
+  if (fileData !== parsed.dataBytes) {
+    throw error(`the header declares ${parsed.shapeText} = ${parsed.dataBytes} bytes of data, but ${fileData} bytes follow the header; ` +
+      `the file is ${fileData < parsed.dataBytes ? 'truncated' : 'corrupt (a header that does not match its data)'}`);
+  }
+  return { ...parsed, dataStart, error };
+}
+
+/**
+ * Where a .npy's header starts and ends, from its first bytes; undefined while `prefix` is too short to
+ * tell (an error when `complete`: the bytes end there).
+ */
+function npyPreamble(prefix: Buffer, complete: boolean, error: (what: string) => DatasetError): { headerStart: number; dataStart: number } | undefined {
+  const magic = prefix.subarray(0, MAGIC.length);
+  const notNpy = () => error(`not a .npy file (it does not start with NumPy's magic \\x93NUMPY)`);
+  if (!MAGIC.subarray(0, magic.length).equals(magic)) throw notNpy();
+  if (prefix.length < 10) {
+    if (complete) throw notNpy();
+    return undefined;
   }
   const [major, minor] = [prefix[6], prefix[7]];
   if (![1, 2, 3].includes(major) || minor !== 0) throw error(`.npy format version ${major}.${minor} is not supported (expected 1.0, 2.0 or 3.0)`);
   const lengthBytes = major === 1 ? 2 : 4;
-  if (prefix.length < 8 + lengthBytes) throw error('the file ends inside its .npy preamble');
+  if (prefix.length < 8 + lengthBytes) {
+    if (complete) throw error('the file ends inside its .npy preamble');
+    return undefined;
+  }
   const headerLength = major === 1 ? prefix.readUInt16LE(8) : prefix.readUInt32LE(8);
   if (headerLength > MAX_HEADER_BYTES) throw error(`the .npy header declares ${headerLength} bytes, more than the limit of ${MAX_HEADER_BYTES}`);
-  const dataStart = 8 + lengthBytes + headerLength;
-  if (dataStart > source.size) throw error(`the file ends inside its .npy header (${source.size} bytes; the header ends at byte ${dataStart})`);
-  const headerBytes = await readExactly(source, 8 + lengthBytes, headerLength);
-  const header = parseNpyHeader(headerBytes.toString(major === 3 ? 'utf8' : 'latin1'), error);
+  return { headerStart: 8 + lengthBytes, dataStart: 8 + lengthBytes + headerLength };
+}
 
+/** The header in `bytes[headerStart, dataStart)`, and the data it declares. */
+function npyHeaderAt(bytes: Buffer, headerStart: number, dataStart: number, error: (what: string) => DatasetError) {
+  const header = parseNpyHeader(bytes.subarray(headerStart, dataStart).toString(bytes[6] === 3 ? 'utf8' : 'latin1'), error);
   const type = dtypeOf(header.descr, error);
   const count = header.shape.reduce((a, b) => a * b, 1);
-  const shapeText = `(${header.shape.join(', ')}) of ${header.descr}`;
-  const dataBytes = count * type.bytes;
-  const fileData = source.size - dataStart;
-  if (fileData !== dataBytes) {
-    throw error(`the header declares ${shapeText} = ${dataBytes} bytes of data, but ${fileData} bytes follow the header; ` +
-      `the file is ${fileData < dataBytes ? 'truncated' : 'corrupt (a header that does not match its data)'}`);
+  return { header, type, count, dataBytes: count * type.bytes, shapeText: `(${header.shape.join(', ')}) of ${header.descr}` };
+}
+
+/**
+ * The whole size of the .npy that `head` (its first bytes, e.g. as a deflated member inflates) begins: its
+ * header and the data it declares. Undefined while `head` ends before the header does (unless `complete`).
+ */
+export function npySizeFromHead(head: Buffer, complete: boolean, error: (what: string) => DatasetError): number | undefined {
+  const preamble = npyPreamble(head, complete, error);
+  if (!preamble) return undefined;
+  if (head.length < preamble.dataStart) {
+    if (complete) throw error(`the member ends inside its .npy header (${head.length} bytes; the header ends at byte ${preamble.dataStart})`);
+    return undefined;
   }
-  return { header, type, dataStart, count, error };
+  return preamble.dataStart + npyHeaderAt(head, preamble.headerStart, preamble.dataStart, error).dataBytes;
 }
 
 /** The array stored in `source`, checked against its header and converted as NpyArray says. */

@@ -7,7 +7,7 @@ import { inflateBounded } from '../bounded-inflate';
 import { ZipArchive, type ZipEntry } from '../checkpoint/zip';
 import { CheckpointError, DatasetError, fileError } from '../errors';
 import { openRegularFile } from '../file-access';
-import { handleSource, npyLayoutOf, readNpy, type ByteSource, type NpyArray, type NpyLayout } from './npy';
+import { handleSource, npyLayoutOf, npySizeFromHead, readNpy, type ByteSource, type NpyArray, type NpyLayout } from './npy';
 
 // The directory of an archive of a few arrays is tiny; this bounds what a hostile one makes us read.
 const MAX_DIRECTORY_BYTES = 16 << 20;
@@ -109,8 +109,17 @@ async function memberSource(handle: fs.FileHandle, file: string, entry: ZipEntry
   if (entry.method !== 8) throw error(`compression method ${entry.method} is not supported (expected stored or deflated, as np.savez and np.savez_compressed write)`);
   const raw = Buffer.alloc(entry.compressedSize);
   await handleSource(handle, name, start, raw.length).read(raw, 0);
+  // The member's own .npy header must agree with the directory before the bulk is inflated: a small array
+  // declared as gigabytes is refused from its first bytes, not after inflating them.
+  const size = (head: Buffer, complete: boolean) => {
+    const own = npySizeFromHead(head, complete, error);
+    if (own !== undefined && own !== entry.size) {
+      throw error(`its .npy header and the data it declares come to ${own} bytes, but the directory declares ${entry.size}; the archive is corrupt`);
+    }
+    return own;
+  };
   const bytes = await inflateBounded(raw, {
-    format: 'raw', size: entry.size, maxBytes: MAX_INFLATED_BYTES, declared: 'the directory declares', stream: 'the member', error,
+    format: 'raw', size, maxBytes: MAX_INFLATED_BYTES, declared: 'the directory declares', stream: 'the member', error,
   });
   if (zlib.crc32(bytes) !== entry.crc32) throw error('it fails its CRC-32 check; the file is corrupt');
   return { name, size: bytes.length, read: async (into, position) => bytes.copy(into, 0, position, position + into.length) };
