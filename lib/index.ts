@@ -20,6 +20,7 @@ export { PoFTrainer } from './trainer';
 export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EvaluateOptions, Evaluation, ClassEvaluation, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint';
+export type { InputPipeline } from './data/input-pipeline';
 export type { StateDictSource } from './checkpoint/state-dict';
 export type { ArraySet, ArrayInputs, Augmentation, DataKind, DatasetSplits, ImageSet, Normalization, ResizedCrop, StoredInputs, StoredSet } from './data/types';
 export type { FromArraysOptions } from './data/from-arrays';

@@ -1,4 +1,5 @@
 // Model descriptions: what to build. The trainer builds them on its device with its seed.
+import * as path from 'path';
 import { pt2ArchiveFile, pt2Refusal } from './checkpoint/pt2-archive';
 import { CheckpointError } from './errors';
 import { type Cropped, exampleShape } from './data/resized-crop';
@@ -69,15 +70,18 @@ export function parseModelName(name: string, data: { numClasses: number } & Crop
   if (typeof data !== 'object' || data === null || !Array.isArray(data.shape) || typeof data.numClasses !== 'number') {
     throw new OptionError(`models.parseModelName: data must be an ImageSet (its shape and numClasses size the model), got ${show(data)}`);
   }
+  // A file named relative to the working directory is recorded absolute: the run's config and checkpoints
+  // then name the same file from anywhere (and a command given it either way sees the same model).
+  const absolute = (file: string) => (file === '' ? file : path.resolve(file));
   if (name.startsWith('export:')) {
     // 'export:FILE': the user's own torch.export program; its input shape is the program's.
-    return exported({ file: name.slice('export:'.length), classifier: torchScriptNames.classifier ?? 'classifier',
+    return exported({ file: absolute(name.slice('export:'.length)), classifier: torchScriptNames.classifier ?? 'classifier',
       ...(torchScriptNames.allowOperators ? { allowOperators: torchScriptNames.allowOperators } : {}) });
   }
   if (name.startsWith('torchscript:')) {
     // 'torchscript:FILE': the user's own network, sized by the data (one example's shape).
     const { features, classifier } = torchScriptNames;
-    return torchScript({ file: name.slice('torchscript:'.length), features, classifier, inputShape: exampleShape(data) });
+    return torchScript({ file: absolute(name.slice('torchscript:'.length)), features, classifier, inputShape: exampleShape(data) });
   }
   const wrn = /^wrn-(\d+)-(\d+)$/.exec(name);
   if (wrn) {

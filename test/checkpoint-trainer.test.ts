@@ -49,8 +49,10 @@ test('save then load: bit-identical tensors, identical evaluation, metadata that
   t.deepEqual(await other.evaluate(data), await trainer.evaluate(data));
   t.deepEqual(info, {
     kind: 'weights', version, model: spec, phase: 'fit', method: 'sgd', epoch: 2, epochs: 2, dataset: 'blobs-5', device: 'cpu', threads: native.numThreads(),
+    pipeline: { kind: 'values', example: [6], normalization: null, centerCrop: null, augmentation: null },
     metadata: { note: 'after two epochs' },
   });
+  t.deepEqual(other.inputPipeline, info.pipeline, 'load takes the recorded pipeline');
 
   // The file itself: PyTorch names and dtypes, string metadata, no optimizer or generator state.
   const { tensors, metadata } = await loadSafetensors(file);

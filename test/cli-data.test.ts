@@ -1,7 +1,7 @@
 // The user's own data through the CLI (--data): an image folder trained, post-trained and evaluated per class;
 // prepared stores with --test-data; an .npz of values; and the refusals, each one line with exit code 2.
 import test from 'ava';
-import { readFileSync, writeFileSync } from 'fs';
+import { existsSync, readFileSync, writeFileSync } from 'fs';
 import * as path from 'path';
 import { readCheckpoint } from '../lib/checkpoint/training-checkpoint';
 import { tempDir } from './helpers/fixtures';
@@ -41,10 +41,10 @@ test('an image folder: train, post-train, eval --per-class naming the classes; c
   const config = json(path.join(trained, 'config.json'));
   t.is(config.dataset, `imagefolder:${dir}`);
   t.deepEqual(config.classes, CLASSES);
-  // 10 % of 36 held out (4), by default: small pixels get the paper's padded crop and flip, and measured normalisation.
+  // 10 % of 36 held out (4), by default: no augmentation (a flip is not safe for any image), and measured normalisation.
   t.is(config.trainExamples, 32);
   t.is(config.testExamples, 4);
-  t.deepEqual(config.data.augmentation, { cropPadding: 4, flip: true, cutout: 0 });
+  t.is(config.data.augmentation, null);
   t.is(config.data.normalization.mean.length, 3);
   t.true(config.data.normalization.std.every((s: number) => s > 0 && s < 1));
   const model = path.join(trained, 'model.safetensors');
@@ -106,8 +106,14 @@ test('in memory, the training split\'s normalisation is the one prepare measures
   const evaluated = await pof(['eval', ...data, '--from', model]);
   t.is(evaluated.code, 0, evaluated.stderr);
   t.is(JSON.parse(evaluated.stdout).error, json(path.join(out, 'final.json')).error);
-  // Without the crop, the test split's 8x8 examples do not fit the model, and eval says so.
-  const uncropped = await pof(['eval', '--data', `imagefolder:${train}`, '--test-data', `imagefolder:${val}`, '--image-size', String(SIDE), '--from', model]);
+  // Without --crop, eval follows the crop the model records; a --crop that contradicts it is refused.
+  const own = ['eval', '--data', `imagefolder:${train}`, '--test-data', `imagefolder:${val}`, '--image-size', String(SIDE), '--from', model];
+  const followed = await pof(own);
+  t.is(followed.code, 0, followed.stderr);
+  t.is(JSON.parse(followed.stdout).error, json(path.join(out, 'final.json')).error);
+  await refused(t, [...own, '--augment', 'imagenet', '--crop', '7'], /^pof: --crop 7 contradicts the --from model, trained with crop 6; leave --crop out to follow the model, or pass --override-pipeline/);
+  // Overridden, the test split's 8x8 examples do not fit the model, and eval says so.
+  const uncropped = await pof([...own, '--override-pipeline']);
   t.is(uncropped.code, 2);
   t.regex(uncropped.stderr, /has examples of shape \[3, 8, 8\] \(192 values\), but the model mlp .* takes 108 values per example/);
   const plain = tempDir('cli-data-plain');
@@ -171,7 +177,7 @@ test('npy: pixels with --stream train from their files exactly as read into memo
   t.is(streamed.config.data.stream, true);
   t.is(memory.config.data.stream, false);
   t.deepEqual(streamed.config.data.normalization, memory.config.data.normalization, 'the mean/std measured from the file, as in memory');
-  t.deepEqual(streamed.config.data.augmentation, { cropPadding: 4, flip: true, cutout: 0 });
+  t.is(streamed.config.data.augmentation, null);
   t.deepEqual(streamed.final, memory.final);
   const evaluated = await pof(['eval', ...data, '--stream', '--from', streamed.model]);
   t.is(evaluated.code, 0, evaluated.stderr);
@@ -206,4 +212,52 @@ test('the refusals: both or neither of --dataset and --data, a bad spec, missing
       /^pof: --train-size does not apply to npy:x\.npy,y\.npy: it is streamed from disk \(--stream\)/],
   ];
   for (const [args, message] of cases) await refused(t, args, message);
+});
+
+// A network trained on raw pixels and evaluated on normalised ones errs silently (84 % instead of 18 % on digits):
+// the model records its input pipeline, and the commands that continue it follow it.
+test('the input pipeline goes with the model: eval and post-train follow it, a contradicting flag is refused, --override-pipeline overrides', async (t) => {
+  const dir = await imageFolder(8);
+  const data = ['--data', `imagefolder:${dir}`, '--image-size', String(SIDE)];
+  const trained = tempDir('cli-data-pipeline');
+  const train = await pof(['train', ...data, '--normalize', 'none', '--channels', '1', ...TINY, '--out', trained, '--force']);
+  t.is(train.code, 0, train.stderr);
+  t.regex(train.stderr, /^train: inputs pixels \[1, 8, 8\], x\/255, not normalised, no augmentation$/m);
+  const model = path.join(trained, 'model.safetensors');
+  const { info } = await readCheckpoint(model, 'pof');
+  t.deepEqual(info.pipeline, { kind: 'pixels', example: [1, 8, 8], normalization: null, centerCrop: null, augmentation: null });
+  t.deepEqual(json(path.join(trained, 'config.json')).pipeline, info.pipeline);
+  const trainedError = json(path.join(trained, 'final.json')).error;
+
+  // eval without --normalize follows the model; --normalize measured contradicts it.
+  const evaluated = await pof(['eval', ...data, '--channels', '1', '--from', model]);
+  t.is(evaluated.code, 0, evaluated.stderr);
+  t.is(JSON.parse(evaluated.stdout).error, trainedError);
+  await refused(t, ['eval', ...data, '--channels', '1', '--normalize', 'measured', '--from', model],
+    /^pof: --normalize measured contradicts the --from model, trained with pixels \/ 255, not normalised; leave --normalize out to follow the model, or pass --override-pipeline/);
+  // Data prepared otherwise (3 channels) is refused naming what differs, before any model is built.
+  await refused(t, ['eval', ...data, '--from', model], /^pof: imagefolder:.* is prepared otherwise than the --from model was trained on: inputs: pixels \[1, 8, 8\] recorded vs pixels \[3, 8, 8\] given; give the data flags it was trained with, or --override-pipeline to use these/);
+  const overridden = await pof(['eval', ...data, '--channels', '1', '--normalize', 'measured', '--override-pipeline', '--from', model]);
+  t.is(overridden.code, 0, overridden.stderr);
+
+  // post-train follows it too: its before-PoF evaluation is the trained model's own, recorded in final.json.
+  const post = tempDir('cli-data-pipeline-post');
+  const posted = await pof(['post-train', ...data, '--channels', '1', '--from', model, '--epochs', '1', '--batch-size', '8', '--out', post, '--force']);
+  t.is(posted.code, 0, posted.stderr);
+  t.regex(posted.stderr, new RegExp(`test error ${trainedError.toFixed(2)} % before PoF`));
+  t.regex(posted.stderr, /postTrain epoch 1\/1, lr .*, perturbed loss \d+\.\d+, perturbed error/);
+  const final = json(path.join(post, 'final.json'));
+  t.is(final.beforePoF.error, trainedError);
+  t.deepEqual((await readCheckpoint(path.join(post, 'model.safetensors'), 'pof')).info.pipeline, info.pipeline);
+});
+
+test('a refused command leaves no config.json behind: the corrected one needs no --force', async (t) => {
+  const dir = await imageFolder(4);
+  const out = path.join(tempDir('cli-data-refused'), 'run');
+  const wrong = await pof(['train', '--data', `imagefolder:${dir}`, '--image-size', String(SIDE), ...TINY, '--batch-size', '1000', '--out', out]);
+  t.not(wrong.code, 0);
+  t.false(existsSync(path.join(out, 'config.json')));
+  const right = await pof(['train', '--data', `imagefolder:${dir}`, '--image-size', String(SIDE), ...TINY, '--out', out]);
+  t.is(right.code, 0, right.stderr);
+  t.true(existsSync(path.join(out, 'config.json')));
 });

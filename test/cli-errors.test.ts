@@ -113,8 +113,10 @@ withFashionMnist('a --from model for another dataset is one line naming the file
   const fashion = ['--dataset', 'fashion-mnist', '--data-dir', fashionMnistDir, '--train-size', '256', '--test-size', '256'];
   await assertMistakes(t, [
     [['post-train', ...fashion, '--epochs', '1', '--batch-size', '64', '--from', model, '--out', out()],
-      /^pof: the model in .*model\.safetensors: data 'fashion-mnist\/train\[256\]' has examples of shape \[1, 28, 28\] \(784 values\), but the model mlp \(inputDim 16, hidden \[32, 32\], 4 classes\) takes 16 values per example$/],
-    [['eval', ...fashion, '--from', model], /^pof: the model in .*model\.safetensors: data 'fashion-mnist\/train\[256\]' has examples of shape \[1, 28, 28\]/],
+      /^pof: fashion-mnist is prepared otherwise than the --from model was trained on: inputs: values \[16\] recorded vs pixels \[1, 28, 28\] given; normalisation: as they are recorded vs \(x\/255 - mean \[0\.286\]\) \/ std \[0\.353\] given; give the data flags it was trained with, or --override-pipeline to use these$/],
+    [['eval', ...fashion, '--from', model], /^pof: fashion-mnist is prepared otherwise than the --from model was trained on: inputs: values \[16\] recorded vs pixels \[1, 28, 28\] given/],
+    // Overridden, the model itself says what it takes.
+    [['eval', ...fashion, '--from', model, '--override-pipeline'], /^pof: the model in .*model\.safetensors: data 'fashion-mnist\/train\[256\]' has examples of shape \[1, 28, 28\] \(784 values\), but the model mlp \(inputDim 16, hidden \[32, 32\], 4 classes\) takes 16 values per example$/],
   ]);
 });
 

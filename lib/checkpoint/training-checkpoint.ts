@@ -18,6 +18,7 @@ import { TensorData, toFloat32 } from './tensor-data';
 import { writeFileAtomic, AtomicWriteOptions } from './atomic';
 import { setOwn } from './own-property';
 import { makeDirectory } from '../make-directory';
+import { type InputPipeline, parsePipeline } from '../data/input-pipeline';
 
 export type CheckpointKind = 'weights' | 'training';
 export type PhaseName = 'fit' | 'postTrain';
@@ -54,6 +55,8 @@ export interface CheckpointInfo {
   device?: string;
   /** LibTorch's intra-op thread count when it was written: results are bit-identical per thread count only. */
   threads?: number;
+  /** How the inputs it was trained on were prepared (see InputPipeline), when the file records it. */
+  pipeline?: InputPipeline;
   /** Extra string metadata given to save(). */
   metadata: Record<string, string>;
 }
@@ -80,7 +83,7 @@ const RNG_TENSOR = 'rng.engine_generator';
 const KEYS = {
   format: 'format', version: 'pof_torch_version', kind: 'kind', model: 'model', phase: 'phase', method: 'method',
   epoch: 'epoch', epochs: 'epochs', dataset: 'dataset', datasetSize: 'dataset_size', settings: 'training_options', device: 'device',
-  threads: 'threads', classes: 'classes',
+  threads: 'threads', classes: 'classes', pipeline: 'input_pipeline',
 } as const;
 export const RESERVED_METADATA_KEYS: readonly string[] = Object.values(KEYS);
 
@@ -136,6 +139,8 @@ export interface CheckpointToWrite {
   progress?: PhaseProgress;
   /** Present for a training checkpoint. */
   training?: { optimizer: NativeStateEntry[]; rng: Uint8Array };
+  /** How the inputs the weights were trained on were prepared. */
+  pipeline?: InputPipeline;
   metadata?: Record<string, string>;
 }
 
@@ -156,6 +161,7 @@ export function encodeCheckpoint(c: CheckpointToWrite): Buffer[] {
     [KEYS.format]: 'pt', [KEYS.version]: pofTorchVersion(), [KEYS.kind]: c.training ? 'training' : 'weights',
     [KEYS.model]: JSON.stringify(c.model), [KEYS.device]: c.device, [KEYS.threads]: String(c.threads),
   });
+  if (c.pipeline) metadata[KEYS.pipeline] = JSON.stringify(c.pipeline);
   const p = c.progress;
   if (p) {
     Object.assign(metadata, {
@@ -255,6 +261,7 @@ export async function readCheckpoint(file: string, where: string): Promise<Check
     epoch: parseCount(file, KEYS.epoch, metadata[KEYS.epoch]), epochs: parseCount(file, KEYS.epochs, metadata[KEYS.epochs]),
     dataset: metadata[KEYS.dataset], device: metadata[KEYS.device], threads: parseCount(file, KEYS.threads, metadata[KEYS.threads], 1),
     ...(metadata[KEYS.classes] === undefined ? {} : { classes: parseClasses(file, metadata[KEYS.classes]) }),
+    ...(metadata[KEYS.pipeline] === undefined ? {} : { pipeline: parsePipeline(file, metadata[KEYS.pipeline]) }),
     metadata: extra,
   };
   // A phase's progress: an epoch past its length would resume as a finished run.

@@ -4,6 +4,7 @@
 import { promises as fs } from 'fs';
 import * as path from 'path';
 import { readCheckpoint } from '../checkpoint/training-checkpoint';
+import type { InputPipeline } from '../data/input-pipeline';
 import type { ImageSet } from '../data/types';
 import { ModelSpec, parseModelName } from '../models';
 import type { PoFTrainer } from '../trainer';
@@ -27,11 +28,25 @@ export function torchScriptNames(flags: Flags): { features?: string; classifier?
     ...(allow === undefined ? {} : { allowOperators: allow.split(',').map((op) => op.trim()) }) };
 }
 
+/**
+ * The input pipeline the --from model records (a pof-torch checkpoint written since it was recorded), read
+ * before the data: the data flags follow it. Undefined for other files (torch.save, .pt2, TorchScript).
+ */
+export async function recordedPipeline(flags: Flags): Promise<InputPipeline | undefined> {
+  const from = stringFlag(flags, 'from')!;
+  if (flags['from-classifier'] !== undefined || pt2ArchiveFile(from) || (await isTorchSave(from))) return undefined;
+  const model = stringFlag(flags, 'model');
+  if (model !== undefined && path.resolve(from) === path.resolve(model.replace(/^(export|torchscript):/, ''))) return undefined;
+  return (await readCheckpoint(from, 'pof')).info.pipeline;
+}
+
 export const FROM_FLAGS: Record<string, Flag> = {
   from: { type: 'string', help: 'the trained model: a pof-torch .safetensors, or a torch.save .pt/.pth state_dict', required: true },
   'from-classifier': { type: 'string', help: 'with the PoF authors\' two-file layout: --from is the feature-extractor file, this the classifier file' },
   model: { type: 'string', help: 'the architecture of a torch.save file (wrn-<depth>-<widen> or mlp-...), or export:FILE / torchscript:FILE for your own network (--from FILE takes its weights); pof-torch files record theirs' },
   ...TORCHSCRIPT_FLAGS,
+  'override-pipeline': { type: 'boolean', help: 'prepare the data as the flags say even where the --from model records another input pipeline ' +
+    '(normalisation, evaluation crop): by default the data follows the model, and a flag that contradicts it is refused' },
 };
 
 export interface StartingModel {

@@ -2,6 +2,7 @@
 // their normalisation and augmentation. Every flag is checked before any data is read.
 import { checkImageSet } from '../data-fit';
 import { DatasetError } from '../errors';
+import { type InputPipeline, pipelineDifferences, pipelineOf } from '../data/input-pipeline';
 import { fromNpy, LAYOUTS } from '../data/from-npy';
 import { holdOut } from '../data/hold-out';
 import { imageFolder } from '../data/image-folder';
@@ -18,8 +19,6 @@ const NORMALIZE = ['measured', 'none'] as const;
 // The held-out examples are the same in train, post-train and eval: the split's seed is fixed.
 const VAL_SEED = 0;
 const DEFAULT_VAL_FRACTION = 0.1;
-// Pixels of this side and more get the ImageNet augmentation by default, smaller ones the paper's (CIFAR's).
-const LARGE_SIDE = 96;
 
 /** The paper's datasets (--dataset) or the user's own (--data): exactly one of them. */
 export const DATA_FLAGS: Record<string, Flag> = {
@@ -30,12 +29,14 @@ export const DATA_FLAGS: Record<string, Flag> = {
   'val-fraction': { type: 'string', help: 'with --data and no --test-data: the fraction of it held out as the test split (seeded, the same in every command)',
     default: String(DEFAULT_VAL_FRACTION) },
   'image-size': { type: 'string', help: 'with imagefolder:DIR: the images\' size, S (square) or HxW' },
+  channels: { type: 'string', help: 'with imagefolder:DIR: 3 (RGB; grey expanded) or 1 (greyscale)', default: '3' },
   kind: { type: 'string', help: `with npz: or npy: data: ${DATA_KINDS.join(', ')} (default: by dtype)` },
   layout: { type: 'string', help: `with npz: or npy: data: ${LAYOUTS.join(', ')} (how image axes are ordered)` },
   stream: { type: 'boolean', help: 'with npy: or npz: data: leave the inputs in their file and read them a batch at a time (for arrays larger than ' +
     'memory; needs --test-data; an .npz from np.savez, not np.savez_compressed)' },
-  augment: { type: 'string', help: `with --data: ${AUGMENTS.join(', ')} (paper: 4-pixel padded crop + flip)`,
-    default: `imagenet for pixels of side >= ${LARGE_SIDE}, paper below, none for values and tokens` },
+  augment: { type: 'string', help: `with --data: ${AUGMENTS.join(', ')} (paper: 4-pixel padded crop + flip, as for CIFAR; ` +
+    'imagenet: random-resized crop + flip, for photos of side 96 and more)',
+    default: 'none (post-train --from a pof-torch model: the model\'s own)' },
   crop: { type: 'string', help: 'with --augment imagenet: the crop\'s side (the test split is centre-cropped to it)', default: '0.875 x the image side' },
   normalize: { type: 'string', help: `with --data pixels: ${NORMALIZE.join(' or ')} (none: pixels / 255)`,
     default: 'measured: a prepared store\'s own mean/std, else the per-channel mean/std of the training split' },
@@ -43,7 +44,7 @@ export const DATA_FLAGS: Record<string, Flag> = {
 
 // Flags of one of the two sources only.
 const PAPER_ONLY = ['data-dir', 'svhn-extra'];
-const OWN_ONLY = ['test-data', 'val-fraction', 'image-size', 'kind', 'layout', 'stream', 'augment', 'crop', 'normalize'];
+const OWN_ONLY = ['test-data', 'val-fraction', 'image-size', 'channels', 'kind', 'layout', 'stream', 'augment', 'crop', 'normalize'];
 
 /** The splits a command works on, and what the run records about them. */
 export interface CliData {
@@ -72,11 +73,22 @@ export function dataChoice(flags: Flags, command: string): 'dataset' | 'data' {
   return own ? 'data' : 'dataset';
 }
 
-/** The splits of --dataset or --data (see dataChoice). */
-export async function loadDataFlags(flags: Flags, command: string): Promise<CliData> {
-  if (dataChoice(flags, command) === 'dataset') return loadDatasetFlags(flags);
-  const plan = ownDataPlan(flags);
-  return readOwnData(plan);
+/**
+ * The splits of --dataset or --data (see dataChoice). With the input pipeline a --from model `recorded`, the
+ * data follows it (its normalisation and crop, and for training its augmentation unless --augment says
+ * otherwise), and data prepared otherwise is refused, unless --override-pipeline.
+ */
+export async function loadDataFlags(flags: Flags, command: string, recorded?: InputPipeline): Promise<CliData> {
+  const follow = flags['override-pipeline'] === true ? undefined : recorded;
+  const data = dataChoice(flags, command) === 'dataset' ? await loadDatasetFlags(flags) : await readOwnData(ownDataPlan(flags), follow);
+  if (follow) {
+    const differences = pipelineDifferences(follow, pipelineOf(data.test));
+    if (differences.length > 0) {
+      throw new UsageError(`${data.dataset} is prepared otherwise than the --from model was trained on: ${differences.join('; ')}; ` +
+        'give the data flags it was trained with, or --override-pipeline to use these');
+    }
+  }
+  return data;
 }
 
 type Form = 'imagefolder' | 'prepared' | 'npz' | 'npy';
@@ -108,6 +120,8 @@ interface OwnDataPlan {
   trainSize?: number;
   testSize?: number;
   imageSize?: number | [number, number];
+  /** imagefolder: data decoded as RGB (3) or greyscale (1). */
+  channels: 1 | 3;
   kind?: DataKind;
   layout?: (typeof LAYOUTS)[number];
   /** npy: and npz: inputs left in their files (fromNpy's stream). */
@@ -115,6 +129,8 @@ interface OwnDataPlan {
   augment?: (typeof AUGMENTS)[number];
   crop?: number;
   normalize: (typeof NORMALIZE)[number];
+  /** Whether --normalize was given (a recorded pipeline decides otherwise). */
+  normalizeGiven: boolean;
 }
 
 function ownDataPlan(flags: Flags): OwnDataPlan {
@@ -138,7 +154,10 @@ function ownDataPlan(flags: Flags): OwnDataPlan {
   if (has('imagefolder') && flags['image-size'] === undefined) {
     throw new UsageError('imagefolder: data needs --image-size S or HxW (the size its images are resized and centre-cropped to)');
   }
-  if (!has('imagefolder') && flags['image-size'] !== undefined) throw new UsageError('--image-size applies to imagefolder: data only');
+  for (const name of ['image-size', 'channels']) {
+    if (!has('imagefolder') && flags[name] !== undefined) throw new UsageError(`--${name} applies to imagefolder: data only`);
+  }
+  const channels = flags.channels === undefined ? 3 : Number(choiceFlag(flags, 'channels', '3', ['1', '3'] as const)) as 1 | 3;
   for (const name of ['kind', 'layout']) {
     if (flags[name] !== undefined && !has('npz') && !has('npy')) throw new UsageError(`--${name} applies to npz: and npy: data only`);
   }
@@ -154,11 +173,11 @@ function ownDataPlan(flags: Flags): OwnDataPlan {
   const crop = optionalNumberFlag(flags, 'crop', { integer: true, min: 1 });
   if (crop !== undefined && augment !== 'imagenet') throw new UsageError('--crop applies with --augment imagenet only');
   return {
-    train, test, valFraction, trainSize, testSize, augment, crop, stream,
+    train, test, valFraction, trainSize, testSize, augment, crop, stream, channels,
     imageSize: flags['image-size'] === undefined ? undefined : imageSizeFlag(flags),
     kind: flags.kind === undefined ? undefined : choiceFlag(flags, 'kind', 'values', DATA_KINDS),
     layout: flags.layout === undefined ? undefined : choiceFlag(flags, 'layout', 'NCHW', LAYOUTS),
-    normalize: choiceFlag(flags, 'normalize', 'measured', NORMALIZE),
+    normalize: choiceFlag(flags, 'normalize', 'measured', NORMALIZE), normalizeGiven: flags.normalize !== undefined,
   };
 }
 
@@ -176,14 +195,14 @@ function readSpec(spec: Spec, plan: OwnDataPlan, like?: ImageSet): Promise<Image
   const name = spec.text;
   const arrays = { kind: plan.kind, layout: plan.layout, name, numClasses: like?.numClasses };
   switch (spec.form) {
-    case 'imagefolder': return imageFolder({ dir: spec.paths[0], imageSize: plan.imageSize!, name, classes: like?.classes });
+    case 'imagefolder': return imageFolder({ dir: spec.paths[0], imageSize: plan.imageSize!, channels: plan.channels, name, classes: like?.classes });
     case 'prepared': return prepared(spec.paths[0], { name });
     case 'npz': return fromNpy({ file: spec.paths[0], ...arrays, stream: plan.stream });
     case 'npy': return fromNpy({ inputs: spec.paths[0], labels: spec.paths[1], ...arrays, stream: plan.stream });
   }
 }
 
-async function readOwnData(plan: OwnDataPlan): Promise<CliData> {
+async function readOwnData(plan: OwnDataPlan, follow?: InputPipeline): Promise<CliData> {
   let train = await readSpec(plan.train, plan);
   let test: ImageSet;
   if (plan.test) {
@@ -200,7 +219,7 @@ async function readOwnData(plan: OwnDataPlan): Promise<CliData> {
   assertSameData(train, test, plan);
   if (!isStored(train)) train = sized(train as ArraySet, 'train-size', plan.trainSize, undefined, VAL_SEED, `${plan.train.text}'s training split`);
   if (!isStored(test)) test = sized(test as ArraySet, 'test-size', plan.testSize, undefined, VAL_SEED + 1, 'the test split');
-  const settings = await trainingSettings(train, plan);
+  const settings = follow ? followedSettings(train, plan, follow) : await trainingSettings(train, plan);
   // The test split: the training split's normalisation and, with the ImageNet augmentation, its centre crop.
   const { augmentation: _training, ...evaluation } = settings;
   const record = {
@@ -236,18 +255,51 @@ async function normalizationOf(train: ImageSet, plan: OwnDataPlan): Promise<Norm
 
 /** The training split's augmentation (--augment, or the default for its kind and size) and normalisation. */
 async function trainingSettings(train: ImageSet, plan: OwnDataPlan): Promise<Partial<ImageSet>> {
+  const crop = augmentName(train, plan) === 'imagenet' ? cropSide(imageSide(train), plan) : undefined;
+  return { normalization: await normalizationOf(train, plan), augmentation: trainingAugmentation(train, plan, crop), centerCrop: crop };
+}
+
+const imageSide = (train: ImageSet) => Math.min(train.shape[2] ?? 0, train.shape[3] ?? 0);
+
+/** --augment, or the default for the data's kind and size. */
+function augmentName(train: ImageSet, plan: OwnDataPlan): (typeof AUGMENTS)[number] {
   const pixels = train.kind === 'pixels';
-  const side = Math.min(train.shape[2] ?? 0, train.shape[3] ?? 0);
-  const augment = plan.augment ?? (!pixels ? 'none' : side >= LARGE_SIDE ? 'imagenet' : 'paper');
+  // None unless asked for: a flip or a crop is not safe for arbitrary images (digits, text, medical scans).
+  const augment = plan.augment ?? 'none';
   if (!pixels && augment !== 'none') throw new UsageError(`--augment ${augment} applies to pixels only; ${plan.train.text} holds ${train.kind}`);
-  const crop = augment === 'imagenet' ? cropSide(side, plan) : undefined;
+  return augment;
+}
+
+/** The augmentation --augment names (imagenet: its random-resized crop to `crop`). */
+function trainingAugmentation(train: ImageSet, plan: OwnDataPlan, crop: number | undefined): Augmentation | undefined {
+  const augment = augmentName(train, plan);
+  if (augment === 'imagenet' && crop === undefined) throw new UsageError('--augment imagenet needs an evaluation crop; the --from model records none');
   const augmentation: Record<string, Augmentation | undefined> = {
     none: undefined,
     flip: { cropPadding: 0, flip: true, cutout: 0 },
     paper: { cropPadding: 4, flip: true, cutout: 0 },
     imagenet: crop === undefined ? undefined : imagenetAugmentation(crop),
   };
-  return { normalization: await normalizationOf(train, plan), augmentation: augmentation[augment], centerCrop: crop };
+  return augmentation[augment];
+}
+
+/**
+ * The settings of a model's recorded pipeline: its normalisation and crop, and its augmentation unless --augment
+ * chooses another (a training choice). A --normalize or --crop that contradicts the record is refused.
+ */
+function followedSettings(train: ImageSet, plan: OwnDataPlan, recorded: InputPipeline): Partial<ImageSet> {
+  const contradiction = (flag: string, given: string, record: string) => new UsageError(`--${flag} ${given} contradicts the --from model, ` +
+    `trained with ${record}; leave --${flag} out to follow the model, or pass --override-pipeline`);
+  if (plan.normalizeGiven && train.kind === 'pixels' && (plan.normalize === 'none') !== (recorded.normalization === null)) {
+    throw contradiction('normalize', plan.normalize, recorded.normalization ? `mean ${JSON.stringify(recorded.normalization.mean)}, std ` +
+      `${JSON.stringify(recorded.normalization.std)}` : 'pixels / 255, not normalised');
+  }
+  if (plan.crop !== undefined && plan.crop !== recorded.centerCrop) throw contradiction('crop', String(plan.crop), `crop ${recorded.centerCrop ?? 'none'}`);
+  const own = plan.augment === undefined ? undefined : trainingAugmentation(train, plan, recorded.centerCrop ?? undefined);
+  return {
+    normalization: recorded.normalization ?? undefined, centerCrop: recorded.centerCrop ?? undefined,
+    augmentation: plan.augment === undefined ? recorded.augmentation ?? undefined : own,
+  };
 }
 
 /** --crop, or 0.875 of the side (torchvision's 224 of 256); at most the side. */

@@ -11,10 +11,12 @@ export interface ResumePoint {
   epoch: number;
   /** The run's seed: --seed, else the one its config.json records. */
   seed: number;
+  /** The run's config.json, where there is one. */
+  config?: Record<string, unknown>;
 }
 
 /** The run's config.json: in --out, else beside the checkpoint. */
-function runConfig(out: string, file: string): { file: string; seed?: unknown } | undefined {
+function runConfig(out: string, file: string): { file: string; seed?: unknown; [key: string]: unknown } | undefined {
   for (const candidate of new Set([path.join(out, 'config.json'), path.join(path.dirname(file), 'config.json')])) {
     const text = readText(candidate);
     if (text === undefined) continue;
@@ -39,5 +41,5 @@ export async function resumePoint(file: string, out: string, seed: number | unde
   if (seed !== undefined && recorded !== undefined && seed !== recorded) {
     throw new UsageError(`--seed ${seed} differs from the seed of the run being resumed (${recorded}, in ${config!.file}); leave --seed out to continue it`);
   }
-  return { file, epoch: info.epoch, seed: seed ?? recorded ?? 0 };
+  return { file, epoch: info.epoch, seed: seed ?? recorded ?? 0, ...(config ? { config } : {}) };
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
 import type { CliData } from './data-flags';
+import { describePipeline, type InputPipeline, pipelineOf } from '../data/input-pipeline';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
 import { EventWriter, pngImage, tagOf } from '../tensorboard';
@@ -44,8 +45,19 @@ export interface TrainingRun {
   hooks: ReturnType<typeof epochLog> & { evalData: CliData['test']; checkpoint: { path: string; every: number }; resume?: string;
     signal: AbortSignal; tensorboard: string };
   stop(): void;
-  /** Records the resumed run once the trainer has accepted its checkpoint (idempotent). */
-  commitResume(): Promise<void>;
+  /**
+   * What config.json records (a command may add to it until the run is committed, e.g. post-train's
+   * evaluation before PoF); on resume, the resumed run's own record (config.resumed-*.json).
+   */
+  config: Record<string, unknown>;
+  /** What the run's first config.json recorded: the run's own config on resume (undefined for a fresh run). */
+  original?: Record<string, unknown>;
+  /**
+   * Records the run once the trainer has accepted it (its first epoch, or its end): config.json, or for a
+   * resumed run its metrics trimmed to the checkpoint. A command refused before that leaves no config.json,
+   * so the corrected command needs no --force. Idempotent.
+   */
+  commit(): Promise<void>;
 }
 
 /** What the flags say about the run directory, checked before the data is read. */
@@ -86,19 +98,25 @@ export async function startRun(flags: RunFlags, command: string, data: CliData, 
   // A device this build lacks fails before --out holds a run. Under torchrun, this process is one rank.
   const trainer = new PoFTrainer({ model: spec, device, seed, distributed: job.distributed });
   const dir = new RunDir(out, { overwrite: flags.force || auto || resume !== undefined, keepMetrics: resume !== undefined, follower: !job.leader });
-  const config = {
+  const config: Record<string, unknown> = {
     command, dataset: data.dataset, dataDir: data.dataDir ?? null, trainExamples: data.train.shape[0], testExamples: data.test.shape[0],
     ...(data.classes ? { classes: data.classes } : {}), ...(data.record ? { data: data.record } : {}), model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
     ...(trainer.job ? { worldSize: trainer.job.worldSize } : {}),
   };
-  if (!resume) await dir.writeJson('config.json', config);
-  let committed = resume === undefined;
-  const commitResume = async () => {
+  config.pipeline = pipelineOf(data.train);
+  let committed = false;
+  const commit = async () => {
     if (committed) return;
     committed = true;
     if (!dir.writes) return;
-    await truncateMetrics(dir.file('metrics.jsonl'), resume!.epoch);
-    await truncateScalars(dir.file('scalars.csv'), resume!.epoch);
+    // The run's header: how its inputs are prepared (they belong to the model it writes).
+    console.error(`${command}: inputs ${describePipeline(config.pipeline as InputPipeline)}`);
+    if (!resume) {
+      await dir.writeJson('config.json', config);
+      return;
+    }
+    await truncateMetrics(dir.file('metrics.jsonl'), resume.epoch);
+    await truncateScalars(dir.file('scalars.csv'), resume.epoch);
     await dir.writeJson(`config.resumed-${Date.now()}.json`, config);
   };
   const controller = new AbortController();
@@ -110,11 +128,12 @@ export async function startRun(flags: RunFlags, command: string, data: CliData, 
   process.on('SIGINT', interrupt);
   const log = epochLog(command, dir, {}, !job.leader);
   return {
-    command, dir, trainer, commitResume,
+    command, dir, trainer, commit, config, original: resume?.config,
     hooks: {
       ...log, evalData: data.test, resume: resume?.file, signal: controller.signal,
-      // The first epoch reported means the trainer took the checkpoint: only then is the run directory changed.
-      onEpoch: async (e) => { await commitResume(); log.onEpoch(e); },
+      // The first step or epoch reported means the trainer took the phase (and any checkpoint): only then is the run directory changed.
+      onStep: async (s) => { await commit(); log.onStep(s); },
+      onEpoch: async (e) => { await commit(); log.onEpoch(e); },
       checkpoint: { path: dir.file('checkpoint.safetensors'), every: flags.checkpointEvery },
       // The trainer writes the event files (rank 0 only) and, on resume, drops the epochs after the checkpoint.
       tensorboard: dir.tensorboard,
@@ -125,7 +144,7 @@ export async function startRun(flags: RunFlags, command: string, data: CliData, 
 
 export async function finishRun(run: TrainingRun, result: TrainingResult, data: CliData): Promise<void> {
   try {
-    await run.commitResume(); // a run resumed at its last epoch reports none
+    await run.commit(); // a run resumed at its last epoch reports none
     await writeResults(run, result, data);
   } finally {
     run.stop(); // a Ctrl-C until here lets the model and figures be written; a second one quits at once
@@ -145,7 +164,9 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: CliD
   // The last epoch was evaluated on the test split already (evalData); a run resumed at its end was not.
   const final = result.history[result.history.length - 1]?.eval ?? await run.trainer.evaluate(data.test);
   if (!leader) return;
-  await run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: data.test.shape[0] });
+  // post-train's evaluation before PoF, where the run recorded one (a resumed run: its first config.json did).
+  const before = run.config.beforePoF ?? run.original?.beforePoF;
+  await run.dir.writeJson('final.json', { error: final.error, loss: final.loss, examples: data.test.shape[0], ...(before ? { beforePoF: before } : {}) });
   console.error(`wrote ${model}; test error ${final.error.toFixed(2)} %`);
   console.log(JSON.stringify({ error: final.error, loss: final.loss }));
 }

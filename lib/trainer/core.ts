@@ -1,6 +1,7 @@
 // The state a trainer's parts share: the native model and engine, who may use them now, the job's
 // ranks, the resident data, and whether the state sits at a phase's epoch boundary.
 import type { PhaseProgress } from '../checkpoint/training-checkpoint';
+import type { InputPipeline } from '../data/input-pipeline';
 import type { ImageSet } from '../data/types';
 import type { ModelSpec } from '../models';
 import type { NativeDataset, NativeEngine, NativeModel } from '../native';
@@ -14,6 +15,11 @@ export class TrainerCore {
   ranks: Ranks = singleProcess;
   /** The running or last phase at its last completed epoch; undefined once the state left an epoch boundary. */
   progress?: PhaseProgress;
+  /**
+   * How the inputs the weights were trained on were prepared: the last phase's training data, or what a loaded
+   * checkpoint recorded. Checkpoints record it; an import from PyTorch or a step on other data leaves it as it was.
+   */
+  pipeline?: InputPipeline;
   private readonly residents: ResidentData;
 
   constructor(readonly spec: ModelSpec, readonly device: string, readonly model: NativeModel, readonly engine: NativeEngine) {

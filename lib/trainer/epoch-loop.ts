@@ -1,6 +1,7 @@
 // A phase's epochs: each runs natively (with progress reports), then what follows it: evaluation,
 // TensorBoard, the callback, the ranks' agreement on stopping, and the checkpoint.
 import { checkpointFile } from '../checkpoint/training-checkpoint';
+import { pipelineOf } from '../data/input-pipeline';
 import { DEFAULTS } from '../defaults';
 import type { NativeEpochStats, NativeProgress } from '../native';
 import { learningRateAt } from '../schedules';
@@ -16,6 +17,7 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
   // Before the state changes: a directory that cannot be written leaves the trainer as it was.
   const board = await openTensorBoard(core, phase);
   core.progress = undefined;
+  core.pipeline = pipelineOf(phase.train.data);  // the weights are trained on these inputs from here on
   core.engine.configureOptimizer(phase.optimizer);
   let first = 0;
   if (phase.resume) {

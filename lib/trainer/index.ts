@@ -19,6 +19,7 @@ import * as persistence from './persistence';
 import { preparePhase } from './phase';
 import { checkPhaseOptions, resolvePerformance, resolveStep, STEP_KEYS } from './phase-options';
 import { jobRanks } from './ranks';
+import type { InputPipeline } from '../data/input-pipeline';
 import type {
   CommonOptions, Evaluation, EvaluateOptions, FitOptions, PostTrainOptions, SaveOptions, StateDict, StepOptions, TrainerOptions, TrainingResult,
 } from './types';
@@ -73,6 +74,16 @@ export class PoFTrainer {
     this.core.lock.usable('model');
     const info = this.core.model.info();
     return { ...info, parameterGroups: this.core.model.parameterNames() };
+  }
+
+  /**
+   * How the inputs the weights were trained on were prepared (kind, example shape, normalisation, evaluation
+   * crop, augmentation): the last fit / postTrain's training data, or what a loaded checkpoint recorded.
+   * Checkpoints carry it; evaluate other data the same way (the CLI refuses data prepared otherwise).
+   */
+  get inputPipeline(): InputPipeline | undefined {
+    this.core.lock.usable('inputPipeline');
+    return this.core.pipeline;
   }
 
   /** @internal The native model, for lib/analysis. */

@@ -18,7 +18,7 @@ export async function writeTrainerCheckpoint(core: TrainerCore, file: string, tr
   metadata?: Record<string, string>): Promise<void> {
   await writeCheckpoint(file, {
     model: core.spec, device: core.device, threads: native.numThreads(), weights: core.model.stateDict(),
-    progress: core.progress, metadata,
+    progress: core.progress, pipeline: core.pipeline, metadata,
     training: training ? { optimizer: core.engine.optimizerState(), rng: core.engine.rngState() } : undefined,
   });
 }
@@ -54,6 +54,7 @@ export async function load(core: TrainerCore, file: string): Promise<CheckpointI
   assertMatchesModel(contents.weights, core.model.stateShapes(), file);
   core.changing(where);  // again: the trainer may have been taken while the file was read
   core.model.loadStateDict(contents.weights);
+  core.pipeline = contents.info.pipeline;
   return contents.info;
 }
 

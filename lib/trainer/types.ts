@@ -42,7 +42,10 @@ export interface EpochReport {
   epoch: number;
   epochs: number;
   lr: number;
-  /** Mean training loss and error (percent) over the epoch's steps. */
+  /**
+   * Mean training loss and error (percent) over the epoch's steps. PoF's are under the perturbed classifier
+   * θ0 − γ·ξ*·g/|g| its features are trained against, so they run above the model's own.
+   */
   loss: number;
   error: number;
   /** PoF: mean xi* and perturbation norm over accepted batches, and the share of rejected batches. */

@@ -5,7 +5,7 @@ import { ANALYSIS_DEFAULTS as A, RULES } from '../../defaults';
 import { fileError } from '../../errors';
 import { runAnalyses } from '../../reproduce/analyses';
 import { PoFTrainer } from '../../trainer';
-import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, recordedPipeline, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { isStored, type DatasetSplits } from '../../data/types';
@@ -52,7 +52,7 @@ export const analyzeCommand: Command = {
     const device = deviceFlag(flags);
     checkFromFlags(flags);
     prepareOutputDir(out);
-    const data = await loadDataFlags(flags, 'analyze');
+    const data = await loadDataFlags(flags, 'analyze', await recordedPipeline(flags));
     // The analyses draw their subsets and mini-batches in memory.
     if (isStored(data.train) || isStored(data.test)) {
       throw new UsageError('analyze reads the data in memory, and this data is read from disk: give a prepared store\'s image folder ' +

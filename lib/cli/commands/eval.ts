@@ -2,7 +2,7 @@ import { DEFAULTS, RULES } from '../../defaults';
 import { PoFTrainer } from '../../trainer';
 import type { ClassEvaluation } from '../../trainer/types';
 import { Command, numberFlag } from '../args';
-import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, recordedPipeline, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { cliJob } from '../job';
@@ -27,7 +27,7 @@ export const evalCommand: Command = {
     const perClass = flags['per-class'] === true;
     const device = deviceFlag(flags);
     checkFromFlags(flags);
-    const data = await loadDataFlags(flags, 'eval');
+    const data = await loadDataFlags(flags, 'eval', await recordedPipeline(flags));
     const start = await startingModel(flags, data.train);
     const job = cliJob();
     const trainer = new PoFTrainer({ model: start.spec, device, distributed: job.distributed });

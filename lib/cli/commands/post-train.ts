@@ -3,7 +3,7 @@ import { constant } from '../../schedules';
 import type { PoFTrainer } from '../../trainer';
 import { assertWritablePath } from '../../checkpoint/training-checkpoint';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
-import { checkFromFlags, FROM_FLAGS, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, recordedPipeline, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, FLAG_NAMES, OUT_FLAGS } from '../common-flags';
 import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
@@ -58,7 +58,7 @@ export const postTrainCommand: Command = {
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
     checkFromFlags(flags);
-    const data = await loadDataFlags(flags, 'post-train');
+    const data = await loadDataFlags(flags, 'post-train', await recordedPipeline(flags));
     const start = await startingModel(flags, data.train);
     const exports = EXPORTS.filter((e) => stringFlag(flags, e.flag) !== undefined);
     for (const e of exports) {
@@ -69,6 +69,7 @@ export const postTrainCommand: Command = {
     if (!run.hooks.resume) {
       await start.load(run.trainer);
       const before = await run.trainer.evaluate(data.test);
+      run.config.beforePoF = { error: before.error, loss: before.loss };  // config.json and final.json record it
       if (run.dir.writes) console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
     }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
