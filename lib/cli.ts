@@ -13,12 +13,13 @@ import { reproduceFig5Command, reproduceFig6Command } from './cli/commands/repro
 import { reproduceTable1Command } from './cli/commands/reproduce-table1';
 import { reproduceTable2Command } from './cli/commands/reproduce-table2';
 import { reproduceToyCommand } from './cli/commands/reproduce-toy';
+import { studyCommand } from './cli/commands/study';
 import { trainCommand } from './cli/commands/train';
 import { failure } from './cli/exit-code';
 import { cliJob } from './cli/job';
 
 const COMMANDS: Command[] = [
-  trainCommand, postTrainCommand, evalCommand, analyzeCommand, infoCommand,
+  trainCommand, postTrainCommand, studyCommand, evalCommand, analyzeCommand, infoCommand,
   reproduceToyCommand, reproduceTable1Command, reproduceTable2Command, reproduceFig5Command, reproduceFig6Command, downloadCommand, prepareCommand,
 ];
 

@@ -41,6 +41,8 @@ export type { PoFErrorCode } from './errors';
 export { lineSearch } from './analysis/line-search';
 export type { LineSearchInput, LineSearchResult } from './analysis/line-search';
 export * as analysis from './analysis';
+export { studyPoF, ARMS as STUDY_ARMS } from './study';
+export type { StudyOptions, StudyResult, ArmRun, ArmSummary, Comparison, Arm as StudyArm } from './study';
 /** The networks: each returns a ModelSpec for `new PoFTrainer({ model })`. */
 export const models = { mlp, wideResNet, exported, torchScript, parseModelName };
 /** Learning-rate schedules for fit and postTrain (`schedule`). */

@@ -161,7 +161,8 @@ export interface NativeEngine {
   trainEpoch(data: NativeDataset, options: NativeEpochOptions, onProgress?: (p: NativeProgress) => void): Promise<NativeEpochStats>;
   trainStep(data: NativeDataset, indices: Int32Array, weakIndices: Int32Array | null, options: NativeEpochOptions): Promise<NativeEpochStats>;
   /** classExamples / classErrors: per label, the examples and the misclassified ones. */
-  evaluate(data: NativeDataset, batchSize: number): Promise<{ examples: number; loss: number; error: number; classExamples: number[]; classErrors: number[] }>;
+  evaluate(data: NativeDataset, batchSize: number, predictions?: boolean): Promise<{ examples: number; loss: number; error: number;
+    classExamples: number[]; classErrors: number[]; predictions?: Int32Array }>;
   samAscend(data: NativeDataset, indices: Int32Array, rho: number): void;
   features(data: NativeDataset, indices: Int32Array): Promise<NativeTensor>;
   cancel(): void;

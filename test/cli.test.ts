@@ -19,7 +19,7 @@ test('pof --help lists the commands; each command has --help with its flags', as
 
 test('a mistake is one line on stderr and exit code 2', async (t) => {
   const cases: [string[], RegExp][] = [
-    [['frobnicate'], /^pof: unknown command 'frobnicate'; expected one of: train, post-train, eval, analyze, info, reproduce/],
+    [['frobnicate'], /^pof: unknown command 'frobnicate'; expected one of: train, post-train, study, eval, analyze, info, reproduce/],
     [['reproduce', 'table9'], /^pof: pof reproduce 'table9' is unknown; expected one of: toy, table1, table2/],
     [['reproduce', 'table1', '--dataset', 'toy'], /^pof: reproduce table1 needs --out/],
     [['reproduce', 'table1', '--dataset', 'toy', '--out', 'x', '--bogus'], /^pof: reproduce table1: Unknown option '--bogus'/],

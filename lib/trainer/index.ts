@@ -110,13 +110,16 @@ export class PoFTrainer {
     return this.core.lock.afterJoin(async () => {
       const where = 'evaluate';
       const options = ownOptions(where, given);
-      checkKeys(where, options, ['batchSize', 'perClass']);
+      checkKeys(where, options, ['batchSize', 'perClass', 'predictions']);
       const batchSize = resolveBatchSize(where, options.batchSize, DEFAULTS.evalBatchSize);
       const perClass = boolean(where, 'perClass', options.perClass ?? false);
+      const predictions = boolean(where, 'predictions', options.predictions ?? false);
       const resident = this.core.resident(where, data, 'evaluation data');
-      const { classExamples, classErrors, ...overall } = await this.core.lock.reading(where, () => this.core.engine.evaluate(resident, batchSize));
-      if (!perClass) return overall;
-      return { ...overall, perClass: classExamples.map((examples, label) => ({
+      const { classExamples, classErrors, predictions: labels, ...overall } =
+        await this.core.lock.reading(where, () => this.core.engine.evaluate(resident, batchSize, predictions));
+      const predicted = predictions ? { predictions: labels ?? new Int32Array(0) } : {};
+      if (!perClass) return { ...overall, ...predicted };
+      return { ...overall, ...predicted, perClass: classExamples.map((examples, label) => ({
         label, ...(data.classes?.[label] === undefined ? {} : { name: data.classes[label] }),
         examples, error: examples > 0 ? (100 * classErrors[label]) / examples : NaN,
       })) };

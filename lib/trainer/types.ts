@@ -164,6 +164,8 @@ export interface EvaluateOptions {
   batchSize?: number;
   /** Also each label's examples and error (default false). */
   perClass?: boolean;
+  /** Also each example's predicted label, in order (default false): for paired comparisons of two models. */
+  predictions?: boolean;
 }
 
 /** One label's share of an evaluation; `name` from the data's class names, when it has them. */
@@ -181,4 +183,6 @@ export interface Evaluation {
   error: number;
   examples: number;
   perClass?: ClassEvaluation[];
+  /** With `predictions`: each example's argmax label. */
+  predictions?: Int32Array;
 }

@@ -401,7 +401,7 @@ torch::Tensor Engine::FeaturesOf(const DeviceDataset& data, const torch::Tensor&
   return features;
 }
 
-EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
+EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size, bool predictions) {
   CheckData(data, "evaluation data");
   if (batch_size < 1) throw UserError("evaluation batchSize must be >= 1, got " + std::to_string(batch_size));
   auto& model = model_->Get();
@@ -417,13 +417,17 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   // Data parallel: rank r evaluates the r-th of world_size contiguous parts of the set.
   const int64_t part = (data.size() + ranks_.world_size() - 1) / ranks_.world_size();
   const int64_t begin = std::min(data.size(), ranks_.rank() * part), end = std::min(data.size(), begin + part);
+  // Every rank fills its own part and leaves the rest at zero: the ranks' sum is every example's prediction.
+  auto predicted = predictions ? torch::zeros({data.size()}, f) : torch::Tensor();
   for (int64_t start = begin; start < end; start += batch_size) {
     auto indices = torch::arange(start, std::min(start + batch_size, end), on_host ? torch::TensorOptions(torch::kLong) : long_opts);
     if (on_host && start + batch_size < end) data.ReadAhead(torch::arange(start + batch_size, std::min(start + 2 * batch_size, end)));
     Batch b = data.Gather(indices, false, generator_);
     auto logits = model.Forward(b.inputs);
     loss += torch::cross_entropy_loss(logits, b.labels, {}, at::Reduction::Sum).to(torch::kFloat64);
-    const auto wrong = logits.argmax(1).ne(b.labels);
+    const auto argmax = logits.argmax(1);
+    if (predictions) predicted.slice(0, start, start + argmax.size(0)).copy_(argmax);
+    const auto wrong = argmax.ne(b.labels);
     errors += wrong.sum().to(torch::kFloat64);
     // Per class on the device with index_add_ (bincount sizes its output from the largest label: a host sync).
     class_examples.index_add_(0, b.labels, torch::ones({b.labels.size(0)}, f));
@@ -442,6 +446,12 @@ EvalStats Engine::Evaluate(const DeviceDataset& data, int64_t batch_size) {
   const double* per = sums.data_ptr<double>() + 2;
   out.class_examples.assign(per, per + classes);
   out.class_errors.assign(per + classes, per + 2 * classes);
+  if (predictions) {
+    auto host = predicted.to(torch::kCPU);
+    ranks_.Sum({host});
+    auto labels = host.to(torch::kInt32).contiguous();
+    out.predictions.assign(labels.data_ptr<int32_t>(), labels.data_ptr<int32_t>() + labels.numel());
+  }
   return out;
 }
 

@@ -51,6 +51,7 @@ struct EvalStats {
   int64_t examples = 0;
   double loss = 0, error = 0;  // error in percent
   std::vector<double> class_examples, class_errors;  // per label 0..K-1: examples, misclassified ones
+  std::vector<int32_t> predictions;                   // when asked: each example's predicted label, in order
 };
 
 class Engine {
@@ -84,7 +85,8 @@ class Engine {
   void SamAscendOn(const DeviceDataset& data, const torch::Tensor& indices, double rho);
   // Features F_phi(x) of these examples in evaluation mode, without augmentation: [B, featureDim].
   torch::Tensor FeaturesOf(const DeviceDataset& data, const torch::Tensor& indices);
-  EvalStats Evaluate(const DeviceDataset& data, int64_t batch_size);
+  // With `predictions`, each example's argmax label too (paired tests of two models need them).
+  EvalStats Evaluate(const DeviceDataset& data, int64_t batch_size, bool predictions = false);
 
   void RequestCancel() { cancel_ = true; }
   // Frees the optimizer state and the carried tensors now (refused while the model is busy).

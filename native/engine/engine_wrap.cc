@@ -219,15 +219,17 @@ Napi::Value EngineWrap::TrainStep(const Napi::CallbackInfo& info) {
       [](Napi::Env env, EpochStats& s) -> Napi::Value { return EpochStatsToJs(env, s); });
 }
 
-// evaluate(dataset, batchSize) -> Promise<{ examples, loss, error, classExamples, classErrors }> (per label: examples, misclassified)
+// evaluate(dataset, batchSize, predictions?) -> Promise<{ examples, loss, error, classExamples, classErrors, predictions? }>
+// (per label: examples, misclassified; with `predictions`, each example's argmax label as an Int32Array)
 Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
   auto data = DatasetWrap::FromJs(info[0], "evaluation data");
   const int64_t batch = IntArg(info, 1, "evaluation batch size");
   if (batch < 1) throw UserError("evaluation batch size must be >= 1, got " + std::to_string(batch));
+  const bool predictions = info.Length() > 2 && info[2].ToBoolean().Value();
   auto engine = engine_;
   return PromiseWorker<EvalStats>::StartHolding(
       info.Env(), engine_->model_handle()->Acquire("evaluate"),
-      [engine, data, batch] { return engine->Evaluate(*data, batch); },
+      [engine, data, batch, predictions] { return engine->Evaluate(*data, batch, predictions); },
       [](Napi::Env env, EvalStats& s) -> Napi::Value {
         auto out = Napi::Object::New(env);
         out.Set("examples", static_cast<double>(s.examples));
@@ -237,6 +239,11 @@ Napi::Value EngineWrap::Evaluate(const Napi::CallbackInfo& info) {
         for (size_t k = 0; k < s.class_examples.size(); ++k) examples.Set(k, s.class_examples[k]), errors.Set(k, s.class_errors[k]);
         out.Set("classExamples", examples);
         out.Set("classErrors", errors);
+        if (!s.predictions.empty()) {
+          auto labels = Napi::Int32Array::New(env, s.predictions.size());
+          std::copy(s.predictions.begin(), s.predictions.end(), labels.Data());
+          out.Set("predictions", labels);
+        }
         return out;
       });
 }
