@@ -21,6 +21,7 @@ export type { DeviceName } from './defaults';
 export type { TrainerOptions, PerformanceOptions, FitOptions, PostTrainOptions, EvaluateOptions, Evaluation, ClassEvaluation, EpochReport, StepReport, TrainingResult, StateDict, TensorEntry, SaveOptions, CheckpointInfo, CheckpointTarget } from './trainer';
 export type { CheckpointKind, PhaseName } from './checkpoint/training-checkpoint';
 export type { InputPipeline } from './data/input-pipeline';
+export type { DivergenceAction } from './trainer/divergence';
 export type { StateDictSource } from './checkpoint/state-dict';
 export type { ArraySet, ArrayInputs, Augmentation, DataKind, DatasetSplits, ImageSet, Normalization, ResizedCrop, StoredInputs, StoredSet } from './data/types';
 export type { FromArraysOptions } from './data/from-arrays';

@@ -2,6 +2,7 @@
 // TensorBoard, the callback, the ranks' agreement on stopping, and the checkpoint.
 import { checkpointFile } from '../checkpoint/training-checkpoint';
 import { pipelineOf } from '../data/input-pipeline';
+import { divergence } from './divergence';
 import { DEFAULTS } from '../defaults';
 import type { NativeEpochStats, NativeProgress } from '../native';
 import { learningRateAt } from '../schedules';
@@ -33,6 +34,7 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
   const cancel = () => core.engine.cancel();
   signal?.addEventListener('abort', cancel);
   result.aborted = signal?.aborted ?? false;
+  let warned = false;
   try {
     // An abort during the last await of an epoch (a checkpoint write) stops before the next one.
     for (let epoch = first; epoch < phase.epochs && !(result.aborted = await core.ranks.any(result.aborted || (signal?.aborted ?? false)));
@@ -40,6 +42,15 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
       const { report, cancelled } = await runEpoch(core, phase, epoch);
       result.history.push(report);
       result.aborted = await afterEpoch(core, phase, report, cancelled, board, result.checkpoints);
+      const why = phase.onDivergence === 'ignore' || warned ? undefined : divergence(result.history);
+      if (why !== undefined) {
+        warned = true;  // once per phase: the numbers are in every epoch report from here on
+        if (core.ranks.leader) process.emitWarning(`postTrain: ${why}`, 'PoFDivergenceWarning');
+        if (phase.onDivergence === 'stop') {
+          result.stopped = why;
+          break;
+        }
+      }
     }
   } finally {
     signal?.removeEventListener('abort', cancel);

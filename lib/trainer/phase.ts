@@ -12,16 +12,19 @@ import { checkTrainingFits } from '../memory-budget';
 import { learningRateAt } from '../schedules';
 import { native } from '../addon';
 import type { NativeDataset } from '../native';
-import { integer } from '../options';
+import { integer, oneOf } from '../options';
+import { DIVERGENCE_ACTIONS, type DivergenceAction } from './divergence';
 import type { TrainerCore } from './core';
 import { PHASE_KEYS, ResolvedPhase, resolvePhase } from './phase-options';
-import type { CommonOptions } from './types';
+import type { CommonOptions, PostTrainOptions } from './types';
 
 export interface Phase extends ResolvedPhase {
   name: PhaseName;
   train: { data: ImageSet; resident: NativeDataset };
   evalData?: NativeDataset;
   reportEvery: number;
+  /** postTrain: what a diverging run does (fit: 'ignore'). */
+  onDivergence: DivergenceAction;
   /** The callbacks and the abort signal the caller gave. */
   callbacks: Pick<CommonOptions, 'onEpoch' | 'onStep' | 'signal'>;
   /** The directory of the phase's TensorBoard event files, when asked for. */
@@ -82,10 +85,12 @@ async function probeTraining(core: TrainerCore, phase: Phase): Promise<Phase> {
 
 /** The checks after the options: the checkpoint target (its directory made), batch sizes, report interval. */
 async function completePhase(where: PhaseName, train: ImageSet, options: CommonOptions, resolved: ResolvedPhase,
-  rest: Omit<Phase, keyof ResolvedPhase | 'reportEvery' | 'checkpoint'>): Promise<Phase> {
+  rest: Omit<Phase, keyof ResolvedPhase | 'reportEvery' | 'checkpoint' | 'onDivergence'>): Promise<Phase> {
+  const given = (options as PostTrainOptions).onDivergence;
+  const onDivergence = where === 'postTrain' ? oneOf(where, 'onDivergence', given ?? 'warn', DIVERGENCE_ACTIONS) : 'ignore';
   const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
   checkBatchFits(where, train, 'training data', resolved.batchSizes);
   checkScheduledRates(where, resolved);
   const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
-  return { ...resolved, ...rest, reportEvery, checkpoint };
+  return { ...resolved, ...rest, reportEvery, checkpoint, onDivergence };
 }

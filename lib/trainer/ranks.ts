@@ -8,11 +8,14 @@ export interface Ranks {
   rankZeroWrites(file: string, write: () => Promise<void>): Promise<void>;
   /** Whether any rank says yes: ranks stop together. */
   any(flag: boolean): Promise<boolean>;
+  /** Whether this is rank 0, the one that speaks for the job (warnings once, not once per rank). */
+  readonly leader: boolean;
 }
 
 export const singleProcess: Ranks = {
   rankZeroWrites: async (_file, write) => write(),
   any: async (flag) => flag,
+  leader: true,
 };
 
 export function jobRanks(group: NativeProcessGroup): Ranks {
@@ -26,5 +29,6 @@ export function jobRanks(group: NativeProcessGroup): Ranks {
       if (failed) throw new DistributedError(`rank 0 of the job could not write ${file} (its own error says why)`);
     },
     any: anyOf,
+    leader: group.rank === 0,
   };
 }

@@ -6,6 +6,7 @@ import type { DistributedSetting } from '../distributed';
 import type { ModelSpec } from '../models';
 import type { AnyTypedArray, Dtype } from '../native';
 import type { Schedule } from '../schedules';
+import type { DivergenceAction } from './divergence';
 
 export type { CheckpointInfo, CheckpointTarget } from '../checkpoint/training-checkpoint';
 
@@ -130,6 +131,11 @@ export interface PostTrainOptions extends CommonOptions {
   initialStep?: number;
   maxStep?: number;
   partitions?: number;
+  /**
+   * When ξ* rises 3 epochs in a row while the evalData error rises too (PoF diverging): 'warn' (default; a
+   * PoFDivergenceWarning with the numbers), 'stop' (after that epoch; the result says `stopped`) or 'ignore'.
+   */
+  onDivergence?: DivergenceAction;
 }
 
 export interface TrainingResult {
@@ -138,6 +144,8 @@ export interface TrainingResult {
   aborted: boolean;
   /** The checkpoint files written, in order. */
   checkpoints: string[];
+  /** Why post-training stopped before its last epoch (onDivergence: 'stop'), when it did. */
+  stopped?: string;
 }
 
 export interface SaveOptions {
@@ -157,7 +165,7 @@ export type StateDict = Record<string, TensorEntry>;
 /** step(): one step on exactly these examples, with a fresh optimizer (the options of fit and postTrain that apply to one step). */
 export type StepOptions = { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
   Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
-    'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope'>;
+    'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope' | 'onDivergence'>;
 
 export interface EvaluateOptions {
   /** Default DEFAULTS.evalBatchSize. */

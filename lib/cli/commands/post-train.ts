@@ -1,5 +1,6 @@
 import { DEFAULTS, GAMMA_MODES, resolvePof, RULES } from '../../defaults';
 import { constant } from '../../schedules';
+import { DIVERGENCE_ACTIONS } from '../../trainer/divergence';
 import type { PoFTrainer } from '../../trainer';
 import { assertWritablePath } from '../../checkpoint/training-checkpoint';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
@@ -30,6 +31,7 @@ export const postTrainCommand: Command = {
     'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: DEFAULTS.postTrain.gammaMode },
     'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
     ...FEATURE_REUSE_FLAG,
+    'on-divergence': { type: 'string', help: 'when ξ* rises 3 epochs in a row with the test error: warn, stop (after that epoch) or ignore', default: 'warn' },
     'export-program': { type: 'string', help: 'with a --model export:FILE network: also write the post-trained program here (a .pt2: torch.export.load reads it)' },
     'export-torchscript': { type: 'string', help: 'with a --model torchscript:FILE network: also write the post-trained network here (torch.jit.load reads it)' },
     ...TRAINING_FLAGS,
@@ -54,6 +56,7 @@ export const postTrainCommand: Command = {
     const options = {
       ...common, epochs, lr, schedule: constant(),
       gamma: pof.gamma, gammaMode: pof.gammaMode, weakBatchSize: pof.weakBatchSize, featureReuse: pof.featureReuse,
+      onDivergence: choiceFlag(flags, 'on-divergence', 'warn', DIVERGENCE_ACTIONS),
     };
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
@@ -73,6 +76,7 @@ export const postTrainCommand: Command = {
       if (run.dir.writes) console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
     }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
+    if (result.stopped && run.dir.writes) console.error(`post-train: stopped after epoch ${result.history.length}: ${result.stopped}`);
     await finishRun(run, result, data);
     for (const e of result.aborted ? [] : exports) {
       const file = stringFlag(flags, e.flag)!;
