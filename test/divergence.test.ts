@@ -4,6 +4,8 @@ import { models, OptionError, PoFTrainer } from '../lib';
 import { divergence } from '../lib/trainer/divergence';
 import type { EpochReport } from '../lib/trainer/types';
 import { blobs, testDevice as device } from './helpers/synthetic';
+import { tempDir } from './helpers/fixtures';
+import * as path from 'path';
 
 const epoch = (n: number, xi: number, error: number, partial = false) =>
   ({ phase: 'postTrain', epoch: n, epochs: 10, lr: 1, loss: 1, error: 0, steps: 1, stepsPerEpoch: 1, partial, seconds: 0, xi, perturbation: 1, rejectRate: 0,
@@ -49,4 +51,20 @@ test.serial('a diverging post-training warns once (default), stops after the epo
   t.is((await postTrainAt('ignore')).warnings.length, 0);
   const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [4], numClasses: 3 }), device });
   await t.throwsAsync(trainer.postTrain(blobs(32, 6, 3, 1), { onDivergence: 'halt' as never }), { instanceOf: OptionError, message: /postTrain: onDivergence must be one of 'warn', 'stop', 'ignore', got 'halt'/ });
+});
+
+test.serial('keepBest ends with the weights of the epoch of lowest held-out error, and needs evalData', async (t) => {
+  const train = blobs(256, 6, 3, 1);
+  const held = blobs(128, 6, 3, 2);
+  const trainer = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [32], numClasses: 3 }), device, seed: 1 });
+  await trainer.fit(train, { epochs: 20, batchSize: 32, lr: 0.1 });
+  // The diverging run above: its error is lowest early and 2.3 % at the end.
+  const r = await trainer.postTrain(train, { epochs: 8, batchSize: 32, lr: 0.2, evalData: held, keepBest: true, onDivergence: 'ignore' });
+  const errors = r.history.map((e) => e.eval!.error);
+  const lowest = Math.min(...errors);
+  t.true(errors[errors.length - 1] > lowest, `the last epoch is not the best: ${errors}`);
+  t.deepEqual(r.best, { epoch: errors.indexOf(lowest) + 1, error: lowest, restored: true });
+  t.is((await trainer.evaluate(held)).error, lowest, 'the trainer holds the best epoch\'s weights');
+  await t.throwsAsync(trainer.save(path.join(tempDir('keep-best'), 'x.safetensors'), { training: true }), { instanceOf: OptionError, message: /no phase at an epoch boundary/ });
+  await t.throwsAsync(trainer.postTrain(train, { epochs: 1, keepBest: true }), { instanceOf: OptionError, message: /^postTrain: keepBest needs evalData/ });
 });

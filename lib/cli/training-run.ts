@@ -162,7 +162,9 @@ async function writeResults(run: TrainingRun, result: TrainingResult, data: CliD
   const model = run.dir.file('model.safetensors');
   await run.trainer.save(model);  // every rank takes part; rank 0 writes
   // The last epoch was evaluated on the test split already (evalData); a run resumed at its end was not.
-  const final = result.history[result.history.length - 1]?.eval ?? await run.trainer.evaluate(data.test);
+  // (--keep-best put back an earlier epoch's weights: evaluated as they are.)
+  const last = result.best?.restored ? undefined : result.history[result.history.length - 1]?.eval;
+  const final = last ?? await run.trainer.evaluate(data.test);
   if (!leader) return;
   // post-train's evaluation before PoF, where the run recorded one (a resumed run: its first config.json did).
   const before = run.config.beforePoF ?? run.original?.beforePoF;

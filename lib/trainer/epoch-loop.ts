@@ -2,6 +2,7 @@
 // TensorBoard, the callback, the ranks' agreement on stopping, and the checkpoint.
 import { checkpointFile } from '../checkpoint/training-checkpoint';
 import { pipelineOf } from '../data/input-pipeline';
+import { BestEpoch } from './best-epoch';
 import { divergence } from './divergence';
 import { DEFAULTS } from '../defaults';
 import type { NativeEpochStats, NativeProgress } from '../native';
@@ -35,6 +36,7 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
   signal?.addEventListener('abort', cancel);
   result.aborted = signal?.aborted ?? false;
   let warned = false;
+  const best = phase.keepBest ? new BestEpoch(core.model) : undefined;
   try {
     // An abort during the last await of an epoch (a checkpoint write) stops before the next one.
     for (let epoch = first; epoch < phase.epochs && !(result.aborted = await core.ranks.any(result.aborted || (signal?.aborted ?? false)));
@@ -42,6 +44,7 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
       const { report, cancelled } = await runEpoch(core, phase, epoch);
       result.history.push(report);
       result.aborted = await afterEpoch(core, phase, report, cancelled, board, result.checkpoints);
+      best?.offer(report);
       const why = phase.onDivergence === 'ignore' || warned ? undefined : divergence(result.history);
       if (why !== undefined) {
         warned = true;  // once per phase: the numbers are in every epoch report from here on
@@ -54,6 +57,12 @@ export async function runPhase(core: TrainerCore, phase: Phase): Promise<Trainin
     }
   } finally {
     signal?.removeEventListener('abort', cancel);
+  }
+  const kept = best?.restore(result.history[result.history.length - 1]);
+  if (kept) {
+    result.best = kept;
+    // Earlier weights than the last epoch's: the trainer is no longer at that epoch's boundary.
+    if (kept.restored) core.progress = undefined;
   }
   return result;
 }

@@ -23,7 +23,7 @@ const POF = { gamma: true, gammaMode: true, weakBatchSize: true, featureReuse: t
 
 export const PHASE_KEYS: Record<PhaseName, readonly string[]> = {
   fit: keysOf<FitOptions>({ ...COMMON, method: true, rho: true, samScope: true }),
-  postTrain: keysOf<PostTrainOptions>({ ...COMMON, ...POF, onDivergence: true }),
+  postTrain: keysOf<PostTrainOptions>({ ...COMMON, ...POF, onDivergence: true, keepBest: true }),
 };
 export const STEP_KEYS = keysOf<StepOptions>({
   method: true, indices: true, weakIndices: true, lr: true, momentum: true, weightDecay: true, nesterov: true, rho: true, ...POF,

@@ -12,7 +12,7 @@ import { checkTrainingFits } from '../memory-budget';
 import { learningRateAt } from '../schedules';
 import { native } from '../addon';
 import type { NativeDataset } from '../native';
-import { integer, oneOf } from '../options';
+import { boolean, integer, oneOf } from '../options';
 import { DIVERGENCE_ACTIONS, type DivergenceAction } from './divergence';
 import type { TrainerCore } from './core';
 import { PHASE_KEYS, ResolvedPhase, resolvePhase } from './phase-options';
@@ -25,6 +25,8 @@ export interface Phase extends ResolvedPhase {
   reportEvery: number;
   /** postTrain: what a diverging run does (fit: 'ignore'). */
   onDivergence: DivergenceAction;
+  /** postTrain: end with the best epoch's weights (by evalData error). */
+  keepBest: boolean;
   /** The callbacks and the abort signal the caller gave. */
   callbacks: Pick<CommonOptions, 'onEpoch' | 'onStep' | 'signal'>;
   /** The directory of the phase's TensorBoard event files, when asked for. */
@@ -85,12 +87,14 @@ async function probeTraining(core: TrainerCore, phase: Phase): Promise<Phase> {
 
 /** The checks after the options: the checkpoint target (its directory made), batch sizes, report interval. */
 async function completePhase(where: PhaseName, train: ImageSet, options: CommonOptions, resolved: ResolvedPhase,
-  rest: Omit<Phase, keyof ResolvedPhase | 'reportEvery' | 'checkpoint' | 'onDivergence'>): Promise<Phase> {
-  const given = (options as PostTrainOptions).onDivergence;
-  const onDivergence = where === 'postTrain' ? oneOf(where, 'onDivergence', given ?? 'warn', DIVERGENCE_ACTIONS) : 'ignore';
+  rest: Omit<Phase, keyof ResolvedPhase | 'reportEvery' | 'checkpoint' | 'onDivergence' | 'keepBest'>): Promise<Phase> {
+  const pof = options as PostTrainOptions;
+  const onDivergence = where === 'postTrain' ? oneOf(where, 'onDivergence', pof.onDivergence ?? 'warn', DIVERGENCE_ACTIONS) : 'ignore';
+  const keepBest = where === 'postTrain' && boolean(where, 'keepBest', pof.keepBest ?? false);
+  if (keepBest && options.evalData === undefined) throw new OptionError(`${where}: keepBest needs evalData (the held-out data that says which epoch is best)`);
   const checkpoint = await resolveCheckpointTarget(where, options.checkpoint);
   checkBatchFits(where, train, 'training data', resolved.batchSizes);
   checkScheduledRates(where, resolved);
   const reportEvery = integer(where, 'reportEvery', options.reportEvery ?? DEFAULTS.reportEvery, 0);
-  return { ...resolved, ...rest, reportEvery, checkpoint, onDivergence };
+  return { ...resolved, ...rest, reportEvery, checkpoint, onDivergence, keepBest };
 }

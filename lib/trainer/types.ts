@@ -136,6 +136,11 @@ export interface PostTrainOptions extends CommonOptions {
    * PoFDivergenceWarning with the numbers), 'stop' (after that epoch; the result says `stopped`) or 'ignore'.
    */
   onDivergence?: DivergenceAction;
+  /**
+   * End with the weights of the epoch of lowest evalData error rather than the last epoch's (needs evalData;
+   * ties keep the earlier). The result's `best` says which; a training checkpoint is not taken after a restore.
+   */
+  keepBest?: boolean;
 }
 
 export interface TrainingResult {
@@ -146,6 +151,8 @@ export interface TrainingResult {
   checkpoints: string[];
   /** Why post-training stopped before its last epoch (onDivergence: 'stop'), when it did. */
   stopped?: string;
+  /** With keepBest: the epoch whose weights the trainer holds, its evalData error, and whether they were put back. */
+  best?: { epoch: number; error: number; restored: boolean };
 }
 
 export interface SaveOptions {
@@ -165,7 +172,7 @@ export type StateDict = Record<string, TensorEntry>;
 /** step(): one step on exactly these examples, with a fresh optimizer (the options of fit and postTrain that apply to one step). */
 export type StepOptions = { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
   Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
-    'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope' | 'onDivergence'>;
+    'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope' | 'onDivergence' | 'keepBest'>;
 
 export interface EvaluateOptions {
   /** Default DEFAULTS.evalBatchSize. */

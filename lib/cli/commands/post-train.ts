@@ -31,6 +31,7 @@ export const postTrainCommand: Command = {
     'gamma-mode': { type: 'string', help: 'fixed, uniform (γ ~ U(0, gamma)) or linear (0 → gamma over the run)', default: DEFAULTS.postTrain.gammaMode },
     'weak-batch-size': { type: 'string', help: 'size of B, the batch the line search runs on', default: 'the batch size' },
     ...FEATURE_REUSE_FLAG,
+    'keep-best': { type: 'boolean', help: 'end with the weights of the epoch of lowest test error, not the last epoch\'s' },
     'on-divergence': { type: 'string', help: 'when ξ* rises 3 epochs in a row with the test error: warn, stop (after that epoch) or ignore', default: 'warn' },
     'export-program': { type: 'string', help: 'with a --model export:FILE network: also write the post-trained program here (a .pt2: torch.export.load reads it)' },
     'export-torchscript': { type: 'string', help: 'with a --model torchscript:FILE network: also write the post-trained network here (torch.jit.load reads it)' },
@@ -57,6 +58,7 @@ export const postTrainCommand: Command = {
       ...common, epochs, lr, schedule: constant(),
       gamma: pof.gamma, gammaMode: pof.gammaMode, weakBatchSize: pof.weakBatchSize, featureReuse: pof.featureReuse,
       onDivergence: choiceFlag(flags, 'on-divergence', 'warn', DIVERGENCE_ACTIONS),
+      ...(flags['keep-best'] === true ? { keepBest: true } : {}),
     };
     const device = deviceFlag(flags);
     const runOptions = runFlags(flags);
@@ -77,6 +79,7 @@ export const postTrainCommand: Command = {
     }
     const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
     if (result.stopped && run.dir.writes) console.error(`post-train: stopped after epoch ${result.history.length}: ${result.stopped}`);
+    if (result.best?.restored && run.dir.writes) console.error(`post-train: kept epoch ${result.best.epoch} (test error ${result.best.error.toFixed(2)} %), the best`);
     await finishRun(run, result, data);
     for (const e of result.aborted ? [] : exports) {
       const file = stringFlag(flags, e.flag)!;
