@@ -5,7 +5,7 @@
 #   γ fixed at 2 and γ ~ U(0, 4) each step;
 #   a WRN-10-1 on 5,000 / 1,000 images, SGD base, 3 seeds, 5 epochs;
 #   the toy set, SGD base, 5 seeds.
-# Usage: bash bench/study-fashion-mnist.sh [OUT] (default bench/results/study); about 20 minutes on 2 cores.
+# Usage: bash bench/study-fashion-mnist.sh [OUT] (default bench/results/study; 14 minutes on 2 cores).
 # Needs ../shared/datasets/fashion-mnist beside the checkout, and the built project (npm run build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
