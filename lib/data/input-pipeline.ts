@@ -3,9 +3,9 @@
 // further on inputs prepared otherwise gives wrong answers without an error (a network trained on
 // normalised pixels and shown raw ones errs on 84 % of digits), so the commands that continue a model
 // take these from it, and refuse data prepared otherwise.
-import { CheckpointError } from '../errors';
+import { CheckpointError, OptionError } from '../errors';
 import { checkImageSet } from '../data-fit';
-import { exampleShape } from './resized-crop';
+import { cropSide, exampleShape } from './resized-crop';
 import type { Augmentation, DataKind, ImageSet, Normalization } from './types';
 
 export interface InputPipeline {
@@ -14,7 +14,7 @@ export interface InputPipeline {
   example: number[];
   /** Pixels: (x / 255 - mean) / std per channel; null: x / 255 (or, for values and tokens, as they are). */
   normalization: Normalization | null;
-  /** Pixels: the centre crop of evaluation batches; null: none. */
+  /** Pixels: the side evaluation batches are centre-cropped to (a random-resized crop's size in training); null: none. */
   centerCrop: number | null;
   /** The training augmentation (a training choice: it is recorded, not enforced). */
   augmentation: Augmentation | null;
@@ -25,7 +25,7 @@ export function pipelineOf(data: ImageSet): InputPipeline {
   const { kind } = checkImageSet('pipelineOf', data, 'data');
   return {
     kind, example: exampleShape(data), normalization: data.normalization ?? null,
-    centerCrop: data.centerCrop ?? null, augmentation: data.augmentation ?? null,
+    centerCrop: cropSide(data) ?? null, augmentation: data.augmentation ?? null,
   };
 }
 
@@ -53,10 +53,13 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 // float32 statistics written as JSON and read back: equal to a few ulps, not bit for bit.
 const close = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= 1e-6 * Math.max(1, Math.abs(v)));
 
-/** How `given` prepares inputs otherwise than `recorded` (the augmentation aside), each as "what: recorded vs given". */
-export function pipelineDifferences(recorded: InputPipeline, given: InputPipeline): string[] {
+/**
+ * How `given` prepares inputs otherwise than `recorded` (the augmentation aside), each as "what: recorded vs
+ * given"; without `inputs`, the kind and shape are left to the model's own check.
+ */
+export function pipelineDifferences(recorded: InputPipeline, given: InputPipeline, inputs = true): string[] {
   const out: string[] = [];
-  if (recorded.kind !== given.kind || !same(recorded.example, given.example)) {
+  if (inputs && (recorded.kind !== given.kind || !same(recorded.example, given.example))) {
     out.push(`inputs: ${recorded.kind} [${recorded.example.join(', ')}] recorded vs ${given.kind} [${given.example.join(', ')}] given`);
   }
   const r = recorded.normalization, g = given.normalization;
@@ -90,4 +93,24 @@ export function parsePipeline(file: string, text: string): InputPipeline {
   if (p.augmentation !== null && (typeof p.augmentation !== 'object' || Array.isArray(p.augmentation))) throw bad('must give augmentation as null or an object');
   return { kind: p.kind as DataKind, example: p.example as number[], normalization: n, centerCrop: p.centerCrop as number | null,
     augmentation: p.augmentation as Augmentation | null };
+}
+
+/** Whether data whose preparation differs from the weights' is refused ('check', the default) or taken ('override'). */
+export const PIPELINE_CHOICES = ['check', 'override'] as const;
+export type PipelineChoice = (typeof PIPELINE_CHOICES)[number];
+
+/**
+ * Data for weights trained on `recorded` inputs: an OptionError naming what differs (normalisation, evaluation
+ * crop), unless `choice` is 'override'. Nothing is checked before the weights have a pipeline.
+ */
+export function assertSamePipeline(where: string, role: string, recorded: InputPipeline | undefined, data: ImageSet, choice: PipelineChoice): void {
+  if (recorded === undefined || choice === 'override') return;
+  // Only what fails silently: data of another shape or kind is the model's to refuse, naming what it takes.
+  const given = pipelineOf(data);
+  if (pipelineDifferences(recorded, given).length > pipelineDifferences(recorded, given, false).length) return;
+  const differences = pipelineDifferences(recorded, given, false);
+  if (differences.length > 0) {
+    throw new OptionError(`${where}: ${role} '${data.name}' is prepared otherwise than the weights were trained on: ${differences.join('; ')}; ` +
+      'prepare it the same way (trainer.inputPipeline says how), or pass inputPipeline: \'override\'');
+  }
 }

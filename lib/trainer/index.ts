@@ -19,7 +19,7 @@ import * as persistence from './persistence';
 import { preparePhase } from './phase';
 import { checkPhaseOptions, resolvePerformance, resolveStep, STEP_KEYS } from './phase-options';
 import { jobRanks } from './ranks';
-import type { InputPipeline } from '../data/input-pipeline';
+import { assertSamePipeline, type InputPipeline, PIPELINE_CHOICES } from '../data/input-pipeline';
 import type {
   CommonOptions, Evaluation, EvaluateOptions, FitOptions, PostTrainOptions, SaveOptions, StateDict, StepOptions, TrainerOptions, TrainingResult,
 } from './types';
@@ -110,8 +110,10 @@ export class PoFTrainer {
     return this.core.lock.afterJoin(async () => {
       const where = 'evaluate';
       const options = ownOptions(where, given);
-      checkKeys(where, options, ['batchSize', 'perClass', 'predictions']);
+      checkKeys(where, options, ['batchSize', 'perClass', 'predictions', 'inputPipeline']);
       const batchSize = resolveBatchSize(where, options.batchSize, DEFAULTS.evalBatchSize);
+      const choice = oneOf(where, 'inputPipeline', options.inputPipeline ?? 'check', PIPELINE_CHOICES);
+      assertSamePipeline(where, 'evaluation data', this.core.pipeline, data, choice);
       const perClass = boolean(where, 'perClass', options.perClass ?? false);
       const predictions = boolean(where, 'predictions', options.predictions ?? false);
       const resident = this.core.resident(where, data, 'evaluation data');

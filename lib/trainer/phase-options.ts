@@ -17,7 +17,7 @@ function keysOf<T>(keys: { [K in keyof Required<T>]: true }): readonly string[] 
 
 const COMMON = {
   epochs: true, batchSize: true, lr: true, momentum: true, weightDecay: true, nesterov: true, schedule: true, onEpoch: true,
-  onStep: true, reportEvery: true, signal: true, evalData: true, checkpoint: true, resume: true, tensorboard: true,
+  onStep: true, reportEvery: true, signal: true, evalData: true, checkpoint: true, resume: true, tensorboard: true, inputPipeline: true,
 } as const;
 const POF = { gamma: true, gammaMode: true, weakBatchSize: true, featureReuse: true, initialStep: true, maxStep: true, partitions: true } as const;
 

@@ -14,6 +14,7 @@ import { native } from '../addon';
 import type { NativeDataset } from '../native';
 import { boolean, integer, oneOf } from '../options';
 import { DIVERGENCE_ACTIONS, type DivergenceAction } from './divergence';
+import { assertSamePipeline, PIPELINE_CHOICES, pipelineOf } from '../data/input-pipeline';
 import type { TrainerCore } from './core';
 import { PHASE_KEYS, ResolvedPhase, resolvePhase } from './phase-options';
 import type { CommonOptions, PostTrainOptions } from './types';
@@ -44,6 +45,10 @@ export interface Phase extends ResolvedPhase {
 export function preparePhase(core: TrainerCore, name: PhaseName, train: ImageSet, options: CommonOptions,
   tensorboard: string | undefined): Promise<Phase> {
   const where = name;
+  const choice = oneOf(where, 'inputPipeline', options.inputPipeline ?? 'check', PIPELINE_CHOICES);
+  assertSamePipeline(where, 'training data', core.pipeline, train, choice);
+  // Evaluation data is the training data's kind of input, prepared the same way (else its errors mislead).
+  if (options.evalData !== undefined) assertSamePipeline(where, 'evaluation data (evalData)', pipelineOf(train), options.evalData, 'check');
   const resident = core.resident(where, train, 'training data');
   const evalData = options.evalData === undefined ? undefined
     : core.resident(where, options.evalData, 'evaluation data (evalData)');

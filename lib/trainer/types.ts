@@ -7,6 +7,7 @@ import type { ModelSpec } from '../models';
 import type { AnyTypedArray, Dtype } from '../native';
 import type { Schedule } from '../schedules';
 import type { DivergenceAction } from './divergence';
+import type { PipelineChoice } from '../data/input-pipeline';
 
 export type { CheckpointInfo, CheckpointTarget } from '../checkpoint/training-checkpoint';
 
@@ -85,6 +86,12 @@ export interface CommonOptions {
   signal?: AbortSignal;
   /** Evaluated after every epoch when given. */
   evalData?: ImageSet;
+  /**
+   * 'check' (default): training or evaluation data normalised or cropped otherwise than the weights were trained on
+   * (trainer.inputPipeline, once a phase ran or a checkpoint was loaded) is an OptionError naming both; 'override'
+   * takes it (fine-tuning on data prepared anew), and the weights then belong to its pipeline.
+   */
+  inputPipeline?: PipelineChoice;
   /** Write a training checkpoint every N epochs, after the last one and when aborted between epochs. */
   checkpoint?: CheckpointTarget;
   /**
@@ -172,7 +179,7 @@ export type StateDict = Record<string, TensorEntry>;
 /** step(): one step on exactly these examples, with a fresh optimizer (the options of fit and postTrain that apply to one step). */
 export type StepOptions = { method: Method; indices: Int32Array; weakIndices?: Int32Array } &
   Omit<FitOptions & PostTrainOptions, 'method' | 'epochs' | 'batchSize' | 'schedule' | 'onEpoch' | 'onStep' | 'reportEvery' |
-    'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope' | 'onDivergence' | 'keepBest'>;
+    'signal' | 'evalData' | 'checkpoint' | 'resume' | 'tensorboard' | 'samScope' | 'onDivergence' | 'keepBest' | 'inputPipeline'>;
 
 export interface EvaluateOptions {
   /** Default DEFAULTS.evalBatchSize. */
@@ -181,6 +188,11 @@ export interface EvaluateOptions {
   perClass?: boolean;
   /** Also each example's predicted label, in order (default false): for paired comparisons of two models. */
   predictions?: boolean;
+  /**
+   * 'check' (default): data normalised or cropped otherwise than the weights were trained on (trainer.inputPipeline)
+   * is an OptionError naming both; 'override' takes it as it is.
+   */
+  inputPipeline?: PipelineChoice;
 }
 
 /** One label's share of an evaluation; `name` from the data's class names, when it has them. */
