@@ -40,6 +40,11 @@ export async function recordedPipeline(flags: Flags): Promise<InputPipeline | un
   return (await readCheckpoint(from, 'pof')).info.pipeline;
 }
 
+/** With --override-pipeline, the trainer's own check is overridden too (the flags already chose the data's preparation). */
+export function pipelineOverride(flags: Flags): { inputPipeline?: 'override' } {
+  return flags['override-pipeline'] === true ? { inputPipeline: 'override' } : {};
+}
+
 export const FROM_FLAGS: Record<string, Flag> = {
   from: { type: 'string', help: 'the trained model: a pof-torch .safetensors, or a torch.save .pt/.pth state_dict', required: true },
   'from-classifier': { type: 'string', help: 'with the PoF authors\' two-file layout: --from is the feature-extractor file, this the classifier file' },

@@ -3,6 +3,7 @@
 // continued training with SGD. Each arm is scored on the same test examples, and PoF is compared with
 // each control pairwise (a bootstrap interval over seeds and examples, an exact McNemar test).
 import { hessianTopK } from '../analysis/hessian';
+import type { PipelineChoice } from '../data/input-pipeline';
 import type { ImageSet } from '../data/types';
 import { DEFAULTS, type DeviceName, GAMMA_MODES, type GammaMode } from '../defaults';
 import { checkKeys, integer, number, oneOf, OptionError, optionalFunction, ownOptions } from '../options';
@@ -36,6 +37,8 @@ export interface StudyOptions {
   resamples?: number;
   /** Called as each arm's epoch ends. */
   onEpoch?: (arm: Arm, seed: number, report: EpochReport) => void;
+  /** 'override': take `test` even where it is prepared otherwise than the trainer's weights were trained on. */
+  inputPipeline?: PipelineChoice;
 }
 
 export interface ArmRun {
@@ -70,7 +73,7 @@ export interface Comparison {
 }
 
 export interface StudyResult {
-  settings: Required<Omit<StudyOptions, 'onEpoch' | 'arms'>> & { arms: Arm[] };
+  settings: Required<Omit<StudyOptions, 'onEpoch' | 'arms' | 'inputPipeline'>> & { arms: Arm[] };
   /** The trained model before any post-training. */
   base: { error: number; loss: number };
   testExamples: number;
@@ -89,7 +92,7 @@ export async function studyPoF(trainer: PoFTrainer, train: ImageSet, test: Image
   const where = 'studyPoF';
   if (!(trainer instanceof PoFTrainer)) throw new OptionError(`${where}: trainer must be a PoFTrainer holding the trained model`);
   const o = ownOptions(where, given);
-  checkKeys(where, o, ['seeds', 'epochs', 'lr', 'gamma', 'gammaMode', 'batchSize', 'momentum', 'weightDecay', 'arms', 'hessianExamples', 'resamples', 'onEpoch']);
+  checkKeys(where, o, ['seeds', 'epochs', 'lr', 'gamma', 'gammaMode', 'batchSize', 'momentum', 'weightDecay', 'arms', 'hessianExamples', 'resamples', 'onEpoch', 'inputPipeline']);
   const arms = o.arms ?? [...ARMS];
   if (!Array.isArray(arms) || arms.some((a) => !ARMS.includes(a)) || !arms.includes('pof') || new Set(arms).size !== arms.length) {
     throw new OptionError(`${where}: arms must list some of ${ARMS.join(', ')} once each, 'pof' among them; got ${JSON.stringify(arms)}`);
@@ -109,7 +112,7 @@ export async function studyPoF(trainer: PoFTrainer, train: ImageSet, test: Image
   };
   const onEpoch = optionalFunction<NonNullable<StudyOptions['onEpoch']>>(where, 'onEpoch', o.onEpoch);
   const weights = await trainer.stateDict();
-  const base = await trainer.evaluate(test);
+  const base = await trainer.evaluate(test, o.inputPipeline === undefined ? {} : { inputPipeline: o.inputPipeline });
   const runs: ArmRun[] = [];
   const wrong: Record<Arm, Uint8Array[]> = { pof: [], gamma0: [], sgd: [] };
   for (let seed = 0; seed < settings.seeds; seed += 1) {

@@ -2,7 +2,7 @@ import { DEFAULTS, RULES } from '../../defaults';
 import { PoFTrainer } from '../../trainer';
 import type { ClassEvaluation } from '../../trainer/types';
 import { Command, numberFlag } from '../args';
-import { checkFromFlags, FROM_FLAGS, recordedPipeline, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, pipelineOverride, recordedPipeline, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { cliJob } from '../job';
@@ -32,7 +32,7 @@ export const evalCommand: Command = {
     const job = cliJob();
     const trainer = new PoFTrainer({ model: start.spec, device, distributed: job.distributed });
     await start.load(trainer);
-    const r = await trainer.evaluate(data.test, { batchSize, perClass });  // under torchrun: each rank a part of the set
+    const r = await trainer.evaluate(data.test, { batchSize, perClass, ...pipelineOverride(flags) });  // under torchrun: each rank a part of the set
     if (!job.leader) return;
     if (r.perClass) printPerClass(r.perClass);
     console.log(JSON.stringify({ error: r.error, loss: r.loss, ...(r.perClass ? { perClass: r.perClass } : {}) }));

@@ -4,7 +4,7 @@ import { DIVERGENCE_ACTIONS } from '../../trainer/divergence';
 import type { PoFTrainer } from '../../trainer';
 import { assertWritablePath } from '../../checkpoint/training-checkpoint';
 import { choiceFlag, Command, numberFlag, optionalNumberFlag, stringFlag, UsageError } from '../args';
-import { checkFromFlags, FROM_FLAGS, recordedPipeline, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, pipelineOverride, recordedPipeline, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG, FEATURE_REUSE_FLAG, featureReuseFlag, FLAG_NAMES, OUT_FLAGS } from '../common-flags';
 import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { finishRun, runFlags, startRun, TRAINING_FLAGS, trainingFlags } from '../training-run';
@@ -73,11 +73,11 @@ export const postTrainCommand: Command = {
     const run = await startRun(runOptions, 'post-train', data, start.spec, options, device, { from: start.source });
     if (!run.hooks.resume) {
       await start.load(run.trainer);
-      const before = await run.trainer.evaluate(data.test);
+      const before = await run.trainer.evaluate(data.test, pipelineOverride(flags));
       run.config.beforePoF = { error: before.error, loss: before.loss };  // config.json and final.json record it
       if (run.dir.writes) console.error(`${start.source}: test error ${before.error.toFixed(2)} % before PoF`);
     }
-    const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks });
+    const result = await run.trainer.postTrain(data.train, { ...options, ...run.hooks, ...pipelineOverride(flags) });
     if (result.stopped && run.dir.writes) console.error(`post-train: stopped after epoch ${result.history.length}: ${result.stopped}`);
     if (result.best?.restored && run.dir.writes) console.error(`post-train: kept epoch ${result.best.epoch} (test error ${result.best.error.toFixed(2)} %), the best`);
     await finishRun(run, result, data);

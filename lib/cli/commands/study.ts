@@ -3,7 +3,7 @@ import { ARM_NAMES, ARMS, type Arm, studyPoF } from '../../study/study';
 import { writeStudy } from '../../study/report';
 import { PoFTrainer } from '../../trainer';
 import { choiceFlag, Command, numberFlag, stringFlag, UsageError } from '../args';
-import { checkFromFlags, FROM_FLAGS, recordedPipeline, startingModel } from '../checkpoint-flags';
+import { checkFromFlags, FROM_FLAGS, pipelineOverride, recordedPipeline, startingModel } from '../checkpoint-flags';
 import { deviceFlag, DEVICE_FLAG } from '../common-flags';
 import { DATA_FLAGS, dataChoice, loadDataFlags } from '../data-flags';
 import { describeEpoch } from '../epoch-log';
@@ -58,7 +58,7 @@ export const studyCommand: Command = {
     const trainer = new PoFTrainer({ model: start.spec, device });
     await start.load(trainer);
     const result = await studyPoF(trainer, data.train, data.test, {
-      ...options, onEpoch: (arm, seed, e) => console.error(`study ${ARM_NAMES[arm]}, seed ${seed}: ${describeEpoch(e)}`),
+      ...options, ...pipelineOverride(flags), onEpoch: (arm, seed, e) => console.error(`study ${ARM_NAMES[arm]}, seed ${seed}: ${describeEpoch(e)}`),
     });
     const files = await writeStudy(out, result, `Did PoF help? ${start.source} on ${data.dataset}`);
     console.error(result.verdict);
