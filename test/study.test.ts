@@ -107,6 +107,21 @@ test('PoF and its γ = 0 control draw the same batches: with lr 0 their line sea
   await t.throwsAsync(studyPoF(trainer, train, testSet, { seeds: 0 }), { message: /studyPoF: seeds must be >= 1, got 0/ });
 });
 
+test('several trained models: seed k starts from the k-th, so the study spans the initial weights too', async (t) => {
+  const bases = [await trained(), new PoFTrainer({ model: spec(), device, seed: 9 })];
+  await bases[1].fit(train, { epochs: 3, batchSize: 16, lr: 0.1 });
+  const r = await studyPoF(bases, train, testSet, { epochs: 1, lr: 0, batchSize: 16, arms: ['pof', 'gamma0'], hessianExamples: 0, resamples: 10 });
+  t.is(r.settings.seeds, 2);
+  const own = await Promise.all(bases.map(async (b) => (await b.evaluate(testSet)).error));
+  t.deepEqual(r.base.perSeed!.map((b) => b.error), own);
+  t.is(r.base.error, (own[0] + own[1]) / 2);
+  // At lr 0 each seed's arms keep their own base's weights.
+  for (const seed of [0, 1]) t.true(r.runs.filter((x) => x.seed === seed).every((x) => x.error === own[seed]));
+  await t.throwsAsync(studyPoF(bases, train, testSet, { seeds: 3 }), { message: /studyPoF: seeds \(3\) must be the number of trainers given \(2\)/ });
+  const other = new PoFTrainer({ model: models.mlp({ inputDim: 6, hidden: [8], numClasses: 3 }), device });
+  await t.throwsAsync(studyPoF([bases[0], other], train, testSet), { message: /studyPoF: every trainer must hold the same model on the same device/ });
+});
+
 test('pof study writes study.json, study.md with the verdict, and the figure', async (t) => {
   const dir = tempDir('study-cli');
   const run = path.join(dir, 'run');
@@ -125,4 +140,14 @@ test('pof study writes study.json, study.md with the verdict, and the figure', a
   t.true(existsSync(path.join(out, 'figures', 'study.svg')));
   t.regex(r.stderr, /^PoF vs continued SGD: /m);
   t.deepEqual(Object.keys(JSON.parse(r.stdout)), ['base', 'arms', 'comparisons']);
+  // Two trained models, one per seed.
+  const second = path.join(dir, 'run-2');
+  const trainedSecond = await pof(['train', '--dataset', 'toy', '--model', 'mlp-16', '--epochs', '2', '--batch-size', '64', '--train-size', '256', '--test-size', '128', '--seed', '1', '--out', second]);
+  t.is(trainedSecond.code, 0, trainedSecond.stderr);
+  const both = await pof(['study', '--from', `${path.join(run, 'model.safetensors')},${path.join(second, 'model.safetensors')}`, '--dataset', 'toy',
+    '--train-size', '256', '--test-size', '128', '--epochs', '1', '--batch-size', '64', '--arms', 'pof,gamma0', '--hessian-examples', '0', '--out', path.join(dir, 'study-2')]);
+  t.is(both.code, 0, both.stderr);
+  const two = JSON.parse(readFileSync(path.join(dir, 'study-2', 'study.json'), 'utf8'));
+  t.is(two.settings.seeds, 2);
+  t.is(two.base.perSeed.length, 2);
 });

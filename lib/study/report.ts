@@ -18,7 +18,8 @@ export function studyMarkdown(r: StudyResult, title: string): string {
     `# ${title}`, '',
     `${s.seeds} seeds × ${s.arms.length} arms, ${s.epochs} epochs each at lr ${s.lr}, batch ${s.batchSize}, momentum ${s.momentum}, ` +
       `weight decay ${s.weightDecay}; PoF γ = ${s.gamma} (${s.gammaMode}). Every arm starts from the same trained weights and runs ` +
-      `the same seeds on the same ${r.testExamples} test examples. Before post-training: test error ${r.base.error.toFixed(2)} %.`, '',
+      `the same seeds on the same ${r.testExamples} test examples. Before post-training: test error ${r.base.error.toFixed(2)} %` +
+      (r.base.perSeed ? ` (the mean of ${r.base.perSeed.length} bases, one per seed: ${r.base.perSeed.map((b) => b.error.toFixed(2)).join(', ')} %).` : '.'), '',
     '| arm | test error % (mean, 95 % CI) | top classifier eigenvalue (mean, 95 % CI) |', '|---|---|---|',
     ...r.arms.map((a) => `| ${ARM_NAMES[a.arm]} | ${interval(a.error)} | ${interval(a.eigenvalue, 3)} |`), '',
     '| PoF vs | Δ error pp (PoF − control) | 95 % CI (bootstrap over seeds and examples) | right under PoF only / control only | McNemar p |',

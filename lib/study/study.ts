@@ -74,8 +74,8 @@ export interface Comparison {
 
 export interface StudyResult {
   settings: Required<Omit<StudyOptions, 'onEpoch' | 'arms' | 'inputPipeline'>> & { arms: Arm[] };
-  /** The trained model before any post-training. */
-  base: { error: number; loss: number };
+  /** The trained model before any post-training (with one base per seed: their mean, and each in `perSeed`). */
+  base: { error: number; loss: number; perSeed?: { error: number; loss: number }[] };
   testExamples: number;
   runs: ArmRun[];
   arms: ArmSummary[];
@@ -86,19 +86,29 @@ export interface StudyResult {
 
 /**
  * Runs the study on `trainer`'s current weights (left unchanged): every arm starts from them, on `train`, and is
- * scored on `test`. Each (arm, seed) is a fresh trainer of the same model on the same device.
+ * scored on `test`. Each (arm, seed) is a fresh trainer of the same model on the same device. Given several
+ * trainers (the same model trained from different initial weights), seed k starts from the k-th: the study then
+ * spans the initial weights too.
  */
-export async function studyPoF(trainer: PoFTrainer, train: ImageSet, test: ImageSet, given: StudyOptions = {}): Promise<StudyResult> {
+export async function studyPoF(trainer: PoFTrainer | PoFTrainer[], train: ImageSet, test: ImageSet, given: StudyOptions = {}): Promise<StudyResult> {
   const where = 'studyPoF';
-  if (!(trainer instanceof PoFTrainer)) throw new OptionError(`${where}: trainer must be a PoFTrainer holding the trained model`);
+  const bases = Array.isArray(trainer) ? trainer : [trainer];
+  if (bases.length === 0 || bases.some((b) => !(b instanceof PoFTrainer))) {
+    throw new OptionError(`${where}: trainer must be a PoFTrainer holding the trained model, or a non-empty array of them (one per seed)`);
+  }
+  const odd = bases.find((b) => JSON.stringify(b.spec) !== JSON.stringify(bases[0].spec) || b.device !== bases[0].device);
+  if (odd) throw new OptionError(`${where}: every trainer must hold the same model on the same device; got ${JSON.stringify(odd.spec)} on ${odd.device} beside ${JSON.stringify(bases[0].spec)} on ${bases[0].device}`);
   const o = ownOptions(where, given);
+  if (bases.length > 1 && o.seeds !== undefined && o.seeds !== bases.length) {
+    throw new OptionError(`${where}: seeds (${String(o.seeds)}) must be the number of trainers given (${bases.length}): seed k starts from the k-th`);
+  }
   checkKeys(where, o, ['seeds', 'epochs', 'lr', 'gamma', 'gammaMode', 'batchSize', 'momentum', 'weightDecay', 'arms', 'hessianExamples', 'resamples', 'onEpoch', 'inputPipeline']);
   const arms = o.arms ?? [...ARMS];
   if (!Array.isArray(arms) || arms.some((a) => !ARMS.includes(a)) || !arms.includes('pof') || new Set(arms).size !== arms.length) {
     throw new OptionError(`${where}: arms must list some of ${ARMS.join(', ')} once each, 'pof' among them; got ${JSON.stringify(arms)}`);
   }
   const settings = {
-    seeds: integer(where, 'seeds', o.seeds ?? 3, 1),
+    seeds: integer(where, 'seeds', o.seeds ?? (bases.length > 1 ? bases.length : 3), 1),
     epochs: integer(where, 'epochs', o.epochs ?? DEFAULTS.postTrain.epochs, 1),
     lr: number(where, 'lr', o.lr ?? DEFAULTS.postTrain.lr, { min: 0 }),
     gamma: number(where, 'gamma', o.gamma ?? DEFAULTS.postTrain.gamma, { min: 0 }),
@@ -111,13 +121,21 @@ export async function studyPoF(trainer: PoFTrainer, train: ImageSet, test: Image
     arms: ARMS.filter((a) => arms.includes(a)),
   };
   const onEpoch = optionalFunction<NonNullable<StudyOptions['onEpoch']>>(where, 'onEpoch', o.onEpoch);
-  const weights = await trainer.stateDict();
-  const base = await trainer.evaluate(test, o.inputPipeline === undefined ? {} : { inputPipeline: o.inputPipeline });
+  const evaluation = o.inputPipeline === undefined ? {} : { inputPipeline: o.inputPipeline };
+  const baseOf = (seed: number) => bases[bases.length > 1 ? seed : 0];
+  const before: { error: number; loss: number }[] = [];
+  for (const b of bases) {
+    const e = await b.evaluate(test, evaluation);
+    before.push({ error: e.error, loss: e.loss });
+  }
+  const mean = (key: 'error' | 'loss') => before.reduce((sum, b) => sum + b[key], 0) / before.length;
+  const base = bases.length > 1 ? { error: mean('error'), loss: mean('loss'), perSeed: before } : before[0];
   const runs: ArmRun[] = [];
   const wrong: Record<Arm, Uint8Array[]> = { pof: [], gamma0: [], sgd: [] };
   for (let seed = 0; seed < settings.seeds; seed += 1) {
+    const weights = await baseOf(seed).stateDict();
     for (const arm of settings.arms) {
-      const { run, misses } = await runArm(trainer, weights, arm, seed, train, test, settings, onEpoch);
+      const { run, misses } = await runArm(baseOf(seed), weights, arm, seed, train, test, settings, onEpoch);
       runs.push(run);
       wrong[arm].push(misses);
     }
@@ -128,7 +146,7 @@ export async function studyPoF(trainer: PoFTrainer, train: ImageSet, test: Image
   });
   const comparisons = settings.arms.filter((a) => a !== 'pof').map((control) => compare(control, wrong.pof, wrong[control], settings.resamples));
   return {
-    settings, base: { error: base.error, loss: base.loss }, testExamples: test.labels.length, runs, arms: summaries, comparisons,
+    settings, base, testExamples: test.labels.length, runs, arms: summaries, comparisons,
     verdict: comparisons.map((c) => c.verdict).join('\n'),
   };
 }

@@ -18,8 +18,9 @@ export const studyCommand: Command = {
     'and test examples, exact McNemar p) and a verdict; writes OUT/study.json, OUT/study.md and OUT/figures/study.svg.',
   flags: {
     ...FROM_FLAGS,
+    from: { ...FROM_FLAGS.from, help: `${FROM_FLAGS.from.help}; or A,B,...: one trained model per seed (the same network from other initial weights)` },
     ...DATA_FLAGS,
-    seeds: { type: 'string', help: 'seeds per arm (batch order and PoF\'s draws)', default: '3' },
+    seeds: { type: 'string', help: 'seeds per arm (batch order and PoF\'s draws); with --from A,B,...: one per model', default: '3' },
     epochs: { type: 'string', help: 'post-training epochs of every arm', default: String(DEFAULTS.postTrain.epochs) },
     lr: { type: 'string', help: 'learning rate of every arm (constant)', default: String(DEFAULTS.postTrain.lr) },
     gamma: { type: 'string', help: 'PoF\'s expansion factor γ', default: String(DEFAULTS.postTrain.gamma) },
@@ -38,7 +39,7 @@ export const studyCommand: Command = {
     const unknown = arms.filter((a) => !ARMS.includes(a as Arm));
     if (unknown.length > 0) throw new UsageError(`--arms: unknown ${unknown.join(', ')}; expected some of ${ARMS.join(', ')}`);
     const options = {
-      seeds: numberFlag(flags, 'seeds', 3, { integer: true, min: 1 }),
+      ...(flags.seeds === undefined ? {} : { seeds: numberFlag(flags, 'seeds', 3, { integer: true, min: 1 }) }),
       epochs: numberFlag(flags, 'epochs', DEFAULTS.postTrain.epochs, RULES.epochs),
       lr: numberFlag(flags, 'lr', DEFAULTS.postTrain.lr, RULES.lr),
       gamma: numberFlag(flags, 'gamma', DEFAULTS.postTrain.gamma, RULES.gamma),
@@ -51,18 +52,26 @@ export const studyCommand: Command = {
     };
     const device = deviceFlag(flags);
     const out = stringFlag(flags, 'out')!;
-    checkFromFlags(flags);
+    // --from A,B,C: one trained model per seed (the same network from other initial weights).
+    const files = stringFlag(flags, 'from')!.split(',');
+    for (const file of files) checkFromFlags({ ...flags, from: file });
     prepareOutputDir(out);
-    const data = await loadDataFlags(flags, 'study', await recordedPipeline(flags));
-    const start = await startingModel(flags, data.train);
-    const trainer = new PoFTrainer({ model: start.spec, device });
-    await start.load(trainer);
-    const result = await studyPoF(trainer, data.train, data.test, {
+    const data = await loadDataFlags(flags, 'study', await recordedPipeline({ ...flags, from: files[0] }));
+    const bases: PoFTrainer[] = [];
+    let source = '';
+    for (const file of files) {
+      const start = await startingModel({ ...flags, from: file }, data.train);
+      const trainer = new PoFTrainer({ model: start.spec, device });
+      await start.load(trainer);
+      bases.push(trainer);
+      source = source ? `${source}, ${start.source}` : start.source;
+    }
+    const result = await studyPoF(bases.length > 1 ? bases : bases[0], data.train, data.test, {
       ...options, ...pipelineOverride(flags), onEpoch: (arm, seed, e) => console.error(`study ${ARM_NAMES[arm]}, seed ${seed}: ${describeEpoch(e)}`),
     });
-    const files = await writeStudy(out, result, `Did PoF help? ${start.source} on ${data.dataset}`);
+    const written = await writeStudy(out, result, `Did PoF help? ${source} on ${data.dataset}`);
     console.error(result.verdict);
-    console.error(`wrote ${files.join(', ')}`);
+    console.error(`wrote ${written.join(', ')}`);
     console.log(JSON.stringify({ base: result.base, arms: result.arms, comparisons: result.comparisons.map(({ verdict, ...c }) => c) }));
   },
 };
