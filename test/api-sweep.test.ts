@@ -14,6 +14,9 @@ import { settlesWithin } from './helpers/settles-within';
 import { blobs, testDevice as device } from './helpers/synthetic';
 
 const scratch = tempDir('api-sweep');
+// A good value such as 'cpu' can reach a writer as its path (save('cpu') is a valid call): what the sweep writes
+// under relative paths lands in its scratch directory, not in the checkout.
+process.chdir(scratch);
 
 /** A typed array whose buffer was transferred away (its length reads 0, its memory is gone). */
 function detached(): Float32Array {
