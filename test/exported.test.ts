@@ -20,6 +20,7 @@ import { f32Bytes, npyBytes } from './helpers/npy-writer';
 import { DeflatedEntry, writeZip } from './helpers/zip-writer';
 import { evalAndAnalyzeToy, pof } from './helpers/pof-cli';
 import { range, rng, testDevice as device } from './helpers/synthetic';
+import { worstRelative } from './helpers/state-compare';
 
 const root = path.resolve(__dirname, '..', '..');
 const scripts = path.join(root, 'test', 'fixtures', 'python');
@@ -79,22 +80,6 @@ async function examples(f: Fixture, n: number, seed: number, dir: string) {
 
 const bytes = (t: StateDict[string]) => Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength);
 const isStatistic = (name: string) => /running_(mean|var)$|num_batches_tracked$/.test(name);
-
-/** The largest difference of a tensor relative to its largest value, over the state dict. */
-function worstRelative(a: StateDict, b: StateDict): { worst: number; where: string } {
-  let worst = 0, where = '';
-  for (const name of Object.keys(b)) {
-    const x = a[name].data, y = b[name].data;
-    let scale = 0, diff = 0;
-    for (let i = 0; i < y.length; i += 1) {
-      scale = Math.max(scale, Math.abs(Number(y[i])));
-      diff = Math.max(diff, Math.abs(Number(x[i]) - Number(y[i])));
-    }
-    const relative = diff / Math.max(scale, 1e-12);
-    if (relative > worst) [worst, where] = [relative, name];
-  }
-  return { worst, where };
-}
 
 const STEP_OPTIONS = { lr: 0.05, momentum: 0.9, weightDecay: 5e-4, nesterov: true };
 const STEPS = [
