@@ -6,11 +6,11 @@ import { progress, Progress } from './progress';
 import type { RunDir } from './run-dir';
 
 // PoF's training loss and error are measured under the perturbed classifier θ0 − γ·ξ*·g/|g| (what φ is trained
-// against), so they run far above the unperturbed model's: the line says so.
-const trainingLabel = (phase: EpochReport['phase']) => (phase === 'postTrain' ? 'perturbed ' : '');
+// against), so they run far above the unperturbed model's: the line says so (not where nothing was perturbed: γ = 0).
+const trainingLabel = (phase: EpochReport['phase'], perturbation?: number) => (phase === 'postTrain' && perturbation !== 0 ? 'perturbed ' : '');
 
 export function describeEpoch(e: EpochReport): string {
-  const label = trainingLabel(e.phase);
+  const label = trainingLabel(e.phase, e.perturbation);
   const parts = [`${e.phase} epoch ${e.epoch}/${e.epochs}`, `lr ${e.lr.toPrecision(3)}`,
     `${label}loss ${e.loss.toFixed(4)}`, `${label}error ${e.error.toFixed(2)} %`];
   if (e.xi !== undefined) parts.push(`xi* ${e.xi.toPrecision(3)}`, `|perturbation| ${e.perturbation!.toPrecision(3)}`, `rejected ${(100 * e.rejectRate!).toFixed(1)} %`);
@@ -27,7 +27,7 @@ export function epochLog(label: string, run?: RunDir, extra: Record<string, unkn
     reportEvery: quiet ? 0 : 10,
     onStep(s: StepReport) {
       bar ??= progress(label, s.stepsPerEpoch);
-      bar.update(s.step, `epoch ${s.epoch}/${s.epochs} ${trainingLabel(s.phase)}loss ${s.loss.toFixed(4)}`);
+      bar.update(s.step, `epoch ${s.epoch}/${s.epochs} ${trainingLabel(s.phase, s.perturbation)}loss ${s.loss.toFixed(4)}`);
     },
     onEpoch(e: EpochReport) {
       run?.appendMetrics({ ...extra, ...e });
