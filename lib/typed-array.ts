@@ -66,6 +66,12 @@ function isDetached(buffer: ArrayBuffer): boolean {
  * Copies a strided view into `target` in C order: target[i] is source[offset + Σ index[k]·stride[k]] for the i-th
  * index over `shape` (the last dimension fastest), for a tensor's storage view or an array in Fortran order.
  */
+/** The index of the first NaN or infinite value, or -1. */
+export function firstNonFinite(values: ArrayLike<number>): number {
+  for (let i = 0; i < values.length; i += 1) if (!Number.isFinite(values[i])) return i;
+  return -1;
+}
+
 export function gatherStrided(source: ArrayLike<unknown>, target: { [i: number]: unknown; length: number },
   shape: readonly number[], stride: readonly number[], offset = 0): void {
   const index = new Array<number>(shape.length).fill(0);

@@ -19,6 +19,7 @@ import { writeFileAtomic, AtomicWriteOptions } from './atomic';
 import { setOwn } from './own-property';
 import { makeDirectory } from '../make-directory';
 import { type InputPipeline, parsePipeline } from '../data/input-pipeline';
+import { firstNonFinite } from '../typed-array';
 
 export type CheckpointKind = 'weights' | 'training';
 export type PhaseName = 'fit' | 'postTrain';
@@ -116,11 +117,10 @@ export function toNativeEntry(name: string, tensor: TensorData, file: string): N
 function assertFiniteBuffer(file: string, name: string, entry: NativeStateEntry): void {
   if (entry.dtype !== 'float32') throw new CheckpointError(`${file}: optimizer entry '${name}' must be a float tensor, got ${entry.dtype}`);
   const data = entry.data as Float32Array;
-  for (let i = 0; i < data.length; i += 1) {
-    if (!Number.isFinite(data[i])) {
-      throw new CheckpointError(`${file}: optimizer entry '${name}' holds ${data[i]} at index ${i}; a momentum buffer must be finite ` +
-        '(the run that wrote it had diverged, or the file was altered)');
-    }
+  const i = firstNonFinite(data);
+  if (i >= 0) {
+    throw new CheckpointError(`${file}: optimizer entry '${name}' holds ${data[i]} at index ${i}; a momentum buffer must be finite ` +
+      '(the run that wrote it had diverged, or the file was altered)');
   }
 }
 

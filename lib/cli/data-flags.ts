@@ -255,8 +255,9 @@ async function normalizationOf(train: ImageSet, plan: OwnDataPlan): Promise<Norm
 
 /** The training split's augmentation (--augment, or the default for its kind and size) and normalisation. */
 async function trainingSettings(train: ImageSet, plan: OwnDataPlan): Promise<Partial<ImageSet>> {
-  const crop = augmentName(train, plan) === 'imagenet' ? cropSide(imageSide(train), plan) : undefined;
-  return { normalization: await normalizationOf(train, plan), augmentation: trainingAugmentation(train, plan, crop), centerCrop: crop };
+  const augment = augmentName(train, plan);
+  const crop = augment === 'imagenet' ? cropSide(imageSide(train), plan) : undefined;
+  return { normalization: await normalizationOf(train, plan), augmentation: trainingAugmentation(augment, crop), centerCrop: crop };
 }
 
 const imageSide = (train: ImageSet) => Math.min(train.shape[2] ?? 0, train.shape[3] ?? 0);
@@ -271,8 +272,7 @@ function augmentName(train: ImageSet, plan: OwnDataPlan): (typeof AUGMENTS)[numb
 }
 
 /** The augmentation --augment names (imagenet: its random-resized crop to `crop`). */
-function trainingAugmentation(train: ImageSet, plan: OwnDataPlan, crop: number | undefined): Augmentation | undefined {
-  const augment = augmentName(train, plan);
+function trainingAugmentation(augment: (typeof AUGMENTS)[number], crop: number | undefined): Augmentation | undefined {
   if (augment === 'imagenet' && crop === undefined) throw new UsageError('--augment imagenet needs an evaluation crop; the --from model records none');
   const augmentation: Record<string, Augmentation | undefined> = {
     none: undefined,
@@ -295,10 +295,10 @@ function followedSettings(train: ImageSet, plan: OwnDataPlan, recorded: InputPip
       `${JSON.stringify(recorded.normalization.std)}` : 'pixels / 255, not normalised');
   }
   if (plan.crop !== undefined && plan.crop !== recorded.centerCrop) throw contradiction('crop', String(plan.crop), `crop ${recorded.centerCrop ?? 'none'}`);
-  const own = plan.augment === undefined ? undefined : trainingAugmentation(train, plan, recorded.centerCrop ?? undefined);
   return {
     normalization: recorded.normalization ?? undefined, centerCrop: recorded.centerCrop ?? undefined,
-    augmentation: plan.augment === undefined ? recorded.augmentation ?? undefined : own,
+    augmentation: plan.augment === undefined ? recorded.augmentation ?? undefined
+      : trainingAugmentation(augmentName(train, plan), recorded.centerCrop ?? undefined),
   };
 }
 

@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'fs';
 import * as path from 'path';
 import { fileError } from '../errors';
 import type { CliData } from './data-flags';
-import { describePipeline, type InputPipeline, pipelineOf } from '../data/input-pipeline';
+import { describePipeline, pipelineOf } from '../data/input-pipeline';
 import type { ModelSpec } from '../models';
 import { trainingCurves, writeFigure } from '../plot';
 import { EventWriter, pngImage, tagOf } from '../tensorboard';
@@ -103,14 +103,15 @@ export async function startRun(flags: RunFlags, command: string, data: CliData, 
     ...(data.classes ? { classes: data.classes } : {}), ...(data.record ? { data: data.record } : {}), model: spec, seed, device, options, resume: resume?.file ?? null, ...extra, argv: process.argv.slice(2), started: new Date().toISOString(),
     ...(trainer.job ? { worldSize: trainer.job.worldSize } : {}),
   };
-  config.pipeline = pipelineOf(data.train);
+  const pipeline = pipelineOf(data.train);
+  config.pipeline = pipeline;
   let committed = false;
   const commit = async () => {
     if (committed) return;
     committed = true;
     if (!dir.writes) return;
     // The run's header: how its inputs are prepared (they belong to the model it writes).
-    console.error(`${command}: inputs ${describePipeline(config.pipeline as InputPipeline)}`);
+    console.error(`${command}: inputs ${describePipeline(pipeline)}`);
     if (!resume) {
       await dir.writeJson('config.json', config);
       return;

@@ -32,8 +32,7 @@ export async function decodeImage(sharp: Sharp, file: string, spec: DecodeSpec):
     if (error instanceof PoFError) return error.message;
     throw error;
   }
-  const format = rasterFormat(bytes);
-  if (format === undefined) {
+  if (!isRasterImage(bytes)) {
     return 'is not a JPEG, PNG, WebP, GIF, TIFF or AVIF image (by its first bytes); other formats, SVG and PDF among them, are not decoded';
   }
   let raw: { data: Buffer; info: { width: number; height: number; channels: number } };
@@ -52,21 +51,21 @@ export async function decodeImage(sharp: Sharp, file: string, spec: DecodeSpec):
 }
 
 /**
- * The raster format the bytes begin with, or undefined. sharp goes by content, not by name: an SVG named
- * x.png would be rendered by librsvg (and could name other files), so only these signatures reach it.
+ * Each raster format's signatures: [offset, bytes] pairs that must all match. sharp goes by content, not by name:
+ * an SVG named x.png would be rendered by librsvg (and could name other files), so only these reach it.
  */
-function rasterFormat(bytes: Buffer): string | undefined {
-  const starts = (at: number, signature: string | number[]) => {
-    const expected = typeof signature === 'string' ? Buffer.from(signature, 'latin1') : Buffer.from(signature);
-    return bytes.subarray(at, at + expected.length).equals(expected);
-  };
-  if (starts(0, [0xff, 0xd8, 0xff])) return 'jpeg';
-  if (starts(0, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return 'png';
-  if (starts(0, 'GIF87a') || starts(0, 'GIF89a')) return 'gif';
-  if (starts(0, 'RIFF') && starts(8, 'WEBP')) return 'webp';
-  if (starts(0, [0x49, 0x49, 0x2a, 0x00]) || starts(0, [0x4d, 0x4d, 0x00, 0x2a])) return 'tiff';
-  if (starts(4, 'ftypavif') || starts(4, 'ftypavis')) return 'avif';
-  return undefined;
+const RASTER_SIGNATURES: [number, string][][] = [
+  [[0, '\xff\xd8\xff']], // JPEG
+  [[0, '\x89PNG\r\n\x1a\n']], // PNG
+  [[0, 'GIF87a']], [[0, 'GIF89a']], // GIF
+  [[0, 'RIFF'], [8, 'WEBP']], // WebP
+  [[0, 'II*\x00']], [[0, 'MM\x00*']], // TIFF, little- and big-endian
+  [[4, 'ftypavif']], [[4, 'ftypavis']], // AVIF
+];
+
+function isRasterImage(bytes: Buffer): boolean {
+  return RASTER_SIGNATURES.some((parts) => parts.every(([at, text]) =>
+    bytes.subarray(at, at + text.length).equals(Buffer.from(text, 'latin1'))));
 }
 
 /** sharp's interleaved H, W, C as planar C, H, W. */

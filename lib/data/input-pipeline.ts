@@ -53,13 +53,12 @@ const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b)
 // float32 statistics written as JSON and read back: equal to a few ulps, not bit for bit.
 const close = (a: number[], b: number[]) => a.length === b.length && a.every((v, i) => Math.abs(v - b[i]) <= 1e-6 * Math.max(1, Math.abs(v)));
 
-/**
- * How `given` prepares inputs otherwise than `recorded` (the augmentation aside), each as "what: recorded vs
- * given"; without `inputs`, the kind and shape are left to the model's own check.
- */
-export function pipelineDifferences(recorded: InputPipeline, given: InputPipeline, inputs = true): string[] {
+const sameInputs = (a: InputPipeline, b: InputPipeline) => a.kind === b.kind && same(a.example, b.example);
+
+/** How `given` prepares inputs otherwise than `recorded` (the augmentation aside), each as "what: recorded vs given". */
+export function pipelineDifferences(recorded: InputPipeline, given: InputPipeline): string[] {
   const out: string[] = [];
-  if (inputs && (recorded.kind !== given.kind || !same(recorded.example, given.example))) {
+  if (!sameInputs(recorded, given)) {
     out.push(`inputs: ${recorded.kind} [${recorded.example.join(', ')}] recorded vs ${given.kind} [${given.example.join(', ')}] given`);
   }
   const r = recorded.normalization, g = given.normalization;
@@ -107,8 +106,8 @@ export function assertSamePipeline(where: string, role: string, recorded: InputP
   if (recorded === undefined || choice === 'override') return;
   // Only what fails silently: data of another shape or kind is the model's to refuse, naming what it takes.
   const given = pipelineOf(data);
-  if (pipelineDifferences(recorded, given).length > pipelineDifferences(recorded, given, false).length) return;
-  const differences = pipelineDifferences(recorded, given, false);
+  if (!sameInputs(recorded, given)) return;
+  const differences = pipelineDifferences(recorded, given);
   if (differences.length > 0) {
     throw new OptionError(`${where}: ${role} '${data.name}' is prepared otherwise than the weights were trained on: ${differences.join('; ')}; ` +
       'prepare it the same way (trainer.inputPipeline says how), or pass inputPipeline: \'override\'');

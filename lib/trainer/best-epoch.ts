@@ -4,7 +4,7 @@ import type { NativeModel, NativeStateEntry } from '../native';
 import type { EpochReport } from './types';
 
 export class BestEpoch {
-  private best?: { epoch: number; error: number; state?: NativeStateEntry[] };
+  private best?: { epoch: number; error: number; state: NativeStateEntry[] };
 
   constructor(private readonly model: NativeModel) {}
 
@@ -19,7 +19,7 @@ export class BestEpoch {
   restore(last: EpochReport | undefined): { epoch: number; error: number; restored: boolean } | undefined {
     if (this.best === undefined) return undefined;
     const restored = last !== undefined && last.epoch !== this.best.epoch;
-    if (restored) this.model.loadStateDict(this.best.state!);
+    if (restored) this.model.loadStateDict(this.best.state);
     return { epoch: this.best.epoch, error: this.best.error, restored };
   }
 }
